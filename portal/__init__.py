@@ -1,0 +1,161 @@
+"""Talent Program Portal: the application factory."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, has_request_context, request, session
+from flask_login import current_user
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; `config` overrides settings read from the environment."""
+    from .config import load_config
+
+    app = Flask(__name__, template_folder="../templates", static_folder="static")
+    app.config.update(load_config(config))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_security(app)
+    _register_template_helpers(app)
+    _register_errors(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def select_locale() -> str:
+    """The language chosen in this session, else the user's, else Chinese."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _init_extensions(app: Flask) -> None:
+    from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    from .database import configure_sqlite
+
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "warning"
+
+    # Import every model so metadata (and Alembic autogenerate) sees all tables.
+    from . import models  # noqa: F401
+    from .accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .accounts.views import bp as accounts_bp
+    from .admin.views import bp as admin_bp
+    from .main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
+
+
+def _register_security(app: Flask) -> None:
+    csp = "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_datetime, get_locale
+
+    from .accounts.models import Role
+
+    @app.context_processor
+    def inject():
+        locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+        return {"current_locale": locale, "is_en": locale.startswith("en"), "Role": Role}
+
+    @app.template_filter("localtime")
+    def localtime(value, fmt="yyyy-MM-dd HH:mm"):
+        """Show a UTC datetime in the configured time zone (Asia/Shanghai by default)."""
+        return format_datetime(value, fmt) if value else ""
+
+
+def _register_errors(app: Flask) -> None:
+    from flask import render_template
+
+    def page(code):
+        def handler(error):
+            return render_template(f"errors/{code}.html", error=error), code
+
+        return handler
+
+    for code in (400, 403, 404, 405, 413, 500):
+        app.register_error_handler(code, page(code))
+
+    @app.errorhandler(429)
+    def too_many(error):
+        from flask_babel import gettext as _
+
+        if request.endpoint == "accounts.login":
+            # Keep the person on the login form, with what they typed, and say why.
+            from .accounts.forms import LoginForm, ResendConfirmationForm
+
+            form = LoginForm()
+            message = _("Too many failed login attempts. For your security, logging in is paused for a few "
+                        "minutes; try again later or reset your password.")
+            return render_template("accounts/login.html", form=form, throttled=message,
+                                   resend_form=ResendConfirmationForm()), 429
+        return render_template("errors/429.html", error=error), 429
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("errors/400.html", error=error, csrf=True), 400

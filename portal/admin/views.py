@@ -1,0 +1,185 @@
+"""System administration: people and roles, the unit tree, the audit log."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from ..accounts import services as accounts
+from ..accounts.models import Role, User, UserRole
+from ..audit.models import AuditEntry
+from ..audit.services import verify_chain
+from ..auth import roles_required
+from ..database import commit
+from ..extensions import db
+from ..programs import units as unit_service
+from ..programs.models import Unit
+from .forms import ROLE_LABELS, ConfirmForm, CreateUserForm, GrantRoleForm, UnitForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PER_PAGE = 50
+
+
+def _unit_choices(blank_label: str | None = None) -> list[tuple[int, str]]:
+    locale = str(get_locale())
+    choices = [(0, blank_label)] if blank_label else []
+    for unit, depth in unit_service.tree_rows(unit_service.all_units()):
+        choices.append((unit.id, "\u3000" * depth + unit.name(locale)))
+    return choices
+
+
+@bp.get("/")
+@roles_required(Role.SYSADMIN)
+def index():
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/users")
+@roles_required(Role.SYSADMIN)
+def users():
+    """All accounts, searchable by name or email and filterable by role."""
+    q = (request.args.get("q") or "").strip()
+    role = request.args.get("role") or ""
+    stmt = select(User).order_by(User.id)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))
+    if role in ROLE_LABELS:
+        stmt = stmt.where(User.roles.any(UserRole.role == role))
+    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    return render_template("admin/users.html", page=page, q=q, role=role, role_labels=ROLE_LABELS)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(Role.SYSADMIN)
+def create_user():
+    form = CreateUserForm()
+    form.unit_id.choices = _unit_choices(_("— none —"))
+    if form.validate_on_submit():
+        if accounts.find_user(form.email.data):
+            form.email.errors.append(_("An account with this email already exists."))
+        elif Role.UNIT_ADMIN.value in form.roles.data and not form.unit_id.data:
+            form.unit_id.errors.append(_("A unit admin must be bound to a unit."))
+        else:
+            user = accounts.create_user(form.email.data, form.name.data, form.password.data,
+                                        [(r, form.unit_id.data or None) for r in form.roles.data], actor=current_user)
+            commit()
+            flash(_("Account %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/user_new.html", form=form)
+
+
+def _get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.SYSADMIN)
+def user_detail(user_id: int):
+    """One account: its roles (grant / revoke) and whether it may log in."""
+    user = _get_user(user_id)
+    form = GrantRoleForm()
+    form.unit_id.choices = _unit_choices(_("— none —"))
+    if form.validate_on_submit():
+        try:
+            accounts.grant_role(user, form.role.data, form.unit_id.data or None, current_user)
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "role").errors.append(exc.message)
+        else:
+            commit()
+            flash(_("Role granted."), "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/user_detail.html", user=user, form=form, confirm=ConfirmForm(),
+                           role_labels=ROLE_LABELS)
+
+
+@bp.post("/users/<int:user_id>/roles/<int:role_id>/revoke")
+@roles_required(Role.SYSADMIN)
+def revoke_role(user_id: int, role_id: int):
+    user = _get_user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.revoke_role(user, role_id, current_user)
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        commit()
+        flash(_("Role revoked."), "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/active")
+@roles_required(Role.SYSADMIN)
+def set_active(user_id: int):
+    user = _get_user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.set_active(user, not user.active, current_user)
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        commit()
+        flash(_("Account activated.") if user.active else _("Account deactivated."), "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.get("/units")
+@roles_required(Role.SYSADMIN)
+def units():
+    """The unit tree, indented."""
+    all_units = unit_service.all_units()
+    admins = dict(db.session.execute(
+        select(UserRole.unit_id, func.count()).where(UserRole.role == Role.UNIT_ADMIN.value)
+        .group_by(UserRole.unit_id)).all())
+    return render_template("admin/units.html", rows=unit_service.tree_rows(all_units), admins=admins)
+
+
+@bp.route("/units/new", methods=["GET", "POST"], defaults={"unit_id": None})
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+@roles_required(Role.SYSADMIN)
+def edit_unit(unit_id: int | None):
+    unit = None
+    if unit_id is not None:
+        unit = db.session.get(Unit, unit_id)
+        if unit is None:
+            abort(404)
+    form = UnitForm(obj=unit)
+    form.parent_id.choices = _unit_choices(_("— top level —"))
+    if request.method == "GET" and unit is not None:
+        form.parent_id.data = unit.parent_id or 0
+    if form.validate_on_submit():
+        try:
+            saved = unit_service.save_unit(unit, code=form.code.data, name_zh=form.name_zh.data,
+                                           name_en=form.name_en.data, parent_id=form.parent_id.data or None,
+                                           actor=current_user)
+        except unit_service.UnitError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "code").errors.append(exc.message)
+        else:
+            commit()
+            flash(_("Unit %(code)s saved.", code=saved.code), "success")
+            return redirect(url_for("admin.units"))
+    return render_template("admin/unit_form.html", form=form, unit=unit)
+
+
+@bp.get("/audit")
+@roles_required(Role.SYSADMIN)
+def audit():
+    """The audit log, newest first, filterable by action; with the chain's verification status."""
+    action = (request.args.get("action") or "").strip()
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if action:
+        stmt = stmt.where(AuditEntry.action.like(f"{action}%"))
+    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    checked, broken = verify_chain() if request.args.get("verify") else (None, None)
+    return render_template("admin/audit.html", page=page, action=action, checked=checked, broken=broken)

@@ -1,0 +1,19 @@
+"""Language helpers usable inside and outside requests."""
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+from flask import g
+from flask_babel import force_locale
+
+
+@contextmanager
+def in_locale(locale: str):
+    """Render in `locale` (e.g. an email in the recipient's language), even from the CLI or a job.
+
+    Flask-Babel's force_locale silently does nothing while `g` is still empty, as it is in a fresh
+    application context; giving it its namespace first makes the switch reliable.
+    """
+    if not hasattr(g, "_flask_babel"):
+        g._flask_babel = SimpleNamespace()
+    with force_locale(locale):
+        yield

@@ -1,0 +1,37 @@
+"""Background jobs: RQ on Redis when REDIS_URL is set, in-process otherwise."""
+from __future__ import annotations
+
+import importlib
+
+from flask import current_app
+
+
+def _resolve(path: str):
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+_worker_app = None
+
+
+def run_job(path: str, *args, **kwargs):
+    """Entry point executed by RQ workers: run the function inside an application context."""
+    global _worker_app
+    if _worker_app is None:  # one app per worker process, not per job
+        from .. import create_app
+
+        _worker_app = create_app()
+    with _worker_app.app_context():
+        return _resolve(path)(*args, **kwargs)
+
+
+def enqueue(path: str, *args, **kwargs):
+    """Run `path(*args)` in the background (RQ) or right away when no Redis is configured."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return _resolve(path)(*args, **kwargs)
+    from redis import Redis
+    from rq import Queue
+
+    queue = Queue("portal", connection=Redis.from_url(url))
+    return queue.enqueue(run_job, path, *args, **kwargs)

@@ -1,0 +1,5 @@
+"""Import every feature's models so SQLAlchemy metadata and Alembic see all tables."""
+from .accounts.models import User, UserRole  # noqa: F401
+from .audit.models import AuditEntry  # noqa: F401
+from .notifications.models import OutboxMessage  # noqa: F401
+from .programs.models import Call, Discipline, Program, Unit  # noqa: F401

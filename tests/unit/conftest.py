@@ -1,0 +1,1 @@
+"""Unit tests: pure logic only, no application and no database."""

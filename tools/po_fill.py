@@ -1,0 +1,33 @@
+"""Developer tool: merge translations from a TSV (msgid<TAB>msgstr) into a catalog; keeps the rest."""
+import sys
+
+from babel.messages.pofile import read_po, write_po
+
+
+def main(po_path: str, tsv_path: str) -> None:
+    with open(po_path, "rb") as fh:
+        catalog = read_po(fh)
+    table = {}
+    if tsv_path == "--identity":  # the English catalog: msgids are English already
+        table = {m.id: m.id for m in catalog if m.id and isinstance(m.id, str)}
+        tsv_path = "/dev/null"
+    with open(tsv_path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if not line or line.startswith("#") or "\t" not in line:
+                continue
+            msgid, msgstr = line.split("\t", 1)
+            table[msgid.replace("\\n", "\n")] = msgstr.replace("\\n", "\n")
+    filled = 0
+    for message in catalog:
+        if message.id and message.id in table:
+            message.string = table[message.id]
+            message.flags.discard("fuzzy")
+            filled += 1
+    with open(po_path, "wb") as fh:
+        write_po(fh, catalog, width=0, sort_output=True)
+    print(f"{po_path}: {filled} messages filled")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
