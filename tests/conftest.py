@@ -33,6 +33,8 @@ def make_app(**overrides):
         "MAIL_SERVER": "",
         "REDIS_URL": "",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Still argon2id, with cheap parameters so the suite does not spend minutes hashing.
+        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     }
     config.update(overrides)
     os.environ["DATABASE_URL"] = config.pop("DATABASE_URL", _database_url())

@@ -15,9 +15,24 @@ from ..extensions import db
 from ..notifications.services import queue_email
 from .models import Role, User, UserRole
 
-_hasher = PasswordHasher()  # argon2id, the library's memory-hard defaults
-# Verifying against this keeps the time of a login for an unknown email like a real one.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_hashers: dict[tuple, PasswordHasher] = {}
+_dummy_hashes: dict[int, str] = {}
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id with the library's memory-hard defaults (tests may configure cheaper parameters)."""
+    params = tuple(sorted((current_app.config.get("PASSWORD_HASH_PARAMS") or {}).items()))
+    if params not in _hashers:
+        _hashers[params] = PasswordHasher(**dict(params))
+    return _hashers[params]
+
+
+def _dummy_hash() -> str:
+    # Verifying against this keeps the time of a login for an unknown email like a real one.
+    hasher = _hasher()
+    if id(hasher) not in _dummy_hashes:
+        _dummy_hashes[id(hasher)] = hasher.hash("not-a-real-password")
+    return _dummy_hashes[id(hasher)]
 
 
 class AccountError(Exception):
@@ -34,19 +49,19 @@ def normalise_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password(user: User | None, password: str) -> bool:
     """Verify a password (constant work for unknown users) and upgrade old hash parameters."""
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher().verify(user.password_hash if user else _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     if user is None:
         return False
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
     return True
 
 
