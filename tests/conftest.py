@@ -190,3 +190,25 @@ def login_as(client, make_user):
         return user
 
     return do
+
+
+def scratch_database(app):
+    """A new, empty database of the test database's kind: (url, drop callback)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("sqlite"):
+        return f"sqlite:///{_TMP / ('scratch-' + uuid.uuid4().hex + '.db')}", lambda: None
+    name = "scratch_" + uuid.uuid4().hex[:12]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return f"{url.rsplit('/', 1)[0]}/{name}", drop

@@ -2,13 +2,13 @@
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 
 from portal.config import ConfigError, load_config
+from tests.conftest import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,25 +48,6 @@ def test_environment_settings(monkeypatch):
     assert cfg["BABEL_DEFAULT_LOCALE"] == "zh_CN"
 
 
-def _scratch_database(app):
-    """An empty database of the same kind as the test database."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if url.startswith("sqlite"):
-        return f"sqlite:///{Path(app.config['UPLOAD_FOLDER']).parent / ('scratch-' + uuid.uuid4().hex + '.db')}", None
-    name = "scratch_" + uuid.uuid4().hex[:12]
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = url.rsplit("/", 1)[0]
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return f"{base}/{name}", drop
-
-
 def _flask(args, url, tmp_path):
     env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi.py", "PORTAL_INSTANCE_DIR": str(tmp_path),
            "PORTAL_ENV": "development", "SECRET_KEY": "cli-test"}
@@ -75,7 +56,7 @@ def _flask(args, url, tmp_path):
 
 
 def test_upgrade_from_empty_then_check_seed_twice_and_create_admin(app, tmp_path):
-    url, drop = _scratch_database(app)
+    url, drop = scratch_database(app)
     try:
         result = _flask(["db", "upgrade"], url, tmp_path)
         assert result.returncode == 0, result.stderr
@@ -102,5 +83,4 @@ def test_upgrade_from_empty_then_check_seed_twice_and_create_admin(app, tmp_path
         assert counts["users"] == 6 and counts["disciplines"] >= 10
         assert roles == {"applicant", "unit_admin", "expert", "program_admin", "sysadmin"}
     finally:
-        if drop:
-            drop()
+        drop()
