@@ -40,10 +40,21 @@ def _database_url() -> str:
 def _development_secret_key() -> str:
     """Create once and keep a random key under instance/ so sessions survive restarts."""
     path = instance_dir() / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:  # O_EXCL: when several workers start at once, exactly one key is written
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    for _ in range(50):  # another process may be writing it right now
+        key = path.read_text().strip()
+        if key:
+            return key
+        import time
+
+        time.sleep(0.02)
+    raise ConfigError(f"{path} is empty: delete it to have a new key made")
 
 
 class ConfigError(RuntimeError):
