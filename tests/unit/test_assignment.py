@@ -170,7 +170,8 @@ def mixed_problem(seed: int = 0, n_apps: int = 40, n_exp: int = 30, k: int = 3) 
     us = units(10, {100 + i: rng.randint(1, 10) for i in range(10)})
     uids = [u.id for u in us]
     kws = list("abcdefgh")
-    es = [Expert(i, f"p{i}", rng.choice(uids), (("A", rng.choice(["A1", "A2"])),) + ((("B", "B1"),) if i % 4 == 0 else ()),
+    es = [Expert(i, f"p{i}", rng.choice(uids),
+                 (("A", rng.choice(["A1", "A2"])),) + ((("B", "B1"),) if i % 4 == 0 else ()),
                  frozenset(rng.sample(kws, 3)), ((rng.choice(uids), REF - rng.randint(0, 5)),) if i % 3 == 0 else (),
                  rng.randint(2, 6), f"x{i}@u{i % 5}.cn", f"name{i}") for i in range(1, n_exp + 1)]
     aps = [Application(100 + i, f"p{i}" if i % 11 == 0 else f"q{i}", rng.choice(uids),
@@ -306,7 +307,8 @@ def small_problems(draw, max_apps: int = 7, max_experts: int = 9) -> Problem:
     persons = st.sampled_from([f"p{i}" for i in range(6)] + ["q0", "q1", "q2"])
     es = [Expert(i, draw(persons), draw(unit), tuple(draw(st.lists(disc, min_size=1, max_size=2, unique=True))),
                  draw(kw), tuple(draw(st.lists(st.tuples(unit, st.integers(REF - 5, REF)), max_size=2))),
-                 draw(st.integers(0, 3)), f"x@d{draw(st.integers(0, 2))}.cn", draw(st.sampled_from(["王小明", "王小鸣", "李雷"])))
+                 draw(st.integers(0, 3)), f"x@d{draw(st.integers(0, 2))}.cn",
+                 draw(st.sampled_from(["王小明", "王小鸣", "李雷"])))
           for i in range(n_exp)]
     aps = [Application(100 + i, draw(persons), draw(unit), draw(disc), draw(kw),
                        frozenset(draw(st.lists(st.integers(0, max(n_exp - 1, 0)), max_size=2))),
@@ -320,12 +322,17 @@ def small_problems(draw, max_apps: int = 7, max_experts: int = 9) -> Problem:
 @given(small_problems())
 def test_every_method_satisfies_every_rule(p):
     flow, greedy = assign(p), greedy_assign(p)
-    sparse = assign(p, per_app=1, per_expert_factor=0, exact_limit=0)
-    for res in (flow, greedy, sparse, random_draw(p, 0), random_draw(p, 1)):
+    sparse = assign(p, per_app=1, per_expert_factor=0, exact_limit=0)  # tiny candidate lists, greedy-seeded
+    unseeded = assign(p, per_app=1, per_expert_factor=0, exact_limit=0, seed_greedy=False)  # needs the fallback
+    for res in (flow, greedy, sparse, unseeded, random_draw(p, 0), random_draw(p, 1)):
         assert_valid(p, res)
         assert check_pairs(ProblemIndex(p), res.pairs) == []
     for f in (flow, sparse):  # lexicographically (slots filled, affinity) at least as good as greedy
         assert (f.filled, round(f.objective * 1000)) >= (greedy.filled, round(greedy.objective * 1000))
+    assert flow.stats["max_filled"]  # small instances are solved on the full graph
+    for res in (sparse, unseeded):
+        if res.stats["max_filled"]:  # proven by the augmenting-path search: it must be right
+            assert res.filled == flow.filled
 
 
 @FAST
@@ -373,3 +380,13 @@ def brute_force(p: Problem) -> tuple[int, int]:
 def test_flow_is_optimal_on_tiny_instances(p):
     res = assign(p)
     assert (res.filled, round(res.objective * 1000)) == brute_force(p)
+
+
+def test_sparsification_fallback_recovers_feasibility():
+    # Both applications rank expert 1 first; with one candidate each and no expert-side arcs the sparse graph
+    # fills one slot; the augmenting-path search finds expert 2 and the second round fills both.
+    es = [ex(1, 1, kw="x", cap=1), ex(2, 2, cap=1)]
+    p = problem(units(), es, [app(1, 3, kw="x"), app(2, 4, kw="x")], k=1)
+    res = assign(p, per_app=1, per_expert_factor=0, exact_limit=0, seed_greedy=False)
+    assert res.filled == 2 and res.shortfalls == []
+    assert res.stats["rounds"] == 2 and res.stats["max_filled"]
