@@ -44,6 +44,8 @@ def render_item(type_, obj, autogen_context):
     """Write the portal's UTCDateTime as a plain DateTime so migrations never import app code."""
     if type_ == "type" and type(obj).__name__ == "UTCDateTime":
         return "sa.DateTime()"
+    if type_ == "type" and type(obj).__name__ == "EncryptedString":
+        return "sa.String(length=400)"
     return False
 
 

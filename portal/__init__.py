@@ -77,9 +77,17 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
+    from .applications.profile_views import bp as profile_bp
+    from .applications.referee_views import bp as referees_bp
+    from .applications.views import bp as applications_bp
     from .main import bp as main_bp
+    from .programs.views import bp as programs_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(programs_bp)
+    app.register_blueprint(profile_bp)
+    app.register_blueprint(applications_bp)
+    app.register_blueprint(referees_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
 

@@ -34,11 +34,37 @@ class UTCDateTime(TypeDecorator):
 
 
 def commit() -> None:
-    """Commit the request's work, then deliver the emails it queued (never before the commit)."""
+    """Commit the request's work, then do what must wait for it: deliver emails, remove replaced files."""
+    info = db.session.info
     db.session.commit()
+    info.pop("files_written", None)
+    for path in info.pop("files_to_delete", []):
+        path.unlink(missing_ok=True)
     from .notifications.services import dispatch_pending
 
     dispatch_pending()
+    jobs = info.pop("after_commit_jobs", [])
+    if jobs:
+        from .jobs import enqueue
+
+        for path, args in jobs:
+            enqueue(path, *args)
+
+
+def after_commit(path: str, *args) -> None:
+    """Run the job `path(*args)` once this transaction has committed (never for a rolled-back one)."""
+    db.session.info.setdefault("after_commit_jobs", []).append((path, args))
+
+
+def rollback() -> None:
+    """Roll back, and remove the files written for the rolled-back work."""
+    info = db.session.info
+    db.session.rollback()
+    info.pop("files_to_delete", None)
+    info.pop("outbox_ids", None)
+    info.pop("after_commit_jobs", None)
+    for path in info.pop("files_written", []):
+        path.unlink(missing_ok=True)
 
 
 def configure_sqlite(engine) -> None:

@@ -3,3 +3,5 @@ from .accounts.models import User, UserRole  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .notifications.models import OutboxMessage  # noqa: F401
 from .programs.models import Call, Discipline, Program, Unit  # noqa: F401
+from .applications.models import (Application, Award, Document, Education, Exclusion, Position,  # noqa: F401
+                                  Profile, Project, Referee, Work)

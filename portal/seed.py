@@ -10,6 +10,7 @@ from .accounts.services import create_user, find_user
 from .database import commit, utcnow
 from .extensions import db
 from .programs.models import Call, CallStatus, Discipline, Program, Unit
+from .programs.seed_data import SEED_EXTRA_FIELDS, SEED_RULES
 
 DEMO_PASSWORD = "demo-password-2026"
 
@@ -86,12 +87,6 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def _seed_rules() -> dict[str, list]:
-    from .programs.eligibility import SEED_RULES
-
-    return SEED_RULES
-
-
 def load_demo(now: datetime | None = None) -> list[tuple[str, str]]:
     """Insert whatever demo rows are missing (safe to run twice); returns (role, email) pairs."""
     now = now or utcnow()
@@ -106,7 +101,6 @@ def load_demo(now: datetime | None = None) -> list[tuple[str, str]]:
             db.session.add(Discipline(code=code, name_zh=zh, name_en=en, parent_code=parent))
     db.session.flush()
 
-    rules = _seed_rules()
     programs = {p.code: p for p in db.session.execute(select(Program)).scalars()}
     # Calls open ten days ago and close in sixty days, at 17:00 Beijing time (09:00 UTC).
     opens = (now - timedelta(days=10)).replace(hour=1, minute=0, second=0, microsecond=0)
@@ -116,7 +110,9 @@ def load_demo(now: datetime | None = None) -> list[tuple[str, str]]:
         program = programs.get(code)
         if program is None:
             program = Program(code=code, name_zh=zh, name_en=en, level=level, category=category,
-                              eligibility_rules=rules.get(code, []), required_documents=REQUIRED_DOCS,
+                              eligibility_rules=SEED_RULES.get(code, []), required_documents=REQUIRED_DOCS,
+                              extra_fields=SEED_EXTRA_FIELDS.get(code, []),
+                              referees_required={"national": 2, "academy": 1}.get(level, 0),
                               experts_per_application=experts, blind_review=blind, unit_quota=quota,
                               notice_required=True)
             db.session.add(program)

@@ -9,7 +9,7 @@ def main(po_path: str, tsv_path: str) -> None:
         catalog = read_po(fh)
     table = {}
     if tsv_path == "--identity":  # the English catalog: msgids are English already
-        table = {m.id: m.id for m in catalog if m.id and isinstance(m.id, str)}
+        table = {(m.id if isinstance(m.id, str) else m.id[0]): m.id for m in catalog if m.id}
         tsv_path = "/dev/null"
     with open(tsv_path, encoding="utf-8") as fh:
         for line in fh:
@@ -20,8 +20,14 @@ def main(po_path: str, tsv_path: str) -> None:
             table[msgid.replace("\\n", "\n")] = msgstr.replace("\\n", "\n")
     filled = 0
     for message in catalog:
-        if message.id and message.id in table:
-            message.string = table[message.id]
+        key = message.id if isinstance(message.id, str) else (message.id[0] if message.id else None)
+        if key and key in table:
+            value = table[key]
+            if isinstance(message.id, (tuple, list)):
+                # Plural entries: one form per plural of the catalog's language (Chinese has one).
+                forms = value if isinstance(value, (tuple, list)) else (value,) * catalog.num_plurals
+                value = tuple(forms[:catalog.num_plurals])
+            message.string = value
             message.flags.discard("fuzzy")
             filled += 1
     with open(po_path, "wb") as fh:

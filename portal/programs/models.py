@@ -83,6 +83,8 @@ class Program(db.Model):
     category: Mapped[str] = mapped_column(String(20))
     eligibility_rules: Mapped[list] = mapped_column(JSON, default=list)
     required_documents: Mapped[list] = mapped_column(JSON, default=list)
+    extra_fields: Mapped[list] = mapped_column(JSON, default=list)
+    referees_required: Mapped[int] = mapped_column(Integer, default=0)
     experts_per_application: Mapped[int] = mapped_column(Integer, default=5)
     blind_review: Mapped[bool] = mapped_column(Boolean, default=False)
     unit_quota: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _extract(tmp_path) -> set[str]:
     pot = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "--ignore-dirs=.* .venv __pycache__", "-F", "babel.cfg",
                     "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "--no-location", "."],
                    cwd=ROOT, check=True, capture_output=True)
     with open(pot, "rb") as fh:

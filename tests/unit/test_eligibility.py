@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
+from portal.programs.seed_data import SEED_RULES
 from portal.programs.eligibility import (
-    RULE_TYPES, SEED_RULES, ApplicantFacts, CallFacts, Education, Position, RuleResult, evaluate, full_years,
+    RULE_TYPES, ApplicantFacts, CallFacts, Education, Position, RuleResult, evaluate, full_years,
     is_eligible, validate_rules,
 )
 

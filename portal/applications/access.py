@@ -1,0 +1,60 @@
+"""Who may do what with an application or a document: checked here, in one place."""
+from __future__ import annotations
+
+from ..accounts.models import Role, User
+from ..programs.units import descendant_ids
+from .models import Application, Document
+
+
+def administered_unit_ids(user: User) -> set[int]:
+    """The units a unit admin covers: their own units and every unit below them."""
+    own = user.unit_ids
+    if not own:
+        return set()
+    covered: set[int] = set()
+    for unit_id in own:
+        covered |= descendant_ids(unit_id)
+    return covered
+
+
+def actor_roles(user: User | None, application: Application) -> set[str]:
+    """The workflow roles this person holds *for this application*."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    roles: set[str] = set()
+    if user.id == application.applicant_id:
+        roles.add(Role.APPLICANT.value)
+    if user.has_role(Role.UNIT_ADMIN) and application.unit_id in administered_unit_ids(user):
+        roles.add(Role.UNIT_ADMIN.value)
+    if user.has_role(Role.PROGRAM_ADMIN):
+        roles.add(Role.PROGRAM_ADMIN.value)
+    if user.has_role(Role.SYSADMIN):
+        roles.add(Role.SYSADMIN.value)
+    return roles
+
+
+def can_view_application(user: User | None, application: Application) -> bool:
+    roles = actor_roles(user, application)
+    if application.state == "draft":  # a draft is the applicant's own business
+        return Role.APPLICANT.value in roles
+    return bool(roles & {Role.APPLICANT.value, Role.UNIT_ADMIN.value, Role.PROGRAM_ADMIN.value})
+
+
+def can_edit_application(user: User | None, application: Application) -> bool:
+    from .workflow import EDITABLE_STATES
+
+    return (user is not None and getattr(user, "id", None) == application.applicant_id
+            and application.state_enum in EDITABLE_STATES)
+
+
+def can_view_document(user: User | None, document: Document) -> bool:
+    """Referee letters are never shown to the applicant; other files follow their application."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    application = document.application
+    if application is None:  # a profile file (representative work)
+        return document.owner_id == user.id or user.has_role(Role.PROGRAM_ADMIN)
+    roles = actor_roles(user, application)
+    if document.kind == "referee_letter":
+        return bool(roles & {Role.UNIT_ADMIN.value, Role.PROGRAM_ADMIN.value}) and application.state != "draft"
+    return can_view_application(user, application)

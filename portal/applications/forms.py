@@ -1,0 +1,188 @@
+"""Profile and application forms; what the user typed survives a failed validation."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, DateField, DecimalField, EmailField, HiddenField, IntegerField, SelectField,
+                     StringField, SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+
+DEGREE_CHOICES = [("phd", _l("Doctorate (PhD)")), ("master", _l("Master's")), ("bachelor", _l("Bachelor's"))]
+POST_LEVEL_CHOICES = [
+    ("professor", _l("Professor or equivalent")), ("associate_professor", _l("Associate professor or equivalent")),
+    ("assistant_professor", _l("Assistant professor or equivalent")), ("postdoc", _l("Postdoctoral researcher")),
+    ("researcher", _l("Researcher")), ("technical_support", _l("Technical support")), ("other", _l("Other")),
+]
+GENDER_CHOICES = [("", _l("— choose —")), ("female", _l("Female")), ("male", _l("Male"))]
+ID_TYPE_CHOICES = [("id_card", _l("Resident identity card")), ("passport", _l("Passport"))]
+YEAR = [NumberRange(min=1940, max=2100, message=_l("Enter a year between 1940 and 2100."))]
+
+
+def _keywords(text: str | None) -> list[str]:
+    """Split on commas (ASCII or Chinese) and semicolons; keep order, drop repeats."""
+    seen, result = set(), []
+    for part in (text or "").replace("，", ",").replace("；", ",").replace(";", ",").split(","):
+        word = part.strip()
+        if word and word.lower() not in seen:
+            seen.add(word.lower())
+            result.append(word[:50])
+    return result[:10]
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
+    gender = SelectField(_l("Gender"), choices=GENDER_CHOICES, validators=[Optional()])
+    birth_date = DateField(_l("Date of birth"), validators=[Optional()])
+    nationality = SelectField(_l("Nationality"), choices=[], validators=[DataRequired()])
+    id_type = SelectField(_l("Identity document"), choices=ID_TYPE_CHOICES)
+    id_number = StringField(_l("ID card or passport number"), validators=[Optional(), Length(min=5, max=40)],
+                            description=_l("Stored encrypted; shown masked in the application book."))
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    discipline_codes = SelectField(_l("Main discipline"), choices=[], validators=[Optional()])
+    keywords = StringField(_l("Keywords"), validators=[Optional(), Length(max=500)],
+                           description=_l("Separate keywords with commas, e.g. 代数几何, 数论"))
+    submit = SubmitField(_l("Save profile"))
+
+    def validate_id_number(self, field):
+        if self.id_type.data == "id_card" and field.data:
+            value = field.data.strip().upper()
+            if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+                raise ValidationError(_l("A resident identity card number has 18 characters: 17 digits and a "
+                                         "digit or X."))
+
+
+class EducationForm(FlaskForm):
+    degree = SelectField(_l("Degree"), choices=DEGREE_CHOICES)
+    institution = StringField(_l("Institution"), validators=[DataRequired(), Length(max=200)])
+    country = SelectField(_l("Country or region"), choices=[])
+    year = IntegerField(_l("Year obtained"), validators=[InputRequired(), *YEAR])
+    submit = SubmitField(_l("Save"))
+
+
+class PositionForm(FlaskForm):
+    employer = StringField(_l("Employer"), validators=[DataRequired(), Length(max=200)])
+    country = SelectField(_l("Country or region"), choices=[])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    post_level = SelectField(_l("Post level"), choices=POST_LEVEL_CHOICES)
+    start_date = DateField(_l("From"), validators=[InputRequired()])
+    end_date = DateField(_l("To"), validators=[Optional()], description=_l("Leave empty if you still hold this post."))
+    is_research = BooleanField(_l("Research post"), default=True)
+    full_time = BooleanField(_l("Full-time"), default=True)
+    submit = SubmitField(_l("Save"))
+
+    def validate_end_date(self, field):
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+
+class WorkForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    venue = StringField(_l("Journal, publisher or venue"), validators=[Optional(), Length(max=200)])
+    year = IntegerField(_l("Year"), validators=[InputRequired(), *YEAR])
+    file = FileField(_l("Full text (PDF, at most 20 MB)"))
+    submit = SubmitField(_l("Save"))
+
+
+class ProjectForm(FlaskForm):
+    title = StringField(_l("Project"), validators=[DataRequired(), Length(max=300)])
+    funder = StringField(_l("Funder"), validators=[Optional(), Length(max=200)])
+    role = StringField(_l("Your role"), validators=[Optional(), Length(max=100)])
+    start_year = IntegerField(_l("Start year"), validators=[InputRequired(), *YEAR])
+    end_year = IntegerField(_l("End year"), validators=[Optional(), *YEAR])
+    submit = SubmitField(_l("Save"))
+
+
+class AwardForm(FlaskForm):
+    name = StringField(_l("Award"), validators=[DataRequired(), Length(max=300)])
+    grantor = StringField(_l("Awarded by"), validators=[Optional(), Length(max=200)])
+    year = IntegerField(_l("Year"), validators=[InputRequired(), *YEAR])
+    submit = SubmitField(_l("Save"))
+
+
+class StartForm(FlaskForm):
+    unit_id = SelectField(_l("Unit that will review your application"), coerce=int, choices=[],
+                          validators=[DataRequired(message=_l("Choose the unit that will review your application."))])
+    submit = SubmitField(_l("Start application"))
+
+
+class BasicsForm(FlaskForm):
+    unit_id = SelectField(_l("Reviewing unit"), coerce=int, choices=[], validators=[DataRequired()])
+    title = StringField(_l("Title of the application"), validators=[DataRequired(), Length(max=300)])
+    discipline_code = SelectField(_l("Discipline"), choices=[], validators=[DataRequired()])
+    keywords = StringField(_l("Keywords"), validators=[Optional(), Length(max=500)],
+                           description=_l("Separate keywords with commas, e.g. 代数几何, 数论"))
+    submit = SubmitField(_l("Save and continue"))
+
+
+def plan_form_class(extra_fields: list[dict], locale: str):
+    """The plan step: the plan text plus the program's own questions (numbers, dates, yes/no)."""
+    english = locale.startswith("en")
+
+    class PlanForm(FlaskForm):
+        plan = TextAreaField(_l("Research or work plan"), validators=[Optional(), Length(max=20000)],
+                             render_kw={"rows": 12})
+        submit = SubmitField(_l("Save and continue"))
+
+    for question in extra_fields:
+        label = question["en"] if english else question["zh"]
+        if question["type"] == "number":
+            field = DecimalField(label, validators=[Optional(), NumberRange(min=0, max=10000)])
+        elif question["type"] == "date":
+            field = DateField(label, validators=[Optional()])
+        else:
+            field = SelectField(label, choices=[("", _l("— choose —")), ("yes", _l("Yes")), ("no", _l("No"))],
+                                validators=[Optional()])
+        setattr(PlanForm, "extra_" + question["code"], field)
+    return PlanForm
+
+
+class ExclusionForm(FlaskForm):
+    name = StringField(_l("Expert's name"), validators=[DataRequired(), Length(max=100)])
+    institution = StringField(_l("Institution"), validators=[Optional(), Length(max=200)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Add to the list"))
+
+
+class UploadForm(FlaskForm):
+    kind = HiddenField(validators=[DataRequired()])
+    file = FileField(_l("PDF file"), validators=[FileRequired(message=_l("Choose a PDF file."))])
+    submit = SubmitField(_l("Upload"))
+
+
+class RefereeForm(FlaskForm):
+    name = StringField(_l("Referee's name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("Referee's email"), validators=[DataRequired(), Email(), Length(max=254)])
+    institution = StringField(_l("Institution"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=100)])
+    submit = SubmitField(_l("Invite referee"))
+
+
+class ExceptionForm(FlaskForm):
+    requested = BooleanField(_l("I ask for an exception (破格) to the rules I do not meet"))
+    justification = TextAreaField(_l("Justification for the exception"), validators=[Optional(), Length(max=5000)],
+                                  render_kw={"rows": 5})
+    submit = SubmitField(_l("Save"))
+
+
+class SubmitForm(FlaskForm):
+    pledge = BooleanField(_l("I confirm that all information and documents are true and complete."),
+                          validators=[DataRequired(message=_l("Confirm that the information is true."))])
+    submit = SubmitField(_l("Submit application"))
+
+
+class WithdrawForm(FlaskForm):
+    reason = StringField(_l("Reason (optional)"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("Withdraw application"))
+
+
+class LetterForm(FlaskForm):
+    file = FileField(_l("Your letter (PDF, at most 20 MB)"), validators=[FileRequired(message=_l("Choose a PDF file."))])
+    submit = SubmitField(_l("Upload letter"))
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField(_l("Confirm"))
+
+
+keywords_from_text = _keywords

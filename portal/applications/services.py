@@ -1,0 +1,385 @@
+"""Application verbs: start, check, submit (idempotent, to the second), withdraw, and every state change."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..accounts.models import Role, User, UserRole
+from ..audit.services import record
+from ..database import after_commit, utcnow
+from ..extensions import db
+from ..notifications.services import queue_email
+from ..programs import eligibility as rules
+from ..programs.models import Call, CallStatus, Discipline, Program, Unit
+from . import workflow
+from .access import actor_roles
+from .models import Application, Award, Document, Education, Position, Profile, Project, Work
+
+# States in which an application still competes (counts against "one program of a level at a time").
+LIVE_STATES = {"submitted", "returned", "unit_endorsed", "formal_recheck", "under_review", "reviewed", "approved",
+               "waitlisted", "in_notice", "appeal"}
+HELD_STATES = {"awarded"}
+
+
+class ApplicationError(Exception):
+    """A refused action, with the reasons to show (already translated)."""
+
+    def __init__(self, *messages: str):
+        super().__init__("; ".join(messages))
+        self.messages = list(messages)
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh_CN")
+
+
+def beijing(value: datetime) -> str:
+    return format_datetime(value, "yyyy-MM-dd HH:mm:ss")
+
+
+# ---------------------------------------------------------------- starting and editing
+
+def start_application(call: Call, applicant: User, unit_id: int) -> Application:
+    """A new draft for this call; an applicant with a live application to the call gets that one back."""
+    now = utcnow()
+    if not call.is_open(now):
+        raise ApplicationError(_("This call is not open for applications."))
+    existing = db.session.execute(
+        select(Application).where(Application.call_id == call.id, Application.applicant_id == applicant.id,
+                                  Application.state != "withdrawn")).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    if db.session.get(Unit, unit_id) is None:
+        raise ApplicationError(_("Choose the unit that will review your application."))
+    profile = db.session.get(Profile, applicant.id)
+    application = Application(call_id=call.id, applicant_id=applicant.id, unit_id=unit_id, state="draft",
+                              keywords=list(profile.keywords) if profile else [],
+                              discipline_code=(profile.discipline_codes or [""])[0] if profile else "")
+    db.session.add(application)
+    db.session.flush()
+    record("application.created", application, actor=applicant, data={"call_id": call.id, "unit_id": unit_id})
+    return application
+
+
+def ensure_editable(application: Application, now: datetime | None = None) -> None:
+    if application.state_enum not in workflow.EDITABLE_STATES:
+        raise ApplicationError(_("This application has been submitted and can no longer be changed."))
+    if (now or utcnow()) >= application.call.closes_at:
+        raise ApplicationError(_("The call closed at %(time)s (Beijing time); the application can no longer be "
+                                 "changed.", time=beijing(application.call.closes_at)))
+
+
+# ---------------------------------------------------------------- eligibility and completeness
+
+def applicant_facts(application: Application) -> rules.ApplicantFacts:
+    """Gather what the eligibility rules look at, from the profile and the applicant's other applications."""
+    user_id = application.applicant_id
+    profile = db.session.get(Profile, user_id)
+    educations = db.session.execute(select(Education).where(Education.user_id == user_id)).scalars().all()
+    positions = db.session.execute(select(Position).where(Position.user_id == user_id)).scalars().all()
+    others = db.session.execute(
+        select(Application.state, Application.submitted_at, Program.level, Program.id, Call.year)
+        .join(Call, Application.call_id == Call.id).join(Program, Call.program_id == Program.id)
+        .where(Application.applicant_id == user_id, Application.id != application.id)).all()
+    program = application.call.program
+    return rules.ApplicantFacts(
+        birth_date=profile.birth_date if profile else None,
+        nationality=profile.nationality if profile else "",
+        education=tuple(rules.Education(e.degree, e.institution, e.country, e.year) for e in educations),
+        positions=tuple(rules.Position(p.employer, p.country, p.title, p.post_level, p.start_date, p.end_date,
+                                       p.is_research, p.full_time) for p in positions),
+        held_program_levels=frozenset(level for state, _s, level, _p, _y in others if state in HELD_STATES),
+        live_application_levels=frozenset(level for state, _s, level, _p, _y in others if state in LIVE_STATES),
+        previous_attempts=tuple(sorted(year for _st, submitted, _l, pid, year in others
+                                       if pid == program.id and submitted is not None)),
+        extra=dict(application.extra or {}),
+    )
+
+
+def check_eligibility(application: Application) -> list[rules.RuleResult]:
+    call = application.call
+    facts = applicant_facts(application)
+    return rules.evaluate(call.program.eligibility_rules or [],
+                          facts, rules.CallFacts(call.cutoff_date, call.year, call.program.level))
+
+
+def completeness_problems(application: Application) -> list[str]:
+    """What is still missing before the application can be submitted, in the user's language."""
+    problems = []
+    profile = db.session.get(Profile, application.applicant_id)
+    if profile is None or not profile.birth_date or not profile.id_number or not profile.phone:
+        problems.append(_("Complete your profile: date of birth, ID or passport number and phone."))
+    if not db.session.execute(select(Education.id).where(Education.user_id == application.applicant_id)).first():
+        problems.append(_("Add at least one degree to your profile."))
+    if not application.title.strip():
+        problems.append(_("Give the application a title."))
+    if not application.discipline_code:
+        problems.append(_("Choose the discipline of the application."))
+    if len(application.plan.strip()) < 50:
+        problems.append(_("Write the research or work plan (at least 50 characters)."))
+    program = application.call.program
+    locale = _locale()
+    for question in program.extra_fields or []:
+        if (application.extra or {}).get(question["code"]) in (None, ""):
+            label = question["en"] if locale.startswith("en") else question["zh"]
+            problems.append(_("Answer the question “%(q)s”.", q=label))
+    uploaded = {d.kind for d in application.documents}
+    for required in program.required_documents or []:
+        if required["code"] not in uploaded:
+            label = required["en"] if locale.startswith("en") else required["zh"]
+            problems.append(_("Upload the required document “%(doc)s”.", doc=label))
+    letters = sum(1 for r in application.referees if r.letter_received_at)
+    if letters < (program.referees_required or 0):
+        problems.append(_("%(n)s referee letters are required; %(got)s have arrived.",
+                          n=program.referees_required, got=letters))
+    return problems
+
+
+@dataclass
+class Review:
+    """Everything the applicant sees on the last step before submitting."""
+
+    results: list[rules.RuleResult]
+    problems: list[str]
+    eligible: bool
+    exception_ok: bool
+    can_submit: bool = field(init=False)
+
+    def __post_init__(self):
+        self.can_submit = not self.problems and (self.eligible or self.exception_ok)
+
+
+def review(application: Application) -> Review:
+    results = check_eligibility(application)
+    eligible = rules.is_eligible(results)
+    exception_ok = application.exception_requested and len(application.exception_justification.strip()) >= 20
+    problems = completeness_problems(application)
+    if not eligible and not exception_ok:
+        problems.append(_("You do not meet every eligibility rule. Fix your profile, or ask for an exception "
+                          "(破格) with a written justification of at least 20 characters; only your unit can "
+                          "endorse it."))
+    return Review(results, problems, eligible, exception_ok)
+
+
+# ---------------------------------------------------------------- state changes
+
+def apply_transition(application: Application, action: workflow.Action, actor: User | None, *,
+                     comment: str | None = None, data: dict | None = None,
+                     roles: set[str] | None = None) -> workflow.Transition:
+    """The one way an application changes state: role check, audit entry, notifications after commit."""
+    roles = actor_roles(actor, application) if roles is None else roles
+    try:
+        step = workflow.transition(application.state, action, roles, comment)
+    except workflow.TransitionError as exc:
+        raise ApplicationError(exc.message(_locale())) from exc
+    before = application.state
+    application.state = step.target.value
+    record(f"application.{step.action.value}", application, actor=actor,
+           data={"from": before, "to": step.target.value, "comment": comment or "", **(data or {})})
+    notify(application, step, comment)
+    db.session.flush()
+    return step
+
+
+def notify(application: Application, step: workflow.Transition, comment: str | None) -> None:
+    """Tell the parties the transition names, each in their own language."""
+    recipients: dict[str, User] = {}
+    if "applicant" in step.notify:
+        recipients[application.applicant.email] = application.applicant
+    if "unit" in step.notify:
+        for user in unit_admins_for(application.unit_id):
+            recipients.setdefault(user.email, user)
+    if "program_office" in step.notify:
+        admins = db.session.execute(select(User).where(
+            User.active.is_(True), User.roles.any(UserRole.role == Role.PROGRAM_ADMIN.value))).scalars()
+        for user in admins:
+            recipients.setdefault(user.email, user)
+    program = application.call.program
+    for user in recipients.values():
+        english = user.locale.startswith("en")
+        state = workflow.STATE_LABELS[step.target][1 if english else 0]
+        queue_email(user.email, "application_status", locale=user.locale, user=user, application=application,
+                    program_name=program.name(user.locale), state=state, comment=comment or "",
+                    link=_external("applications.detail", application_id=application.id))
+
+
+def _external(endpoint: str, **values) -> str:
+    from ..accounts.services import external_url
+
+    return external_url(endpoint, **values)
+
+
+def unit_admins_for(unit_id: int) -> list[User]:
+    """Unit admins of this unit or of any unit above it."""
+    ancestors, current = [], db.session.get(Unit, unit_id)
+    while current is not None:
+        ancestors.append(current.id)
+        current = current.parent
+    return db.session.execute(select(User).where(
+        User.active.is_(True),
+        User.roles.any((UserRole.role == Role.UNIT_ADMIN.value) & UserRole.unit_id.in_(ancestors)))).scalars().all()
+
+
+@dataclass
+class SubmitOutcome:
+    application: Application
+    already: bool  # True when this was a repeat of a submission that had already happened
+
+
+def submit_application(application_id: int, actor: User) -> SubmitOutcome:
+    """Freeze and submit; repeating it (double click, retry, second tab) changes nothing."""
+    # Lock the row; populate_existing because it may have changed while we waited for the lock.
+    application = db.session.execute(
+        select(Application).where(Application.id == application_id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one_or_none()
+    if application is None or application.applicant_id != actor.id:
+        raise LookupError(application_id)
+    if application.state not in ("draft", "returned"):
+        if application.submitted_at is not None and application.state != "withdrawn":
+            return SubmitOutcome(application, already=True)
+        raise ApplicationError(_("This application cannot be submitted in its present state."))
+    now = utcnow()
+    call = application.call
+    if now >= call.closes_at:
+        raise ApplicationError(_("The call closed at %(time)s (Beijing time); submissions are no longer accepted.",
+                                 time=beijing(call.closes_at)))
+    if call.status != CallStatus.OPEN.value or now < call.opens_at:
+        raise ApplicationError(_("This call is not open for applications."))
+    checked = review(application)
+    if not checked.can_submit:
+        raise ApplicationError(*checked.problems)
+    action = workflow.Action.SUBMIT if application.state == "draft" else workflow.Action.RESUBMIT
+    application.submitted_at = now
+    application.submission_count += 1
+    application.snapshot = build_snapshot(application, checked.results, now)
+    apply_transition(application, action, actor, data={"submission": application.submission_count})
+    after_commit("portal.applications.services.generate_book", application.id, application.submission_count)
+    return SubmitOutcome(application, already=False)
+
+
+def withdraw_application(application: Application, actor: User, reason: str = "") -> None:
+    if application.state == "draft":
+        raise ApplicationError(_("A draft is not withdrawn: delete it instead."))
+    apply_transition(application, workflow.Action.WITHDRAW, actor, comment=reason or None)
+
+
+def delete_draft(application: Application, actor: User) -> None:
+    if application.state != "draft" or application.applicant_id != actor.id:
+        raise ApplicationError(_("Only a draft can be deleted."))
+    from .documents import delete_document
+
+    for document in list(application.documents):
+        delete_document(document)
+    record("application.deleted", application, actor=actor)
+    db.session.delete(application)
+    db.session.flush()
+
+
+def generate_book(application_id: int, submission: int) -> int | None:
+    """Render the application book from the frozen snapshot (a background job after submission)."""
+    from .book import render_book
+    from .documents import save_document
+
+    application = db.session.get(Application, application_id)
+    if application is None or application.snapshot is None or application.submission_count != submission:
+        return None
+    if application.book is not None and application.book.kind == f"book-{submission}":
+        return application.book.id
+    pdf = render_book(application.snapshot, locale="zh_CN")
+    document = save_document(pdf, kind=f"book-{submission}", original_name=f"{application.snapshot['reference']}.pdf",
+                             owner_id=application.applicant_id, application_id=application.id)
+    application.book_document_id = document.id
+    record("application.book_generated", application, actor="system", data={"sha256": document.sha256})
+    from ..database import commit
+
+    commit()
+    return document.id
+
+
+# ---------------------------------------------------------------- the frozen snapshot
+
+def reference(application: Application) -> str:
+    return f"{application.call.year}-{application.call.program.code}-{application.id:06d}"
+
+
+def _mask(value: str | None) -> str:
+    if not value:
+        return ""
+    return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:] if len(value) > 7 else "*" * len(value)
+
+
+def _discipline(code: str) -> dict:
+    found = db.session.get(Discipline, code) if code else None
+    return {"code": code, "name_zh": found.name_zh if found else "", "name_en": found.name_en if found else ""}
+
+
+def build_snapshot(application: Application, results: list[rules.RuleResult], now: datetime) -> dict:
+    """A read-only copy of everything submitted; the application book and reviewers read this."""
+    user_id = application.applicant_id
+    profile = db.session.get(Profile, user_id) or Profile(user_id=user_id)
+    user = application.applicant
+    program, call = application.call.program, application.call
+    docs_by_kind = {d["code"]: d for d in program.required_documents or []}
+
+    def rows(model, order):
+        return db.session.execute(select(model).where(model.user_id == user_id).order_by(*order)).scalars().all()
+
+    return {
+        "version": 1,
+        "reference": reference(application),
+        "submitted_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "program": {"code": program.code, "name_zh": program.name_zh, "name_en": program.name_en,
+                    "category": program.category, "level": program.level},
+        "call": {"title_zh": call.title_zh, "title_en": call.title_en, "year": call.year,
+                 "closes_at": call.closes_at.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        "application": {
+            "title": application.title, "discipline": _discipline(application.discipline_code),
+            "keywords": list(application.keywords or []), "plan": application.plan,
+            "extra": [{"code": q["code"], "label_zh": q["zh"], "label_en": q["en"],
+                       "value": (application.extra or {}).get(q["code"])} for q in program.extra_fields or []],
+            "unit": {"name_zh": application.unit.name_zh, "name_en": application.unit.name_en},
+            "exception": {"requested": application.exception_requested,
+                          "justification": application.exception_justification},
+        },
+        "applicant": {
+            "name": user.name, "email": user.email, "gender": profile.gender,
+            "birth_date": profile.birth_date.isoformat() if profile.birth_date else None,
+            "nationality": profile.nationality, "id_type": profile.id_type,
+            "id_number_masked": _mask(profile.id_number), "phone": profile.phone,
+            "disciplines": [_discipline(c) for c in profile.discipline_codes or []],
+            "keywords": list(profile.keywords or []),
+        },
+        "education": [{"degree": e.degree, "institution": e.institution, "country": e.country, "year": e.year}
+                      for e in rows(Education, (Education.year,))],
+        "positions": [{"employer": p.employer, "country": p.country, "title": p.title, "post_level": p.post_level,
+                       "start": p.start_date.isoformat(), "end": p.end_date.isoformat() if p.end_date else None,
+                       "is_research": p.is_research, "full_time": p.full_time}
+                      for p in rows(Position, (Position.start_date,))],
+        "works": [{"title": w.title, "venue": w.venue, "year": w.year,
+                   "document": {"name": w.document.original_name, "pages": w.document.page_count,
+                                "sha256": w.document.sha256} if w.document else None}
+                  for w in rows(Work, (Work.year.desc(), Work.id))],
+        "projects": [{"title": p.title, "funder": p.funder, "role": p.role, "start_year": p.start_year,
+                      "end_year": p.end_year} for p in rows(Project, (Project.start_year,))],
+        "awards": [{"name": a.name, "grantor": a.grantor, "year": a.year} for a in rows(Award, (Award.year,))],
+        "documents": [{"kind": d.kind, "label_zh": docs_by_kind.get(d.kind, {}).get("zh", d.kind),
+                       "label_en": docs_by_kind.get(d.kind, {}).get("en", d.kind), "name": d.original_name,
+                       "pages": d.page_count, "sha256": d.sha256, "size": d.size_bytes}
+                      for d in application.documents if d.kind in docs_by_kind],
+        "referees": [{"name": r.name, "institution": r.institution, "title": r.title,
+                      "letter_received": r.letter_received_at is not None} for r in application.referees],
+        "exclusions": [{"name": x.name, "institution": x.institution, "reason": x.reason}
+                       for x in application.exclusions],
+        "eligibility": [{"rule": r.rule, "passed": r.passed, "message_zh": r.message_zh,
+                         "message_en": r.message_en} for r in results],
+    }
+
+
+def count_live(call_id: int) -> int:
+    return db.session.execute(select(func.count()).select_from(Application).where(
+        Application.call_id == call_id, Application.state.in_(LIVE_STATES))).scalar_one()
+

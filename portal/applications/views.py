@@ -1,0 +1,458 @@
+"""The applicant's side: dashboard, the step-by-step application, documents, referees, submission."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..accounts.models import Role
+from ..audit.models import AuditEntry
+from ..auth import roles_required
+from ..database import commit, rollback
+from ..extensions import db
+from ..programs.models import Call
+from ..programs.units import all_units, tree_rows
+from . import referees as referee_service
+from . import services, workflow
+from .access import can_edit_application, can_view_application, can_view_document
+from .documents import DocumentError, delete_document, document_path, save_document
+from .forms import (BasicsForm, ConfirmForm, ExceptionForm, ExclusionForm, RefereeForm, StartForm, SubmitForm,
+                    UploadForm, WithdrawForm, keywords_from_text, plan_form_class)
+from .models import Application, Document, Referee
+from .profile_views import _discipline_choices
+
+bp = Blueprint("applications", __name__)
+
+STEPS = [("basics", _l("Basics")), ("plan", _l("Plan")), ("experts", _l("Experts to exclude")),
+         ("documents", _l("Documents")), ("referees", _l("Referees")), ("review", _l("Check and submit"))]
+STEP_NAMES = [s for s, _label in STEPS]
+STATE_TEXT = {state.value: pair for state, pair in workflow.STATE_LABELS.items()}
+ACTION_TEXT = {action.value: pair for action, pair in workflow.ACTION_LABELS.items()}
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def unit_choices():
+    locale = _locale()
+    return [(u.id, "\u3000" * depth + u.name(locale)) for u, depth in tree_rows(all_units())]
+
+
+def _own_application(application_id: int) -> Application:
+    """The current user's application, or 404 (never 403: other people's ids reveal nothing)."""
+    application = db.session.get(Application, application_id)
+    if application is None or application.applicant_id != current_user.id:
+        abort(404)
+    return application
+
+
+def _editable(application_id: int) -> Application:
+    application = _own_application(application_id)
+    if not can_edit_application(current_user, application):
+        flash(_("This application has been submitted and can no longer be changed."), "warning")
+        abort(redirect(url_for("applications.detail", application_id=application.id)))
+    return application
+
+
+# ---------------------------------------------------------------- dashboard and detail
+
+@bp.get("/applications")
+@roles_required(Role.APPLICANT)
+def dashboard():
+    """My applications with their status timelines; a fixed number of queries however many there are."""
+    applications = db.session.execute(
+        select(Application).where(Application.applicant_id == current_user.id)
+        .options(joinedload(Application.call).joinedload(Call.program), joinedload(Application.unit),
+                 joinedload(Application.book))
+        .order_by(Application.created_at.desc())).unique().scalars().all()
+    timelines = timeline_for([a.id for a in applications])
+    return render_template("applications/dashboard.html", applications=applications, timelines=timelines,
+                           labels=STATE_TEXT, action_labels=ACTION_TEXT)
+
+
+def timeline_for(application_ids: list[int]) -> dict[int, list[AuditEntry]]:
+    """Each application's history, read from the audit log in one query."""
+    result: dict[int, list[AuditEntry]] = {i: [] for i in application_ids}
+    if not application_ids:
+        return result
+    entries = db.session.execute(
+        select(AuditEntry).where(AuditEntry.object_type == "Application",
+                                 AuditEntry.object_id.in_([str(i) for i in application_ids]),
+                                 AuditEntry.action.in_(TIMELINE_ACTIONS))
+        .order_by(AuditEntry.id)).scalars().all()
+    for entry in entries:
+        result[int(entry.object_id)].append(entry)
+    return result
+
+
+TIMELINE_ACTIONS = ["application.created", "application.book_generated"] + [
+    f"application.{a.value}" for a in workflow.Action]
+
+
+@bp.get("/applications/<int:application_id>")
+@roles_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.PROGRAM_ADMIN)
+def detail(application_id: int):
+    application = db.session.get(Application, application_id)
+    if application is None or not can_view_application(current_user, application):
+        abort(404)
+    own = application.applicant_id == current_user.id
+    can_withdraw = own and workflow.can(application.state, workflow.Action.WITHDRAW, {"applicant"})
+    return render_template("applications/detail.html", application=application, own=own,
+                           timeline=timeline_for([application.id])[application.id], labels=STATE_TEXT,
+                           action_labels=ACTION_TEXT, withdraw_form=WithdrawForm(),
+                           can_withdraw=can_withdraw, confirm=ConfirmForm(), snapshot=application.snapshot or {})
+
+
+# ---------------------------------------------------------------- starting
+
+@bp.post("/calls/<int:call_id>/apply")
+@roles_required(Role.APPLICANT)
+def start(call_id: int):
+    call = db.session.get(Call, call_id)
+    if call is None:
+        abort(404)
+    form = StartForm()
+    form.unit_id.choices = unit_choices()
+    if not form.validate_on_submit():
+        for message in form.unit_id.errors:
+            flash(message, "danger")
+        return redirect(url_for("programs.call", call_id=call.id))
+    try:
+        application = services.start_application(call, current_user._get_current_object(), form.unit_id.data)
+    except services.ApplicationError as exc:
+        rollback()
+        for message in exc.messages:
+            flash(message, "danger")
+        return redirect(url_for("programs.call", call_id=call.id))
+    commit()
+    return redirect(url_for("applications.edit", application_id=application.id, step="basics"))
+
+
+@bp.post("/applications/<int:application_id>/delete")
+@roles_required(Role.APPLICANT)
+def delete(application_id: int):
+    application = _own_application(application_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_draft(application, current_user._get_current_object())
+    except services.ApplicationError as exc:
+        rollback()
+        flash(exc.messages[0], "danger")
+        return redirect(url_for("applications.detail", application_id=application_id))
+    commit()
+    flash(_("The draft was deleted."), "success")
+    return redirect(url_for("applications.dashboard"))
+
+
+# ---------------------------------------------------------------- the steps
+
+@bp.route("/applications/<int:application_id>/edit/<step>", methods=["GET", "POST"])
+@roles_required(Role.APPLICANT)
+def edit(application_id: int, step: str):
+    if step not in STEP_NAMES:
+        abort(404)
+    application = _editable(application_id)
+    handler = globals()["_step_" + step]
+    return handler(application)
+
+
+def _next(application, step):
+    following = STEP_NAMES[min(STEP_NAMES.index(step) + 1, len(STEP_NAMES) - 1)]
+    return redirect(url_for("applications.edit", application_id=application.id, step=following))
+
+
+def _render(application, step, status=200, **context):
+    return render_template(f"applications/step_{step}.html", application=application, step=step, steps=STEPS,
+                           confirm=ConfirmForm(), **context), status
+
+
+def _save_or_refuse(application, step, form, **context):
+    """Commit the step; a closed call or submitted application refuses it and keeps the typed values."""
+    try:
+        services.ensure_editable(application)
+    except services.ApplicationError as exc:
+        rollback()
+        flash(exc.messages[0], "danger")
+        return _render(application, step, 409, form=form, **context)
+    commit()
+    flash(_("Saved."), "success")
+    return _next(application, step)
+
+
+def _step_basics(application):
+    form = BasicsForm(obj=application)
+    form.unit_id.choices = unit_choices()
+    form.discipline_code.choices = _discipline_choices()
+    if request.method == "GET":
+        form.keywords.data = ", ".join(application.keywords or [])
+    if form.validate_on_submit():
+        application.unit_id = form.unit_id.data
+        application.title = form.title.data.strip()
+        application.discipline_code = form.discipline_code.data
+        application.keywords = keywords_from_text(form.keywords.data)
+        return _save_or_refuse(application, "basics", form)
+    return _render(application, "basics", 400 if request.method == "POST" else 200, form=form)
+
+
+def _step_plan(application):
+    questions = application.call.program.extra_fields or []
+    form = plan_form_class(questions, _locale())()
+    if request.method == "GET":
+        form.plan.data = application.plan
+        for q in questions:
+            value = (application.extra or {}).get(q["code"])
+            field = form["extra_" + q["code"]]
+            if q["type"] == "bool":
+                field.data = "" if value is None else ("yes" if value else "no")
+            elif q["type"] == "date":
+                field.data = date.fromisoformat(value) if value else None
+            else:
+                field.data = value
+    if form.validate_on_submit():
+        application.plan = (form.plan.data or "").strip()
+        extra = {}
+        for q in questions:
+            data = form["extra_" + q["code"]].data
+            if q["type"] == "bool":
+                extra[q["code"]] = None if data in ("", None) else data == "yes"
+            elif q["type"] == "date":
+                extra[q["code"]] = data.isoformat() if data else None
+            else:
+                extra[q["code"]] = float(data) if isinstance(data, Decimal) else data
+        application.extra = extra
+        return _save_or_refuse(application, "plan", form, questions=questions)
+    return _render(application, "plan", 400 if request.method == "POST" else 200, form=form, questions=questions)
+
+
+def _step_experts(application):
+    form = ExclusionForm()
+    if form.validate_on_submit():
+        try:
+            referee_service.add_exclusion(application, name=form.name.data, institution=form.institution.data or "",
+                                          reason=form.reason.data)
+        except services.ApplicationError as exc:
+            rollback()
+            form.name.errors.append(exc.messages[0])
+            return _render(application, "experts", 400, form=form)
+        commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("applications.edit", application_id=application.id, step="experts"))
+    return _render(application, "experts", 400 if request.method == "POST" else 200, form=form,
+                   limit=referee_service.MAX_EXCLUSIONS)
+
+
+def _step_documents(application):
+    required = application.call.program.required_documents or []
+    uploaded = {d.kind: d for d in application.documents}
+    return _render(application, "documents", required=required, uploaded=uploaded, form=UploadForm(),
+                   max_mb=_max_mb())
+
+
+def _max_mb():
+    from flask import current_app
+
+    return current_app.config["MAX_UPLOAD_MB"]
+
+
+def _step_referees(application):
+    form = RefereeForm()
+    if form.validate_on_submit():
+        try:
+            referee_service.invite_referee(application, name=form.name.data, email=form.email.data,
+                                           institution=form.institution.data, title=form.title.data or "",
+                                           locale=_locale())
+        except services.ApplicationError as exc:
+            rollback()
+            form.email.errors.append(exc.messages[0])
+            return _render(application, "referees", 400, form=form)
+        commit()
+        flash(_("The referee has been invited by email."), "success")
+        return redirect(url_for("applications.edit", application_id=application.id, step="referees"))
+    return _render(application, "referees", 400 if request.method == "POST" else 200, form=form,
+                   required=application.call.program.referees_required)
+
+
+def _step_review(application):
+    checked = services.review(application)
+    exception_form = ExceptionForm(obj=application)
+    if exception_form.validate_on_submit():
+        application.exception_requested = exception_form.requested.data
+        application.exception_justification = (exception_form.justification.data or "").strip()
+        return _save_or_refuse(application, "review", exception_form, checked=checked, submit_form=SubmitForm())
+    return _render(application, "review", checked=checked, exception_form=exception_form, submit_form=SubmitForm(),
+                   form=None)
+
+
+# ---------------------------------------------------------------- documents
+
+@bp.post("/applications/<int:application_id>/documents")
+@roles_required(Role.APPLICANT)
+def upload(application_id: int):
+    """Upload or replace one required document; a refused file leaves everything else as it was."""
+    application = _editable(application_id)
+    form = UploadForm()
+    kinds = {d["code"] for d in application.call.program.required_documents or []}
+    back = redirect(url_for("applications.edit", application_id=application.id, step="documents"))
+    if not form.validate_on_submit() or form.kind.data not in kinds:
+        for message in form.file.errors or [_("Choose a PDF file.")]:
+            flash(message, "danger")
+        return back
+    upload_file = form.file.data
+    try:
+        services.ensure_editable(application)
+        old = next((d for d in application.documents if d.kind == form.kind.data), None)
+        document = save_document(upload_file.read(), kind=form.kind.data, original_name=upload_file.filename,
+                                 owner_id=current_user.id, application_id=application.id)
+        if old is not None:
+            delete_document(old)
+        services.record("application.document_uploaded", application,
+                        data={"kind": document.kind, "sha256": document.sha256, "pages": document.page_count})
+    except (DocumentError, services.ApplicationError) as exc:
+        rollback()
+        flash(_("“%(name)s” was not saved: %(reason)s", name=upload_file.filename,
+                reason=getattr(exc, "message", None) or exc.messages[0]), "danger")
+        return back
+    commit()
+    flash(_("“%(name)s” uploaded (%(pages)s pages).", name=document.original_name, pages=document.page_count),
+          "success")
+    return back
+
+
+@bp.post("/applications/<int:application_id>/documents/<int:document_id>/delete")
+@roles_required(Role.APPLICANT)
+def delete_upload(application_id: int, document_id: int):
+    application = _editable(application_id)
+    document = db.session.get(Document, document_id)
+    if document is None or document.application_id != application.id or document.kind == "referee_letter":
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    delete_document(document)
+    services.record("application.document_deleted", application, data={"kind": document.kind})
+    commit()
+    flash(_("Deleted."), "success")
+    return redirect(url_for("applications.edit", application_id=application.id, step="documents"))
+
+
+@bp.get("/documents/<int:document_id>")
+@roles_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.PROGRAM_ADMIN, Role.EXPERT)
+def document(document_id: int):
+    """Serve a stored PDF to the people allowed to see it; everyone else gets 404."""
+    doc = db.session.get(Document, document_id)
+    if doc is None or not can_view_document(current_user, doc):
+        abort(404)
+    response = send_file(document_path(doc), mimetype="application/pdf", download_name=doc.original_name,
+                         as_attachment=request.args.get("download") == "1", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ---------------------------------------------------------------- exclusions and referees
+
+@bp.post("/applications/<int:application_id>/exclusions/<int:exclusion_id>/delete")
+@roles_required(Role.APPLICANT)
+def delete_exclusion(application_id: int, exclusion_id: int):
+    application = _editable(application_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        referee_service.remove_exclusion(application, exclusion_id)
+    except services.ApplicationError:
+        rollback()
+        abort(404)
+    commit()
+    return redirect(url_for("applications.edit", application_id=application.id, step="experts"))
+
+
+def _own_referee(application: Application, referee_id: int) -> Referee:
+    referee = db.session.get(Referee, referee_id)
+    if referee is None or referee.application_id != application.id:
+        abort(404)
+    return referee
+
+
+@bp.post("/applications/<int:application_id>/referees/<int:referee_id>/<verb>")
+@roles_required(Role.APPLICANT)
+def referee_action(application_id: int, referee_id: int, verb: str):
+    application = _editable(application_id)
+    referee = _own_referee(application, referee_id)
+    if verb not in ("remind", "delete") or not ConfirmForm().validate_on_submit():
+        abort(404 if verb not in ("remind", "delete") else 400)
+    try:
+        if verb == "remind":
+            referee_service.remind_referee(referee, _locale())
+            message = _("A new link has been sent to the referee.")
+        else:
+            referee_service.remove_referee(referee)
+            message = _("Deleted.")
+    except services.ApplicationError as exc:
+        rollback()
+        flash(exc.messages[0], "danger")
+    else:
+        commit()
+        flash(message, "success")
+    return redirect(url_for("applications.edit", application_id=application.id, step="referees"))
+
+
+# ---------------------------------------------------------------- submit and withdraw
+
+@bp.post("/applications/<int:application_id>/submit")
+@roles_required(Role.APPLICANT)
+def submit(application_id: int):
+    application = _own_application(application_id)
+    form = SubmitForm()
+    if not form.validate_on_submit():
+        flash(form.pledge.errors[0] if form.pledge.errors else _("Confirm that the information is true."), "danger")
+        return redirect(url_for("applications.edit", application_id=application.id, step="review"))
+    try:
+        outcome = services.submit_application(application.id, current_user._get_current_object())
+    except LookupError:
+        abort(404)
+    except services.ApplicationError as exc:
+        rollback()
+        for message in exc.messages:
+            flash(message, "danger")
+        if application.state in ("draft", "returned"):
+            return redirect(url_for("applications.edit", application_id=application.id, step="review"))
+        return redirect(url_for("applications.detail", application_id=application.id))
+    commit()
+    if outcome.already:
+        flash(_("This application had already been submitted; nothing was submitted twice."), "info")
+    else:
+        flash(_("Your application has been submitted. Your unit will review it."), "success")
+    return redirect(url_for("applications.detail", application_id=application.id))
+
+
+@bp.post("/applications/<int:application_id>/withdraw")
+@roles_required(Role.APPLICANT)
+def withdraw(application_id: int):
+    application = _own_application(application_id)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            services.withdraw_application(application, current_user._get_current_object(), form.reason.data or "")
+        except services.ApplicationError as exc:
+            rollback()
+            flash(exc.messages[0], "danger")
+        else:
+            commit()
+            flash(_("The application has been withdrawn."), "success")
+    return redirect(url_for("applications.detail", application_id=application.id))
+
+
+@bp.get("/applications/<int:application_id>/book.pdf")
+@roles_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.PROGRAM_ADMIN)
+def book(application_id: int):
+    application = db.session.get(Application, application_id)
+    if application is None or not can_view_application(current_user, application) or application.book is None:
+        abort(404)
+    return redirect(url_for("applications.document", document_id=application.book.id, download=1))

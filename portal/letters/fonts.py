@@ -1,0 +1,496 @@
+"""Prepared fonts for letter PDFs (set-up step, run once per machine).
+
+Why: the system Noto CJK fonts are 20-27 MB collections of 65,535 glyphs. WeasyPrint copies the
+whole font blob and subsets it with HarfBuzz for every PDF, which costs most of a ~150 ms render.
+This module cuts single-face fonts out of them once, at set-up time, into a cache directory (never
+committed; default ``instance/letter-fonts/``):
+
+* ``LetterSerif-Regular.otf``, ``LetterSerif-Bold.otf``, ``LetterSans-Regular.otf``,
+  ``LetterSans-Bold.otf``: the *core* faces, ~4,700 glyphs each: ASCII/Latin, punctuation and
+  symbols, 〇, and the 3,755 level-1 hanzi of GB 2312 (the most frequent ones). Family names
+  "Letter Serif" / "Letter Sans".
+* ``LetterSerif-Regular-xNN.otf``, ``LetterSans-Regular-xNN.otf``: every other character of the
+  Noto CJK SC face (GB 2312 level 2 first, then CJK Ext. A such as 䶮, Ext. B such as 𠮷, GBK-only hanzi such as 堃, Hangul,
+  kana...), split into chunks of ``CHUNK_SIZE`` characters, families "Letter Serif X00"...; the
+  renderer makes fontconfig try them right after the core family. A letter whose name holds 䶮
+  only pulls one ~300 KB chunk, so rare names render at the same speed, with the real glyph.
+
+Layout tables (GSUB/GPOS), vertical metrics and hinting are dropped: letters are horizontal, and
+WeasyPrint strips GSUB/GPOS and hints from embedded fonts anyway.
+
+Fonts are cut with HarfBuzz's subsetter (libharfbuzz-subset, already required by WeasyPrint; a few
+seconds for all files) or with fontTools when it is missing (a few minutes). Usage::
+
+    python -m portal.letters.fonts [--dir DIR] [--force] [--check]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+LOGGER = logging.getLogger(__name__)
+
+#: Bump when the content of prepared fonts changes, so that old caches are rebuilt.
+FORMAT_VERSION = 3
+#: Characters per extension chunk (smaller chunks: cheaper per PDF, more files to register).
+CHUNK_SIZE = 1000
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class FaceSpec:
+    key: str  # file name stem, e.g. "LetterSerif-Regular"
+    family: str  # family name written into the prepared font
+    style: str  # "Regular" or "Bold"
+    source_family: str  # system family to cut from
+    extension: bool  # whether to also build the rare-character chunks
+
+
+FACES = (
+    FaceSpec("LetterSerif-Regular", "Letter Serif", "Regular", "Noto Serif CJK SC", True),
+    FaceSpec("LetterSerif-Bold", "Letter Serif", "Bold", "Noto Serif CJK SC", False),
+    FaceSpec("LetterSans-Regular", "Letter Sans", "Regular", "Noto Sans CJK SC", True),
+    FaceSpec("LetterSans-Bold", "Letter Sans", "Bold", "Noto Sans CJK SC", False),
+)
+
+_KNOWN_PATHS = {
+    ("Noto Serif CJK SC", "Regular"): "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    ("Noto Serif CJK SC", "Bold"): "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc",
+    ("Noto Sans CJK SC", "Regular"): "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    ("Noto Sans CJK SC", "Bold"): "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+}
+
+# Tables not needed to draw horizontal text in a PDF.
+_DROP_TABLES = ("GSUB", "GPOS", "BASE", "JSTF", "VORG", "vhea", "vmtx", "DSIG", "LTSH", "PCLT")
+
+# Blocks always kept in the core font besides GB 2312 (other symbols go to the extension chunks).
+_CORE_RANGES = (
+    (0x0020, 0x007E),  # ASCII
+    (0x00A0, 0x00FF),  # Latin-1 (pinyin with tones such as ǎ is in GB 2312)
+    (0x2010, 0x2027),  # Dashes, quotes, ellipsis
+    (0x3000, 0x303F),  # CJK symbols and punctuation, including 〇 (not in GB 2312) and 〔〕
+    (0xFF01, 0xFF5E),  # Fullwidth forms
+)
+
+
+def default_fonts_dir() -> Path:
+    """``$PORTAL_LETTER_FONTS_DIR``, else ``<instance>/letter-fonts`` (``$PORTAL_INSTANCE_DIR``)."""
+    explicit = os.environ.get("PORTAL_LETTER_FONTS_DIR")
+    if explicit:
+        return Path(explicit)
+    instance = os.environ.get("PORTAL_INSTANCE_DIR") or Path(__file__).resolve().parents[2] / "instance"
+    return Path(instance) / "letter-fonts"
+
+
+def gb2312_characters(first_row: int = 0xA1, last_row: int = 0xF7) -> set[int]:
+    """Characters of GB 2312 rows ``first_row``..``last_row`` (EUC-CN lead bytes).
+
+    Rows A1-A9: 682 symbols; B0-D7: level 1, the 3,755 most frequent hanzi; D8-F7: level 2, 3,008
+    less frequent hanzi.
+    """
+    chars = set()
+    for high in range(first_row, last_row + 1):
+        for low in range(0xA1, 0xFF):
+            try:
+                chars.add(ord(bytes((high, low)).decode("gb2312")))
+            except UnicodeDecodeError:
+                continue
+    return chars
+
+
+def core_characters() -> set[int]:
+    """What nearly every letter uses: Latin, punctuation, symbols and GB 2312 level-1 hanzi.
+
+    The cost of subsetting a font when writing a PDF grows with its number of glyphs, whatever the
+    number of glyphs used, so the core is kept to ~4,700 glyphs.
+    """
+    chars = gb2312_characters(0xA1, 0xA9) | gb2312_characters(0xB0, 0xD7)
+    for start, end in _CORE_RANGES:
+        chars.update(range(start, end + 1))
+    return chars
+
+
+def extension_order(rare: set[int]) -> list[int]:
+    """Rare characters, GB 2312 level 2 first (grouped: the commonest of them), then the rest."""
+    level2 = gb2312_characters(0xD8, 0xF7) & rare
+    return sorted(level2) + sorted(rare - level2)
+
+
+# -- Finding the system fonts -------------------------------------------------------------------
+
+
+def find_source(family: str, style: str) -> tuple[str, int]:
+    """(path, face index) of a system font, via fontconfig's fc-match, else known Debian paths."""
+    fc_match = shutil.which("fc-match")
+    if fc_match:
+        try:
+            out = subprocess.run(
+                [fc_match, "-f", "%{file}\t%{index}\t%{family}", f"{family}:style={style}"],
+                capture_output=True, text=True, timeout=30, check=True,
+            ).stdout
+            path, index, families = out.split("\t", 2)
+            if family in families.split(","):
+                return path, int(index)
+        except (OSError, ValueError, subprocess.SubprocessError):
+            pass
+    path = _KNOWN_PATHS.get((family, style))
+    if path and Path(path).exists():
+        return path, _face_index(path, family)
+    raise FileNotFoundError(
+        f"System font {family!r} {style} not found: install Debian package fonts-noto-cjk")
+
+
+def _face_index(path: str, family: str) -> int:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    if not path.endswith((".ttc", ".otc")):
+        return 0
+    collection = TTCollection(path, lazy=True)
+    for index, font in enumerate(collection.fonts):
+        if font["name"].getDebugName(1) == family:
+            return index
+    font = TTFont(path, fontNumber=0, lazy=True)
+    raise FileNotFoundError(f"{family!r} not in {path} ({font['name'].getDebugName(1)!r}...)")
+
+
+def _source_cmap(path: str, index: int) -> set[int]:
+    from fontTools.ttLib import TTFont
+
+    return set(TTFont(path, fontNumber=index, lazy=True).getBestCmap())
+
+
+def _fingerprint(path: str) -> str:
+    stat = Path(path).stat()
+    return f"{path}:{stat.st_size}:{int(stat.st_mtime)}"
+
+
+# -- Subsetting -----------------------------------------------------------------------------------
+
+
+def _dlopen(ffi, *names):
+    for name in names:
+        try:
+            return ffi.dlopen(name)
+        except OSError:
+            continue
+    raise OSError(f"cannot load {names[0]}")
+
+
+class _HarfBuzzSubsetter:
+    """Minimal cffi binding of hb-subset (WeasyPrint's own binding lacks the face constructors)."""
+
+    def __init__(self):
+        import cffi
+
+        self.ffi = ffi = cffi.FFI()
+        ffi.cdef("""
+            typedef struct hb_blob_t hb_blob_t;
+            typedef struct hb_face_t hb_face_t;
+            typedef struct hb_set_t hb_set_t;
+            typedef struct hb_subset_input_t hb_subset_input_t;
+            typedef uint32_t hb_codepoint_t;
+            typedef uint32_t hb_tag_t;
+            hb_blob_t * hb_blob_create_from_file (const char *file_name);
+            void hb_blob_destroy (hb_blob_t *blob);
+            const char * hb_blob_get_data (hb_blob_t *blob, unsigned int *length);
+            hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);
+            void hb_face_destroy (hb_face_t *face);
+            hb_blob_t * hb_face_reference_blob (hb_face_t *face);
+            unsigned int hb_face_get_glyph_count (const hb_face_t *face);
+            void hb_set_add (hb_set_t *set, hb_codepoint_t codepoint);
+            hb_tag_t hb_tag_from_string (const char *str, int len);
+            hb_subset_input_t * hb_subset_input_create_or_fail (void);
+            void hb_subset_input_destroy (hb_subset_input_t *input);
+            hb_set_t * hb_subset_input_unicode_set (hb_subset_input_t *input);
+            hb_set_t * hb_subset_input_set (hb_subset_input_t *input, int set_type);
+            void hb_subset_input_set_flags (hb_subset_input_t *input, unsigned value);
+            hb_face_t * hb_subset_or_fail (hb_face_t *source, const hb_subset_input_t *input);
+        """)
+        self.hb = _dlopen(ffi, "libharfbuzz.so.0", "harfbuzz", "libharfbuzz-0.dll",
+                          "libharfbuzz.0.dylib")
+        self.hb_subset = _dlopen(ffi, "libharfbuzz-subset.so.0", "harfbuzz-subset",
+                                 "libharfbuzz-subset-0.dll", "libharfbuzz-subset.0.dylib")
+        self._faces = {}
+
+    def _face(self, path, index):
+        if (path, index) not in self._faces:
+            blob = self.hb.hb_blob_create_from_file(path.encode())
+            self._faces[path, index] = self.hb.hb_face_create(blob, index)
+            self.hb.hb_blob_destroy(blob)
+        return self._faces[path, index]
+
+    def subset(self, path: str, index: int, unicodes: set[int]) -> bytes:
+        hb, hbs, ffi = self.hb, self.hb_subset, self.ffi
+        face = self._face(path, index)
+        if not hb.hb_face_get_glyph_count(face):
+            raise OSError(f"HarfBuzz cannot read {path}")
+        subset_input = hbs.hb_subset_input_create_or_fail()
+        try:
+            unicode_set = hbs.hb_subset_input_unicode_set(subset_input)
+            for codepoint in sorted(unicodes):
+                hb.hb_set_add(unicode_set, codepoint)
+            drop = hbs.hb_subset_input_set(subset_input, 3)  # HB_SUBSET_SETS_DROP_TABLE_TAG
+            for tag in _DROP_TABLES:
+                hb.hb_set_add(drop, hb.hb_tag_from_string(tag.encode(), -1))
+            # HB_SUBSET_FLAGS_NO_HINTING | HB_SUBSET_FLAGS_DESUBROUTINIZE | NOTDEF_OUTLINE
+            hbs.hb_subset_input_set_flags(subset_input, 0x01 | 0x04 | 0x40)
+            result = hbs.hb_subset_or_fail(face, subset_input)
+            if result == ffi.NULL:
+                raise OSError(f"HarfBuzz could not subset {path}")
+            blob = hb.hb_face_reference_blob(result)
+            length = ffi.new("unsigned int *")
+            data = ffi.unpack(hb.hb_blob_get_data(blob, length), length[0])
+            hb.hb_blob_destroy(blob)
+            hb.hb_face_destroy(result)
+            return data
+        finally:
+            hbs.hb_subset_input_destroy(subset_input)
+
+
+def _fonttools_subset(path: str, index: int, unicodes: set[int]) -> bytes:
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.drop_tables += list(_DROP_TABLES)
+    options.layout_features = []
+    options.hinting = False
+    options.desubroutinize = True
+    options.notdef_outline = True
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    font = TTFont(path, fontNumber=index, lazy=True)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=unicodes)
+    subsetter.subset(font)
+    out = BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def _rename(data: bytes, family: str, style: str, suffix: str = "") -> bytes:
+    """Give the cut font its own family name, so it never collides with the system font."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(BytesIO(data), lazy=True)  # only 'name' is decompiled; other tables copied raw
+    name = font["name"]
+    postscript = f"{family.replace(' ', '')}{suffix}-{style}"
+    full = f"{family}{suffix} {style}"
+    keep = []
+    for record in name.names:
+        if record.nameID in (0, 3, 5, 7, 8, 9, 11, 12, 13, 14):  # copyright, licence, version...
+            keep.append(record)
+    name.names = keep
+    values = {1: family, 2: style, 3: f"{postscript};prepared", 4: full, 6: postscript,
+              16: family, 17: style}
+    for name_id, value in values.items():
+        name.setName(value, name_id, 3, 1, 0x409)
+    out = BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def _chunks(codepoints: list[int], size: int) -> list[list[int]]:
+    return [codepoints[i:i + size] for i in range(0, len(codepoints), size)]
+
+
+# -- Public API -----------------------------------------------------------------------------------
+
+
+def manifest_path(fonts_dir: Path) -> Path:
+    return Path(fonts_dir) / MANIFEST
+
+
+def load_manifest(fonts_dir: Path | str | None = None) -> dict | None:
+    """The manifest of a prepared fonts directory, or None when missing, stale or incomplete."""
+    fonts_dir = Path(fonts_dir or default_fonts_dir())
+    try:
+        manifest = json.loads(manifest_path(fonts_dir).read_text())
+    except (OSError, ValueError):
+        return None
+    if manifest.get("format") != FORMAT_VERSION:
+        return None
+    for entry in manifest.get("files", []):
+        if not (fonts_dir / entry["file"]).is_file():
+            return None
+    return manifest
+
+
+def prepare_fonts(fonts_dir: Path | str | None = None, *, force: bool = False,
+                  chunk_size: int = CHUNK_SIZE, use_harfbuzz: bool = True) -> dict:
+    """Build the prepared fonts into ``fonts_dir`` (idempotent; returns the manifest)."""
+    fonts_dir = Path(fonts_dir or default_fonts_dir())
+    sources = {(spec.source_family, spec.style): find_source(spec.source_family, spec.style)
+               for spec in FACES}
+    fingerprint = hashlib.sha256(json.dumps(
+        [[*key, _fingerprint(path), index] for key, (path, index) in sorted(sources.items())]
+        + [FORMAT_VERSION, chunk_size, sorted(core_characters())]).encode()).hexdigest()[:16]
+    existing = load_manifest(fonts_dir)
+    if existing and existing.get("fingerprint") == fingerprint and not force:
+        return existing
+
+    started = time.perf_counter()
+    subsetter = None
+    if use_harfbuzz:
+        try:
+            subsetter = _HarfBuzzSubsetter()
+        except (OSError, AttributeError, ImportError) as exception:
+            LOGGER.warning("hb-subset unavailable (%s), using fontTools (slower)", exception)
+
+    core = core_characters()
+    fonts_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".letter-fonts-", dir=fonts_dir.parent))
+    files = []
+    try:
+        for spec in FACES:
+            path, index = sources[spec.source_family, spec.style]
+            available = _source_cmap(path, index)
+            jobs = [(f"{spec.key}.otf", spec.family, "core", sorted(core & available))]
+            if spec.extension:
+                rare = extension_order(available - core)
+                for number, chunk in enumerate(_chunks(rare, chunk_size)):
+                    # Each chunk needs its own family name: WeasyPrint (70) tells the fonts of a
+                    # PDF apart by their Pango description (family, style, weight), so two files
+                    # of one family would be merged into one embedded font, with wrong glyphs.
+                    jobs.append((f"{spec.key}-x{number:02d}.otf", f"{spec.family} X{number:02d}",
+                                 "ext", chunk))
+            for file_name, family, kind, chars in jobs:
+                if subsetter is not None:
+                    data = subsetter.subset(path, index, set(chars))
+                else:
+                    data = _fonttools_subset(path, index, set(chars))
+                data = _rename(data, family, spec.style)
+                (staging / file_name).write_bytes(data)
+                files.append({
+                    "file": file_name, "family": family, "base_family": spec.family,
+                    "style": spec.style,
+                    "weight": 700 if spec.style == "Bold" else 400, "kind": kind,
+                    "first": chars[0], "last": chars[-1], "count": len(chars),
+                    "size": len(data),
+                })
+        manifest = {
+            "format": FORMAT_VERSION, "fingerprint": fingerprint, "chunk_size": chunk_size,
+            "sources": {f"{family} {style}": {"path": path, "index": index}
+                        for (family, style), (path, index) in sources.items()},
+            "files": files,
+            "total_bytes": sum(entry["size"] for entry in files),
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+        staging.chmod(0o755)
+        # Swap in atomically-ish: other processes never see a half-written directory.
+        old = None
+        if fonts_dir.exists():
+            old = fonts_dir.with_name(fonts_dir.name + f".old-{os.getpid()}")
+            fonts_dir.rename(old)
+        staging.rename(fonts_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest
+
+
+# -- Seal artwork ---------------------------------------------------------------------------------
+
+
+def make_seal_svg(text: str = "人才计划办公室", *, color: str = "#d7000f",
+                  family: str = "Noto Sans CJK SC", style: str = "Bold") -> str:
+    """A round red seal: ``text`` along the upper arc, a five-pointed star in the middle.
+
+    Characters are drawn as outlines taken from the system Noto CJK font (SIL Open Font License),
+    so the SVG needs no font to display. Used once to make ``portal/static/letters/seal.svg``.
+    """
+    import math
+
+    from fontTools.pens.svgPathPen import SVGPathPen
+    from fontTools.misc.transform import Transform
+    from fontTools.pens.transformPen import TransformPen
+    from fontTools.ttLib import TTFont
+
+    path, index = find_source(family, style)
+    font = TTFont(path, fontNumber=index, lazy=True)
+    glyph_set = font.getGlyphSet()
+    cmap = font.getBestCmap()
+    upem = font["head"].unitsPerEm
+
+    size, centre, outer, ring = 200.0, 100.0, 95.0, 5.0
+    glyph_size = 34.0  # em size in SVG units
+    inner_radius = outer - ring / 2 - 6 - glyph_size  # radius of the glyphs' em-box bottom
+    span = 230.0  # degrees covered by the text, centred on the top
+    scale = glyph_size / upem
+    paths = []
+    count = len(text)
+    for i, char in enumerate(text):
+        angle = -span / 2 + span * (i + 0.5) / count
+        pen = SVGPathPen(glyph_set, ntos=lambda v: f"{v:.2f}".rstrip("0").rstrip("."))
+        # Glyph units (y up; ideographic em box -0.12..0.88 em) -> upright glyph whose em box
+        # stands on inner_radius above the centre -> turned about the centre (SVG is y-down).
+        matrix = (Transform().translate(centre, centre).rotate(math.radians(angle))
+                  .translate(0, -inner_radius).scale(scale, -scale)
+                  .translate(-upem / 2, 0.12 * upem))
+        glyph_set[cmap[ord(char)]].draw(TransformPen(pen, matrix))
+        paths.append(pen.getCommands())
+
+    star_outer, star_inner = 30.0, 30.0 * 0.381966
+    points = []
+    for k in range(10):
+        radius = star_outer if k % 2 == 0 else star_inner
+        a = math.radians(-90 + 36 * k)
+        points.append(f"{centre + radius * math.cos(a):.2f},{centre + 4 + radius * math.sin(a):.2f}")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size:g} {size:g}" '
+        f'width="42mm" height="42mm">\n'
+        f"<title>{text}</title>\n"
+        f'<g fill="{color}">\n'
+        f'<circle cx="{centre:g}" cy="{centre:g}" r="{outer - ring / 2:g}" fill="none" '
+        f'stroke="{color}" stroke-width="{ring:g}"/>\n'
+        f'<polygon points="{" ".join(points)}"/>\n'
+        + "".join(f'<path d="{d}"/>\n' for d in paths)
+        + "</g>\n</svg>\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m portal.letters.fonts",
+        description="Prepare the fonts used to render letter PDFs (run once at set-up).")
+    parser.add_argument("--dir", type=Path, default=None,
+                        help=f"output directory (default: {default_fonts_dir()})")
+    parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    parser.add_argument("--check", action="store_true",
+                        help="only check; exit status 1 if the fonts are missing or stale")
+    parser.add_argument("--fonttools", action="store_true",
+                        help="subset with fontTools instead of HarfBuzz (slow)")
+    parser.add_argument("--seal", type=Path, metavar="SVG",
+                        help="only (re)draw the seal artwork into SVG, then exit")
+    args = parser.parse_args(argv)
+    if args.seal:
+        args.seal.write_text(make_seal_svg(), encoding="utf-8")
+        print(f"{args.seal}: {args.seal.stat().st_size} bytes")
+        return 0
+    fonts_dir = args.dir or default_fonts_dir()
+    if args.check:
+        manifest = load_manifest(fonts_dir)
+        print(f"{fonts_dir}: {'ok' if manifest else 'missing or stale'}")
+        return 0 if manifest else 1
+    manifest = prepare_fonts(fonts_dir, force=args.force, use_harfbuzz=not args.fonttools)
+    print(f"{fonts_dir}: {len(manifest['files'])} font files, "
+          f"{manifest['total_bytes'] / 1e6:.1f} MB, built in {manifest['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,335 @@
+"""Letter PDFs: Chinese formatting, the template sandbox, the asset fetcher and the PDF itself."""
+from __future__ import annotations
+
+import datetime
+import io
+import re
+import socket
+from pathlib import Path
+
+import pytest
+
+from portal.letters import fonts as letter_fonts
+from portal.letters.chinese import chinese_date, chinese_number, serial_number
+from portal.letters.render import (
+    AssetNotFoundError,
+    AssetRefusedError,
+    LetterRenderer,
+    TemplateError,
+    TemplateSecurityError,
+    UndefinedPlaceholderError,
+    check_template,
+    default_approval_template,
+)
+
+pypdf = pytest.importorskip("pypdf")
+
+# -- chinese.py ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("date", "expected"), [
+    (datetime.date(2026, 11, 21), "二〇二六年十一月二十一日"),
+    (datetime.date(2026, 1, 1), "二〇二六年一月一日"),
+    (datetime.date(2026, 1, 10), "二〇二六年一月十日"),
+    (datetime.date(2026, 2, 20), "二〇二六年二月二十日"),
+    (datetime.date(2026, 4, 30), "二〇二六年四月三十日"),
+    (datetime.date(2026, 12, 31), "二〇二六年十二月三十一日"),
+    (datetime.date(2026, 10, 11), "二〇二六年十月十一日"),
+    (datetime.date(2025, 12, 15), "二〇二五年十二月十五日"),
+    (datetime.date(2000, 10, 9), "二〇〇〇年十月九日"),
+    (datetime.date(2019, 3, 29), "二〇一九年三月二十九日"),
+])
+def test_chinese_date(date, expected):
+    assert chinese_date(date) == expected
+
+
+def test_chinese_date_accepts_datetimes_and_iso_strings():
+    assert chinese_date(datetime.datetime(2026, 11, 21, 23, 59)) == "二〇二六年十一月二十一日"
+    assert chinese_date("2026-10-20") == "二〇二六年十月二十日"
+    with pytest.raises(TypeError):
+        chinese_date(20261121)
+
+
+def test_chinese_numbers_one_to_thirty_one():
+    expected = ("一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四 十五 十六 十七 十八 十九 二十 "
+                "二十一 二十二 二十三 二十四 二十五 二十六 二十七 二十八 二十九 三十 三十一").split()
+    assert [chinese_number(n) for n in range(1, 32)] == expected
+    with pytest.raises(ValueError):
+        chinese_number(0)
+
+
+@pytest.mark.parametrize(("year", "n", "expected"), [
+    (2026, 12, "〔2026〕第0012号"),
+    (2026, 1, "〔2026〕第0001号"),
+    (2027, 9999, "〔2027〕第9999号"),
+    (2026, 12345, "〔2026〕第12345号"),
+    ("2026", "7", "〔2026〕第0007号"),
+])
+def test_serial_number(year, n, expected):
+    assert serial_number(year, n) == expected
+
+
+def test_serial_number_refuses_nonsense():
+    with pytest.raises(ValueError):
+        serial_number(2026, 0)
+
+
+# -- Fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def renderer(tmp_path_factory):
+    """One renderer for the module, with the prepared fonts of ``make`` if there are some (the
+    test suite points PORTAL_INSTANCE_DIR at a temporary folder), else fonts prepared into a
+    temporary folder (~3 s)."""
+    repository_fonts = Path(letter_fonts.__file__).resolve().parents[2] / "instance" / "letter-fonts"
+    for fonts_dir in (letter_fonts.default_fonts_dir(), repository_fonts):
+        if letter_fonts.load_manifest(fonts_dir):
+            break
+    else:
+        fonts_dir = tmp_path_factory.mktemp("letters") / "letter-fonts"
+        letter_fonts.prepare_fonts(fonts_dir)
+    return LetterRenderer(fonts_dir=fonts_dir)
+
+
+def context(**overrides):
+    values = dict(
+        issuer_name="人才计划办公室", serial_year=2026, serial_no=12,
+        program_name="青年拔尖人才支持计划", program_year=2026, recipient_name="王䶮",
+        unit_name="华东理工大学", project_title="面向碳中和的新型催化材料设计与机理研究",
+        terms=["入选者应在规定期限内签订任务书，明确聘期目标和考核指标。",
+               "专项经费须按照国家有关规定管理使用，专款专用。"],
+        issue_date=datetime.date(2026, 11, 21), verification_code="7Q4K-M2XD-9PLC",
+        verification_url="https://talent.example.cn/verify/7Q4K-M2XD-9PLC")
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture(scope="module")
+def letters(renderer):
+    """Two letters whose names need the rare-character fonts (Ext. A, Ext. B, GBK)."""
+    template = default_approval_template()
+    return {name: renderer.render(template, context(recipient_name=name))
+            for name in ("王䶮", "𠮷堃")}
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+def font_dicts(pdf: bytes):
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            yield font.get_object()
+
+
+# -- The PDF -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["王䶮", "𠮷堃"])
+def test_letter_text_has_name_serial_and_code(letters, name):
+    text = pdf_text(letters[name])
+    assert f"{name}同志" in text
+    assert "〔2026〕第0012号" in text
+    assert "7Q4K-M2XD-9PLC" in text
+    assert "二〇二六年十一月二十一日" in text
+
+
+def test_letter_is_one_a4_page_under_250_kb(letters):
+    for pdf in letters.values():
+        reader = pypdf.PdfReader(io.BytesIO(pdf))
+        assert len(reader.pages) == 1
+        box = reader.pages[0].mediabox
+        assert abs(float(box.width) - 595.28) < 1 and abs(float(box.height) - 841.89) < 1
+        assert len(pdf) <= 250_000
+
+
+def test_every_font_is_embedded(letters):
+    for pdf in letters.values():
+        fonts = list(font_dicts(pdf))
+        assert fonts
+        for font in fonts:
+            descendants = font.get("/DescendantFonts")
+            holder = descendants[0].get_object() if descendants else font
+            descriptor = holder["/FontDescriptor"].get_object()
+            assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), font["/BaseFont"]
+
+
+def _to_unicode(font) -> dict[int, str]:
+    data = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+    mapping = {}
+    for glyph, text in re.findall(r"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]+)>", data):
+        mapping[int(glyph, 16)] = bytes.fromhex(text).decode("utf-16-be")
+    return mapping
+
+
+def _glyph_bounds(font_bytes: bytes, glyph_id: int):
+    from fontTools.pens.boundsPen import BoundsPen
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(font_bytes))
+    glyph_set = font.getGlyphSet()
+    pen = BoundsPen(glyph_set)
+    glyph_set[font.getGlyphName(glyph_id)].draw(pen)
+    return pen.bounds
+
+
+@pytest.mark.parametrize("char", ["䶮", "𠮷", "堃"])
+def test_rare_characters_have_their_real_glyph(letters, char):
+    """Not .notdef (tofu): the glyph embedded for the character is Noto CJK SC's own outline."""
+    pdf = letters["王䶮" if char == "䶮" else "𠮷堃"]
+    for font in font_dicts(pdf):
+        mapping = _to_unicode(font)
+        glyphs = [glyph for glyph, text in mapping.items() if text == char]
+        if not glyphs:
+            continue
+        assert font["/Encoding"] == "/Identity-H"  # WeasyPrint uses another CMap for missing glyphs
+        glyph_id = glyphs[0]
+        assert glyph_id != 0
+        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+        program = descriptor["/FontFile3"].get_object().get_data()
+        bounds = _glyph_bounds(program, glyph_id)
+        assert bounds is not None  # an outline, not an empty glyph
+        try:
+            path, index = letter_fonts.find_source("Noto Serif CJK SC", "Regular")
+        except FileNotFoundError:
+            return
+        from fontTools.ttLib import TTFont
+
+        reference = TTFont(path, fontNumber=index, lazy=True)
+        reference_glyph = reference.getGlyphID(reference.getBestCmap()[ord(char)])
+        from fontTools.pens.boundsPen import BoundsPen
+
+        pen = BoundsPen(reference.getGlyphSet())
+        reference.getGlyphSet()[reference.getGlyphName(reference_glyph)].draw(pen)
+        assert bounds == pytest.approx(pen.bounds, abs=1)
+        return
+    pytest.fail(f"{char} not found in any font's ToUnicode map")
+
+
+def test_pdfa_3b_identification(letters):
+    pdf = letters["王䶮"]
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    metadata = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert re.search(r"pdfaid:part(>|=\")3", metadata)
+    assert re.search(r"pdfaid:conformance(>|=\")B", metadata)
+    assert "/OutputIntents" in reader.trailer["/Root"]
+    assert pdf.startswith(b"%PDF-1.7")
+
+
+def test_rendering_a_letter_is_fast(renderer, letters):
+    """A smoke check of the speed (the real benchmark is bench/letters.py): well under 0.5 s."""
+    import time
+
+    template = default_approval_template()
+    started = time.perf_counter()
+    renderer.render(template, context(recipient_name="赵𠮷"))
+    assert time.perf_counter() - started < 0.5
+
+
+# -- Sandbox -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", [
+    "{{ ''.__class__ }}",
+    "{{ ''.__class__.__mro__ }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ recipient_name['__class__'] }}",
+    "{{ recipient_name|attr('__class__') }}",
+    "{{ cycler.__init__.__globals__.os }}",
+    "{% include '/etc/passwd' %}",
+    "{% import 'macros.html' as m %}",
+    "{% extends 'base.html' %}",
+    "{{ 'x' * 100000000 }}",
+])
+def test_sandbox_refuses_internals_and_files(renderer, source):
+    with pytest.raises(TemplateSecurityError) as caught:
+        renderer.render_html(source, context())
+    assert caught.value.message_zh and caught.value.message_en
+
+
+def test_check_template_refuses_include_without_rendering():
+    with pytest.raises(TemplateSecurityError, match="include"):
+        check_template("<p>{% if false %}{% include '/etc/passwd' %}{% endif %}</p>")
+    check_template(default_approval_template())
+
+
+@pytest.mark.parametrize(("source", "placeholder"), [
+    ("<p>{{ recipient_nmae }}</p>", "recipient_nmae"),
+    ("<p>\n{{ unit.address }}</p>", "address"),
+])
+def test_undefined_placeholder_is_named(renderer, source, placeholder):
+    with pytest.raises(UndefinedPlaceholderError) as caught:
+        renderer.render_html(source, context(unit={"name": "华东理工大学"}))
+    error = caught.value
+    assert error.placeholder == placeholder
+    assert placeholder in error.message_en and placeholder in error.message_zh
+    assert "未定义" in error.message_zh
+
+
+def test_autoescape_and_syntax_errors(renderer):
+    html = renderer.render_html("<p>{{ recipient_name }}</p>",
+                                context(recipient_name="<script>x</script>"))
+    assert "&lt;script&gt;" in html
+    with pytest.raises(TemplateError) as caught:
+        renderer.render_html("<p>\n{% if %}</p>", context())
+    assert caught.value.lineno == 2
+
+
+# -- Assets --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the renderer tried to open a network connection")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Paths whose bytes were read through pathlib or open() during the test."""
+    seen = []
+    original_read_bytes, original_open = Path.read_bytes, open
+
+    def read_bytes(self):
+        seen.append(str(self))
+        return original_read_bytes(self)
+
+    def spy_open(file, *args, **kwargs):
+        seen.append(str(file))
+        return original_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr("builtins.open", spy_open)
+    return seen
+
+
+@pytest.mark.parametrize("source", [
+    '<img src="file:///etc/passwd">',
+    '<img src="http://example.com/logo.png">',
+    '<link rel="stylesheet" href="https://example.com/letter.css"><p>x</p>',
+    "<style>@import url(http://example.com/a.css);</style><p>x</p>",
+    "<style>body { background: url(file:///etc/passwd) }</style><p>x</p>",
+    '<p style="background: url(//example.com/a.png)">x</p>',
+    '<img src="../../config.py">',
+    '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+    '<image href="file:///etc/passwd" width="10" height="10"/></svg>',
+])
+def test_fetcher_refuses_files_and_network_without_reading(renderer, source, no_network, reads):
+    with pytest.raises(AssetRefusedError) as caught:
+        renderer.render(source, context())
+    assert caught.value.url.startswith(("file:", "http"))
+    assert not [path for path in reads if "passwd" in path or path.endswith("config.py")]
+
+
+def test_fetcher_serves_letter_assets_and_data_urls(renderer, no_network):
+    pdf = renderer.render(
+        '<img src="seal.svg"><img src="data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/'
+        '2000/svg%22 viewBox=%220 0 1 1%22/%3E"><p>{{ recipient_name }}</p>', context())
+    assert "王䶮" in pdf_text(pdf)
+    with pytest.raises(AssetNotFoundError):
+        renderer.render('<img src="no-such-seal.svg">', context())
