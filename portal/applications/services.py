@@ -261,6 +261,31 @@ def submit_application(application_id: int, actor: User) -> SubmitOutcome:
     return SubmitOutcome(application, already=False)
 
 
+def submit_application_with_retry(application_id: int, actor: User, attempts: int = 5) -> bool:
+    """Submit and commit; returns whether it had already been submitted.
+
+    PostgreSQL serialises concurrent submits on the row lock. SQLite has no row locks: the loser of a
+    race gets "database is locked"; after a rollback its retry finds the application submitted.
+    """
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from ..database import commit, rollback
+
+    for attempt in range(attempts):
+        try:
+            outcome = submit_application(application_id, actor)
+            commit()
+            return outcome.already
+        except OperationalError:
+            rollback()
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def withdraw_application(application: Application, actor: User, reason: str = "") -> None:
     if application.state == "draft":
         raise ApplicationError(_("A draft is not withdrawn: delete it instead."))

@@ -414,7 +414,7 @@ def submit(application_id: int):
         flash(form.pledge.errors[0] if form.pledge.errors else _("Confirm that the information is true."), "danger")
         return redirect(url_for("applications.edit", application_id=application.id, step="review"))
     try:
-        outcome = services.submit_application(application.id, current_user._get_current_object())
+        already = services.submit_application_with_retry(application.id, current_user._get_current_object())
     except LookupError:
         abort(404)
     except services.ApplicationError as exc:
@@ -424,8 +424,7 @@ def submit(application_id: int):
         if application.state in ("draft", "returned"):
             return redirect(url_for("applications.edit", application_id=application.id, step="review"))
         return redirect(url_for("applications.detail", application_id=application.id))
-    commit()
-    if outcome.already:
+    if already:
         flash(_("This application had already been submitted; nothing was submitted twice."), "info")
     else:
         flash(_("Your application has been submitted. Your unit will review it."), "success")
