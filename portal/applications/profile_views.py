@@ -112,7 +112,7 @@ def item(kind: str, item_id: int | None):
     """Add or edit one row of a profile list."""
     row = _item(kind, item_id)
     model, form_class, limit, heading, _cols, _order = SECTIONS[kind]
-    form = form_class(obj=row)
+    form = form_class(obj=row if item_id is not None else None)  # a new row takes the form's defaults
     if hasattr(form, "country"):
         form.country.choices = countries.choices(_locale())
     if item_id is None:

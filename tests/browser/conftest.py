@@ -63,6 +63,7 @@ def browser():
 def page(browser, live_app):
     context = browser.new_context(base_url=live_app.base_url, locale="zh-CN")
     page = context.new_page()
+    page.set_default_timeout(8000)
     page.console_errors = []
     page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
     yield page
