@@ -11,6 +11,8 @@ from .database import commit, utcnow
 from .extensions import db
 from .programs.models import Call, CallStatus, Discipline, Program, Unit
 from .programs.seed_data import SEED_EXTRA_FIELDS, SEED_RULES
+from .reviews.models import ExpertProfile
+from .reviews.schemes import seed_schemes
 
 DEMO_PASSWORD = "demo-password-2026"
 
@@ -78,6 +80,16 @@ PROGRAMS = [
      "institute", "support", 3, False, 6),
 ]
 
+# The expert pool of the demo: (email, name, unit code, disciplines, keywords, title)
+DEMO_EXPERTS = [
+    ("expert@demo.talent.cn", "王建国", "THU-MATH", ["A01"], ["代数几何", "数论"], "教授"),
+    ("expert2@demo.talent.cn", "赵立平", "PKU-PHY", ["A04", "A01"], ["凝聚态物理", "数学物理"], "教授"),
+    ("expert3@demo.talent.cn", "孙海涛", "USTC", ["A01"], ["偏微分方程", "数论"], "教授"),
+    ("expert4@demo.talent.cn", "周雅琴", "FUDAN", ["A01", "A02"], ["概率论", "随机分析"], "研究员"),
+    ("expert5@demo.talent.cn", "吴志强", "CAS-ICT", ["F02"], ["机器学习", "计算机体系结构"], "研究员"),
+    ("expert6@demo.talent.cn", "郑晓燕", "PKU-CHEM", ["B01", "B02"], ["催化", "有机合成"], "教授"),
+]
+
 DEMO_ACCOUNTS = [
     (Role.APPLICANT.value, "applicant@demo.talent.cn", "张明远", None),
     (Role.UNIT_ADMIN.value, "unit@demo.talent.cn", "李秀英", "CAS-AMSS"),
@@ -129,5 +141,11 @@ def load_demo(now: datetime | None = None) -> list[tuple[str, str]]:
         if find_user(email) is None:
             unit_id = units[unit_code].id if unit_code else None
             create_user(email, name, DEMO_PASSWORD, [(role, unit_id)], actor="seed")
+    for email, name, unit_code, disciplines, keywords, title in DEMO_EXPERTS:
+        user = find_user(email) or create_user(email, name, DEMO_PASSWORD, [(Role.EXPERT.value, None)], actor="seed")
+        if db.session.get(ExpertProfile, user.id) is None:
+            db.session.add(ExpertProfile(user_id=user.id, unit_id=units[unit_code].id, disciplines=disciplines,
+                                         keywords=keywords, title=title, load_cap=10))
+    seed_schemes()
     commit()
     return [(role, email) for role, email, _, _ in DEMO_ACCOUNTS]

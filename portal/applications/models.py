@@ -109,6 +109,9 @@ class Application(db.Model):
         CheckConstraint(_state_check, name="state_known"),
         CheckConstraint("state = 'draft' OR state = 'withdrawn' OR submitted_at IS NOT NULL",
                         name="submitted_has_time"),
+        # An open integrity flag blocks approval (SPEC §4): the database refuses it too.
+        CheckConstraint("NOT (integrity_flag AND state IN ('approved','in_notice','awarded'))",
+                        name="no_approval_with_integrity_flag"),
         # One live application per applicant per call; a withdrawn one does not count.
         Index("uq_applications_live_per_call", "call_id", "applicant_id", unique=True,
               postgresql_where=text("state <> 'withdrawn'"), sqlite_where=text("state <> 'withdrawn'")),
@@ -131,6 +134,10 @@ class Application(db.Model):
                                                                      name="fk_applications_book_document_id"),
                                                          nullable=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    integrity_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    integrity_cleared_reason: Mapped[str] = mapped_column(Text, default="")
+    exception_endorsed: Mapped[bool] = mapped_column(Boolean, default=False)
     submission_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

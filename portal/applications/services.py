@@ -178,6 +178,7 @@ def apply_transition(application: Application, action: workflow.Action, actor: U
         raise ApplicationError(exc.message(_locale())) from exc
     before = application.state
     application.state = step.target.value
+    application.state_changed_at = utcnow()
     record(f"application.{step.action.value}", application, actor=actor,
            data={"from": before, "to": step.target.value, "comment": comment or "", **(data or {})})
     notify(application, step, comment)

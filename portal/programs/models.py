@@ -129,6 +129,10 @@ class Call(db.Model):
     total_quota: Mapped[int | None] = mapped_column(Integer, nullable=True)
     review_due: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default=CallStatus.DRAFT.value)
+    # The scheme version the call's review uses: fixed when review starts (SPEC §4).
+    scheme_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation_schemes.id"), nullable=True)
+    # Aggregation options of SPEC §4.1: trimmed, familiarity_weights, normalise, disagreement_threshold.
+    aggregation: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     program: Mapped[Program] = relationship(back_populates="calls", lazy="joined")
