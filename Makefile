@@ -64,7 +64,7 @@ translations: $(MO_FILES)
 i18n: $(VENV)/.requirements
 	$(VENV)/bin/pybabel extract --ignore-dirs=".* .venv __pycache__" -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot --no-location --sort-output .
 	$(VENV)/bin/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --ignore-obsolete
-	$(PY) tools/po_fill.py portal/translations/zh/LC_MESSAGES/messages.po portal/translations/zh_CN.tsv
+	$(PY) tools/po_fill.py portal/translations/zh/LC_MESSAGES/messages.po portal/translations/zh_CN*.tsv
 	$(PY) tools/po_fill.py portal/translations/en/LC_MESSAGES/messages.po --identity
 	@$(MAKE) -s translations
 

@@ -55,6 +55,24 @@ MATRIX = {
     "applications.document": (("applicant", "unit_admin", "program_admin", "expert"), "GET", {"document_id": "0"}),
 }
 
+
+def _fragments() -> dict:
+    """Each feature may keep its rules in tests/http/access_rules/<feature>.py as RULES = {...}."""
+    import importlib
+    import pkgutil
+
+    from tests.http import access_rules
+
+    merged = {}
+    for info in pkgutil.iter_modules(access_rules.__path__):
+        rules = importlib.import_module(f"tests.http.access_rules.{info.name}").RULES
+        clash = merged.keys() & rules.keys() | MATRIX.keys() & rules.keys()
+        assert not clash, f"routes listed twice: {clash}"
+        merged.update(rules)
+    return merged
+
+
+MATRIX.update(_fragments())
 ROLES = ["applicant", "unit_admin", "expert", "program_admin", "sysadmin"]
 
 

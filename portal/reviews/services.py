@@ -1,0 +1,270 @@
+"""Review verbs: unit review, formal check, assigning experts and outside evaluators, clearing integrity flags."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..accounts.models import Role, User
+from ..applications import workflow
+from ..applications.models import Application
+from ..applications.services import ApplicationError, _external, apply_transition
+from ..audit.services import record
+from ..database import utcnow
+from ..extensions import db
+from ..notifications.services import queue_email
+from . import conflicts
+from .models import Assignment, Evaluation, ExpertProfile, UnitReview
+from .pool import build_problem
+from .schemes import fix_scheme, scheme_for_call
+
+RECHECK_DAYS = 15
+A = workflow.Action
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh_CN")
+
+
+# ---------------------------------------------------------------- unit review (SPEC §5.1)
+
+def endorsed_count(call_id: int, unit_id: int) -> int:
+    return db.session.execute(select(func.count()).select_from(UnitReview).join(Application).where(
+        Application.call_id == call_id, Application.unit_id == unit_id,
+        Application.state.not_in(("withdrawn", "unit_declined", "returned", "submitted")))).scalar_one()
+
+
+def endorse(application: Application, actor: User, *, post: str, startup_funds: str, space: str, opinion: str,
+            unit_scores: dict[str, float] | None = None, exception_endorsement: str = "") -> UnitReview:
+    """Endorse with the unit's commitments (and its assessment scores when the scheme has a unit component)."""
+    program = application.call.program
+    if program.unit_quota and endorsed_count(application.call_id, application.unit_id) >= program.unit_quota:
+        raise ApplicationError(_("Your unit has used all %(n)s endorsements for this call.", n=program.unit_quota))
+    if application.exception_requested and len(exception_endorsement.strip()) < 10:
+        raise ApplicationError(_("This applicant asked for an exception (破格): endorsing it needs the unit's written "
+                                 "statement supporting the exception."))
+    scheme = scheme_for_call(application.call).definition
+    unit_component = scheme["components"].get("unit")
+    if unit_component:
+        missing = [code for code in unit_component["criteria"] if (unit_scores or {}).get(code) is None]
+        if missing:
+            raise ApplicationError(_("Enter the unit assessment score for every criterion."))
+        _check_scores(unit_scores, unit_component["criteria"])
+    apply_transition(application, A.UNIT_ENDORSE, actor, comment=opinion or None,
+                     data={"post": post, "startup_funds": startup_funds, "space": space})
+    review = UnitReview(application_id=application.id, reviewer_id=actor.id, post=post.strip(),
+                        startup_funds=startup_funds.strip(), space=space.strip(), opinion=opinion.strip(),
+                        exception_endorsement=exception_endorsement.strip())
+    existing = db.session.execute(select(UnitReview).where(UnitReview.application_id == application.id)) \
+        .scalar_one_or_none()
+    if existing is not None:  # endorsed again after a return and resubmission
+        db.session.delete(existing)
+        db.session.flush()
+    db.session.add(review)
+    application.exception_endorsed = bool(application.exception_requested)
+    if unit_component:
+        key = f"unit:{application.unit_id}"
+        old = db.session.execute(select(Evaluation).where(Evaluation.application_id == application.id,
+                                                          Evaluation.evaluator_key == key)).scalar_one_or_none()
+        if old is not None:
+            db.session.delete(old)
+            db.session.flush()
+        db.session.add(Evaluation(application_id=application.id, evaluator_key=key, component="unit",
+                                  scores={k: float(v) for k, v in unit_scores.items()}, status="submitted",
+                                  submitted_at=utcnow(), integrity_ok=True))
+    db.session.flush()
+    return review
+
+
+def _check_scores(scores: dict, criteria: dict) -> None:
+    for code in criteria:
+        value = scores.get(code)
+        if value is None or not 0 <= float(value) <= 100:
+            raise ApplicationError(_("Scores are between 0 and 100."))
+
+
+def return_for_revision(application: Application, actor: User, reason: str) -> None:
+    apply_transition(application, A.RETURN_FOR_REVISION, actor, comment=reason)
+
+
+def decline(application: Application, actor: User, reason: str) -> None:
+    apply_transition(application, A.UNIT_DECLINE, actor, comment=reason)
+
+
+def set_unit_ranks(applications: list[Application], ordered_ids: list[int], actor: User) -> None:
+    """The unit's order of preference among its endorsed candidates (1 = first)."""
+    by_id = {a.id: a for a in applications}
+    if sorted(ordered_ids) != sorted(by_id):
+        raise ApplicationError(_("Rank every endorsed candidate exactly once."))
+    for rank, app_id in enumerate(ordered_ids, start=1):
+        review = by_id[app_id].unit_review
+        if review is not None:
+            review.unit_rank = rank
+    record("unit.ranked", applications[0].call if applications else None, actor=actor,
+           data={"order": ordered_ids})
+    db.session.flush()
+
+
+# ---------------------------------------------------------------- formal check (SPEC §5.2)
+
+def formal_pass(application: Application, actor: User, comment: str) -> None:
+    fix_scheme(application.call)
+    apply_transition(application, A.FORMAL_PASS, actor, comment=comment)
+
+
+def formal_fail(application: Application, actor: User, reasons: str) -> None:
+    apply_transition(application, A.FORMAL_FAIL, actor, comment=reasons)
+
+
+def recheck_deadline(application: Application) -> datetime | None:
+    if application.state != "ineligible" or application.state_changed_at is None:
+        return None
+    return application.state_changed_at + timedelta(days=RECHECK_DAYS)
+
+
+def request_recheck(application: Application, actor: User, reason: str) -> None:
+    deadline = recheck_deadline(application)
+    if deadline is not None and utcnow() > deadline:
+        raise ApplicationError(_("A recheck can be requested within %(n)s days of the formal check; that time has "
+                                 "passed.", n=RECHECK_DAYS))
+    apply_transition(application, A.REQUEST_RECHECK, actor, comment=reason)
+
+
+def decide_recheck(application: Application, actor: User, accept: bool, comment: str) -> None:
+    if accept:
+        fix_scheme(application.call)
+    apply_transition(application, A.ACCEPT_RECHECK if accept else A.REJECT_RECHECK, actor, comment=comment)
+
+
+def complete_review(application: Application, actor: User) -> None:
+    apply_transition(application, A.COMPLETE_REVIEW, actor)
+
+
+def clear_integrity_flag(application: Application, actor: User, reason: str) -> None:
+    """Lift the integrity flag (it blocks approval) with a written reason."""
+    if not actor.has_role(Role.PROGRAM_ADMIN):
+        raise ApplicationError(_("Only the program office can clear an integrity flag."))
+    if len(reason.strip()) < 5:
+        raise ApplicationError(_("Give the reason for clearing the flag."))
+    application.integrity_flag = False
+    application.integrity_cleared_reason = reason.strip()
+    record("application.integrity_cleared", application, actor=actor, data={"reason": reason.strip()})
+
+
+# ---------------------------------------------------------------- assignment by hand (SPEC §5.3)
+
+VIOLATION_TEXT = {
+    "same_branch": ("与申请人属同一单位或同一单位体系", "same unit or unit branch as the applicant"),
+    "former_unit": ("近 3 年曾在申请人所在单位体系工作", "worked in the applicant's unit branch in the last 3 years"),
+    "excluded": ("在申请人的回避专家名单中", "on the applicant's list of experts to exclude"),
+    "declared": ("存在已申报的利益冲突", "a declared conflict of interest"),
+    "self": ("专家即申请人本人", "the expert is the applicant"),
+    "discipline": ("专家不属于该申请的一级学科", "not in the application's first-level discipline"),
+    "over_cap": ("已达到本批次评审数量上限", "already at the review load cap for this call"),
+    "same_unit": ("该申请已有同一单位的专家", "the application already has an expert from the same unit"),
+    "too_many": ("该申请的专家人数已满", "the application already has its number of experts"),
+    "duplicate": ("已分配给该申请", "already assigned to this application"),
+    "unknown": ("不在专家库中", "not in the expert pool"),
+}
+
+
+def _due(call) -> date:
+    return call.review_due or (utcnow() + timedelta(days=21)).date()
+
+
+def assignment_violations(application: Application, expert_id: int) -> list[tuple[str, str]]:
+    """Why this expert may not review this application, as (zh, en) reasons; empty when allowed."""
+    live = [a.expert_id for a in application.assignments if a.expert_id and a.status in ("invited", "accepted",
+                                                                                             "submitted")]
+    if expert_id in live:
+        return [VIOLATION_TEXT["duplicate"]]
+    problem = build_problem(application.call, application_ids=[application.id], expert_ids=live + [expert_id])
+    # The candidate's own cap is what is left in this call; the others already count against theirs.
+    problem.experts = [e if e.id == expert_id else conflicts.Expert(**{**e.__dict__, "cap": e.cap + 1})
+                       for e in problem.experts]
+    violations = conflicts.check_pairs(problem, [(application.id, e) for e in live + [expert_id]])
+    return [VIOLATION_TEXT.get(v.kind, (v.kind, v.kind)) for v in violations
+            if v.expert_id in (expert_id, None) or v.kind in ("same_unit", "too_many")]
+
+
+def potential_warnings(application: Application, expert_id: int) -> list[str]:
+    problem = build_problem(application.call, application_ids=[application.id], expert_ids=[expert_id])
+    index = conflicts.ProblemIndex(problem)
+    ai, ei = index.a_pos.get(application.id), index.e_pos.get(expert_id)
+    if ai is None or ei is None:
+        return []
+    return [detail for _kind, detail in index.potential_conflicts(ai, ei)]
+
+
+def assign_expert(application: Application, expert: User, actor: User, *, method: str = "manual",
+                  due_date: date | None = None) -> Assignment:
+    """Invite one expert, refused with the reasons when any conflict rule forbids it."""
+    if application.state not in ("under_review",):
+        raise ApplicationError(_("Experts are assigned once the application has passed the formal check."))
+    if db.session.get(ExpertProfile, expert.id) is None:
+        raise ApplicationError(_("This person is not in the expert pool."))
+    reasons = assignment_violations(application, expert.id)
+    if reasons:
+        english = _locale().startswith("en")
+        raise ApplicationError(*[(_("%(name)s cannot review this application: %(reason)s", name=expert.name,
+                                    reason=en if english else zh)) for zh, en in reasons])
+    assignment = Assignment(application_id=application.id, kind="expert", expert_id=expert.id, status="invited",
+                            due_date=due_date or _due(application.call), method=method, created_by_id=actor.id)
+    db.session.add(assignment)
+    db.session.flush()
+    record("assignment.created", application, actor=actor,
+           data={"assignment_id": assignment.id, "expert_id": expert.id, "method": method})
+    queue_email(expert.email, "expert_invitation", locale=expert.locale, user=expert,
+                program_name=application.call.program.name(expert.locale), due=assignment.due_date,
+                link=_external("expert.queue"))
+    return assignment
+
+
+def invite_external(application: Application, *, kind: str, name: str, email: str, actor: User,
+                    due_date: date | None = None, locale: str = "zh_CN") -> Assignment:
+    """A user or social evaluator: a personal token link, no account; it stops working after submission or expiry."""
+    if kind not in ("user", "social"):
+        raise ApplicationError(_("Unknown evaluator kind."))
+    if application.state != "under_review":
+        raise ApplicationError(_("Evaluators are invited once the application has passed the formal check."))
+    components = scheme_for_call(application.call).definition["components"]
+    if kind not in components:
+        raise ApplicationError(_("This program's evaluation scheme has no %(kind)s evaluation.", kind=kind))
+    email = email.strip().lower()
+    token = secrets.token_urlsafe(32)
+    due = due_date or _due(application.call)
+    assignment = Assignment(application_id=application.id, kind=kind, external_name=name.strip(),
+                            external_email=email, token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                            status="invited", due_date=due, method="manual", created_by_id=actor.id,
+                            expires_at=datetime.combine(due + timedelta(days=7), time(16, 0), tzinfo=timezone.utc))
+    db.session.add(assignment)
+    db.session.flush()
+    record("assignment.external_invited", application, actor=actor,
+           data={"assignment_id": assignment.id, "kind": kind, "email": email})
+    queue_email(email, "evaluator_invitation", locale=locale, name=name, kind=kind,
+                program_name=application.call.program.name(locale), due=due,
+                link=_external("evaluate.form", token=token))
+    return assignment
+
+
+def external_assignment_for_token(token: str) -> Assignment | None:
+    """The open external assignment a link belongs to; None once submitted, withdrawn or expired."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    assignment = db.session.execute(select(Assignment).where(Assignment.token_hash == digest)).scalar_one_or_none()
+    if assignment is None or assignment.status not in ("invited", "accepted"):
+        return None
+    if assignment.expires_at is not None and utcnow() >= assignment.expires_at:
+        return None
+    return assignment
+
+
+def withdraw_assignment(assignment: Assignment, actor: User, reason: str = "") -> None:
+    if assignment.status == "submitted":
+        raise ApplicationError(_("A submitted evaluation cannot be withdrawn."))
+    assignment.status = "withdrawn"
+    record("assignment.withdrawn", assignment.application, actor=actor,
+           data={"assignment_id": assignment.id, "reason": reason})
