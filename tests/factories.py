@@ -52,3 +52,34 @@ def fill_application(db, application, *, plan: str = "研究代数几何与数�
                       owner_id=application.applicant_id, application_id=application.id)
     db.session.commit()
     db.session.refresh(application)
+
+
+def unit_id(db, code: str = "CAS-AMSS") -> int:
+    from portal.programs.models import Unit
+
+    return db.session.execute(select(Unit.id).where(Unit.code == code)).scalar_one()
+
+
+def submitted_application(db, make_user, program_code: str = "bairen", *, unit_code: str = "CAS-AMSS",
+                          name: str = "申请人", discipline: str = "A01", exception: bool = False):
+    """An application in state submitted, as if its applicant had gone through every step."""
+    from portal.applications.models import Application
+    from portal.applications.services import build_snapshot
+    from portal.database import utcnow
+
+    user = make_user("applicant", name=name)
+    make_profile(db, user)
+    call = call_of(db, program_code)
+    application = Application(call_id=call.id, applicant_id=user.id, unit_id=unit_id(db, unit_code), state="draft",
+                              title=f"{name}的研究计划", discipline_code=discipline, keywords=["数论"],
+                              plan="研究计划" * 20, exception_requested=exception,
+                              exception_justification="成果特别突出，申请破格。" * 3 if exception else "")
+    db.session.add(application)
+    db.session.flush()
+    now = utcnow()
+    application.snapshot = build_snapshot(application, [], now)
+    application.state = "submitted"
+    application.submitted_at = now
+    application.submission_count = 1
+    db.session.commit()
+    return application

@@ -105,10 +105,14 @@ def detail(application_id: int):
         abort(404)
     own = application.applicant_id == current_user.id
     can_withdraw = own and workflow.can(application.state, workflow.Action.WITHDRAW, {"applicant"})
+    from ..reviews.services import recheck_deadline
+
+    recheck_until = recheck_deadline(application) if own else None
     return render_template("applications/detail.html", application=application, own=own,
                            timeline=timeline_for([application.id])[application.id], labels=STATE_TEXT,
                            action_labels=ACTION_TEXT, withdraw_form=WithdrawForm(),
-                           can_withdraw=can_withdraw, confirm=ConfirmForm(), snapshot=application.snapshot or {})
+                           can_withdraw=can_withdraw, confirm=ConfirmForm(), snapshot=application.snapshot or {},
+                           recheck_until=recheck_until, recheck_form=WithdrawForm(prefix="recheck"))
 
 
 # ---------------------------------------------------------------- starting
@@ -445,6 +449,29 @@ def withdraw(application_id: int):
         else:
             commit()
             flash(_("The application has been withdrawn."), "success")
+    return redirect(url_for("applications.detail", application_id=application.id))
+
+
+@bp.post("/applications/<int:application_id>/recheck")
+@roles_required(Role.APPLICANT)
+def request_recheck(application_id: int):
+    """Ask for a recheck (复核) of a failed formal check, within 15 days, with reasons."""
+    from ..reviews.services import request_recheck as ask
+
+    application = _own_application(application_id)
+    form = WithdrawForm(prefix="recheck")
+    reason = (form.reason.data or "").strip() if form.validate_on_submit() else ""
+    if not reason:
+        flash(_("Give your reasons for the recheck."), "danger")
+        return redirect(url_for("applications.detail", application_id=application.id))
+    try:
+        ask(application, current_user._get_current_object(), reason)
+    except services.ApplicationError as exc:
+        rollback()
+        flash(exc.messages[0], "danger")
+    else:
+        commit()
+        flash(_("Your request for a recheck has been sent to the program office."), "success")
     return redirect(url_for("applications.detail", application_id=application.id))
 
 

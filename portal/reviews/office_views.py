@@ -1,4 +1,248 @@
 """Program office pages: calls under review, formal check, assigning experts and evaluators (SPEC §5.2–5.3)."""
-from flask import Blueprint
+from __future__ import annotations
+
+from collections import Counter
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..accounts.models import Role, User
+from ..applications.models import Application
+from ..applications.services import ApplicationError
+from ..applications.views import ACTION_TEXT, STATE_TEXT, timeline_for
+from ..auth import roles_required
+from ..database import commit, rollback
+from ..extensions import db
+from ..programs.models import Call, Program
+from . import conflicts, services
+from .forms import AssignForm, ClearFlagForm, FormalCheckForm, InviteForm, PlainForm, RecheckDecisionForm
+from .models import Assignment, ExpertProfile
+from .pool import build_problem, loads_in_call
+from .schemes import COMPONENT_LABELS, scheme_for_call
 
 bp = Blueprint("office", __name__, url_prefix="/office")
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+@bp.get("/")
+@roles_required(Role.PROGRAM_ADMIN)
+def calls():
+    """Every call with its applications counted by state."""
+    rows = db.session.execute(select(Call).join(Program).order_by(Call.year.desc(), Program.code)).scalars().all()
+    counts = Counter()
+    for call_id, state, n in db.session.execute(select(Application.call_id, Application.state, func.count())
+                                                .group_by(Application.call_id, Application.state)).all():
+        counts[(call_id, state)] = n
+    return render_template("reviews/office_calls.html", calls=rows, counts=counts, labels=STATE_TEXT,
+                           states=[s for s in STATE_TEXT if s != "draft"])
+
+
+@bp.get("/calls/<int:call_id>")
+@roles_required(Role.PROGRAM_ADMIN)
+def call(call_id: int):
+    """A call's applications past the applicant's draft, filterable by state."""
+    found = db.session.get(Call, call_id)
+    if found is None:
+        abort(404)
+    state = request.args.get("state") or ""
+    stmt = (select(Application).where(Application.call_id == found.id, Application.state != "draft")
+            .options(joinedload(Application.applicant), joinedload(Application.unit),
+                     selectinload(Application.assignments))
+            .order_by(Application.id))
+    if state in STATE_TEXT:
+        stmt = stmt.where(Application.state == state)
+    applications = db.session.execute(stmt).unique().scalars().all()
+    return render_template("reviews/office_call.html", call=found, applications=applications, labels=STATE_TEXT,
+                           state=state)
+
+
+def _application(application_id: int) -> Application:
+    application = db.session.get(Application, application_id)
+    if application is None or application.state == "draft":
+        abort(404)
+    return application
+
+
+def candidates(application: Application) -> list[dict]:
+    """Pool experts of the application's first-level discipline with load, hard conflicts and warnings."""
+    problem = build_problem(application.call, application_ids=[application.id], subtract_loads=False)
+    index = conflicts.ProblemIndex(problem)
+    ai = index.a_pos.get(application.id)
+    first = problem.applications[0].discipline[0] if problem.applications else ""
+    loads = loads_in_call(application.call_id)
+    assigned = {a.expert_id for a in application.assignments if a.expert_id and a.status != "declined"
+                and a.status != "withdrawn"}
+    english = _locale().startswith("en")
+    rows = []
+    for ei, expert in enumerate(problem.experts):
+        if first not in {f for f, _s in expert.disciplines} or expert.id in assigned:
+            continue
+        hard = index.pair_hard_conflicts(ai, ei) if ai is not None else []
+        rows.append({"id": expert.id, "name": expert.name, "load": loads.get(expert.id, 0), "cap": expert.cap,
+                     "second": any(s == application.discipline_code for _f, s in expert.disciplines),
+                     "conflicts": [services.VIOLATION_TEXT.get(k, (k, k))[1 if english else 0] for k in hard],
+                     "warnings": [d for _k, d in index.potential_conflicts(ai, ei)] if ai is not None else []})
+    rows.sort(key=lambda r: (bool(r["conflicts"]), not r["second"], r["load"], r["name"]))
+    return rows
+
+
+@bp.get("/applications/<int:application_id>")
+@roles_required(Role.PROGRAM_ADMIN)
+def application(application_id: int):
+    found = _application(application_id)
+    return _page(found)
+
+
+def _page(found: Application, status: int = 200, **forms):
+    scheme = scheme_for_call(found.call).definition
+    invite = forms.get("invite_form") or InviteForm(prefix="invite")
+    english = _locale().startswith("en")
+    invite.kind.choices = [(k, COMPONENT_LABELS[k][1 if english else 0]) for k in ("user", "social")
+                           if k in scheme["components"]]
+    assignments = db.session.execute(select(Assignment).where(Assignment.application_id == found.id)
+                                     .options(joinedload(Assignment.expert), joinedload(Assignment.evaluation))
+                                     .order_by(Assignment.id)).unique().scalars().all()
+    return render_template(
+        "reviews/office_application.html", application=found, snapshot=found.snapshot or {},
+        formal_form=forms.get("formal_form") or FormalCheckForm(prefix="formal"),
+        recheck_form=forms.get("recheck_form") or RecheckDecisionForm(prefix="recheck"),
+        assign_form=AssignForm(prefix="assign"), invite_form=invite,
+        flag_form=forms.get("flag_form") or ClearFlagForm(prefix="flag"), plain=PlainForm(),
+        assignments=assignments, scheme=scheme, component_labels=COMPONENT_LABELS,
+        candidates=candidates(found) if found.state == "under_review" and "peer" in scheme["components"] else [],
+        timeline=timeline_for([found.id])[found.id], labels=STATE_TEXT, action_labels=ACTION_TEXT), status
+
+
+def _done(found: Application, message: str):
+    commit()
+    flash(message, "success")
+    return redirect(url_for("office.application", application_id=found.id))
+
+
+def _refused(found: Application, exc: ApplicationError, **forms):
+    rollback()
+    for message in exc.messages:
+        flash(message, "danger")
+    return _page(found, 409, **forms)
+
+
+@bp.post("/applications/<int:application_id>/formal")
+@roles_required(Role.PROGRAM_ADMIN)
+def formal(application_id: int):
+    found = _application(application_id)
+    form = FormalCheckForm(prefix="formal")
+    if not form.validate_on_submit():
+        return _page(found, 400, formal_form=form)
+    try:
+        if form.decision.data == "pass":
+            services.formal_pass(found, current_user._get_current_object(), form.comment.data)
+        else:
+            services.formal_fail(found, current_user._get_current_object(), form.comment.data)
+    except ApplicationError as exc:
+        return _refused(found, exc, formal_form=form)
+    return _done(found, _("The formal check has been recorded."))
+
+
+@bp.post("/applications/<int:application_id>/recheck")
+@roles_required(Role.PROGRAM_ADMIN)
+def recheck(application_id: int):
+    found = _application(application_id)
+    form = RecheckDecisionForm(prefix="recheck")
+    if not form.validate_on_submit():
+        return _page(found, 400, recheck_form=form)
+    try:
+        services.decide_recheck(found, current_user._get_current_object(), form.decision.data == "accept",
+                                form.comment.data)
+    except ApplicationError as exc:
+        return _refused(found, exc, recheck_form=form)
+    return _done(found, _("The recheck decision has been recorded."))
+
+
+@bp.post("/applications/<int:application_id>/assign")
+@roles_required(Role.PROGRAM_ADMIN)
+def assign(application_id: int):
+    found = _application(application_id)
+    form = AssignForm(prefix="assign")
+    expert = db.session.get(User, int(form.expert_id.data)) if form.validate_on_submit() and \
+        (form.expert_id.data or "").isdigit() else None
+    if expert is None:
+        abort(400)
+    try:
+        services.assign_expert(found, expert, current_user._get_current_object())
+    except ApplicationError as exc:
+        return _refused(found, exc)
+    return _done(found, _("%(name)s has been invited.", name=expert.name))
+
+
+@bp.post("/applications/<int:application_id>/invite")
+@roles_required(Role.PROGRAM_ADMIN)
+def invite(application_id: int):
+    found = _application(application_id)
+    form = InviteForm(prefix="invite")
+    scheme = scheme_for_call(found.call).definition
+    form.kind.choices = [(k, k) for k in ("user", "social") if k in scheme["components"]]
+    if not form.validate_on_submit():
+        return _page(found, 400, invite_form=form)
+    try:
+        services.invite_external(found, kind=form.kind.data, name=form.name.data, email=form.email.data,
+                                 actor=current_user._get_current_object(), locale=_locale())
+    except ApplicationError as exc:
+        return _refused(found, exc, invite_form=form)
+    return _done(found, _("%(name)s has been invited.", name=form.name.data))
+
+
+@bp.post("/assignments/<int:assignment_id>/withdraw")
+@roles_required(Role.PROGRAM_ADMIN)
+def withdraw_assignment(assignment_id: int):
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or not PlainForm().validate_on_submit():
+        abort(404)
+    try:
+        services.withdraw_assignment(assignment, current_user._get_current_object())
+    except ApplicationError as exc:
+        return _refused(assignment.application, exc)
+    return _done(assignment.application, _("The assignment has been withdrawn."))
+
+
+@bp.post("/applications/<int:application_id>/integrity")
+@roles_required(Role.PROGRAM_ADMIN)
+def clear_flag(application_id: int):
+    found = _application(application_id)
+    form = ClearFlagForm(prefix="flag")
+    if not form.validate_on_submit():
+        return _page(found, 400, flag_form=form)
+    try:
+        services.clear_integrity_flag(found, current_user._get_current_object(), form.reason.data)
+    except ApplicationError as exc:
+        return _refused(found, exc, flag_form=form)
+    return _done(found, _("The integrity flag has been cleared."))
+
+
+@bp.post("/applications/<int:application_id>/complete")
+@roles_required(Role.PROGRAM_ADMIN)
+def complete(application_id: int):
+    found = _application(application_id)
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    try:
+        services.complete_review(found, current_user._get_current_object())
+    except ApplicationError as exc:
+        return _refused(found, exc)
+    return _done(found, _("The review of this application is complete."))
+
+
+@bp.get("/experts")
+@roles_required(Role.PROGRAM_ADMIN)
+def experts():
+    """The expert pool with disciplines, unit and load cap."""
+    rows = db.session.execute(select(ExpertProfile).options(joinedload(ExpertProfile.user),
+                                                            joinedload(ExpertProfile.unit))
+                              .join(User).order_by(User.name)).unique().scalars().all()
+    return render_template("reviews/office_experts.html", experts=rows)

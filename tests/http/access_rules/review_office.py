@@ -1,0 +1,20 @@
+"""Access rules of the unit review and program office pages."""
+RULES = {
+    "unit.queue": ("unit_admin", "GET", {}),
+    "unit.review": ("unit_admin", "GET", {"application_id": "0"}),
+    "unit.endorse": ("unit_admin", "POST", {"application_id": "0"}),
+    "unit.decide": ("unit_admin", "POST", {"application_id": "0", "verb": "return"}),
+    "unit.ranking": ("unit_admin", "GET", {"call_id": "{call}"}),
+    "office.calls": ("program_admin", "GET", {}),
+    "office.call": ("program_admin", "GET", {"call_id": "{call}"}),
+    "office.application": ("program_admin", "GET", {"application_id": "0"}),
+    "office.formal": ("program_admin", "POST", {"application_id": "0"}),
+    "office.recheck": ("program_admin", "POST", {"application_id": "0"}),
+    "office.assign": ("program_admin", "POST", {"application_id": "0"}),
+    "office.invite": ("program_admin", "POST", {"application_id": "0"}),
+    "office.withdraw_assignment": ("program_admin", "POST", {"assignment_id": "0"}),
+    "office.clear_flag": ("program_admin", "POST", {"application_id": "0"}),
+    "office.complete": ("program_admin", "POST", {"application_id": "0"}),
+    "office.experts": ("program_admin", "GET", {}),
+    "applications.request_recheck": ("applicant", "POST", {"application_id": "0"}),
+}
