@@ -147,5 +147,8 @@ def load_demo(now: datetime | None = None) -> list[tuple[str, str]]:
             db.session.add(ExpertProfile(user_id=user.id, unit_id=units[unit_code].id, disciplines=disciplines,
                                          keywords=keywords, title=title, load_cap=10))
     seed_schemes()
+    from .seed_applications import load_demo_applications
+
+    load_demo_applications(DEMO_PASSWORD)
     commit()
     return [(role, email) for role, email, _, _ in DEMO_ACCOUNTS]

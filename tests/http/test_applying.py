@@ -138,7 +138,7 @@ def test_ineligible_applicant_sees_reason_then_submits_after_fixing(client, demo
     from portal.applications.models import Position
 
     application = _start(client, demo)
-    pos = demo.session.execute(select(Position)).scalars().first()
+    pos = demo.session.execute(select(Position).where(Position.user_id == scholar.id)).scalar_one()
     real_end = pos.end_date
     pos.end_date = pos.start_date.replace(year=pos.start_date.year + 2)
     demo.session.commit()
