@@ -1,4 +1,181 @@
 """Program admins' ranking of a call: final and component scores, flags, switchable aggregation, CSV."""
-from flask import Blueprint
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FloatField
+from wtforms.validators import InputRequired, NumberRange
+
+from ..accounts.models import Role
+from ..auth import roles_required
+from ..database import commit, rollback
+from ..extensions import db
+from ..programs.models import Call
+from . import ranking as service
+from .schemes import COMPONENT_LABELS, options_for_call
 
 bp = Blueprint("ranking", __name__, url_prefix="/office")
+
+# Excel reads a CSV as the legacy code page unless it starts with a byte order mark; Chinese would be garbled.
+BOM = "\ufeff"
+# A cell starting with one of these is taken for a formula by spreadsheets (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class SaveOptionsForm(FlaskForm):
+    """The options on screen, posted to become the call's default."""
+
+    trimmed = BooleanField(_l("Trimmed mean"))
+    familiarity = BooleanField(_l("Familiarity weights"))
+    normalise = BooleanField(_l("Normalise each expert's scores"))
+    threshold = FloatField(_l("Disagreement threshold"), validators=[
+        InputRequired(), NumberRange(min=0, max=100, message=_l("Enter a number from 0 to 100."))])
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _call_or_404(call_id: int) -> Call:
+    call = db.session.get(Call, call_id)
+    if call is None:
+        abort(404)
+    return call
+
+
+def _threshold(raw: str) -> float | None:
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and 0 <= value <= 100 else None
+
+
+def _requested_options(call: Call):
+    """The options in the query string over the call's defaults; also whether the threshold was unusable."""
+    args = request.args
+    overrides = {}
+    # `applied` marks a submitted options form: only then does an unticked box mean "off" rather than "default".
+    if args.get("applied"):
+        overrides = {"trimmed": args.get("trimmed", "0") != "0",
+                     "familiarity_weights": args.get("familiarity", "0") != "0",
+                     "normalise": args.get("normalise", "0") != "0"}
+    raw = args.get("threshold", "").strip()
+    value = _threshold(raw) if raw else None
+    if value is not None:
+        overrides["disagreement_threshold"] = value
+    return options_for_call(call, **overrides), bool(raw) and value is None
+
+
+def _query_args(options) -> dict:
+    """The query string that reproduces `options` (for the CSV link)."""
+    args = {"applied": 1, "threshold": f"{options.disagreement_threshold:g}"}
+    for name, on in (("trimmed", options.trimmed), ("familiarity", options.familiarity_weights),
+                     ("normalise", options.normalise)):
+        if on:
+            args[name] = 1
+    return args
+
+
+@bp.get("/calls/<int:call_id>/ranking")
+@roles_required(Role.PROGRAM_ADMIN)
+def call_ranking(call_id: int):
+    """The ranking with the options switchable; the same number of queries for 10 or 20,000 applications."""
+    call = _call_or_404(call_id)
+    options, bad_threshold = _requested_options(call)
+    result, error = None, None
+    try:
+        result = service.ranking_for_call(call, options)
+    except service.RankingError as exc:
+        error = exc.message
+    is_default = service.options_dict(options_for_call(call)) == service.options_dict(options)
+    save_form = SaveOptionsForm(data={"trimmed": options.trimmed, "familiarity": options.familiarity_weights,
+                                      "normalise": options.normalise,
+                                      "threshold": options.disagreement_threshold})
+    return render_template("reviews/ranking.html", call=call, ranking=result, error=error, options=options,
+                           bad_threshold=bad_threshold, is_default=is_default, save_form=save_form,
+                           csv_args=_query_args(options), component_labels=COMPONENT_LABELS,
+                           flag_labels=service.FLAG_LABELS, flag_order=service.FLAG_ORDER)
+
+
+@bp.post("/calls/<int:call_id>/ranking/options")
+@roles_required(Role.PROGRAM_ADMIN)
+def save_options(call_id: int):
+    """Make the options on screen the call's default aggregation (audited)."""
+    call = _call_or_404(call_id)
+    form = SaveOptionsForm()
+    if not form.validate_on_submit():
+        flash(_("The options were not saved: the disagreement threshold must be a number from 0 to 100."), "danger")
+        return redirect(url_for("ranking.call_ranking", call_id=call.id))
+    try:
+        service.save_options(call, {"trimmed": form.trimmed.data, "familiarity_weights": form.familiarity.data,
+                                    "normalise": form.normalise.data,
+                                    "disagreement_threshold": form.threshold.data},
+                             current_user._get_current_object())
+    except service.RankingError:
+        rollback()
+        flash(_("The options were not saved: the disagreement threshold must be a number from 0 to 100."), "danger")
+        return redirect(url_for("ranking.call_ranking", call_id=call.id))
+    commit()
+    flash(_("These options are now the call's default for its ranking."), "success")
+    return redirect(url_for("ranking.call_ranking", call_id=call.id))
+
+
+def _text(value: str) -> str:
+    return "'" + value if value and value.startswith(_FORMULA_START) else value
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _pick(pair: tuple[str, str], locale: str) -> str:
+    return pair[1] if locale.startswith("en") else pair[0]
+
+
+def csv_text(ranking: service.Ranking, locale: str) -> str:
+    """The ranking as CSV text with a header row in `locale` (without the byte order mark)."""
+    components = ranking.components
+    header = [_("Rank"), _("Applicant"), _("Unit"), _("Unit rank"), _("Discipline")]
+    for name in components:
+        label = _pick(COMPONENT_LABELS.get(name, (name, name)), locale)
+        header += [label, _("Evaluations: %(component)s", component=label)]
+    header += [_("Final score"), _("Evaluations"), _("Standard deviation"), _("Flags")]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in ranking.rows:
+        discipline = ranking.disciplines.get(row.discipline_code)
+        cells = [row.rank or "", _text(row.applicant_name), _text(row.unit.name(locale)), row.unit_rank or "",
+                 _text(" ".join(filter(None, [row.discipline_code, discipline.name(locale) if discipline else ""])))]
+        for name in components:
+            cells += [_number(row.component_scores.get(name)), row.n_evaluations.get(name, 0)]
+        cells += [_number(row.final), row.n_total, _number(row.std_dev),
+                  "; ".join(_pick(service.FLAG_LABELS[f], locale) for f in row.flags)]
+        writer.writerow(cells)
+    return out.getvalue()
+
+
+@bp.get("/calls/<int:call_id>/ranking.csv")
+@roles_required(Role.PROGRAM_ADMIN)
+def export_csv(call_id: int):
+    """The ranking under the requested options as a CSV file that Excel opens with Chinese intact."""
+    call = _call_or_404(call_id)
+    options, _bad = _requested_options(call)
+    try:
+        result = service.ranking_for_call(call, options)
+    except service.RankingError as exc:
+        flash(_("The ranking cannot be computed: %(detail)s", detail=exc.message), "danger")
+        return redirect(url_for("ranking.call_ranking", call_id=call.id))
+    body = (BOM + csv_text(result, _locale())).encode("utf-8")
+    filename = f"ranking-{call.program.code}-{call.year}.csv"
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{filename}"'})
