@@ -1,4 +1,295 @@
 """Experts' pages: the queue with due dates, accept or decline, and the scoring form (SPEC §5.5)."""
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import case, select
+from sqlalchemy.orm import joinedload
+from wtforms import BooleanField, DecimalField, RadioField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..accounts.models import Role
+from ..applications.documents import document_path
+from ..applications.models import Application, Document
+from ..applications.services import ApplicationError, reference
+from ..auth import roles_required
+from ..database import commit, rollback
+from ..extensions import db
+from . import evaluations
+from .evaluations import EvaluationError, can_evaluate, criteria_for
+from .models import Assignment
+from .schemes import COMPONENT_LABELS
 
 bp = Blueprint("expert", __name__, url_prefix="/expert")
+
+STATUS_LABELS = {"invited": _l("Awaiting your answer"), "accepted": _l("Accepted"),
+                 "submitted": _l("Evaluation submitted"), "declined": _l("Declined"), "withdrawn": _l("Withdrawn")}
+FAMILIARITY_CHOICES = [("familiar", _l("Familiar (熟悉)")), ("somewhat", _l("Somewhat familiar (较熟悉)")),
+                       ("unfamiliar", _l("Unfamiliar (不熟悉)"))]
+RECOMMENDATION_CHOICES = [("priority", _l("Priority support (优先支持)")), ("support", _l("Support (支持)")),
+                          ("oppose", _l("Do not support (不支持)"))]
+INTEGRITY_CHOICES = [("yes", _l("Yes: I know of no misconduct")), ("no", _l("No: I know of misconduct"))]
+SCORE_RANGE = NumberRange(min=0, max=100, message=_l("Give a score between 0 and 100."))
+
+
+class AcceptForm(FlaskForm):
+    no_conflict = BooleanField(
+        _l("I declare that I have no conflict of interest with this applicant (same unit, former unit in the last "
+           "3 years, co-author, advisor or student, family, close collaborator) and that I will keep the "
+           "application and my evaluation confidential."),
+        validators=[DataRequired(message=_l("Tick the no-conflict statement to accept the assignment."))])
+    submit = SubmitField(_l("Accept the assignment"))
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for declining"), validators=[DataRequired(), Length(max=500)],
+                           description=_l("For example a conflict of interest, or no time before the due date."),
+                           render_kw={"rows": 2})
+    submit = SubmitField(_l("Decline the assignment"))
+
+
+def scoring_form_class(criteria: dict, locale: str, *, ask_familiarity: bool):
+    """The scoring form built from the scheme: one 0–100 score per criterion, then the common questions."""
+    english = locale.startswith("en")
+
+    class ScoringForm(FlaskForm):
+        pass
+
+    for code, criterion in criteria.items():
+        label = f"{criterion['en'] if english else criterion['zh']} ({criterion['weight']:g} %)"
+        field = DecimalField(label, places=None, validators=[Optional(), SCORE_RANGE],
+                             render_kw={"min": 0, "max": 100, "step": "any"})
+        setattr(ScoringForm, "score_" + code, field)
+    if ask_familiarity:
+        ScoringForm.familiarity = RadioField(_l("How familiar are you with the applicant's field?"),
+                                             choices=FAMILIARITY_CHOICES, validators=[Optional()])
+    ScoringForm.recommendation = RadioField(_l("Recommendation"), choices=RECOMMENDATION_CHOICES,
+                                            validators=[Optional()])
+    ScoringForm.comment_for_applicant = TextAreaField(
+        _l("Comments for the applicant"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 5},
+        description=_l("Shown to the applicant after the decision, without your name."))
+    ScoringForm.comment_confidential = TextAreaField(
+        _l("Confidential comments for the committee"), validators=[Optional(), Length(max=5000)],
+        render_kw={"rows": 4}, description=_l("Read only by the program office and the committee, never by the "
+                                              "applicant or the unit."))
+    ScoringForm.integrity = RadioField(
+        _l("Integrity (德才兼备、以德为先): to your knowledge, is the applicant free of misconduct (academic fraud, "
+           "breaches of ethics or law)?"), choices=INTEGRITY_CHOICES, validators=[Optional()])
+    ScoringForm.integrity_note = TextAreaField(_l("If not: what do you know of?"),
+                                               validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
+    return ScoringForm
+
+
+def scoring_data(evaluation) -> dict:
+    """A saved draft as the form's initial values (the integrity answer is given afresh unless it was 'no')."""
+    if evaluation is None:
+        return {}
+    data = {f"score_{code}": Decimal(f"{value:g}") for code, value in (evaluation.scores or {}).items()}
+    data.update(familiarity=evaluation.familiarity, recommendation=evaluation.recommendation,
+                comment_for_applicant=evaluation.comment_for_applicant,
+                comment_confidential=evaluation.comment_confidential,
+                integrity=None if evaluation.integrity_ok else "no", integrity_note=evaluation.integrity_note)
+    return data
+
+
+def scoring_payload(form, criteria: dict) -> dict:
+    """The form's answers as save_evaluation's keyword arguments."""
+    integrity = form.integrity.data or None
+    return dict(scores={code: form["score_" + code].data for code in criteria},
+                familiarity=(form.familiarity.data or None) if "familiarity" in form else None,
+                recommendation=form.recommendation.data or None,
+                comment_for_applicant=form.comment_for_applicant.data or "",
+                comment_confidential=form.comment_confidential.data or "",
+                integrity_ok=None if integrity is None else integrity == "yes",
+                integrity_note=form.integrity_note.data or "")
+
+
+def attach_errors(form, error: EvaluationError) -> None:
+    """Show the service's refusals under the fields they are about."""
+    for name, message in error.fields.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+        else:
+            flash(message, "danger")
+
+
+def evaluable_documents(application: Application) -> list[Document]:
+    """The application's required documents (never referee letters, the application book or profile files)."""
+    kinds = [d["code"] for d in application.call.program.required_documents or []]
+    if not kinds:
+        return []
+    return db.session.execute(select(Document).where(Document.application_id == application.id,
+                                                     Document.kind.in_(kinds)).order_by(Document.id)).scalars().all()
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _today():
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def _assignment(assignment_id: int) -> Assignment:
+    """The current expert's own assignment, or 404 (other experts' ids reveal nothing)."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or not can_evaluate(current_user, assignment):
+        abort(404)
+    return assignment
+
+
+# ---------------------------------------------------------------- the queue
+
+@bp.get("/")
+@roles_required(Role.EXPERT)
+def queue():
+    """My assignments, invitations awaiting an answer first; a fixed number of queries however many."""
+    rank = case({"invited": 0, "accepted": 1, "submitted": 2}, value=Assignment.status, else_=3)
+    page = db.paginate(
+        select(Assignment).where(Assignment.kind == "expert", Assignment.expert_id == current_user.id,
+                                 Assignment.status != "withdrawn")
+        .options(joinedload(Assignment.application).options(
+            joinedload(Application.call), joinedload(Application.unit), joinedload(Application.applicant)))
+        .order_by(rank, Assignment.due_date.is_(None), Assignment.due_date, Assignment.id),
+        per_page=50, error_out=False)
+    return render_template("reviews/expert_queue.html", page=page, today=_today(), labels=STATUS_LABELS,
+                           reference=reference)
+
+
+# ---------------------------------------------------------------- one assignment
+
+def _page(assignment: Assignment, status: int = 200, *, accept_form=None, decline_form=None, form=None):
+    """The assignment page; forms passed in come back with the expert's input and errors."""
+    application = assignment.application
+    program = application.call.program
+    criteria, problem = None, None
+    try:
+        criteria = criteria_for(assignment)
+    except ApplicationError as exc:
+        problem = exc.messages[0]
+    open_for_scoring = assignment.status == "accepted" and application.state == "under_review"
+    if form is None and criteria is not None and open_for_scoring:
+        form = scoring_form_class(criteria, _locale(), ask_familiarity=True)(
+            formdata=None, data=scoring_data(assignment.evaluation))
+    documents = evaluable_documents(application) if assignment.status in ("accepted", "submitted") else []
+    return render_template(
+        "reviews/expert_assignment.html", assignment=assignment, application=application, program=program,
+        snapshot=application.snapshot or {}, blind=program.blind_review, criteria=criteria, problem=problem,
+        form=form if open_for_scoring else None, accept_form=accept_form or AcceptForm(formdata=None),
+        decline_form=decline_form or DeclineForm(formdata=None), documents=documents, labels=STATUS_LABELS,
+        component=COMPONENT_LABELS["peer"], evaluation=assignment.evaluation, today=_today(),
+        under_review=application.state == "under_review", reference=reference(application)), status
+
+
+@bp.get("/assignments/<int:assignment_id>")
+@roles_required(Role.EXPERT)
+def assignment(assignment_id: int):
+    """The application (anonymised in blind calls), the answer to the invitation, then the scoring form."""
+    return _page(_assignment(assignment_id))
+
+
+@bp.get("/assignments/<int:assignment_id>/documents/<int:document_id>")
+@roles_required(Role.EXPERT)
+def document(assignment_id: int, document_id: int):
+    """An application document, for the expert who accepted the assignment."""
+    assignment = _assignment(assignment_id)
+    doc = db.session.get(Document, document_id)
+    if (assignment.status not in ("accepted", "submitted") or doc is None
+            or doc.application_id != assignment.application_id
+            or doc not in evaluable_documents(assignment.application)):
+        abort(404)
+    # A file name often carries the applicant's name: blind calls serve it under its kind.
+    name = f"{doc.kind}.pdf" if assignment.application.call.program.blind_review else doc.original_name
+    response = send_file(document_path(doc), mimetype="application/pdf", download_name=name,
+                         as_attachment=request.args.get("download") == "1", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/assignments/<int:assignment_id>/accept")
+@roles_required(Role.EXPERT)
+def accept(assignment_id: int):
+    """Accept the invitation; the ticked no-conflict statement is signed with the expert's name and the time."""
+    assignment = _assignment(assignment_id)
+    form = AcceptForm()
+    if not form.validate_on_submit():
+        return _page(assignment, 400, accept_form=form)
+    try:
+        # The statement is kept as the expert read it, in the language of the page.
+        evaluations.accept_assignment(assignment, current_user._get_current_object(), str(form.no_conflict.label.text))
+    except ApplicationError as exc:
+        rollback()
+        flash(exc.messages[0], "danger")
+        return redirect(url_for("expert.assignment", assignment_id=assignment_id))
+    commit()
+    flash(_("You accepted the assignment. The scoring form is below."), "success")
+    return redirect(url_for("expert.assignment", assignment_id=assignment_id))
+
+
+@bp.post("/assignments/<int:assignment_id>/decline")
+@roles_required(Role.EXPERT)
+def decline(assignment_id: int):
+    """Decline with a reason: the place goes back to the program office for another expert."""
+    assignment = _assignment(assignment_id)
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        return _page(assignment, 400, decline_form=form)
+    try:
+        evaluations.decline_assignment(assignment, current_user._get_current_object(), form.reason.data)
+    except ApplicationError as exc:
+        rollback()
+        flash(exc.messages[0], "danger")
+        return redirect(url_for("expert.assignment", assignment_id=assignment_id))
+    commit()
+    flash(_("You declined the assignment; the program office has been told."), "success")
+    return redirect(url_for("expert.queue"))
+
+
+def _score(assignment_id: int, submit: bool):
+    """Save or submit the scoring form; refusals come back with what was typed."""
+    assignment = _assignment(assignment_id)
+    try:
+        criteria = criteria_for(assignment)
+    except ApplicationError:
+        abort(404)
+    form = scoring_form_class(criteria, _locale(), ask_familiarity=True)()
+    if not form.validate_on_submit():
+        return _page(assignment, 400, form=form)
+    try:
+        evaluations.save_evaluation(assignment, **scoring_payload(form, criteria), submit=submit)
+    except EvaluationError as exc:
+        rollback()
+        attach_errors(form, exc)
+        return _page(assignment, 400, form=form)
+    except ApplicationError as exc:
+        rollback()
+        flash(exc.messages[0], "danger")
+        return _page(assignment, 409, form=form)
+    commit()
+    if submit:
+        flash(_("Your evaluation has been submitted. Thank you."), "success")
+        return redirect(url_for("expert.queue"))
+    flash(_("Draft saved. You can come back to it until you submit."), "success")
+    return redirect(url_for("expert.assignment", assignment_id=assignment_id))
+
+
+@bp.post("/assignments/<int:assignment_id>/save")
+@roles_required(Role.EXPERT)
+def save(assignment_id: int):
+    """Keep a draft: blanks are allowed, out-of-range scores are not."""
+    return _score(assignment_id, submit=False)
+
+
+@bp.post("/assignments/<int:assignment_id>/submit")
+@roles_required(Role.EXPERT)
+def submit(assignment_id: int):
+    """Submit the complete evaluation; from then on it is locked."""
+    return _score(assignment_id, submit=True)

@@ -212,7 +212,7 @@ def assign_expert(application: Application, expert: User, actor: User, *, method
         english = _locale().startswith("en")
         raise ApplicationError(*[(_("%(name)s cannot review this application: %(reason)s", name=expert.name,
                                     reason=en if english else zh)) for zh, en in reasons])
-    assignment = Assignment(application_id=application.id, kind="expert", expert_id=expert.id, status="invited",
+    assignment = Assignment(application=application, kind="expert", expert_id=expert.id, status="invited",
                             due_date=due_date or _due(application.call), method=method, created_by_id=actor.id)
     db.session.add(assignment)
     db.session.flush()
@@ -237,7 +237,7 @@ def invite_external(application: Application, *, kind: str, name: str, email: st
     email = email.strip().lower()
     token = secrets.token_urlsafe(32)
     due = due_date or _due(application.call)
-    assignment = Assignment(application_id=application.id, kind=kind, external_name=name.strip(),
+    assignment = Assignment(application=application, kind=kind, external_name=name.strip(),
                             external_email=email, token_hash=hashlib.sha256(token.encode()).hexdigest(),
                             status="invited", due_date=due, method="manual", created_by_id=actor.id,
                             expires_at=datetime.combine(due + timedelta(days=7), time(16, 0), tzinfo=timezone.utc))

@@ -61,7 +61,8 @@ def test_two_threads_submit_once(app):
         assert sorted(o for o in outcomes) == [False, True]  # one real submission, one "already"
         with application_app.app_context():
             submits = db.session.execute(select(func.count()).select_from(AuditEntry).where(
-                AuditEntry.action == "application.submit")).scalar_one()
+                AuditEntry.action == "application.submit",
+                AuditEntry.object_id == str(application_id))).scalar_one()
             row = db.session.get(Application, application_id)
             assert submits == 1 and row.submission_count == 1 and row.state == "submitted"
             db.engine.dispose()
