@@ -74,7 +74,7 @@ PROGRAMS = [
      "national", "young", 5, True, 5),
     ("qianren_startup", "千人计划·创业人才项目", "Thousand Talents Plan — Entrepreneurs",
      "national", "industrial", 3, False, 2),
-    ("bairen", "百人计划", "Hundred Talents Program", "academy", "top", 5, False, 4),
+    ("bairen", "百人计划", "Hundred Talents Program", "academy", "top", 3, False, 4),
     ("youth_talent", "青年英才开发计划", "Young Talents Development Plan", "institute", "young", 3, False, 6),
     ("support_talent", "支撑与管理人才培养计划", "Support and Management Talents Training Plan",
      "institute", "support", 3, False, 6),
