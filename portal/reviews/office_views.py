@@ -246,3 +246,79 @@ def experts():
                                                             joinedload(ExpertProfile.unit))
                               .join(User).order_by(User.name)).unique().scalars().all()
     return render_template("reviews/office_experts.html", experts=rows)
+
+
+@bp.get("/schemes")
+@roles_required(Role.PROGRAM_ADMIN)
+def schemes():
+    """The classified-evaluation schemes: the latest version of each category, and which calls pin older ones."""
+    from .models import EvaluationScheme
+    from .schemes import SEED_SCHEMES, latest
+
+    current = {category: latest(category) for category in SEED_SCHEMES}
+    pinned = db.session.execute(select(Call).where(Call.scheme_id.is_not(None))
+                                .options(joinedload(Call.program))).unique().scalars().all()
+    versions = {s.id: s for s in db.session.execute(select(EvaluationScheme)).scalars()}
+    return render_template("reviews/office_schemes.html", current=current, pinned=pinned, versions=versions,
+                           component_labels=COMPONENT_LABELS)
+
+
+def _parse_scheme(form, base: dict) -> tuple[dict, list[str]]:
+    """Read weights and labels typed into the editor; weights are entered as percentages."""
+    definition, errors = {"components": {}}, []
+    for name, component in base["components"].items():
+        try:
+            weight = float(form.get(f"w_{name}", "")) / 100
+        except ValueError:
+            errors.append(_("Enter a number for every weight."))
+            weight = 0.0
+        criteria = {}
+        for code, criterion in component["criteria"].items():
+            prefix = f"c_{name}_{code}_"
+            try:
+                crit_weight = float(form.get(prefix + "weight", ""))
+            except ValueError:
+                errors.append(_("Enter a number for every weight."))
+                crit_weight = 0.0
+            if crit_weight <= 0:
+                errors.append(_("Every criterion needs a weight above zero."))
+            criteria[code] = {"weight": crit_weight, "zh": form.get(prefix + "zh", "").strip() or criterion["zh"],
+                              "en": form.get(prefix + "en", "").strip() or criterion["en"]}
+        definition["components"][name] = {"weight": round(weight, 6), "criteria": criteria}
+    total = sum(c["weight"] for c in definition["components"].values())
+    if abs(total - 1) > 1e-6:
+        errors.append(_("The evaluator weights must add up to 100 %% (now %(total)s %%).", total=round(total * 100, 2)))
+    return definition, sorted(set(errors))
+
+
+@bp.route("/schemes/<category>", methods=["GET", "POST"])
+@roles_required(Role.PROGRAM_ADMIN)
+def edit_scheme(category: str):
+    """Edit a category's scheme; saving makes a new version, calls already in review keep theirs."""
+    from .models import EvaluationScheme
+    from .schemes import SEED_SCHEMES, SchemeError, latest, save_version
+
+    if category not in SEED_SCHEMES:
+        abort(404)
+    current = latest(category)
+    definition, errors = current.definition, []
+    form = PlainForm()
+    if request.method == "POST" and form.validate_on_submit():
+        definition, errors = _parse_scheme(request.form, current.definition)
+        if not errors:
+            try:
+                saved = save_version(category, definition, actor=current_user._get_current_object(),
+                                     note=(request.form.get("note") or "")[:500])
+            except SchemeError as exc:
+                rollback()
+                errors = [exc.message]
+            else:
+                commit()
+                flash(_("Version %(n)s of the scheme has been saved.", n=saved.version), "success")
+                return redirect(url_for("office.schemes"))
+    history = db.session.execute(select(EvaluationScheme).where(EvaluationScheme.category == category)
+                                 .order_by(EvaluationScheme.version.desc())).scalars().all()
+    return render_template("reviews/office_scheme_edit.html", category=category, current=current,
+                           definition=definition, errors=errors, form=form, history=history,
+                           component_labels=COMPONENT_LABELS, note=request.form.get("note", "")), \
+        400 if errors else 200

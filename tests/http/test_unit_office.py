@@ -96,3 +96,21 @@ def test_applicant_asks_for_a_recheck_within_15_days(client, demo, make_user):
     client.post_form(f"/applications/{application.id}/recheck", {"recheck-reason": "已补交学位证书"})
     demo.session.expire_all()
     assert demo.session.get(Application, application.id).state == "formal_recheck"
+
+
+def test_scheme_editing_makes_a_new_version_and_validates_weights(client, demo):
+    from portal.reviews.schemes import latest
+
+    _as(client, "program@demo.talent.cn")
+    page = client.get("/office/schemes").get_data(as_text=True)
+    assert "科研业绩" in page and "单位考评 30.0 %" in page
+    data = {"w_unit": "40", "w_peer": "50", "c_unit_performance_weight": "60", "c_unit_influence_weight": "40",
+            "c_peer_performance_weight": "60", "c_peer_influence_weight": "40", "note": "调整权重"}
+    bad = client.post_form("/office/schemes/top", data)
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "须为 100 %" in text and 'value="调整权重"' in text
+    assert latest("top").version == 1
+    data["w_peer"] = "60"
+    assert client.post_form("/office/schemes/top", data).status_code == 302
+    demo.session.expire_all()
+    assert latest("top").version == 2 and latest("top").definition["components"]["unit"]["weight"] == 0.4

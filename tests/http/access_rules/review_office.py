@@ -18,3 +18,7 @@ RULES = {
     "office.experts": ("program_admin", "GET", {}),
     "applications.request_recheck": ("applicant", "POST", {"application_id": "0"}),
 }
+RULES.update({
+    "office.schemes": ("program_admin", "GET", {}),
+    "office.edit_scheme": ("program_admin", "GET", {"category": "top"}),
+})
