@@ -92,10 +92,11 @@ def _register_blueprints(app: Flask) -> None:
     from .reviews.expert_views import bp as expert_bp
     from .reviews.external_views import bp as evaluate_bp
     from .reviews.office_views import bp as office_bp
+    from .reviews.pool_views import bp as pool_bp
     from .reviews.ranking_views import bp as ranking_bp
     from .reviews.unit_views import bp as unit_bp
 
-    for blueprint in (unit_bp, office_bp, ranking_bp, expert_bp, evaluate_bp):
+    for blueprint in (unit_bp, office_bp, pool_bp, ranking_bp, expert_bp, evaluate_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)

@@ -22,6 +22,10 @@ DEMO_APPLICANTS = [
      "高维代数簇的双有理几何", ["代数几何", "双有理几何"]),
     ("yang.fan@demo.talent.cn", "杨帆", "male", date(1988, 1, 25), "bairen", "CAS-AMSS", "A01",
      "随机偏微分方程的正则性结构", ["概率论", "偏微分方程"]),
+    # A mathematician applying in computer science: the demo's deliberately thin discipline (its only expert
+    # works in the same institute tree), so automatic assignment shows a reasoned shortfall.
+    ("wang.lei@demo.talent.cn", "王磊", "male", date(1991, 11, 8), "bairen", "CAS-AMSS", "F02",
+     "面向大规模优化问题的可信机器学习算法", ["机器学习", "优化"]),
     ("zhang.li@demo.talent.cn", "张丽", "female", date(1986, 6, 30), "support_talent", "CAS-AMSS", "A01",
      "高性能计算平台运维与用户支持", ["高性能计算", "技术支撑"]),
 ]

@@ -120,7 +120,7 @@ class Assignment(db.Model):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     no_conflict_statement: Mapped[str] = mapped_column(Text, default="")
     decline_reason: Mapped[str] = mapped_column(String(500), default="")
-    method: Mapped[str] = mapped_column(String(10), default="manual")  # manual | auto | random
+    method: Mapped[str] = mapped_column(String(10), default="manual")  # manual | auto | random | replace
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     application: Mapped["Application"] = relationship(backref=db.backref("assignments", lazy="select"))  # noqa: F821

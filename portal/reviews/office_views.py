@@ -322,3 +322,56 @@ def edit_scheme(category: str):
                            definition=definition, errors=errors, form=form, history=history,
                            component_labels=COMPONENT_LABELS, note=request.form.get("note", "")), \
         400 if errors else 200
+
+
+@bp.route("/calls/<int:call_id>/assign", methods=["GET", "POST"])
+@roles_required(Role.PROGRAM_ADMIN)
+def auto_assign(call_id: int):
+    """Assign a whole call: preview (experts, affinity, warnings, loads, reasoned shortfalls), then commit."""
+    from . import auto
+
+    found = db.session.get(Call, call_id)
+    if found is None:
+        abort(404)
+    form = PlainForm()
+    mode = request.values.get("mode", "optimal")
+    mode = mode if mode in ("optimal", "random") else "optimal"
+    seed_text = (request.values.get("seed") or "").strip()
+    seed = int(seed_text) if seed_text.isdigit() else None
+    k_text = request.values.get("k") or str(found.program.experts_per_application)
+    k = int(k_text) if k_text.isdigit() else found.program.experts_per_application
+    result, status = None, 200
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            if request.form.get("action") == "commit":
+                committed = auto.commit_preview(found, mode=mode, seed=seed, k=k,
+                                                fingerprint=request.form.get("fingerprint", ""),
+                                                actor=current_user._get_current_object())
+                commit()
+                flash(_("%(n)s assignments created; the experts have been invited.",
+                        n=len(committed.result.pairs)), "success")
+                return redirect(url_for("office.call", call_id=found.id))
+            result = auto.preview(found, mode=mode, seed=seed, k=k)
+        except ApplicationError as exc:
+            rollback()
+            for message in exc.messages:
+                flash(message, "danger")
+            status = 409
+    pending = len(auto.applications_to_assign(found))
+    return render_template("reviews/office_auto_assign.html", call=found, form=form, preview=result, mode=mode,
+                           seed=seed_text, k=k, pending=pending), status
+
+
+@bp.post("/assignments/<int:assignment_id>/replace")
+@roles_required(Role.PROGRAM_ADMIN)
+def replace_assignment(assignment_id: int):
+    from . import auto
+
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or not PlainForm().validate_on_submit():
+        abort(404)
+    try:
+        replacement = auto.replace(assignment, current_user._get_current_object())
+    except ApplicationError as exc:
+        return _refused(assignment.application, exc)
+    return _done(assignment.application, _("%(name)s has been invited.", name=replacement.expert.name))

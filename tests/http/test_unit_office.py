@@ -114,3 +114,28 @@ def test_scheme_editing_makes_a_new_version_and_validates_weights(client, demo):
     assert client.post_form("/office/schemes/top", data).status_code == 302
     demo.session.expire_all()
     assert latest("top").version == 2 and latest("top").definition["components"]["unit"]["weight"] == 0.4
+
+
+def test_automatic_assignment_page_preview_then_commit(client, demo):
+    from portal.reviews import services
+
+    unit_admin, office = find_user("unit@demo.talent.cn"), find_user("program@demo.talent.cn")
+    apps = demo.session.execute(select(Application).where(Application.state == "submitted")).scalars().all()
+    bairen = [a for a in apps if a.call.program.code == "bairen"]
+    for application in bairen:
+        services.endorse(application, unit_admin, post="p", startup_funds="f", space="s", opinion="o",
+                         unit_scores={"performance": 80, "influence": 80})
+        services.formal_pass(application, office, "通过")
+    demo.session.commit()
+    call_id = bairen[0].call_id
+    _as(client, "program@demo.talent.cn")
+    page = client.get(f"/office/calls/{call_id}/assign").get_data(as_text=True)
+    assert "4 份评审中的申请尚未分配专家" in page
+    page = client.post_form(f"/office/calls/{call_id}/assign", {"mode": "optimal", "k": "3", "action": "preview"}) \
+        .get_data(as_text=True)
+    assert "无法分配足够专家的申请" in page and "王磊" in page and "信息科学" in page
+    fingerprint = page.split('name="fingerprint" value="')[1].split('"')[0]
+    response = client.post_form(f"/office/calls/{call_id}/assign", {"mode": "optimal", "k": "3", "action": "commit",
+                                                                    "fingerprint": fingerprint})
+    assert response.status_code == 302
+    assert len(demo.session.execute(select(Assignment)).scalars().all()) == 9

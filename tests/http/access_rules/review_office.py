@@ -22,3 +22,7 @@ RULES.update({
     "office.schemes": ("program_admin", "GET", {}),
     "office.edit_scheme": ("program_admin", "GET", {"category": "top"}),
 })
+RULES.update({
+    "office.auto_assign": ("program_admin", "GET", {"call_id": "{call}"}),
+    "office.replace_assignment": ("program_admin", "POST", {"assignment_id": "0"}),
+})

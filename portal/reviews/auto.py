@@ -1,0 +1,123 @@
+"""Automatic assignment of a call (SPEC §5.4): preview, commit in one transaction, replace a decliner."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import insert, select
+
+from ..accounts.models import User
+from ..applications.models import Application
+from ..applications.services import ApplicationError, _external
+from ..audit.services import record
+from ..database import utcnow
+from ..extensions import db
+from ..notifications.services import queue_email
+from . import assignment as solver
+from .models import Assignment
+from .pool import LIVE_ASSIGNMENT, build_problem
+from .services import _due, assign_expert
+
+
+@dataclass
+class Preview:
+    """A solver result for a call, not yet written; `fingerprint` ties a commit to what was previewed."""
+
+    call_id: int
+    mode: str
+    seed: int | None
+    k: int
+    result: solver.AssignmentResult
+    applications: dict[int, Application]
+    experts: dict[int, User]
+    fingerprint: str
+
+
+def applications_to_assign(call) -> list[int]:
+    """Applications under review that have no live expert yet (partly staffed ones are completed by hand)."""
+    staffed = select(Assignment.application_id).where(Assignment.expert_id.is_not(None),
+                                                      Assignment.status.in_(LIVE_ASSIGNMENT))
+    return db.session.execute(select(Application.id).where(
+        Application.call_id == call.id, Application.state == "under_review",
+        Application.id.not_in(staffed)).order_by(Application.id)).scalars().all()
+
+
+def preview(call, *, mode: str = "optimal", seed: int | None = None, k: int | None = None) -> Preview:
+    """Solve without writing anything: the optimal min-cost flow, or a reproducible random draw (随机抽取)."""
+    k = k or call.program.experts_per_application
+    if k < 3:
+        raise ApplicationError(_("Every application needs at least 3 experts."))
+    ids = applications_to_assign(call)
+    problem = build_problem(call, application_ids=ids, k=k)
+    if mode == "random":
+        if seed is None:
+            raise ApplicationError(_("A random draw needs a seed."))
+        result = solver.random_draw(problem, seed)
+    else:
+        result = solver.assign(problem)
+    applications = {a.id: a for a in db.session.execute(select(Application).where(Application.id.in_(ids))).scalars()}
+    expert_ids = sorted({e for _a, e, _f in result.pairs})
+    experts = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(expert_ids))).scalars()}
+    digest = hashlib.sha256(json.dumps([[a, e] for a, e, _f in result.pairs]).encode()).hexdigest()
+    return Preview(call.id, mode, seed, k, result, applications, experts, digest)
+
+
+def commit_preview(call, *, mode: str, seed: int | None, k: int | None, fingerprint: str, actor) -> Preview:
+    """Solve again and write every assignment in one transaction, if it is still what the admin previewed."""
+    fresh = preview(call, mode=mode, seed=seed, k=k)
+    if fresh.fingerprint != fingerprint:
+        raise ApplicationError(_("The applications or the expert pool changed since the preview. Preview again "
+                                 "before committing."))
+    if not fresh.result.pairs:
+        raise ApplicationError(_("There is nothing to assign."))
+    due, now = _due(call), utcnow()
+    method = "random" if mode == "random" else "auto"
+    db.session.execute(insert(Assignment), [
+        {"application_id": a, "kind": "expert", "expert_id": e, "status": "invited", "due_date": due,
+         "invited_at": now, "method": method, "created_by_id": actor.id, "no_conflict_statement": "",
+         "decline_reason": "", "external_name": ""} for a, e, _f in fresh.result.pairs])
+    counts: dict[int, int] = {}
+    for _a, e, _f in fresh.result.pairs:
+        counts[e] = counts.get(e, 0) + 1
+    program = call.program
+    for expert_id, n in counts.items():  # one email per expert, not one per application
+        expert = fresh.experts[expert_id]
+        queue_email(expert.email, "expert_invitation", locale=expert.locale, user=expert, count=n,
+                    program_name=program.name(expert.locale), due=due, link=_external("expert.queue"))
+    result = fresh.result
+    record("assignment.committed", call, actor=actor, data={
+        "mode": mode, "seed": seed, "k": fresh.k, "pairs": len(result.pairs), "experts": len(counts),
+        "applications": len(fresh.applications), "shortfalls": len(result.shortfalls),
+        "objective": round(result.objective, 3), "fingerprint": fingerprint})
+    db.session.flush()
+    return fresh
+
+
+def replace(assignment: Assignment, actor) -> Assignment:
+    """A new expert for one application whose expert declined; no other assignment moves."""
+    if assignment.status != "declined" or assignment.kind != "expert":
+        raise ApplicationError(_("Only a declined expert is replaced."))
+    application = assignment.application
+    call = application.call
+    live = db.session.execute(
+        select(Assignment.application_id, Assignment.expert_id).join(Application)
+        .where(Application.call_id == call.id, Application.state == "under_review",
+               Assignment.expert_id.is_not(None), Assignment.status.in_(LIVE_ASSIGNMENT))).all()
+    declined_before = db.session.execute(select(Assignment.expert_id).where(
+        Assignment.application_id == application.id, Assignment.status == "declined")).scalars().all()
+    ids = sorted({a for a, _e in live} | {application.id})
+    problem = build_problem(call, application_ids=ids, subtract_loads=False)
+    pairs = [(a, e) for a, e in live] + [(application.id, assignment.expert_id)]
+    found = solver.replace_expert(problem, pairs, application.id, assignment.expert_id, exclude=declined_before)
+    if found.expert_id is None:
+        from flask_babel import get_locale
+
+        english = str(get_locale()).startswith("en")
+        reason = (found.shortfall.reason_en if english else found.shortfall.reason_zh) if found.shortfall else ""
+        raise ApplicationError(_("No replacement is available: %(reason)s", reason=reason))
+    replacement = assign_expert(application, db.session.get(User, found.expert_id), actor, method="replace")
+    record("assignment.replaced", application, actor=actor,
+           data={"declined": assignment.expert_id, "replacement": found.expert_id})
+    return replacement
