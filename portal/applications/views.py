@@ -109,7 +109,7 @@ def detail(application_id: int):
 
     recheck_until = recheck_deadline(application) if own else None
     return render_template("applications/detail.html", application=application, own=own,
-                           timeline=timeline_for([application.id])[application.id], labels=STATE_TEXT,
+                           timeline_entries=timeline_for([application.id])[application.id], labels=STATE_TEXT,
                            action_labels=ACTION_TEXT, withdraw_form=WithdrawForm(),
                            can_withdraw=can_withdraw, confirm=ConfirmForm(), snapshot=application.snapshot or {},
                            recheck_until=recheck_until, recheck_form=WithdrawForm(prefix="recheck"))

@@ -117,7 +117,7 @@ def _page(found: Application, status: int = 200, **forms):
         flag_form=forms.get("flag_form") or ClearFlagForm(prefix="flag"), plain=PlainForm(),
         assignments=assignments, scheme=scheme, component_labels=COMPONENT_LABELS,
         candidates=candidates(found) if found.state == "under_review" and "peer" in scheme["components"] else [],
-        timeline=timeline_for([found.id])[found.id], labels=STATE_TEXT, action_labels=ACTION_TEXT), status
+        timeline_entries=timeline_for([found.id])[found.id], labels=STATE_TEXT, action_labels=ACTION_TEXT), status
 
 
 def _done(found: Application, message: str):

@@ -79,7 +79,7 @@ def _page(application, endorse_form, unit_component, status=200, return_form=Non
         "reviews/unit_review.html", application=application, snapshot=application.snapshot or {},
         endorse_form=endorse_form, unit_component=unit_component,
         return_form=return_form or ReasonForm(prefix="return"), decline_form=decline_form or ReasonForm(prefix="decline"),
-        timeline=timeline_for([application.id])[application.id], labels=STATE_TEXT, action_labels=ACTION_TEXT,
+        timeline_entries=timeline_for([application.id])[application.id], labels=STATE_TEXT, action_labels=ACTION_TEXT,
         can_decide=application.state == "submitted"), status
 
 
