@@ -54,7 +54,8 @@ def endorse(application: Application, actor: User, *, post: str, startup_funds: 
         if missing:
             raise ApplicationError(_("Enter the unit assessment score for every criterion."))
         _check_scores(unit_scores, unit_component["criteria"])
-    apply_transition(application, A.UNIT_ENDORSE, actor, comment=opinion or None,
+    # The unit's opinion is for the program office: it is kept on the review, not shown in the applicant's history.
+    apply_transition(application, A.UNIT_ENDORSE, actor,
                      data={"post": post, "startup_funds": startup_funds, "space": space})
     review = UnitReview(application_id=application.id, reviewer_id=actor.id, post=post.strip(),
                         startup_funds=startup_funds.strip(), space=space.strip(), opinion=opinion.strip(),
