@@ -7,3 +7,5 @@ from .applications.models import (Application, Award, Document, Education, Exclu
                                   Profile, Project, Referee, Work)
 from .reviews.models import (Assignment, DeclaredConflict, Evaluation, EvaluationScheme, ExpertProfile,  # noqa: F401
                              UnitReview)
+from .decisions.models import Appeal, Decision, DecisionSession, Notice, NoticeItem, Objection  # noqa: F401
+from .letters.models import Letter, LetterJob, LetterTemplate  # noqa: F401
