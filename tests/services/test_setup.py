@@ -85,3 +85,15 @@ def test_upgrade_from_empty_then_check_seed_twice_and_create_admin(app, tmp_path
         assert roles == {"applicant", "unit_admin", "expert", "program_admin", "sysadmin"}
     finally:
         drop()
+
+
+def test_missing_harfbuzz_subset_is_reported_loudly(app, monkeypatch, caplog):
+    import ctypes.util
+
+    from portal import check_pdf_libraries
+
+    assert check_pdf_libraries(app) is True  # installed by make (libharfbuzz-subset0)
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    with caplog.at_level("WARNING"):
+        assert check_pdf_libraries(app) is False
+    assert "libharfbuzz-subset" in caplog.text and "apt-get install libharfbuzz-subset0" in caplog.text
