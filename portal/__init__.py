@@ -116,10 +116,11 @@ def _register_blueprints(app: Flask) -> None:
     from .decisions.feedback_views import bp as feedback_bp
     from .decisions.public_views import bp as notice_bp
     from .decisions.views import bp as decisions_bp
+    from .letters.applicant_views import bp as my_letters_bp
     from .letters.verify_views import bp as verify_bp
     from .letters.views import bp as letters_bp
 
-    for blueprint in (decisions_bp, notice_bp, feedback_bp, letters_bp, verify_bp):
+    for blueprint in (decisions_bp, notice_bp, feedback_bp, letters_bp, my_letters_bp, verify_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)

@@ -74,7 +74,13 @@ def dashboard():
                  joinedload(Application.book))
         .order_by(Application.created_at.desc())).unique().scalars().all()
     timelines = timeline_for([a.id for a in applications])
+    from ..letters.models import Letter
+
+    lettered = set(db.session.execute(select(Letter.application_id).where(
+        Letter.application_id.in_([a.id for a in applications]), Letter.status == "valid")).scalars()) \
+        if applications else set()
     return render_template("applications/dashboard.html", applications=applications, timelines=timelines,
+                           lettered=lettered,
                            labels=STATE_TEXT, action_labels=ACTION_TEXT)
 
 

@@ -1,4 +1,130 @@
 """Applicants: the experts' comments meant for them (专家一、专家二…) and the appeal (复审) within 15 days."""
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from ..accounts.models import Role
+from ..applications.services import ApplicationError
+from ..applications.views import STATE_TEXT, _own_application
+from ..auth import roles_required
+from ..database import commit, rollback
+from ..extensions import db
+from . import appeals as service
+from .models import Appeal
 
 bp = Blueprint("feedback", __name__, url_prefix="/applications")
+
+APPEAL_STATUS = {"pending": _l("Awaiting the program office's decision"),
+                 "accepted": _l("Accepted: the application goes back to review with new experts"),
+                 "rejected": _l("Dismissed: the decision stands")}
+
+
+class AppealForm(FlaskForm):
+    """The applicant's grounds; the length rule lives in the service so that both paths share it."""
+
+    reason = TextAreaField(_l("Grounds for the appeal"), validators=[Length(max=5000)], render_kw={"rows": 6})
+    submit = SubmitField(_l("File the appeal"))
+
+
+class AppealDecisionForm(FlaskForm):
+    """The program office's answer to one appeal, always with a written note."""
+
+    decision = SelectField(_l("Appeal decision"), choices=[("accept", _l("Accept: back to review with new experts")),
+                                                    ("reject", _l("Dismiss: the decision stands"))])
+    note = TextAreaField(_l("Note to the applicant"), validators=[DataRequired(), Length(max=5000)],
+                         render_kw={"rows": 3})
+    submit = SubmitField(_l("Record the decision"))
+
+
+def _decision_form(appeal_id: int) -> AppealDecisionForm:
+    # One prefix per appeal: several forms share the list page and each keeps its own typed note.
+    return AppealDecisionForm(prefix=f"appeal{appeal_id}")
+
+
+# ---------------------------------------------------------------- the applicant
+
+def _feedback_page(application, form: AppealForm | None = None, status: int = 200):
+    visible = service.feedback_visible(application)
+    open_until = service.appeal_deadline(application) if service.can_appeal(application) else None
+    return render_template(
+        "decisions/feedback.html", application=application, labels=STATE_TEXT, visible=visible,
+        feedback=service.feedback_for(application) if visible else [], appeals=service.appeals_of(application),
+        appeal_status=APPEAL_STATUS, open_until=open_until, form=form or AppealForm(),
+        window_passed=application.state == "rejected" and open_until is None,
+        min_reason=service.MIN_REASON), status
+
+
+@bp.get("/<int:application_id>/feedback")
+@roles_required(Role.APPLICANT)
+def feedback(application_id: int):
+    """The comments for the applicant once the decision is final, and the appeal form while it is open."""
+    return _feedback_page(_own_application(application_id))
+
+
+@bp.post("/<int:application_id>/appeal")
+@roles_required(Role.APPLICANT)
+def appeal(application_id: int):
+    """File an appeal (复审); refused ones come back with the typed grounds kept."""
+    application = _own_application(application_id)
+    form = AppealForm()
+    if not form.validate_on_submit():
+        return _feedback_page(application, form, 400)
+    try:
+        service.file_appeal(application, current_user._get_current_object(), form.reason.data)
+    except ApplicationError as exc:
+        rollback()
+        if service.can_appeal(application):
+            form.reason.errors = [*form.reason.errors, *exc.messages]
+        else:  # no form will be shown to carry the message
+            for message in exc.messages:
+                flash(message, "danger")
+        return _feedback_page(application, form, 409)
+    commit()
+    flash(_("Your appeal has been sent to the program office."), "success")
+    return redirect(url_for("feedback.feedback", application_id=application.id))
+
+
+# ---------------------------------------------------------------- the program office
+
+def _appeals_page(status: int = 200, forms: dict | None = None):
+    pending = service.pending_appeals()
+    forms = forms or {}
+    return render_template("decisions/appeals.html", appeals=pending, labels=STATE_TEXT,
+                           forms={a.id: forms.get(a.id) or _decision_form(a.id) for a in pending}), status
+
+
+@bp.get("/appeals")
+@roles_required(Role.PROGRAM_ADMIN)
+def appeals():
+    """Appeals awaiting a decision, oldest first."""
+    return _appeals_page()
+
+
+@bp.post("/appeals/<int:appeal_id>")
+@roles_required(Role.PROGRAM_ADMIN)
+def decide(appeal_id: int):
+    """Accept or dismiss one appeal with a note the applicant will read."""
+    found = db.session.get(Appeal, appeal_id)
+    if found is None:
+        abort(404)
+    form = _decision_form(found.id)
+    if not form.validate_on_submit():
+        return _appeals_page(400, {found.id: form})
+    accept = form.decision.data == "accept"
+    try:
+        service.decide_appeal(found, current_user._get_current_object(), accept, form.note.data)
+    except ApplicationError as exc:
+        rollback()
+        for message in exc.messages:
+            flash(message, "danger")
+        return _appeals_page(409, {found.id: form})
+    commit()
+    flash(_("The appeal has been accepted; assign new experts to the application.") if accept
+          else _("The appeal has been dismissed."), "success")
+    return redirect(url_for("feedback.appeals"))

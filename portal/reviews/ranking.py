@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from ..accounts.models import User
@@ -112,12 +112,22 @@ def _applications(call: Call) -> list[Application]:
 
 def _evaluations(call: Call) -> list:
     # Only the columns aggregation needs: comments (the confidential ones too) never leave the database here.
+    # After an accepted appeal only the new round counts: evaluations of assignments made before the appeal was
+    # granted stay on record but are left out (the unit's own assessment, with no assignment, always counts).
+    from ..decisions.models import Appeal
+
+    round_start = (select(Appeal.application_id, func.max(Appeal.decided_at).label("since"))
+                   .where(Appeal.status == "accepted").group_by(Appeal.application_id).subquery())
     return db.session.execute(
         select(Evaluation.id, Evaluation.application_id, Evaluation.evaluator_key, Evaluation.component,
                Evaluation.scores, Evaluation.familiarity, Evaluation.integrity_ok)
         .join(Application, Application.id == Evaluation.application_id)
+        .outerjoin(Assignment, Assignment.id == Evaluation.assignment_id)
+        .outerjoin(round_start, round_start.c.application_id == Evaluation.application_id)
         .where(Application.call_id == call.id, Application.state.in_(REVIEW_STATES),
-               Evaluation.status == "submitted")
+               Evaluation.status == "submitted",
+               or_(Evaluation.assignment_id.is_(None), round_start.c.since.is_(None),
+                   Assignment.invited_at > round_start.c.since))
         .order_by(Evaluation.id)).all()
 
 

@@ -170,6 +170,7 @@ VIOLATION_TEXT = {
     "too_many": ("该申请的专家人数已满", "the application already has its number of experts"),
     "duplicate": ("已分配给该申请", "already assigned to this application"),
     "unknown": ("不在专家库中", "not in the expert pool"),
+    "previous_round": ("已参加该申请此前的评审", "reviewed this application in an earlier round"),
 }
 
 
@@ -179,8 +180,16 @@ def _due(call) -> date:
 
 def assignment_violations(application: Application, expert_id: int) -> list[tuple[str, str]]:
     """Why this expert may not review this application, as (zh, en) reasons; empty when allowed."""
+    from ..decisions.appeals import previous_experts, round_started_at
+
+    # After an accepted appeal the application is reviewed again by new experts: the earlier panel neither counts
+    # towards this round's limits nor may be assigned again.
+    since = round_started_at(application)
     live = [a.expert_id for a in application.assignments if a.expert_id and a.status in ("invited", "accepted",
-                                                                                             "submitted")]
+                                                                                             "submitted")
+            and (since is None or a.invited_at > since)]
+    if expert_id in previous_experts(application):
+        return [VIOLATION_TEXT["previous_round"]]
     if expert_id in live:
         return [VIOLATION_TEXT["duplicate"]]
     problem = build_problem(application.call, application_ids=[application.id], expert_ids=live + [expert_id])

@@ -1,0 +1,31 @@
+"""The applicant's download of their letter in force (registered along with the verify blueprint)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, send_file
+from flask_login import current_user
+
+from ..accounts.models import Role
+from ..applications.documents import document_path
+from ..applications.models import Application
+from ..auth import roles_required
+from ..extensions import db
+
+bp = Blueprint("my_letters", __name__)
+
+
+@bp.get("/applications/<int:application_id>/letter")
+@roles_required(Role.APPLICANT)
+def download(application_id: int):
+    """The valid letter of one's own application; anyone else's, or none, is 404."""
+    from .services import valid_letter
+
+    application = db.session.get(Application, application_id)
+    if application is None or application.applicant_id != current_user.id:
+        abort(404)
+    letter = valid_letter(application.id)
+    if letter is None:
+        abort(404)
+    response = send_file(document_path(letter.document), mimetype="application/pdf",
+                         download_name=letter.document.original_name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,157 @@
+"""Feedback and appeals on a real database: labelled comments, the 15-day window, accepted and dismissed appeals."""
+from datetime import timedelta
+
+import pytest
+
+from portal.accounts.services import find_user
+from portal.applications import workflow
+from portal.applications.services import ApplicationError, apply_transition
+from portal.database import commit, utcnow
+from portal.decisions import appeals
+from portal.reviews import evaluations, services
+from portal.seed import load_demo
+from tests.factories import submitted_application
+
+REASON = "评审过程中专家王某与本人存在合作关系，未按规定回避，请求复审。"
+
+
+def office():
+    return find_user("program@demo.talent.cn")
+
+
+def expert(n: int):
+    return find_user("expert@demo.talent.cn" if n == 1 else f"expert{n}@demo.talent.cn")
+
+
+def evaluate(application, n: int, for_applicant: str, confidential: str = "仅供委员会参考：不建议资助。"):
+    """Expert n is assigned, accepts and submits an evaluation with both comments."""
+    assignment = services.assign_expert(application, expert(n), office())
+    evaluations.accept_assignment(assignment, expert(n), "本人与申请人不存在利益冲突。")
+    criteria = evaluations.criteria_for(assignment)
+    evaluations.save_evaluation(assignment, scores={code: 70 for code in criteria}, familiarity="familiar",
+                                recommendation="support", comment_for_applicant=for_applicant,
+                                comment_confidential=confidential, integrity_ok=True, integrity_note="",
+                                submit=True)
+    return assignment
+
+
+def reviewed(db, make_user, panel=((1, "研究计划清晰，创新性较强。"), (2, "建议加强国际合作。")), **kw):
+    """An application through unit review, formal check and evaluation by the panel, review completed."""
+    application = submitted_application(db, make_user, **kw)
+    services.endorse(application, find_user("unit@demo.talent.cn"), post="研究员", startup_funds="300 万元",
+                     space="200 平方米", opinion="同意推荐", unit_scores={"performance": 85, "influence": 80})
+    services.formal_pass(application, office(), "材料齐全")
+    for n, comment in panel:
+        evaluate(application, n, comment)
+    services.complete_review(application, office())
+    commit()
+    return application
+
+
+def rejected(db, make_user, **kw):
+    application = reviewed(db, make_user, **kw)
+    apply_transition(application, workflow.Action.REJECT, office())
+    commit()
+    return application
+
+
+@pytest.fixture()
+def demo(db):
+    load_demo()
+    return db
+
+
+def test_comments_are_labelled_in_order_without_names_or_confidential_text(demo, make_user):
+    application = rejected(demo, make_user)
+    rows = appeals.feedback_for(application, "zh_CN")
+    assert [(r.label, r.component, r.comment) for r in rows] == [
+        ("专家一", "同行评价", "研究计划清晰，创新性较强。"), ("专家二", "同行评价", "建议加强国际合作。")]
+    assert [r.label for r in appeals.feedback_for(application, "en")] == ["Expert 1", "Expert 2"]
+    text = repr(rows)
+    assert "仅供委员会参考" not in text and "王建国" not in text and "赵立平" not in text
+
+
+def test_numerals_and_evaluator_labels():
+    assert [appeals.chinese_numeral(n) for n in (1, 9, 10, 11, 20, 23)] == ["一", "九", "十", "十一", "二十", "二十三"]
+    assert appeals.evaluator_label("user", 2, "zh_CN") == "评价人二"
+    assert appeals.evaluator_label("social", 3, "en") == "Evaluator 3"
+
+
+def test_feedback_waits_for_the_final_decision(demo, make_user):
+    application = reviewed(demo, make_user)
+    assert not appeals.feedback_visible(application)
+    for state in ("rejected", "waitlisted", "approved", "in_notice", "awarded", "appeal"):
+        application.state = state
+        assert appeals.feedback_visible(application)
+
+
+def test_appeal_within_fifteen_days(demo, make_user):
+    application = rejected(demo, make_user)
+    application.state_changed_at = utcnow() - timedelta(days=14, hours=23)
+    appeal = appeals.file_appeal(application, application.applicant, REASON)
+    commit()
+    assert application.state == "appeal" and appeal.status == "pending" and appeal.reason == REASON
+    with pytest.raises(ApplicationError):  # one appeal per decision
+        appeals.file_appeal(application, application.applicant, REASON)
+
+
+def test_appeal_on_day_sixteen_is_refused(demo, make_user):
+    application = rejected(demo, make_user)
+    application.state_changed_at = utcnow() - timedelta(days=15, minutes=1)
+    assert appeals.appeal_deadline(application) < utcnow() and not appeals.can_appeal(application)
+    with pytest.raises(ApplicationError, match="15"):
+        appeals.file_appeal(application, application.applicant, REASON)
+    assert application.state == "rejected"
+
+
+def test_appeal_needs_grounds_and_the_applicant(demo, make_user):
+    application = rejected(demo, make_user)
+    with pytest.raises(ApplicationError, match="20"):
+        appeals.file_appeal(application, application.applicant, "不同意专家意见。")
+    with pytest.raises(ApplicationError):
+        appeals.file_appeal(application, office(), REASON)
+    assert application.state == "rejected"
+
+
+def test_only_a_rejection_can_be_appealed(demo, make_user):
+    application = reviewed(demo, make_user)
+    with pytest.raises(ApplicationError):
+        appeals.file_appeal(application, application.applicant, REASON)
+
+
+def test_accepted_appeal_goes_back_to_review_with_new_experts(demo, make_user):
+    application = rejected(demo, make_user)
+    appeal = appeals.file_appeal(application, application.applicant, REASON)
+    commit()
+    with pytest.raises(ApplicationError):  # the note is required
+        appeals.decide_appeal(appeal, office(), True, "  ")
+    appeals.decide_appeal(appeal, office(), True, "回避问题属实，重新组织评审。")
+    commit()
+    assert application.state == "under_review" and appeal.status == "accepted"
+    assert appeals.previous_experts(application) == {expert(1).id, expert(2).id}
+    assert not appeals.feedback_visible(application)
+    with pytest.raises(ApplicationError):  # a previous expert is not assigned again
+        services.assign_expert(application, expert(1), office())
+    with pytest.raises(ApplicationError):  # an appeal is decided once
+        appeals.decide_appeal(appeal, office(), False, "再议")
+
+    # The new round: only its comments are shown, numbered from 专家一 again.
+    evaluate(application, 3, "第二轮意见：工作基础扎实。")
+    services.complete_review(application, office())
+    apply_transition(application, workflow.Action.REJECT, office())
+    commit()
+    assert [(r.label, r.comment) for r in appeals.feedback_for(application, "zh_CN")] == [
+        ("专家一", "第二轮意见：工作基础扎实。")]
+    assert appeals.can_appeal(application)  # a new decision may be appealed again
+
+
+def test_dismissed_appeal_leaves_the_rejection_with_the_note(demo, make_user):
+    application = rejected(demo, make_user)
+    appeal = appeals.file_appeal(application, application.applicant, REASON)
+    appeals.decide_appeal(appeal, office(), False, "经核查，评审程序符合规定。")
+    commit()
+    assert application.state == "rejected"
+    assert (appeal.status, appeal.decision_note) == ("rejected", "经核查，评审程序符合规定。")
+    assert appeal.decided_by_id == office().id and appeal.decided_at is not None
+    assert not appeals.can_appeal(application)  # the dismissal does not open a second window
+    assert appeals.pending_appeals() == []
