@@ -13,6 +13,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(jobs_cli)
+    from .decisions.cli import notices_cli
+
+    app.cli.add_command(notices_cli)
 
 
 seed_cli = AppGroup("seed", help="Load data.")

@@ -129,7 +129,7 @@ class PortalClient:
     def post_form(self, url, data=None, **kwargs):
         data = dict(data or {})
         data.setdefault("csrf_token", self.csrf_token())
-        return self.c.post(url, data=data, **kwargs)
+        return self.post(url, data=data, **kwargs)  # in its own context, like every request
 
     def login(self, email, password):
         response = self.post_form("/account/login", {"email": email, "password": password})

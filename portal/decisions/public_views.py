@@ -1,4 +1,81 @@
 """The public notice page (公示) and the objection form, open to anyone."""
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
+from flask_wtf import FlaskForm
+from limits import parse
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from ..applications.services import ApplicationError
+from ..database import commit, rollback, utcnow
+from ..extensions import db, limiter
+from . import services
+from .models import Notice
 
 bp = Blueprint("notice", __name__, url_prefix="/notice")
+
+# Per address: enough for someone with several real concerns, too few to flood the office's inbox.
+OBJECTION_LIMIT = parse("5 per hour")
+
+
+class ObjectionForm(FlaskForm):
+    item_id = SelectField(_l("Candidate"), coerce=int, choices=[])
+    contact_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
+    contact = StringField(_l("Phone or email"), validators=[DataRequired(), Length(max=200)],
+                          description=_l("We contact you only about this objection; it is not published."))
+    content = TextAreaField(_l("Objection and its grounds"), validators=[DataRequired(), Length(min=10, max=10000)],
+                            render_kw={"rows": 6})
+    submit = SubmitField(_l("File the objection"))
+
+
+@bp.get("/")
+def index():
+    """Open notices and their candidates, as published."""
+    notices = db.session.execute(select(Notice).where(Notice.status == "open", Notice.ends_at > utcnow())
+                                 .options(selectinload(Notice.items)).order_by(Notice.published_at.desc())
+                                 ).scalars().all()
+    return render_template("decisions/public_notices.html", notices=notices)
+
+
+def _within_limit() -> bool:
+    # Checked by hand rather than with @limiter.limit so that the refusal keeps the form and explains itself.
+    if not limiter.enabled:
+        return True
+    return limiter.limiter.hit(OBJECTION_LIMIT, "notice-objection", get_remote_address())
+
+
+@bp.route("/<int:notice_id>/objection", methods=["GET", "POST"])
+def objection(notice_id: int):
+    """Anyone files an objection to a candidate while the notice is open."""
+    notice = db.session.get(Notice, notice_id)
+    if notice is None:
+        abort(404)
+    form = ObjectionForm()
+    form.item_id.choices = [(item.id, f"{item.name}（{item.unit_name}）") for item in notice.items]
+    ended = notice.status != "open" or utcnow() >= notice.ends_at
+    page = {"notice": notice, "ended": ended}
+    if ended:
+        return render_template("decisions/public_objection.html", form=None, **page), \
+            409 if request.method == "POST" else 200
+    if request.method == "GET":
+        return render_template("decisions/public_objection.html", form=form, **page)
+    if not _within_limit():
+        message = _("Too many objections have been filed from your address: at most %(n)s per hour. "
+                    "Please try again later.", n=OBJECTION_LIMIT.amount)
+        return render_template("decisions/public_objection.html", form=form, throttled=message, **page), 429
+    if not form.validate_on_submit():
+        return render_template("decisions/public_objection.html", form=form, **page), 400
+    try:
+        services.file_objection(notice, form.item_id.data, form.contact_name.data, form.contact.data,
+                                form.content.data, get_remote_address() or "")
+    except ApplicationError as exc:
+        rollback()
+        return render_template("decisions/public_objection.html", form=form, errors=exc.messages, **page), 409
+    commit()
+    return render_template("decisions/public_objection.html", form=None, done=True, **page)

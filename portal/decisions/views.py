@@ -1,4 +1,316 @@
 """Program office: committee decision sessions, publishing the public notice, handling objections and appeals."""
-from flask import Blueprint
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..accounts.models import Role
+from ..applications.models import Application
+from ..applications.services import ApplicationError
+from ..applications.views import STATE_TEXT
+from ..auth import roles_required
+from ..database import commit, rollback
+from ..extensions import db
+from ..programs.models import Call
+from ..reviews.forms import PlainForm
+from . import services
+from .models import DecisionSession, Notice, NoticeItem, Objection
 
 bp = Blueprint("decisions", __name__, url_prefix="/office/decisions")
+
+OUTCOME_TEXT = {"approve": (_l("Approve"), "approve"), "reject": (_l("Reject"), "reject"),
+                "waitlist": (_l("Waitlist"), "waitlist")}
+_VOTE = [InputRequired(), NumberRange(min=0, max=999)]
+
+
+class OpenSessionForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
+    committee_size = IntegerField(_l("Committee members"), default=15, validators=[InputRequired(),
+                                                                                 NumberRange(min=1, max=999)])
+    quorum = IntegerField(_l("Quorum (members who must vote)"), default=10,
+                          validators=[InputRequired(), NumberRange(min=1, max=999)])
+    two_thirds = BooleanField(_l("Approval needs two thirds of the votes cast"), default=True)
+    submit = SubmitField(_l("Open the decision session"))
+
+
+class DecisionForm(FlaskForm):
+    outcome = SelectField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject")),
+                                                   ("waitlist", _l("Waitlist"))])
+    votes_for = IntegerField(_l("For"), validators=_VOTE)
+    votes_against = IntegerField(_l("Against"), validators=_VOTE)
+    votes_abstain = IntegerField(_l("Abstain"), validators=_VOTE)
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 1})
+    submit = SubmitField(_l("Record"))
+
+
+class ApproveTopForm(FlaskForm):
+    n = IntegerField(_l("Number of candidates"), validators=[InputRequired(), NumberRange(min=1, max=9999)])
+    votes_for = IntegerField(_l("For"), validators=_VOTE)
+    votes_against = IntegerField(_l("Against"), validators=_VOTE)
+    votes_abstain = IntegerField(_l("Abstain"), validators=_VOTE)
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=5000)])
+    submit = SubmitField(_l("Approve the top candidates"))
+
+
+class FinaliseForm(FlaskForm):
+    minutes = TextAreaField(_l("Minutes"), validators=[DataRequired(), Length(max=50000)], render_kw={"rows": 5})
+    submit = SubmitField(_l("Finalise the session and apply the decisions"))
+
+
+class PublishForm(FlaskForm):
+    days = IntegerField(_l("Notice period (days)"), default=7,
+                        validators=[InputRequired(), NumberRange(min=1, max=services.MAX_NOTICE_DAYS)])
+    submit = SubmitField(_l("Publish the public notice"))
+
+
+class HandleObjectionForm(FlaskForm):
+    decision = SelectField(_l("Finding"), choices=[("dismiss", _l("Dismissed: the award stands")),
+                                                   ("uphold", _l("Upheld: the candidate is not selected"))])
+    note = TextAreaField(_l("How it was handled"), validators=[DataRequired(), Length(max=5000)],
+                         render_kw={"rows": 2})
+    submit = SubmitField(_l("Record the handling"))
+
+
+def _call(call_id: int) -> Call:
+    found = db.session.get(Call, call_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _session(session_id: int) -> DecisionSession:
+    found = db.session.get(DecisionSession, session_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _rows(call: Call):
+    """The ranking rows, or the reviewed applications unranked when the ranking cannot be computed."""
+    from ..reviews.ranking import RankingError, ranking_for_call
+    from ..reviews.schemes import options_for_call
+
+    try:
+        return ranking_for_call(call, options_for_call(call)).rows, None
+    except RankingError as exc:
+        applications = db.session.execute(
+            select(Application).where(Application.call_id == call.id, Application.state == "reviewed")
+            .options(joinedload(Application.applicant), joinedload(Application.unit))
+            .order_by(Application.id)).unique().scalars().all()
+        return [SimpleNamespace(application=a, rank=None, final=None, flags=("integrity",) if a.integrity_flag
+                                else (), applicant_name=a.applicant.name, unit=a.unit) for a in applications], \
+            exc.message
+
+
+def _page(call: Call, status: int = 200, **forms):
+    session = services.current_session(call)
+    rows, ranking_error = _rows(call) if session is not None and session.status == "draft" else ([], None)
+    decisions = {d.application_id: d for d in session.decisions} if session is not None else {}
+    failed = forms.get("decision_form")
+    decision_forms = {}
+    for row in rows:
+        if row.application.state != "reviewed":
+            continue
+        if failed is not None and failed._prefix == f"d{row.application.id}-":
+            decision_forms[row.application.id] = failed
+            continue
+        current = decisions.get(row.application.id)
+        decision_forms[row.application.id] = DecisionForm(prefix=f"d{row.application.id}", formdata=None,
+                                                          obj=current)
+    approved = db.session.execute(select(func.count()).select_from(Application).where(
+        Application.call_id == call.id, Application.state == "approved")).scalar_one()
+    notices = db.session.execute(select(Notice).where(Notice.call_id == call.id)
+                                 .order_by(Notice.id.desc())).scalars().all()
+    return render_template(
+        "decisions/session.html", call=call, session=session, rows=rows, ranking_error=ranking_error,
+        decisions=decisions, decision_forms=decision_forms, labels=STATE_TEXT, outcome_text=OUTCOME_TEXT,
+        open_form=forms.get("open_form") or OpenSessionForm(prefix="open"),
+        top_form=forms.get("top_form") or ApproveTopForm(prefix="top"),
+        finalise_form=forms.get("finalise_form") or FinaliseForm(prefix="fin"),
+        publish_form=forms.get("publish_form") or PublishForm(prefix="pub"),
+        approved=approved, notices=notices), status
+
+
+def _refused(call: Call, exc: ApplicationError, **forms):
+    rollback()
+    for message in exc.messages:
+        flash(message, "danger")
+    return _page(call, 409, **forms)
+
+
+def _done(call: Call, message: str):
+    commit()
+    flash(message, "success")
+    return redirect(url_for("decisions.call_session", call_id=call.id))
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+@bp.get("/calls/<int:call_id>")
+@roles_required(Role.PROGRAM_ADMIN)
+def call_session(call_id: int):
+    """The call's decision session: ranking, draft decisions, approve top N, finalise, publish the notice."""
+    return _page(_call(call_id))
+
+
+@bp.post("/calls/<int:call_id>/open")
+@roles_required(Role.PROGRAM_ADMIN)
+def open_session(call_id: int):
+    call = _call(call_id)
+    form = OpenSessionForm(prefix="open")
+    if not form.validate_on_submit():
+        return _page(call, 400, open_form=form)
+    try:
+        services.open_session(call, _me(), form.committee_size.data, form.quorum.data, form.two_thirds.data,
+                              form.title.data or "")
+    except ApplicationError as exc:
+        return _refused(call, exc, open_form=form)
+    return _done(call, _("The decision session is open."))
+
+
+@bp.post("/sessions/<int:session_id>/applications/<int:application_id>")
+@roles_required(Role.PROGRAM_ADMIN)
+def record(session_id: int, application_id: int):
+    session = _session(session_id)
+    application = db.session.get(Application, application_id)
+    if application is None or application.call_id != session.call_id:
+        abort(404)
+    form = DecisionForm(prefix=f"d{application_id}")
+    if not form.validate_on_submit():
+        return _page(session.call, 400, decision_form=form)
+    try:
+        services.record_decision(session, application, form.outcome.data, form.votes_for.data,
+                                 form.votes_against.data, form.votes_abstain.data, form.note.data or "", _me())
+    except ApplicationError as exc:
+        return _refused(session.call, exc, decision_form=form)
+    return _done(session.call, _("The draft decision on %(name)s has been recorded.", name=application.applicant.name))
+
+
+@bp.post("/sessions/<int:session_id>/approve-top")
+@roles_required(Role.PROGRAM_ADMIN)
+def approve_top(session_id: int):
+    session = _session(session_id)
+    form = ApproveTopForm(prefix="top")
+    if not form.validate_on_submit():
+        return _page(session.call, 400, top_form=form)
+    try:
+        result = services.approve_top(session, form.n.data, _me(), form.votes_for.data, form.votes_against.data,
+                                      form.votes_abstain.data, form.note.data or "")
+    except ApplicationError as exc:
+        return _refused(session.call, exc, top_form=form)
+    for application in result.skipped_flagged:
+        flash(_("%(name)s was skipped: open integrity flag.", name=application.applicant.name), "warning")
+    return _done(session.call, _("%(n)s candidates approved as drafts.", n=len(result.approved)))
+
+
+@bp.post("/sessions/<int:session_id>/finalise")
+@roles_required(Role.PROGRAM_ADMIN)
+def finalise(session_id: int):
+    session = _session(session_id)
+    form = FinaliseForm(prefix="fin")
+    if not form.validate_on_submit():
+        return _page(session.call, 400, finalise_form=form)
+    try:
+        report = services.finalise(session, _me(), form.minutes.data)
+    except ApplicationError as exc:
+        return _refused(session.call, exc, finalise_form=form)
+    if report.skipped:
+        flash(_("Skipped because their status changed since the vote: %(names)s.",
+                names="、".join(report.skipped)), "warning")
+    if report.undecided:
+        flash(_("%(n)s reviewed applications had no decision and stay reviewed.", n=report.undecided), "warning")
+    return _done(session.call, _("Session finalised: %(a)s approved, %(r)s rejected, %(w)s waitlisted.",
+                                 a=report.applied["approve"], r=report.applied["reject"],
+                                 w=report.applied["waitlist"]))
+
+
+@bp.post("/calls/<int:call_id>/publish")
+@roles_required(Role.PROGRAM_ADMIN)
+def publish(call_id: int):
+    call = _call(call_id)
+    form = PublishForm(prefix="pub")
+    if not form.validate_on_submit():
+        return _page(call, 400, publish_form=form)
+    try:
+        result = services.publish_notice(call, _me(), form.days.data)
+    except ApplicationError as exc:
+        return _refused(call, exc, publish_form=form)
+    if result.notice is None:
+        return _done(call, _("This program needs no public notice: %(n)s candidates have been awarded.",
+                             n=result.count))
+    commit()
+    flash(_("The public notice of %(n)s candidates is published.", n=result.count), "success")
+    return redirect(url_for("decisions.notice", notice_id=result.notice.id))
+
+
+def _notice(notice_id: int) -> Notice:
+    found = db.session.get(Notice, notice_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _notice_page(notice: Notice, status: int = 200, failed: HandleObjectionForm | None = None):
+    objections = db.session.execute(select(Objection).where(Objection.notice_id == notice.id)
+                                    .options(joinedload(Objection.item)).order_by(Objection.id)).scalars().all()
+    forms = {o.id: (failed if failed is not None and failed._prefix == f"o{o.id}-"
+                    else HandleObjectionForm(prefix=f"o{o.id}", formdata=None))
+             for o in objections if o.status == "pending"}
+    items = db.session.execute(select(NoticeItem).where(NoticeItem.notice_id == notice.id)
+                               .options(joinedload(NoticeItem.application)).order_by(NoticeItem.id)).scalars().all()
+    return render_template("decisions/notice.html", notice=notice, items=items, objections=objections, forms=forms,
+                           labels=STATE_TEXT, plain=PlainForm()), status
+
+
+@bp.get("/notices/<int:notice_id>")
+@roles_required(Role.PROGRAM_ADMIN)
+def notice(notice_id: int):
+    """A notice's candidates and the objections filed, each with its handling form."""
+    return _notice_page(_notice(notice_id))
+
+
+@bp.post("/objections/<int:objection_id>/handle")
+@roles_required(Role.PROGRAM_ADMIN)
+def handle(objection_id: int):
+    objection = db.session.get(Objection, objection_id)
+    if objection is None:
+        abort(404)
+    form = HandleObjectionForm(prefix=f"o{objection.id}")
+    if not form.validate_on_submit():
+        return _notice_page(objection.notice, 400, form)
+    try:
+        services.handle_objection(objection, form.decision.data == "uphold", form.note.data, _me())
+    except ApplicationError as exc:
+        rollback()
+        for message in exc.messages:
+            flash(message, "danger")
+        return _notice_page(objection.notice, 409, form)
+    commit()
+    flash(_("The handling of the objection has been recorded."), "success")
+    return redirect(url_for("decisions.notice", notice_id=objection.notice_id))
+
+
+@bp.post("/notices/close-due")
+@roles_required(Role.PROGRAM_ADMIN)
+def close_due():
+    """Run the end-of-period job now rather than waiting for the scheduled `flask notices close`."""
+    if not PlainForm().validate_on_submit():
+        abort(400)
+    reports = services.close_due_notices()
+    commit()
+    awarded = sum(len(r.awarded) for r in reports)
+    waiting = sum(len(r.waiting) for r in reports)
+    flash(_("%(n)s notices ended: %(a)s candidates awarded, %(w)s waiting for objections to be handled.",
+            n=len(reports), a=awarded, w=waiting), "success")
+    return redirect(url_for("office.calls"))
