@@ -10,26 +10,36 @@ message in Chinese and in English, fit to show to the program admin in the templ
 Context values used by the default template (any template may use others):
 ``issuer_name``, ``serial_year``/``serial_no`` (or ``serial``), ``recipient_name``, ``program_name``,
 ``program_year``, ``unit_name``, ``project_title``, ``terms`` (list of str), ``issue_date`` (date),
-``verification_code``, ``verification_url``. The renderer adds ``qr_data_uri`` (an SVG data URI of
-a QR code to ``verification_url``) and ``seal_url``; templates may call ``chinese_date(d)``,
+``verification_code``, ``verification_url``. The renderer adds ``qr_data_uri`` (a PNG data URI of
+a QR code to ``verification_url``, one pixel per module: give its <img> ``image-rendering:
+pixelated`` for browsers) and ``seal_url``; templates may call ``chinese_date(d)``,
 ``serial_number(year, n)`` (also as filters: ``{{ issue_date|chinese_date }}``).
+:func:`sample_context` gives sample values, e.g. for a live preview.
 
 Assets: the PDF is made by WeasyPrint with a URL fetcher that serves only files under
 ``portal/static/letters/`` (relative URLs such as ``seal.svg`` resolve there) and ``data:`` URLs;
 any other URL (``file:`` elsewhere, ``http(s):``, ...) is refused without being read, and the
 render fails with :class:`AssetRefusedError`. Nothing is fetched from the network.
 
-Speed (SPEC §9: <= 50 ms median per one-page letter, see ``bench/letters.py``): a renderer keeps,
-per process, one FontConfiguration holding the prepared fonts of :mod:`portal.letters.fonts`
-(small single-face cuts of Noto CJK, plus small chunks for rare characters), the parsed built-in
-stylesheets, compiled templates, parsed template stylesheets and the parsed seal; and each PDF
-stream is compressed once (WeasyPrint 70 / pydyf compress every stream twice at level 9 when a PDF
-identifier is written, which PDF/A requires).
+Speed (SPEC §9: <= 50 ms median per one-page letter, see ``bench/letters.py`` and
+docs/benchmarks.md): a renderer keeps, per process, one FontConfiguration holding the prepared
+fonts of :mod:`portal.letters.fonts` (small single-face cuts of Noto CJK, plus small chunks for
+rare characters; prepared on first use if missing), the parsed built-in stylesheets, compiled
+templates, parsed template stylesheets and the parsed seal. When a PDF is written, the prepared
+fonts are subset from faces preprocessed once per process (:func:`_install_subset_hook`), the QR
+code is a small PNG rather than an SVG path, the seal is SVG text rather than glyph outlines (SVG
+paths are parsed again for every PDF), and each PDF stream is compressed once, at level 1
+(WeasyPrint 70 / pydyf compress every stream twice at level 9 when a PDF identifier is written,
+which PDF/A requires). Job workers should keep one renderer (:func:`get_renderer`) and call
+:meth:`LetterRenderer.warm_up` when they start.
 """
 from __future__ import annotations
 
 import base64
+import contextvars
+import functools
 import hashlib
+import io
 import logging
 import mimetypes
 import re
@@ -237,11 +247,34 @@ def _undefined_name(exception: jinja2.UndefinedError) -> str:
 
 
 def qr_svg_data_uri(url: str, *, dark: str = "#000") -> str:
-    """An SVG data URI of a QR code (error correction M, standard 4-module quiet zone) to ``url``."""
+    """An SVG data URI of a QR code (error correction M, standard 4-module quiet zone) to ``url``.
+
+    Not used by default: WeasyPrint parses the SVG path of a QR code for every PDF (~5 ms);
+    see :func:`qr_png_data_uri`.
+    """
     import segno
 
     qr = segno.make(str(url), error="m", micro=False)
     return qr.svg_data_uri(border=4, dark=dark, unit="mm", omit_charset=True)
+
+
+@functools.lru_cache(maxsize=256)  # live previews re-render the same letter
+def qr_png_data_uri(url: str) -> str:
+    """A PNG data URI of a QR code (error correction M, 4-module quiet zone) to ``url``.
+
+    One pixel per module, 8-bit grey (~300 bytes). The renderer writes every image with
+    /Interpolate false (as PDF/A requires), so the modules stay sharp at any size; in a browser,
+    give the <img> ``image-rendering: pixelated``.
+    """
+    import segno
+    from PIL import Image
+
+    qr = segno.make(str(url), error="m", micro=False)
+    rows = [bytes(0 if dark else 255 for dark in row) for row in qr.matrix_iter(scale=1, border=4)]
+    image = Image.frombytes("L", (len(rows[0]), len(rows)), b"".join(rows))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
 # -- URL fetcher ---------------------------------------------------------------------------------
@@ -297,19 +330,22 @@ def _make_fetcher_class():
     return StaticAssetFetcher
 
 
-# -- PDF streams ---------------------------------------------------------------------------------
+# -- PDF objects ---------------------------------------------------------------------------------
 
 
-def _make_stream_class(level: int):
+def _make_finisher(compress_once: bool, level: int):
+    """A WeasyPrint ``finisher``: a hook run on the finished PDF objects, before writing.
+
+    * Images get /Interpolate false: PDF/A-2 and -3 forbid true (ISO 19005-2, 6.2.8), which
+      WeasyPrint writes for ``image-rendering: auto``.
+    * With ``compress_once``, each stream is compressed once, at ``level``: pydyf computes
+      ``Stream.data`` each time it is read, compressing at level 9, and writing a PDF with an
+      identifier (required by PDF/A) reads every object twice.
+    """
     import pydyf
 
     class OnceCompressedStream(pydyf.Stream):
-        """A pydyf stream whose bytes are computed (and compressed) once.
-
-        pydyf computes ``Stream.data`` each time it is read, compressing at level 9; writing a
-        PDF with an identifier (required by PDF/A) reads every object twice. Set on the
-        finished PDF objects by the ``finisher`` hook, once nothing changes them any more.
-        """
+        """A pydyf stream whose bytes are computed (and compressed) once."""
 
         @property
         def data(self):
@@ -325,10 +361,19 @@ def _make_stream_class(level: int):
                     (extra.data, b"stream", stream, b"endstream"))
             return cached
 
+    def no_interpolation(extra):
+        if extra.get("Subtype") == "/Image" and "Interpolate" in extra:
+            extra["Interpolate"] = "false"
+            mask = extra.get("SMask")
+            if isinstance(mask, pydyf.Stream):
+                no_interpolation(mask.extra)
+
     def finisher(document, pdf):
         for pdf_object in pdf.objects:
-            if type(pdf_object) is pydyf.Stream:
-                pdf_object.__class__ = OnceCompressedStream
+            if isinstance(pdf_object, pydyf.Stream):
+                no_interpolation(pdf_object.extra)
+                if compress_once and type(pdf_object) is pydyf.Stream:
+                    pdf_object.__class__ = OnceCompressedStream
 
     return finisher
 
@@ -387,6 +432,64 @@ def _font_configuration(manifest: dict | None, fonts_dir: Path | None):
     return font_config
 
 
+#: The PreparedFontSubsets in use by the PDF being written in this thread (None: WeasyPrint's own
+#: subsetting). Set by LetterRenderer.html_to_pdf only, so other PDFs of the process are untouched.
+_ACTIVE_SUBSETS: contextvars.ContextVar = contextvars.ContextVar("letter_font_subsets",
+                                                                 default=None)
+_subsets = None
+_subsets_lock = threading.Lock()
+
+
+def _prepared_subsets():
+    """The process-wide :class:`~portal.letters.fonts.PreparedFontSubsets` (None without
+    libharfbuzz-subset), with WeasyPrint's subsetting hooked to use it."""
+    global _subsets
+    with _subsets_lock:
+        if _subsets is None:
+            try:
+                _install_subset_hook()
+                _subsets = letter_fonts.PreparedFontSubsets()
+            except (OSError, ImportError, AttributeError) as exception:
+                LOGGER.warning("Fast font subsetting unavailable (%s)", exception)
+                _subsets = False
+        return _subsets or None
+
+
+def _install_subset_hook() -> None:
+    """Route WeasyPrint's font subsetting (``weasyprint.pdf.fonts.Font.subset``, called once per
+    embedded font and PDF) to the active PreparedFontSubsets when the font is a prepared one.
+
+    Anything else (another font, no active renderer, a WeasyPrint whose ``Font`` differs) goes to
+    WeasyPrint's own code, so the hook can only make a letter faster, never different: the font
+    program is the same (same glyphs, same glyph ids; checked by the tests).
+    """
+    from weasyprint.pdf import fonts as pdf_fonts
+
+    font_class = pdf_fonts.Font
+    original = font_class.subset
+    if getattr(original, "_letter_fast_subset", False):
+        return
+
+    def subset(font, to_unicode, hinting):
+        subsets = _ACTIVE_SUBSETS.get()
+        if subsets is not None and to_unicode:
+            try:
+                data = None
+                if not font.index and not font.variations:
+                    data = subsets.subset(font.file_content, to_unicode, hinting=hinting,
+                                          notdef_outline=bool(font.missing))
+            except AttributeError:  # another WeasyPrint version
+                data = None
+            if data:
+                font.file_content = data
+                return None
+        return original(font, to_unicode, hinting)
+
+    subset._letter_fast_subset = True
+    subset.__wrapped__ = original
+    font_class.subset = subset
+
+
 # -- Renderer ------------------------------------------------------------------------------------
 
 
@@ -418,7 +521,10 @@ class LetterRenderer:
     def __init__(self, static_root: Path | str | None = None, fonts_dir: Path | str | None = None,
                  *, prepared_fonts: bool = True, auto_prepare: bool = True,
                  reuse_font_config: bool = True, cache_stylesheets: bool = True,
-                 compress_once: bool = True, compress_level: int = 6, image_cache: bool = True):
+                 compress_once: bool = True, compress_level: int = 1, image_cache: bool = True,
+                 fast_subset: bool = True, qr_format: str = "png"):
+        if qr_format not in ("png", "svg"):
+            raise ValueError(f"qr_format must be 'png' or 'svg', not {qr_format!r}")
         self.static_root = Path(static_root or STATIC_ROOT).resolve()
         self.fonts_dir = Path(fonts_dir) if fonts_dir else letter_fonts.default_fonts_dir()
         self.prepared_fonts = prepared_fonts
@@ -428,6 +534,8 @@ class LetterRenderer:
         self.compress_once = compress_once
         self.compress_level = compress_level
         self.image_cache = image_cache
+        self.fast_subset = fast_subset
+        self.qr_format = qr_format
         self.base_url = self.static_root.as_uri() + "/"
         self.env = _make_environment()
         self._lock = threading.RLock()
@@ -438,8 +546,9 @@ class LetterRenderer:
         self._base_sheets = None
         self._manifest = None
         self._fonts_checked = False
-        self._finisher = _make_stream_class(compress_level) if compress_once else None
+        self._finisher = _make_finisher(compress_once, compress_level)
         self._fetcher = None
+        self._subsets = None
 
     # Templates
 
@@ -468,7 +577,8 @@ class LetterRenderer:
         template = self._compile(template_source)
         values = dict(context)
         if "verification_url" in values and "qr_data_uri" not in values:
-            values["qr_data_uri"] = qr_svg_data_uri(values["verification_url"])
+            make_qr = qr_png_data_uri if self.qr_format == "png" else qr_svg_data_uri
+            values["qr_data_uri"] = make_qr(str(values["verification_url"]))
         values.setdefault("seal_url", "seal.svg")
         try:
             parts, size = [], 0
@@ -503,6 +613,11 @@ class LetterRenderer:
         """The letter as PDF/A-3b bytes."""
         return self.html_to_pdf(self.render_html(template_source, context))
 
+    def warm_up(self) -> None:
+        """Do the once-per-process work now (fonts prepared if missing and loaded, caches filled:
+        ~0.3 s) rather than in the first letter. For job workers, when they start."""
+        self.render(default_approval_template(), sample_context())
+
     def _fonts(self):
         """(font_config, [base CSS], [forced CSS]), built once (or per call if not reused)."""
         from weasyprint import CSS
@@ -523,6 +638,10 @@ class LetterRenderer:
                     LOGGER.warning(
                         "Letter fonts are not prepared in %s: letters render slowly with the "
                         "system fonts. Run: python -m portal.letters.fonts", self.fonts_dir)
+                elif self.fast_subset:
+                    self._subsets = _prepared_subsets()
+                    if self._subsets is not None:
+                        self._subsets.register_manifest(self.fonts_dir, self._manifest)
         font_config = _font_configuration(self._manifest, self.fonts_dir)
         base = CSS(string=_BASE_CSS, font_config=font_config)
         forced = CSS(string=_FORCED_CSS, font_config=font_config)
@@ -575,11 +694,14 @@ class LetterRenderer:
                     "font_config": font_config,
                     "pdf_variant": "pdf/a-3b",
                     "cache": self._images if self.image_cache else None,
+                    "finisher": self._finisher,
                 }
-                if self._finisher is not None:
-                    options["finisher"] = self._finisher
                 document = HTML(string=html, base_url=self.base_url, url_fetcher=fetcher)
-                pdf = document.write_pdf(**options)
+                token = _ACTIVE_SUBSETS.set(self._subsets)
+                try:
+                    pdf = document.write_pdf(**options)
+                finally:
+                    _ACTIVE_SUBSETS.reset(token)
                 if fetcher.refused:  # refused where WeasyPrint carries on (e.g. SVG <image>)
                     raise AssetRefusedError(fetcher.refused[0])
                 return pdf
@@ -641,3 +763,21 @@ DEFAULT_APPROVAL_TEMPLATE_PATH = STATIC_ROOT / "approval.html"
 
 def default_approval_template() -> str:
     return DEFAULT_APPROVAL_TEMPLATE_PATH.read_text(encoding="utf-8")
+
+
+def sample_context(**overrides) -> dict:
+    """Sample values for every placeholder of the default template: for the live preview of the
+    template editor (SPEC §6.4) and to warm a renderer up."""
+    import datetime
+
+    values = {
+        "issuer_name": "人才计划办公室", "serial_year": 2026, "serial_no": 12,
+        "program_name": "青年拔尖人才支持计划", "program_year": 2026, "recipient_name": "张䶮",
+        "unit_name": "华东理工大学", "project_title": "面向碳中和的新型催化材料设计与机理研究",
+        "terms": ["入选者应在收到通知后三十日内签订任务书，明确聘期目标、年度计划和考核指标。",
+                  "专项经费须按照国家有关规定管理使用，专款专用，不得挪作他用。"],
+        "issue_date": datetime.date(2026, 11, 21), "verification_code": "7Q4K-M2XD-9PLC",
+        "verification_url": "https://talent.example.cn/verify/7Q4K-M2XD-9PLC",
+    }
+    values.update(overrides)
+    return values

@@ -12,6 +12,7 @@ import pytest
 from portal.letters import fonts as letter_fonts
 from portal.letters.chinese import chinese_date, chinese_number, serial_number
 from portal.letters.render import (
+    STATIC_ROOT,
     AssetNotFoundError,
     AssetRefusedError,
     LetterRenderer,
@@ -218,6 +219,50 @@ def test_pdfa_3b_identification(letters):
     assert pdf.startswith(b"%PDF-1.7")
 
 
+def test_images_are_not_interpolated_and_the_qr_code_is_exact(letters):
+    """PDF/A forbids /Interpolate true; the QR code is a PNG of one pixel per module whose pixels
+    are exactly segno's modules for the verification URL."""
+    import segno
+
+    reader = pypdf.PdfReader(io.BytesIO(letters["王䶮"]))
+    images = list(reader.pages[0].images)
+    assert images
+    for image in images:
+        assert image.indirect_reference.get_object().get("/Interpolate") in (None, False)
+    url = context()["verification_url"]
+    expected = [[bool(module) for module in row]
+                for row in segno.make(url, error="m", micro=False).matrix_iter(border=4)]
+    qr = [image for image in images if image.image.size == (len(expected[0]), len(expected))]
+    assert len(qr) == 1
+    pixels = qr[0].image.convert("L")
+    got = [[pixels.getpixel((x, y)) < 128 for x in range(pixels.width)]
+           for y in range(pixels.height)]
+    assert got == expected
+
+
+def test_fast_subsetting_gives_weasyprints_font_programs(renderer, letters):
+    """The preprocessed-face subsetting embeds the same font programs as WeasyPrint's own."""
+    slow = LetterRenderer(fonts_dir=renderer.fonts_dir, fast_subset=False)
+    pdf = slow.render(default_approval_template(), context(recipient_name="王䶮"))
+
+    def programs(data):
+        found = {}
+        for font in font_dicts(data):
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            found[str(font["/BaseFont"])] = descriptor["/FontFile3"].get_object().get_data()
+        return found
+
+    fast, own = programs(letters["王䶮"]), programs(pdf)
+    assert len(fast) >= 2 and fast == own
+
+
+def test_seal_is_text_in_the_letter_font():
+    """The seal asset is what make_seal_svg draws: text (cheap to draw), not glyph outlines."""
+    seal = (STATIC_ROOT / "seal.svg").read_text(encoding="utf-8")
+    assert seal == letter_fonts.make_seal_svg()
+    assert "<text" in seal and "<path" not in seal and 'font-family="Letter Serif' in seal
+
+
 def test_rendering_a_letter_is_fast(renderer, letters):
     """A smoke check of the speed (the real benchmark is bench/letters.py): well under 0.5 s."""
     import time
@@ -247,6 +292,16 @@ def test_sandbox_refuses_internals_and_files(renderer, source):
     with pytest.raises(TemplateSecurityError) as caught:
         renderer.render_html(source, context())
     assert caught.value.message_zh and caught.value.message_en
+
+
+def test_sandbox_refusal_is_explained_in_both_languages(renderer):
+    with pytest.raises(TemplateSecurityError) as caught:
+        renderer.render("<p>\n{{ ''.__class__ }}</p>", context())
+    error = caught.value
+    assert error.message_en == "Templates may not access internal attribute '__class__' (line 2)"
+    assert error.message_zh == "模板不允许访问内部属性 “__class__”（第 2 行）"
+    assert error.message("zh-CN") == error.message_zh and error.message("en") == error.message_en
+    assert str(error) == f"{error.message_en} / {error.message_zh}"
 
 
 def test_check_template_refuses_include_without_rendering():
@@ -333,3 +388,35 @@ def test_fetcher_serves_letter_assets_and_data_urls(renderer, no_network):
     assert "王䶮" in pdf_text(pdf)
     with pytest.raises(AssetNotFoundError):
         renderer.render('<img src="no-such-seal.svg">', context())
+
+
+# -- Prepared fonts ------------------------------------------------------------------------------
+
+
+def test_fonts_are_prepared_on_first_use_and_preparing_again_is_a_no_op(tmp_path):
+    """Missing fonts are prepared by the first letter; preparing again (what `make` and workers
+    do) rebuilds nothing; a damaged set is rebuilt, identical."""
+    fonts_dir = tmp_path / "instance" / "letter-fonts"
+    assert letter_fonts.load_manifest(fonts_dir) is None
+    pdf = LetterRenderer(fonts_dir=fonts_dir).render(default_approval_template(), context())
+    assert "王䶮同志" in pdf_text(pdf)
+    manifest = letter_fonts.load_manifest(fonts_dir)
+    assert manifest is not None and len(manifest["files"]) > 10
+    before = {path.name: (path.stat().st_ino, path.stat().st_mtime_ns, path.read_bytes())
+              for path in fonts_dir.iterdir()}
+
+    assert letter_fonts.prepare_fonts(fonts_dir) == manifest
+    assert letter_fonts.main(["--dir", str(fonts_dir)]) == 0
+    assert letter_fonts.main(["--dir", str(fonts_dir), "--check"]) == 0
+    after = {path.name: (path.stat().st_ino, path.stat().st_mtime_ns, path.read_bytes())
+             for path in fonts_dir.iterdir()}
+    assert after == before  # not rewritten
+    assert not [path for path in tmp_path.joinpath("instance").iterdir()
+                if path.name not in ("letter-fonts", "letter-fonts.lock")]  # no leftovers
+
+    chunk = fonts_dir / manifest["files"][1]["file"]
+    chunk.unlink()
+    assert letter_fonts.load_manifest(fonts_dir) is None
+    assert letter_fonts.main(["--dir", str(fonts_dir), "--check"]) == 1
+    letter_fonts.prepare_fonts(fonts_dir)
+    assert chunk.read_bytes() == before[chunk.name][2]  # same bytes: preparation is deterministic
