@@ -176,6 +176,11 @@ class WithdrawForm(FlaskForm):
     submit = SubmitField(_l("Withdraw application"))
 
 
+class RecheckRequestForm(FlaskForm):
+    reason = TextAreaField(_l("Reasons for the recheck"), validators=[DataRequired(), Length(max=2000)])
+    submit = SubmitField(_l("Ask for a recheck"))
+
+
 class LetterForm(FlaskForm):
     file = FileField(_l("Your letter (PDF, at most 20 MB)"), validators=[FileRequired(message=_l("Choose a PDF file."))])
     submit = SubmitField(_l("Upload letter"))

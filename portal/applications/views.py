@@ -23,8 +23,8 @@ from . import referees as referee_service
 from . import services, workflow
 from .access import can_edit_application, can_view_application, can_view_document
 from .documents import DocumentError, delete_document, document_path, save_document
-from .forms import (BasicsForm, ConfirmForm, ExceptionForm, ExclusionForm, RefereeForm, StartForm, SubmitForm,
-                    UploadForm, WithdrawForm, keywords_from_text, plan_form_class)
+from .forms import (BasicsForm, ConfirmForm, ExceptionForm, ExclusionForm, RecheckRequestForm, RefereeForm, StartForm,
+                    SubmitForm, UploadForm, WithdrawForm, keywords_from_text, plan_form_class)
 from .models import Application, Document, Referee
 from .profile_views import _discipline_choices
 
@@ -118,7 +118,7 @@ def detail(application_id: int):
                            timeline_entries=timeline_for([application.id])[application.id], labels=STATE_TEXT,
                            action_labels=ACTION_TEXT, withdraw_form=WithdrawForm(),
                            can_withdraw=can_withdraw, confirm=ConfirmForm(), snapshot=application.snapshot or {},
-                           recheck_until=recheck_until, recheck_form=WithdrawForm(prefix="recheck"))
+                           recheck_until=recheck_until, recheck_form=RecheckRequestForm(prefix="recheck"))
 
 
 # ---------------------------------------------------------------- starting
@@ -465,7 +465,7 @@ def request_recheck(application_id: int):
     from ..reviews.services import request_recheck as ask
 
     application = _own_application(application_id)
-    form = WithdrawForm(prefix="recheck")
+    form = RecheckRequestForm(prefix="recheck")
     reason = (form.reason.data or "").strip() if form.validate_on_submit() else ""
     if not reason:
         flash(_("Give your reasons for the recheck."), "danger")
