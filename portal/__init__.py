@@ -15,6 +15,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(config))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # WeasyPrint and fontTools log every rendering step at INFO: noise in the log and time per letter.
+    for name in ("weasyprint", "fontTools"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     _init_extensions(app)
     _register_blueprints(app)

@@ -70,12 +70,21 @@ def audit_verify():
 @jobs_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 def jobs_worker(burst: bool):
-    """Run an RQ worker for the portal queue (needs REDIS_URL)."""
+    """Run a worker for the portal queue (needs REDIS_URL).
+
+    The worker is non-forking (RQ's SimpleWorker): it runs every job in its own process, so the
+    letter renderer, warmed up once at start, keeps its fonts and caches from job to job. Start
+    one worker per core to share a letter batch (it is split into jobs of 25 letters)."""
     url = current_app.config.get("REDIS_URL")
     if not url:
         raise click.ClickException("REDIS_URL is not set: without Redis, jobs run in the web process.")
     from redis import Redis
-    from rq import Queue, Worker
+    from rq import Queue, SimpleWorker
 
+    from . import jobs
+    from .letters.services import warm_up_renderer
+
+    jobs.use_app(current_app._get_current_object())  # the jobs run in this app, not a second one
+    warm_up_renderer()
     connection = Redis.from_url(url)
-    Worker([Queue("portal", connection=connection)], connection=connection).work(burst=burst)
+    SimpleWorker([Queue(jobs.QUEUE, connection=connection)], connection=connection).work(burst=burst)

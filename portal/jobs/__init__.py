@@ -11,7 +11,15 @@ def _resolve(path: str):
     return getattr(importlib.import_module(module), name)
 
 
+QUEUE = "portal"
+
 _worker_app = None
+
+
+def use_app(app) -> None:
+    """Run the jobs of this process in `app` (a worker started by `flask jobs worker` has one)."""
+    global _worker_app
+    _worker_app = app
 
 
 def run_job(path: str, *args, **kwargs):
@@ -33,5 +41,5 @@ def enqueue(path: str, *args, **kwargs):
     from redis import Redis
     from rq import Queue
 
-    queue = Queue("portal", connection=Redis.from_url(url))
+    queue = Queue(QUEUE, connection=Redis.from_url(url))
     return queue.enqueue(run_job, path, *args, **kwargs)

@@ -5,19 +5,24 @@ import base64
 import hashlib
 import hmac
 import logging
+import os
+import random
 import re
 import secrets
+import time
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from ..accounts.models import User
 from ..accounts.services import external_url
-from ..applications.documents import save_document
+from ..applications.documents import PdfInfo, save_document
 from ..applications.models import Application
 from ..audit.services import record
 from ..database import commit, rollback, utcnow
@@ -165,20 +170,69 @@ def letter_context(application: Application, outcome: str, serial_year: int, ser
     }
 
 
-def issue_letter(application: Application, actor, reason: str = "") -> Letter:
-    """Render, store and record the application's letter; a letter in force is revoked and replaced."""
+def _page_count(pdf: bytes) -> int:
+    """Pages of a PDF we rendered ourselves (no need for the upload checks' full parse)."""
+    return max(1, len(re.findall(rb"/Type\s*/Page(?![a-z])", pdf)))
+
+
+def batch_running(program_id: int) -> bool:
+    """Whether a batch of this program's letters is queued or running (it holds reserved serial numbers)."""
+    return db.session.execute(select(LetterJob.id).join(Call, Call.id == LetterJob.call_id).where(
+        Call.program_id == program_id, LetterJob.status.in_(("queued", "running"))).limit(1)).first() is not None
+
+
+def reserve_serials(program_id: int, year: int, count: int) -> int:
+    """The first of `count` consecutive serial numbers for a batch, taken under the program's lock.
+
+    A batch renders its letters in parallel on several workers: numbering them up front keeps the
+    lock for one short transaction instead of for every render."""
+    return _next_serial(program_id, year) if count else 0
+
+
+@dataclass(frozen=True)
+class RenderedLetter:
+    """A letter rendered ahead of the transaction that stores it (batches render outside any lock)."""
+
+    outcome: str
+    template_id: int
+    serial_no: int
+    issue_date: date
+    code: str
+    pdf: bytes
+
+
+def render_for(application: Application, serial_no: int) -> RenderedLetter:
+    """Render the application's letter with a reserved serial number; writes nothing."""
     outcome = OUTCOME_FOR_STATE.get(application.state)
     if outcome is None:
         raise LetterError(str(_l("No letter for an application in this state.")))
+    template = template_for(application.call.program, outcome)
+    issue_date, code = _today(), new_verification_code()
+    pdf = render.render_letter_pdf(template.source, letter_context(application, outcome, issue_date.year, serial_no,
+                                                                   code, issue_date))
+    return RenderedLetter(outcome, template.id, serial_no, issue_date, code, pdf)
+
+
+def issue_letter(application: Application, actor, reason: str = "", *,
+                 rendered: RenderedLetter | None = None) -> Letter:
+    """Render, store and record the application's letter; a letter in force is revoked and replaced.
+
+    A batch passes a letter it already `rendered` with a reserved serial number; otherwise the next
+    number is taken under the program's lock (refused while a batch of the program holds numbers)."""
     program = application.call.program
-    template = template_for(program, outcome)
-    issue_date = _today()
-    year = issue_date.year
-    serial_no = _next_serial(program.id, year)
-    code = new_verification_code()
-    pdf = render.render_letter_pdf(template.source, letter_context(application, outcome, year, serial_no, code,
-                                                                   issue_date))
-    document = save_document(pdf, kind="letter", original_name=f"letter-{year}-{serial_no:04d}.pdf", owner_id=None)
+    if rendered is None:
+        if OUTCOME_FOR_STATE.get(application.state) is None:
+            raise LetterError(str(_l("No letter for an application in this state.")))
+        if batch_running(program.id):
+            raise LetterError(str(_l("Letters of this program are being issued in a batch; try again when it "
+                                     "has finished.")))
+        rendered = render_for(application, _next_serial(program.id, _today().year))
+    outcome, code, serial_no, pdf = rendered.outcome, rendered.code, rendered.serial_no, rendered.pdf
+    year = rendered.issue_date.year
+    template = db.session.get(LetterTemplate, rendered.template_id)
+    info = PdfInfo(size=len(pdf), sha256=hashlib.sha256(pdf).hexdigest(), page_count=_page_count(pdf))
+    document = save_document(pdf, kind="letter", original_name=f"letter-{year}-{serial_no:04d}.pdf", owner_id=None,
+                             checked=info)
     previous = valid_letter(application.id)
     version = (db.session.execute(select(func.max(Letter.version)).where(
         Letter.application_id == application.id)).scalar() or 0) + 1
@@ -235,8 +289,22 @@ def applications_needing_letters(call_id: int) -> list[int]:
     return [app_id for app_id, state, outcome in rows if outcome != OUTCOME_FOR_STATE[state]]
 
 
+#: Letters per background job of a batch: small enough that 2+ workers share a batch evenly, large
+#: enough that the per-job overhead (queue round trip, session, actor) stays negligible.
+BATCH_CHUNK_SIZE = 25
+#: Attempts per letter when SQLite answers "database is locked" (two workers writing at once).
+_LOCK_ATTEMPTS = 8
+
+
 def start_batch(call: Call, actor) -> LetterJob:
-    """A queued job for every letter the call still needs (the caller commits, then enqueues run_batch)."""
+    """A queued job for every letter the call still needs.
+
+    The caller commits, then enqueues run_batch(job.id) (``after_commit``): run_batch splits the
+    job into chunks of BATCH_CHUNK_SIZE letters, each its own background job, so that every worker
+    takes a share of the batch."""
+    if batch_running(call.program_id):
+        raise LetterError(str(_l("Letters of this program are being issued in a batch; try again when it "
+                                 "has finished.")))
     job = LetterJob(call_id=call.id, status="queued", total=len(applications_needing_letters(call.id)),
                     created_by_id=getattr(actor, "id", None))
     db.session.add(job)
@@ -245,44 +313,144 @@ def start_batch(call: Call, actor) -> LetterJob:
     return job
 
 
-def run_batch(job_id: int) -> None:
-    """The job: issue each letter, committing after each so the progress bar moves; failures are recorded."""
+def run_batch(job_id: int, chunk_size: int | None = None) -> None:
+    """The job: claim it, fix its list of letters, and enqueue one job per chunk of letters.
+
+    With RQ the chunks are shared by the workers; without REDIS_URL they run right here, one
+    after another (same code). Progress (done / failed) is counted by the chunks, and the chunk
+    that counts the last letter marks the job done (or failed)."""
     job = db.session.get(LetterJob, job_id)
     if job is None or job.status != "queued":
         return  # already run (a retried job must not issue letters twice)
-    job.status = "running"
-    commit()
-    try:
-        actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
-        ids = applications_needing_letters(job.call_id)
-        job.total = len(ids)
-        commit()
-        render.get_renderer().warm_up()
-        errors = []
-        for application_id in ids:
-            written = len(db.session.info.get("files_written", []))
-            try:
-                with db.session.begin_nested():
-                    issue_letter(db.session.get(Application, application_id), actor)
-                job.done += 1
-            except Exception as exc:  # one bad letter must not stop the batch
-                log.exception("letter for application %s failed", application_id)
-                for path in db.session.info.get("files_written", [])[written:]:
-                    path.unlink(missing_ok=True)
-                del db.session.info.get("files_written", [])[written:]
-                job.failed += 1
-                errors.append(f"application {application_id}: {getattr(exc, 'message', None) or exc}")
-                job.error = "\n".join(errors)[-5000:]
-            commit()
-        job.status = "failed" if job.failed and not job.done else "done"
-    except Exception as exc:
+    ids = applications_needing_letters(job.call_id)
+    call = db.session.get(Call, job.call_id)
+    first = reserve_serials(call.program_id, _today().year, len(ids))
+    numbered = [[app_id, first + i] for i, app_id in enumerate(ids)]
+    claimed = db.session.execute(
+        update(LetterJob).where(LetterJob.id == job_id, LetterJob.status == "queued")
+        .values(status="running", total=len(ids), done=0, failed=0)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
         rollback()
-        job = db.session.get(LetterJob, job_id)
-        job.status = "failed"
-        job.error = ((job.error or "") + f"\n{exc}").strip()[-5000:]
-        log.exception("letter batch %s failed", job_id)
-    job.finished_at = utcnow()
+        return
     commit()
+    if not ids:
+        _finish_batch(job_id)
+        return
+    from ..jobs import enqueue
+
+    size = max(1, chunk_size or current_app.config.get("LETTER_BATCH_CHUNK") or BATCH_CHUNK_SIZE)
+    for start in range(0, len(numbered), size):
+        enqueue("portal.letters.services.run_batch_chunk", job_id, numbered[start:start + size])
+
+
+def run_batch_chunk(job_id: int, letters: list) -> None:
+    """One chunk of a batch: issue its letters, each in its own transaction together with the
+    job's counter (done = done + 1, or failed = failed + 1), so concurrent chunks never lose a count
+    and a chunk run twice (an RQ retry) skips the letters it already issued."""
+    job = db.session.get(LetterJob, job_id)
+    if job is None or job.status != "running":
+        return
+    actor_id = job.created_by_id
+    rollback()  # end the read transaction: each letter takes its own
+    warm_up_renderer()
+    for item in letters:  # [application id, reserved serial number]
+        application_id, serial_no = item if isinstance(item, (list, tuple)) else (item, None)
+        _issue_batch_letter(job_id, application_id, actor_id, serial_no)
+    _finish_batch(job_id)
+
+
+_warmed_pid = None
+
+
+def warm_up_renderer() -> None:
+    """Warm the process's letter renderer up once (fonts, caches: ~0.3 s); later calls cost nothing."""
+    global _warmed_pid
+    if _warmed_pid != os.getpid():  # a forked child starts from its parent's flag
+        render.get_renderer().warm_up()
+        _warmed_pid = os.getpid()
+
+
+def _is_locked(exc: Exception) -> bool:
+    return isinstance(exc, OperationalError) and "locked" in str(exc.orig or exc).lower()
+
+
+def _issue_batch_letter(job_id: int, application_id: int, actor_id: int | None, serial_no: int | None) -> None:
+    """Issue one letter of a batch and count it; SQLite lock conflicts are retried with a short backoff.
+
+    The letter is rendered first and the read transaction ended before anything is written, so the
+    ~30 ms render never holds a database lock the other workers wait for, and a retry re-renders nothing."""
+    rendered = None
+    for attempt in range(_LOCK_ATTEMPTS):
+        try:
+            application = db.session.get(Application, application_id)
+            outcome = OUTCOME_FOR_STATE.get(application.state) if application else None
+            current = valid_letter(application_id) if outcome else None
+            if current is not None and current.outcome == outcome:
+                rollback()
+                return  # issued (and counted) by an earlier run of this chunk
+            actor = db.session.get(User, actor_id) if actor_id else None
+            if application is None:
+                raise LetterError(f"application {application_id} not found")
+            if rendered is None and serial_no is not None:
+                rendered = render_for(application, serial_no)
+                commit()  # end the read transaction before writing (keeps a template seeded just now)
+                continue
+            issue_letter(application, actor, rendered=rendered)
+            _count(job_id, done=1)
+            commit()
+            return
+        except Exception as exc:  # one bad letter must not stop the batch
+            rollback()
+            if _is_locked(exc) and attempt + 1 < _LOCK_ATTEMPTS:
+                time.sleep(0.02 * 2 ** attempt * (0.5 + random.random()))
+                continue
+            log.exception("letter for application %s failed", application_id)
+            message = f"application {application_id}: {getattr(exc, 'message', None) or exc}"
+            for retry in range(_LOCK_ATTEMPTS):
+                try:
+                    _count(job_id, failed=1, error=message)
+                    commit()
+                    return
+                except OperationalError as count_exc:
+                    rollback()
+                    if not _is_locked(count_exc) or retry + 1 == _LOCK_ATTEMPTS:
+                        raise
+                    time.sleep(0.02 * 2 ** retry * (0.5 + random.random()))
+
+
+def _count(job_id: int, *, done: int = 0, failed: int = 0, error: str = "") -> None:
+    """Atomic progress update (done = done + 1), in the letter's own transaction."""
+    values = {"done": LetterJob.done + done, "failed": LetterJob.failed + failed}
+    if error:
+        values["error"] = func.coalesce(LetterJob.error, "") + (error + "\n")
+    db.session.execute(update(LetterJob).where(LetterJob.id == job_id).values(**values)
+                       .execution_options(synchronize_session=False))
+
+
+def _finish_batch(job_id: int) -> None:
+    """Mark the job done (or failed) once every letter is counted; only one chunk wins the UPDATE."""
+    for attempt in range(_LOCK_ATTEMPTS):
+        try:
+            finished = db.session.execute(
+                update(LetterJob).where(LetterJob.id == job_id, LetterJob.status == "running",
+                                        LetterJob.done + LetterJob.failed >= LetterJob.total)
+                .values(status=case(((LetterJob.failed > 0) & (LetterJob.done == 0), "failed"), else_="done"),
+                        finished_at=utcnow())
+                .execution_options(synchronize_session=False)).rowcount
+            if finished:
+                job = db.session.get(LetterJob, job_id)
+                db.session.refresh(job)
+                if job.error and len(job.error) > 5000:
+                    job.error = job.error.strip()[-5000:]
+                log.info("letter batch %s %s: %s done, %s failed", job_id, job.status, job.done, job.failed)
+            commit()
+            return
+        except OperationalError as exc:
+            rollback()
+            if not _is_locked(exc) or attempt + 1 == _LOCK_ATTEMPTS:
+                raise
+            time.sleep(0.02 * 2 ** attempt * (0.5 + random.random()))
 
 
 def chinese_issue_date(letter: Letter) -> str:

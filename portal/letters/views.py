@@ -185,7 +185,12 @@ def pdf(letter_id: int):
 def start_batch(call_id: int):
     """Queue a background job issuing every letter the call still needs."""
     call = _get(Call, call_id)
-    job = services.start_batch(call, current_user)
+    try:
+        job = services.start_batch(call, current_user)
+    except services.LetterError as exc:
+        rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("letters.call_letters", call_id=call.id))
     job_id = job.id
     # In-process (no Redis) the job runs inside this commit; with RQ a worker picks it up.
     after_commit("portal.letters.services.run_batch", job_id)
