@@ -394,8 +394,12 @@ def _issue_batch_letter(job_id: int, application_id: int, actor_id: int | None, 
                 raise LetterError(f"application {application_id} not found")
             if rendered is None and serial_no is not None:
                 rendered = render_for(application, serial_no)
-                commit()  # end the read transaction before writing (keeps a template seeded just now)
-                continue
+                if db.session.get_bind().dialect.name == "sqlite":
+                    # SQLite: a read transaction kept open through the render would block the other worker's
+                    # write; end it (keeping a template seeded just now) and reload. PostgreSQL readers block
+                    # nobody, so the loaded rows are reused as they are.
+                    commit()
+                    continue
             issue_letter(application, actor, rendered=rendered)
             _count(job_id, done=1)
             commit()
