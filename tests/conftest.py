@@ -212,3 +212,36 @@ def scratch_database(app):
         admin.dispose()
 
     return f"{url.rsplit('/', 1)[0]}/{name}", drop
+
+
+@pytest.fixture()
+def demo(db):
+    """The demo data of `flask seed demo` (programs, calls, units, schemes, experts, demo applications)."""
+    from portal.seed import load_demo
+
+    load_demo()
+    return db
+
+
+@pytest.fixture()
+def count_queries(db):
+    """count_queries(fn) -> (number of SQL statements fn issued, fn's result): for constant-query tests."""
+    from sqlalchemy import event
+
+    def run(fn):
+        statements = []
+
+        def listener(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        engine = db.session.get_bind().engine
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            result = fn()
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        if os.environ.get("SHOW_QUERIES"):
+            print(*statements, sep="\n---\n")
+        return len(statements), result
+
+    return run

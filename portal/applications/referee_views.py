@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import gettext as _
 
 from ..database import commit, rollback
 from ..extensions import limiter

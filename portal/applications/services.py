@@ -17,7 +17,7 @@ from ..programs import eligibility as rules
 from ..programs.models import Call, CallStatus, Discipline, Program, Unit
 from . import workflow
 from .access import actor_roles
-from .models import Application, Award, Document, Education, Position, Profile, Project, Work
+from .models import Application, Award, Education, Position, Profile, Project, Work
 
 # States in which an application still competes (counts against "one program of a level at a time").
 LIVE_STATES = {"submitted", "returned", "unit_endorsed", "formal_recheck", "under_review", "reviewed", "approved",

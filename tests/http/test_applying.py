@@ -3,19 +3,12 @@ import io
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.applications.models import Application, Document, Referee
 from portal.notifications.models import OutboxMessage
-from portal.seed import load_demo
 from tests.conftest import PortalClient
 from tests.factories import call_of, fill_application, make_profile, pdf_bytes
-
-
-@pytest.fixture()
-def demo(db):
-    load_demo()
-    return db
 
 
 @pytest.fixture()
@@ -166,29 +159,18 @@ def test_ineligible_applicant_sees_reason_then_submits_after_fixing(client, demo
         == f"/applications/{application.id}"
 
 
-def test_dashboard_timeline_and_constant_queries(client, demo, scholar, app):
+def test_dashboard_timeline_and_constant_queries(client, demo, scholar, app, count_queries):
     from portal.applications import services
     from portal.programs.models import Call
 
     calls = demo.session.execute(select(Call)).scalars().all()
 
-    def count_queries():
-        statements = []
-
-        def listener(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        engine = demo.session.get_bind().engine
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            page = client.get("/applications").get_data(as_text=True)
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-        return len(statements), page
+    def dashboard():
+        return count_queries(lambda: client.get("/applications").get_data(as_text=True))
 
     services.start_application(calls[0], scholar, _unit_id(demo))
     demo.session.commit()
-    one, page = count_queries()
+    one, page = dashboard()
     assert "开始填写申请" in page
     # 29 more applications (the unique rule is per call: reuse calls through withdrawn copies).
     for i in range(29):
@@ -197,6 +179,6 @@ def test_dashboard_timeline_and_constant_queries(client, demo, scholar, app):
                                   submitted_at=call.opens_at, title=f"第{i}号")
         demo.session.add(application)
     demo.session.commit()
-    thirty, page = count_queries()
+    thirty, page = dashboard()
     assert page.count("application-card") == 30
     assert thirty == one, (one, thirty)

@@ -3,7 +3,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.applications.models import Document, Position
 from portal.database import utcnow
@@ -11,7 +11,7 @@ from portal.notifications.models import OutboxMessage
 from portal.reviews import evaluations
 from portal.reviews.models import Assignment, Evaluation
 from portal.reviews.services import assign_expert, invite_external
-from portal.seed import DEMO_PASSWORD, load_demo
+from portal.seed import DEMO_PASSWORD
 from tests.conftest import PASSWORD
 from tests.factories import make_profile
 from tests.services.test_evaluations import expert, office, under_review
@@ -19,12 +19,6 @@ from tests.services.test_evaluations import expert, office, under_review
 SCORES = {"score_performance": "88", "score_influence": "75.5", "familiarity": "familiar",
           "recommendation": "priority", "comment_for_applicant": "研究计划清晰，建议加强国际合作。",
           "comment_confidential": "机密意见：仅供评审委员会参考", "integrity": "yes", "integrity_note": ""}
-
-
-@pytest.fixture()
-def demo(db):
-    load_demo()
-    return db
 
 
 @pytest.fixture()
@@ -77,20 +71,9 @@ def test_queue_shows_due_dates_invitations_first_and_overdue(client, demo, make_
     assert "overdue" in late_row and page.count("overdue") == 1
 
 
-def test_queue_uses_a_fixed_number_of_queries(client, demo, make_user):
+def test_queue_uses_a_fixed_number_of_queries(client, demo, make_user, count_queries):
     def count():
-        statements = []
-
-        def listener(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        engine = demo.session.get_bind().engine
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            page = client.get("/expert/").get_data(as_text=True)
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-        return len(statements), page
+        return count_queries(lambda: client.get("/expert/").get_data(as_text=True))
 
     _assign(demo, under_review(demo, make_user("applicant")))
     _login_expert(client)

@@ -2,19 +2,11 @@
 import re
 from datetime import timedelta
 
-import pytest
 
 from portal.database import utcnow
 from portal.decisions.models import Appeal
-from portal.seed import load_demo
 from tests.conftest import PASSWORD
 from tests.services.test_appeals import REASON, rejected, reviewed
-
-
-@pytest.fixture()
-def demo(db):
-    load_demo()
-    return db
 
 
 def _as_applicant(client, application):

@@ -14,13 +14,6 @@ from tests.services.test_letters import pdf_text
 
 
 @pytest.fixture()
-def demo(db):
-    from portal.seed import load_demo
-
-    load_demo()
-
-
-@pytest.fixture()
 def awarded(db, demo, make_user):
     from tests.factories import submitted_application
 

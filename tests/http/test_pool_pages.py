@@ -10,16 +10,9 @@ from portal.accounts.services import find_user
 from portal.notifications.models import OutboxMessage
 from portal.reviews import services
 from portal.reviews.models import DeclaredConflict, ExpertProfile
-from portal.seed import load_demo
 from tests.factories import submitted_application, unit_id
 
 HEADER = "姓名,邮箱,单位代码,职称,学科代码,关键词,曾工作单位,评审上限"
-
-
-@pytest.fixture()
-def demo(db):
-    load_demo()
-    return db
 
 
 @pytest.fixture()

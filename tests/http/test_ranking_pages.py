@@ -1,12 +1,11 @@
 """The ranking pages through the test client: options, order, saved defaults, CSV, query count, access."""
 import csv
 import io
-import os
 import re
 import time
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from portal.audit.models import AuditEntry
 from portal.reviews.models import UnitReview
@@ -132,7 +131,7 @@ def _populate(db, call, n, reviewer_id):
     return ids
 
 
-def test_the_ranking_uses_the_same_number_of_queries_for_10_or_1000_applications(client, db, admin, make_user):
+def test_the_ranking_uses_the_same_number_of_queries_for_10_or_1000_applications(client, db, admin, make_user, count_queries):
     from portal.seed import load_demo
 
     load_demo()
@@ -140,21 +139,9 @@ def test_the_ranking_uses_the_same_number_of_queries_for_10_or_1000_applications
     reviewer = make_user(("unit_admin", unit_id(db)))
 
     def count(url):
-        statements = []
-
-        def listener(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        engine = db.session.get_bind().engine
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            response = client.get(url)
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
+        n, response = count_queries(lambda: client.get(url))
         assert response.status_code == 200
-        if os.environ.get("SHOW_QUERIES"):
-            print(*statements, sep="\n---\n")
-        return len(statements), response
+        return n, response
 
     page_url = f"/office/calls/{call.id}/ranking?applied=1&normalise=1&trimmed=1&familiarity=1"
     csv_url = f"/office/calls/{call.id}/ranking.csv"

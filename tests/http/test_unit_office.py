@@ -1,18 +1,11 @@
 """Unit admins and the program office through the browser's eyes (test client)."""
-import pytest
 from sqlalchemy import select
 
 from portal.accounts.services import find_user
 from portal.applications.models import Application
 from portal.reviews.models import Assignment
-from portal.seed import DEMO_PASSWORD, load_demo
-from tests.factories import submitted_application, unit_id
-
-
-@pytest.fixture()
-def demo(db):
-    load_demo()
-    return db
+from portal.seed import DEMO_PASSWORD
+from tests.factories import submitted_application
 
 
 def _as(client, email):

@@ -9,7 +9,6 @@ from portal.applications.services import ApplicationError, apply_transition
 from portal.database import commit, utcnow
 from portal.decisions import appeals
 from portal.reviews import evaluations, services
-from portal.seed import load_demo
 from tests.factories import submitted_application
 
 REASON = "评审过程中专家王某与本人存在合作关系，未按规定回避，请求复审。"
@@ -53,12 +52,6 @@ def rejected(db, make_user, **kw):
     apply_transition(application, workflow.Action.REJECT, office())
     commit()
     return application
-
-
-@pytest.fixture()
-def demo(db):
-    load_demo()
-    return db
 
 
 def test_comments_are_labelled_in_order_without_names_or_confidential_text(demo, make_user):

@@ -7,18 +7,11 @@ from sqlalchemy import select
 from portal.applications import referees as referee_service
 from portal.applications import services
 from portal.applications.documents import DocumentError, inspect_pdf, read_document, save_document
-from portal.applications.models import Application, Profile
+from portal.applications.models import Profile
 from portal.audit.models import AuditEntry
 from portal.database import commit, utcnow
 from portal.notifications.models import OutboxMessage
-from portal.seed import load_demo
 from tests.factories import call_of, fill_application, make_profile, pdf_bytes
-
-
-@pytest.fixture()
-def demo(db):
-    load_demo()
-    return db
 
 
 @pytest.fixture()

@@ -42,7 +42,6 @@ def test_two_threads_submit_once(app):
 
         def submit():
             from portal.accounts.models import User
-            from portal.database import commit
 
             with application_app.app_context():
                 actor = db.session.get(User, user_id)

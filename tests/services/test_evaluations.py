@@ -13,7 +13,6 @@ from portal.reviews import evaluations
 from portal.reviews.evaluations import EvaluationError
 from portal.reviews.models import Evaluation
 from portal.reviews.services import assign_expert, invite_external
-from portal.seed import load_demo
 from tests.factories import call_of, fill_application, make_profile
 
 FULL = dict(scores={"performance": 88, "influence": 75.5}, familiarity="familiar", recommendation="priority",
@@ -49,12 +48,6 @@ def expert(n: int = 1):
 
 def office():
     return find_user("program@demo.talent.cn")
-
-
-@pytest.fixture()
-def demo(db):
-    load_demo()
-    return db
 
 
 @pytest.fixture()

@@ -11,17 +11,11 @@ from portal.letters import render, services
 from portal.letters.chinese import chinese_date
 from portal.letters.models import Letter, LetterJob, LetterTemplate
 from portal.notifications.models import OutboxMessage
-from portal.seed import load_demo
 from tests.factories import submitted_application
 
 
 def pdf_text(data: bytes) -> str:
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
-
-
-@pytest.fixture()
-def demo(db):
-    load_demo()
 
 
 @pytest.fixture()

@@ -13,7 +13,6 @@ from portal.database import commit
 from portal.notifications.models import OutboxMessage
 from portal.reviews import pool_import as pool
 from portal.reviews.models import ExpertProfile
-from portal.seed import load_demo
 from tests.factories import unit_id
 
 ZH_HEADER = "姓名,邮箱,单位代码,职称,学科代码,关键词,曾工作单位,评审上限"
@@ -22,12 +21,6 @@ GOOD_ROWS = [
     "王五,wangwu@example.cn,USTC,教授,A01 A02,偏微分方程,,",
     "赵六,Zhaoliu@Example.cn,FUDAN,教授,\"B01, B02\",催化,CAS-ICCAS:2020,12",
 ]
-
-
-@pytest.fixture()
-def demo(db):
-    load_demo()
-    return db
 
 
 @pytest.fixture()

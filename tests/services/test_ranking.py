@@ -13,14 +13,7 @@ from portal.programs.models import Unit
 from portal.reviews.models import Assignment, Evaluation, UnitReview
 from portal.reviews.ranking import RankingError, ranking_for_call, save_options
 from portal.reviews.schemes import options_for_call
-from portal.seed import load_demo
 from tests.factories import call_of
-
-
-@pytest.fixture()
-def demo(db):
-    load_demo()
-    return db
 
 
 # ---------------------------------------------------------------- builders (also used by the HTTP tests)

@@ -9,15 +9,8 @@ from portal.applications.services import ApplicationError
 from portal.database import commit, utcnow
 from portal.notifications.models import OutboxMessage
 from portal.reviews import services
-from portal.reviews.models import DeclaredConflict, Evaluation, ExpertProfile, UnitReview
-from portal.seed import load_demo
+from portal.reviews.models import DeclaredConflict, Evaluation, ExpertProfile
 from tests.factories import submitted_application, unit_id
-
-
-@pytest.fixture()
-def demo(db):
-    load_demo()
-    return db
 
 
 @pytest.fixture()
