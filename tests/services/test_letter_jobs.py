@@ -35,7 +35,7 @@ def test_in_process_batch_runs_its_chunks_with_correct_counts(db, make_user):
     assert job.finished_at is not None
     serials = sorted(db.session.execute(select(Letter.serial_no)).scalars())
     assert serials == list(range(1, 6))
-    services.run_batch_chunk(job.id, [a.id for a in applications])  # a finished job does nothing
+    services.run_batch_chunk(job.id, [[a.id, 1] for a in applications])  # a finished job does nothing
     assert len(db.session.execute(select(Letter)).scalars().all()) == 5
 
 
@@ -125,3 +125,72 @@ def test_batch_reserves_consecutive_serials_and_blocks_single_issues_meanwhile(d
     assert serials == [1, 2, 3, 4]
     again = services.issue_letter(applications[0], admin)  # re-issue after the batch: the next number
     assert again.serial_no == 5
+
+
+def _running_batch(db, make_user, count):
+    from portal.seed import load_demo
+
+    load_demo()
+    applications = _awarded(db, make_user, count)
+    admin = make_user("program_admin", name="陈静")
+    job = services.start_batch(applications[0].call, admin)
+    db.session.commit()
+    first = services.reserve_serials(applications[0].call.program_id, services._today().year, count)
+    job.status, job.total = "running", count
+    db.session.commit()
+    return job, [[a.id, first + i] for i, a in enumerate(applications)]
+
+
+def test_a_chunk_loads_its_rows_once_and_writes_each_letter_in_a_few_statements(db, make_user, count_queries):
+    """Statements of a chunk: a constant for loading (and delivering) plus 7 per letter (document, letter,
+    email, audit lock + chain head + entry, progress), and here 2 for the test's savepoint per commit."""
+    job, items = _running_batch(db, make_user, 9)
+    services.warm_up_renderer()
+    small, _ = count_queries(lambda: services.run_batch_chunk(job.id, items[:3]))
+    large, _ = count_queries(lambda: services.run_batch_chunk(job.id, items[3:]))
+    per_letter = (large - small) / 3
+    assert per_letter < 10, (small, large)  # ~23 before the chunk loaded its rows once
+    assert small <= 3 * 9 + 20, small
+    job = db.session.get(LetterJob, job.id)
+    db.session.refresh(job)
+    assert (job.status, job.done, job.failed) == ("done", 9, 0)
+
+
+def test_a_batch_replaces_a_letter_whose_outcome_changed(db, make_user):
+    """A waitlisted candidate who is awarded later gets a new letter (version 2); the old one is revoked."""
+    from portal.audit.models import AuditEntry
+
+    job, items = _running_batch(db, make_user, 2)
+    services.run_batch_chunk(job.id, items)
+    application = db.session.get(services.Application, items[0][0])
+    old = services.valid_letter(application.id)
+    assert old.outcome == "approved"
+    application.state = "waitlisted"
+    db.session.commit()
+    admin = db.session.get(services.User, job.created_by_id)
+    second = services.start_batch(application.call, admin)
+    db.session.commit()
+    assert second.total == 1
+    services.run_batch(second.id)
+    db.session.refresh(old)
+    new = services.valid_letter(application.id)
+    assert (new.outcome, new.version, new.serial_no) == ("waitlisted", 2, 3)
+    assert (old.status, old.replaced_by_id) == ("revoked", new.id)
+    actions = db.session.execute(select(AuditEntry.action).where(
+        AuditEntry.object_type == "Letter", AuditEntry.object_id == str(old.id))).scalars().all()
+    assert actions == ["letter.issued", "letter.revoked"]
+    assert db.session.get(LetterJob, second.id).status == "done"
+
+
+def test_a_chunk_delivers_its_emails_together_once_every_letter_is_stored(db, make_user, monkeypatch):
+    from portal.notifications import services as mail
+
+    delivered = []
+    real = mail.deliver_many
+    monkeypatch.setattr(mail, "deliver_many", lambda ids: delivered.append(list(ids)) or real(ids))
+    job, items = _running_batch(db, make_user, 4)
+    services.run_batch_chunk(job.id, items)
+    assert len(delivered) == 1 and len(delivered[0]) == 4
+    statuses = db.session.execute(select(mail.OutboxMessage.status).where(
+        mail.OutboxMessage.id.in_(delivered[0]))).scalars().all()
+    assert statuses == ["logged"] * 4
