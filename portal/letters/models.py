@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
@@ -43,6 +43,9 @@ class Letter(db.Model):
         CheckConstraint("outcome IN ('approved','rejected','waitlisted')", name="outcome_known"),
         CheckConstraint("serial_no >= 1", name="serial_positive"),
         CheckConstraint("status = 'valid' OR revoked_at IS NOT NULL", name="revoked_has_time"),
+        # One letter in force per application, whatever runs at once (a batch, a re-issue).
+        Index("uq_letters_one_valid", "application_id", unique=True,
+              sqlite_where=text("status = 'valid'"), postgresql_where=text("status = 'valid'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -90,6 +90,23 @@ def test_reissue_revokes_the_old_letter_and_keeps_its_file(db, decided, admin):
     assert services.valid_letter(application.id).id == second.id
 
 
+def test_the_database_refuses_a_second_letter_in_force(db, decided, admin):
+    """Whatever runs at once, an application has one valid letter at most (a partial unique index)."""
+    from sqlalchemy.exc import IntegrityError
+
+    application = decided()
+    first = services.issue_letter(application, admin)
+    db.session.commit()
+    twin = Letter(application_id=application.id, program_id=first.program_id, template_id=first.template_id,
+                  outcome=first.outcome, serial_year=first.serial_year, serial_no=first.serial_no + 1,
+                  serial="x", verification_code="TWIN-TWIN-TWIN-TWIN", version=2, status="valid",
+                  document_id=first.document_id, sha256=first.sha256)
+    db.session.add(twin)
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+
 def test_templates_are_versioned_and_sandboxed(db, demo, admin):
     from portal.programs.models import Program
 
