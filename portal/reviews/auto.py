@@ -78,6 +78,9 @@ def commit_preview(call, *, mode: str, seed: int | None, k: int | None, fingerpr
         {"application_id": a, "kind": "expert", "expert_id": e, "status": "invited", "due_date": due,
          "invited_at": now, "method": method, "created_by_id": actor.id, "no_conflict_statement": "",
          "decline_reason": "", "external_name": ""} for a, e, _f in fresh.result.pairs])
+    from .ranking import mark_changed
+
+    mark_changed(db.session, call_ids=[call.id])  # a Core insert: the ranking's change tracking does not see it
     counts: dict[int, int] = {}
     for _a, e, _f in fresh.result.pairs:
         counts[e] = counts.get(e, 0) + 1

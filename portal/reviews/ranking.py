@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, lazyload, load_only
+from flask import current_app
+from sqlalchemy import event, func, inspect, or_, select, update
+from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
 from ..accounts.models import User
 from ..applications.models import Application
@@ -47,7 +50,7 @@ class RankingRow:
     """One application's line in the ranking."""
 
     application: Application
-    position: int  # 1-based place in the list; the quota line is drawn after position == quota
+    position: int  # 1-based place in the whole list; the quota line is drawn after position == quota
     rank: int | None
     final: float | None
     component_scores: dict[str, float | None]
@@ -76,13 +79,17 @@ class RankingRow:
 
 @dataclass(frozen=True)
 class Ranking:
-    """A call's ranking under one set of aggregation options."""
+    """A call's ranking under one set of aggregation options: `rows` holds the requested page (all rows when no
+    page was asked for); `total` counts every ranked application."""
 
     call: Call
     scheme: EvaluationScheme
     options: scoring.Options
     rows: list[RankingRow]
     disciplines: dict[str, Discipline]
+    total: int = 0
+    page: int = 1
+    per_page: int | None = None
 
     @property
     def components(self) -> list[str]:
@@ -92,22 +99,62 @@ class Ranking:
     def quota_line_after(self) -> int | None:
         """The position after which the quota line falls; None when everyone fits or there is no quota."""
         quota = self.options.quota
-        return quota if quota and quota < len(self.rows) else None
+        return quota if quota and quota < self.total else None
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
+
+    def iter_pages(self):
+        """Page numbers for the pager (the same shape as Flask-SQLAlchemy's: None marks a gap)."""
+        last = self.pages
+        shown = sorted({1, 2, last - 1, last} | set(range(self.page - 2, self.page + 3)))
+        previous = 0
+        for number in shown:
+            if 1 <= number <= last:
+                if number > previous + 1:
+                    yield None
+                yield number
+                previous = number
 
 
-def _applications(call: Call) -> list[Application]:
+@dataclass(frozen=True)
+class _Line:
+    """One application's aggregate with its flags: what is cached (no ORM object, nothing to display)."""
+
+    application_id: int
+    rank: int | None
+    final: float | None
+    component_scores: dict[str, float | None]
+    n_evaluations: dict[str, int]
+    std_dev: float | None
+    flags: tuple[str, ...]
+    unit_rank: int | None
+    integrity_cleared: bool
+
+
+def _facts(call: Call) -> list:
+    """(id, integrity_flag, integrity_cleared_reason, unit_rank) of the call's applications in review."""
     return db.session.execute(
-        select(Application).where(Application.call_id == call.id, Application.state.in_(REVIEW_STATES))
-        # Only what the ranking shows: snapshots and plans are large and a call may hold thousands. Applicants'
-        # roles are never shown; without lazyload every applicant would fetch them (selectin).
+        select(Application.id, Application.integrity_flag, Application.integrity_cleared_reason,
+               UnitReview.unit_rank)
+        .outerjoin(UnitReview, UnitReview.application_id == Application.id)
+        .where(Application.call_id == call.id, Application.state.in_(REVIEW_STATES))
+        .order_by(Application.id)).all()
+
+
+def _applications(ids: list[int]) -> dict[int, Application]:
+    if not ids:
+        return {}
+    return {a.id: a for a in db.session.execute(
+        select(Application).where(Application.id.in_(ids))
+        # Only what the ranking shows: snapshots and plans are large. Applicants' roles are never shown; without
+        # lazyload every applicant would fetch them (selectin).
         .options(load_only(Application.id, Application.call_id, Application.applicant_id, Application.unit_id,
                            Application.state, Application.title, Application.discipline_code,
                            Application.integrity_flag, Application.integrity_cleared_reason),
                  joinedload(Application.applicant).options(load_only(User.id, User.name), lazyload(User.roles)),
-                 joinedload(Application.unit),
-                 joinedload(Application.unit_review).load_only(UnitReview.id, UnitReview.application_id,
-                                                               UnitReview.unit_rank))
-        .order_by(Application.id)).unique().scalars().all()
+                 joinedload(Application.unit))).unique().scalars()}
 
 
 def _evaluations(call: Call) -> list:
@@ -141,62 +188,188 @@ def _invited_counts(call: Call) -> dict[tuple[int, str], int]:
     return {(application_id, kind): n for application_id, kind, n in rows}
 
 
-def _disciplines(applications: list[Application]) -> dict[str, Discipline]:
-    codes = sorted({a.discipline_code for a in applications if a.discipline_code})
+def _disciplines(codes) -> dict[str, Discipline]:
+    codes = sorted({code for code in codes if code})
     if not codes:
         return {}
     return {d.code: d for d in db.session.execute(select(Discipline).where(Discipline.code.in_(codes))).scalars()}
 
 
-def _cleared(application: Application) -> bool:
-    return not application.integrity_flag and bool((application.integrity_cleared_reason or "").strip())
+def _is_cleared(integrity_flag: bool, cleared_reason: str | None) -> bool:
+    return not integrity_flag and bool((cleared_reason or "").strip())
 
 
-def ranking_for_call(call: Call, options: scoring.Options) -> Ranking:
-    """The call's applications in review, aggregated and ranked under `options` (quota from the call)."""
-    try:
-        stored = scheme_for_call(call)
-        scheme = to_scoring(stored.definition)
-    except (SchemeError, ValueError, KeyError, TypeError) as exc:
-        raise RankingError(getattr(exc, "message", str(exc))) from exc
-    applications = _applications(call)
-    by_id = {a.id: a for a in applications}
+def _compute(call: Call, scheme: scoring.Scheme, options: scoring.Options) -> list[_Line]:
+    """Aggregate the call's evaluations (four queries) into its lines, best first."""
+    facts = {row.id: row for row in _facts(call)}
     invited = _invited_counts(call)
-
-    expected = {"peer": call.program.experts_per_application, "unit": 1}
-    options = replace(options, quota=call.total_quota,
-                      expected_per_component={k: v for k, v in expected.items() if k in scheme.components})
     evaluations = [
         scoring.Evaluation(
             evaluation_id=row.id, application_id=row.application_id, evaluator_id=row.evaluator_key,
             component=row.component, criteria=dict(row.scores or {}), familiarity=row.familiarity,
             # A flag the office has cleared with a reason no longer blocks; the application shows it as cleared.
-            integrity_ok=bool(row.integrity_ok) or _cleared(by_id[row.application_id]))
+            integrity_ok=bool(row.integrity_ok) or _is_cleared(facts[row.application_id].integrity_flag,
+                                                               facts[row.application_id].integrity_cleared_reason))
         # An application that left the review states between the two reads is simply not ranked this time.
-        for row in _evaluations(call) if row.application_id in by_id]
+        for row in _evaluations(call) if row.application_id in facts]
     try:
-        results = scoring.aggregate(evaluations, scheme, options, application_ids=list(by_id))
+        results = scoring.aggregate(evaluations, scheme, options, application_ids=list(facts))
     except ValueError as exc:
         raise RankingError(str(exc)) from exc
-
-    rows = []
-    for position, result in enumerate(results, start=1):
-        application = by_id[result.application_id]
+    lines = []
+    for result in results:
+        fact = facts[result.application_id]
         flags = set(result.flags)
-        if application.integrity_flag:
+        if fact.integrity_flag:
             flags.add(scoring.FLAG_INTEGRITY)
         for component in INVITED_COMPONENTS:
             # Each outside evaluator invited is one evaluation expected; an unanswered invitation is missing.
             if component in scheme.components and \
-                    result.n_evaluations[component] < invited.get((application.id, component), 0):
+                    result.n_evaluations[component] < invited.get((result.application_id, component), 0):
                 flags.add(scoring.FLAG_MISSING)
-        review = application.unit_review
-        rows.append(RankingRow(
-            application=application, position=position, rank=result.rank, final=result.final,
-            component_scores=result.component_scores, n_evaluations=result.n_evaluations,
-            std_dev=result.std_dev, flags=tuple(f for f in FLAG_ORDER if f in flags),
-            unit_rank=review.unit_rank if review is not None else None, integrity_cleared=_cleared(application)))
-    return Ranking(call=call, scheme=stored, options=options, rows=rows, disciplines=_disciplines(applications))
+        lines.append(_Line(result.application_id, result.rank, result.final, result.component_scores,
+                           result.n_evaluations, result.std_dev, tuple(f for f in FLAG_ORDER if f in flags),
+                           fact.unit_rank, _is_cleared(fact.integrity_flag, fact.integrity_cleared_reason)))
+    return lines
+
+
+# Computed rankings, reused while the call's ranking stamp stays the same (a few per process).
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 16
+_CACHE_LOCK = threading.Lock()
+
+
+def _cache_key(call: Call, stored: EvaluationScheme, options: scoring.Options) -> tuple:
+    # The database and the call's creation time are in the key too: a test (or a second app in the process)
+    # may hold another call under the same id.
+    return (db.engine.url.render_as_string(hide_password=True), call.id, call.created_at, call.ranking_stamp,
+            stored.id, options.trimmed, options.familiarity_weights, options.normalise,
+            options.disagreement_threshold, options.quota, tuple(sorted((options.expected_per_component or {}).items())))
+
+
+def _lines(call: Call, stored: EvaluationScheme, scheme: scoring.Scheme, options: scoring.Options) -> list[_Line]:
+    """The computed lines, from the cache when nothing they depend on has changed since."""
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # so that the changes of this transaction are seen (and recorded below)
+    if not current_app.config.get("RANKING_CACHE", True) or call.id in changed_calls(session):
+        return _compute(call, scheme, options)  # this transaction changed the call: its own view
+    key = _cache_key(call, stored, options)
+    with _CACHE_LOCK:
+        lines = _CACHE.get(key)
+        if lines is not None:
+            _CACHE.move_to_end(key)
+            return lines
+    lines = _compute(call, scheme, options)
+    with _CACHE_LOCK:
+        _CACHE[key] = lines
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return lines
+
+
+def ranking_for_call(call: Call, options: scoring.Options, *, page: int | None = None,
+                     per_page: int = 100) -> Ranking:
+    """The call's applications in review, aggregated and ranked under `options` (quota from the call).
+
+    With `page`, only that page's rows are loaded (per_page each); without, every row. The aggregate itself is
+    computed once per change of the call's data (see `ranking_stamp`) and reused by later requests."""
+    try:
+        stored = scheme_for_call(call)
+        scheme = to_scoring(stored.definition)
+    except (SchemeError, ValueError, KeyError, TypeError) as exc:
+        raise RankingError(getattr(exc, "message", str(exc))) from exc
+    expected = {"peer": call.program.experts_per_application, "unit": 1}
+    options = replace(options, quota=call.total_quota,
+                      expected_per_component={k: v for k, v in expected.items() if k in scheme.components})
+    lines = _lines(call, stored, scheme, options)
+    total = len(lines)
+    if page is not None:
+        page = min(max(1, page), max(1, math.ceil(total / per_page)))
+        start = (page - 1) * per_page
+        shown = list(enumerate(lines[start:start + per_page], start=start + 1))
+    else:
+        shown = list(enumerate(lines, start=1))
+    applications = _applications([line.application_id for _position, line in shown])
+    rows = [RankingRow(application=applications[line.application_id], position=position, rank=line.rank,
+                       final=line.final, component_scores=line.component_scores,
+                       n_evaluations=line.n_evaluations, std_dev=line.std_dev, flags=line.flags,
+                       unit_rank=line.unit_rank, integrity_cleared=line.integrity_cleared)
+            # An application that left the review states since the aggregate was computed is not shown.
+            for position, line in shown if line.application_id in applications]
+    return Ranking(call=call, scheme=stored, options=options, rows=rows,
+                   disciplines=_disciplines(row.application.discipline_code for row in rows), total=total,
+                   page=page or 1, per_page=per_page if page is not None else None)
+
+
+# ---------------------------------------------------------------- what changes a ranking
+
+def changed_calls(session) -> set[int]:
+    """Calls whose ranking data this session's transaction has changed (flushed) so far."""
+    info = session.info
+    apps = info.get("ranking_changed_apps")
+    if apps:
+        calls = set(db.session.execute(select(Application.call_id).where(Application.id.in_(apps))).scalars())
+        info.setdefault("ranking_changed_calls", set()).update(calls)
+        apps.clear()
+    return info.get("ranking_changed_calls", set())
+
+
+def mark_changed(session, *, call_ids=(), application_ids=()) -> None:
+    """Note that this transaction changes the ranking of these calls (or of these applications' calls); their
+    stamps are bumped when it commits. The ORM changes are noted by themselves; Core writes call this."""
+    session.info.setdefault("ranking_changed_calls", set()).update(call_ids)
+    session.info.setdefault("ranking_changed_apps", set()).update(application_ids)
+
+
+def _was_or_is_in_review(application: Application) -> bool:
+    history = inspect(application).attrs.state.history
+    states = {application.state, *history.deleted}
+    return bool(states & set(REVIEW_STATES))
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session, _flush_context) -> None:
+    from ..decisions.models import Appeal
+
+    calls, apps = set(), set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Application):
+            if _was_or_is_in_review(obj):
+                calls.add(obj.call_id)
+        elif isinstance(obj, (Evaluation, Assignment, UnitReview, Appeal)):
+            if obj.application_id is not None:
+                apps.add(obj.application_id)
+        elif isinstance(obj, Call):
+            changes = inspect(obj).attrs
+            if any(changes[name].history.has_changes() for name in ("scheme_id", "total_quota", "aggregation")):
+                calls.add(obj.id)
+    if calls or apps:
+        mark_changed(session, call_ids=calls - {None}, application_ids=apps)
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_stamps(session) -> None:
+    info = session.info
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # commit flushes after this event: flush now so that its changes are noted
+    if not (info.get("ranking_changed_calls") or info.get("ranking_changed_apps")):
+        return
+    apps = info.pop("ranking_changed_apps", set())
+    calls = info.pop("ranking_changed_calls", set())
+    if apps:
+        calls |= set(session.execute(select(Application.call_id).where(Application.id.in_(apps))).scalars())
+    if calls:
+        session.execute(update(Call).where(Call.id.in_(sorted(calls)))
+                        .values(ranking_stamp=Call.ranking_stamp + 1).execution_options(synchronize_session=False))
+    info.pop("ranking_changed_apps", None)
+    info.pop("ranking_changed_calls", None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session) -> None:
+    session.info.pop("ranking_changed_apps", None)
+    session.info.pop("ranking_changed_calls", None)
 
 
 def options_dict(options: scoring.Options) -> dict:

@@ -24,6 +24,8 @@ from .schemes import COMPONENT_LABELS, options_for_call
 
 bp = Blueprint("ranking", __name__, url_prefix="/office")
 
+# Ranked applications per page; the CSV holds them all.
+PER_PAGE = 100
 # Excel reads a CSV as the legacy code page unless it starts with a byte order mark; Chinese would be garbled.
 BOM = "\ufeff"
 # A cell starting with one of these is taken for a formula by spreadsheets (CSV injection).
@@ -75,6 +77,11 @@ def _requested_options(call: Call):
     return options_for_call(call, **overrides), bool(raw) and value is None
 
 
+def _page_args() -> dict:
+    """The query string of this page less its page number (for the pager's links)."""
+    return {key: value for key, value in request.args.items() if key != "page"}
+
+
 def _query_args(options) -> dict:
     """The query string that reproduces `options` (for the CSV link)."""
     args = {"applied": 1, "threshold": f"{options.disagreement_threshold:g}"}
@@ -92,8 +99,9 @@ def call_ranking(call_id: int):
     call = _call_or_404(call_id)
     options, bad_threshold = _requested_options(call)
     result, error = None, None
+    page = request.args.get("page", 1, type=int) or 1
     try:
-        result = service.ranking_for_call(call, options)
+        result = service.ranking_for_call(call, options, page=page, per_page=PER_PAGE)
     except service.RankingError as exc:
         error = exc.message
     is_default = service.options_dict(options_for_call(call)) == service.options_dict(options)
@@ -102,7 +110,7 @@ def call_ranking(call_id: int):
                                       "threshold": options.disagreement_threshold})
     return render_template("reviews/ranking.html", call=call, ranking=result, error=error, options=options,
                            bad_threshold=bad_threshold, is_default=is_default, save_form=save_form,
-                           csv_args=_query_args(options), component_labels=COMPONENT_LABELS,
+                           csv_args=_query_args(options), page_args=_page_args(), component_labels=COMPONENT_LABELS,
                            flag_labels=service.FLAG_LABELS, flag_order=service.FLAG_ORDER)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 
 from portal.audit.models import AuditEntry
 from portal.reviews.models import UnitReview
+from portal.reviews.ranking import mark_changed
 from tests.conftest import PASSWORD
 from tests.factories import call_of
 from tests.services.test_ranking import add_applications, add_evaluations, build_hand_case, top_scores, unit_id
@@ -127,6 +128,7 @@ def _populate(db, call, n, reviewer_id):
     add_evaluations(db, rows)
     db.session.execute(insert(UnitReview), [{"application_id": a, "reviewer_id": reviewer_id, "unit_rank": i + 1}
                                             for i, a in enumerate(ids)])
+    mark_changed(db.session, call_ids=[call.id])  # Core inserts are not seen by the ranking's change tracking
     db.session.commit()
     return ids
 
@@ -146,21 +148,26 @@ def test_the_ranking_uses_the_same_number_of_queries_for_10_or_1000_applications
     page_url = f"/office/calls/{call.id}/ranking?applied=1&normalise=1&trimmed=1&familiarity=1"
     csv_url = f"/office/calls/{call.id}/ranking.csv"
     _populate(db, call, 10, reviewer.id)
-    client.get(page_url)  # warm up: first-request work is not the page's
-    ten, response = count(page_url)
+    client.get("/office/")  # warm up: first-request work is not the page's
+    ten_cold, response = count(page_url)  # computes the ranking
+    ten, response = count(page_url)  # reuses it
     assert response.get_data(as_text=True).count('class="ranking-row"') == 10
     ten_csv, _ = count(csv_url)
 
     _populate(db, call, 990, reviewer.id)
     started = time.perf_counter()
-    thousand, response = count(page_url)
+    thousand_cold, response = count(page_url)
     elapsed = time.perf_counter() - started
-    assert response.get_data(as_text=True).count('class="ranking-row"') == 1000
+    thousand, response = count(page_url)
+    assert response.get_data(as_text=True).count('class="ranking-row"') == 100  # the first page of 10
+    assert 'id="ranking-pages"' in response.get_data(as_text=True)
     thousand_csv, response = count(csv_url)
     assert len(_rows(response)) == 1001
-    assert thousand == ten and thousand_csv == ten_csv, (ten, thousand, ten_csv, thousand_csv)
-    assert ten <= 12, ten
-    print(f"ranking page: {ten} queries for 10 and 1,000 applications ({elapsed:.2f} s for 1,000); "
+    assert (thousand_cold, thousand, thousand_csv) == (ten_cold, ten, ten_csv), (
+        ten_cold, thousand_cold, ten, thousand, ten_csv, thousand_csv)
+    assert ten <= ten_cold <= 12, (ten, ten_cold)
+    print(f"ranking page: {ten_cold} queries computing, {ten} reusing, for 10 and 1,000 applications "
+          f"({elapsed:.2f} s for 1,000); "
           f"CSV: {ten_csv}")
 
 

@@ -11,7 +11,7 @@ from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.programs.models import Unit
 from portal.reviews.models import Assignment, Evaluation, UnitReview
-from portal.reviews.ranking import RankingError, ranking_for_call, save_options
+from portal.reviews.ranking import RankingError, mark_changed, ranking_for_call, save_options
 from portal.reviews.schemes import options_for_call
 from tests.factories import call_of
 
@@ -34,6 +34,7 @@ def add_applications(db, call, names, *, unit="CAS-AMSS", state="under_review", 
          "discipline_code": discipline, "title": f"课题 {i}"} for i, e in enumerate(emails)])
     by_user = dict(db.session.execute(select(Application.applicant_id, Application.id)
                                       .where(Application.applicant_id.in_(users.values()))).all())
+    mark_changed(db.session, call_ids=[call.id])  # Core inserts are not seen by the ranking's change tracking
     db.session.commit()
     return [by_user[users[e]] for e in emails]
 
@@ -53,6 +54,7 @@ def add_evaluations(db, rows) -> None:
                        "scores": scores, "status": "submitted", "submitted_at": now, "integrity_ok": True,
                        **(extra[0] if extra else {})})
     db.session.execute(insert(Evaluation), values)
+    mark_changed(db.session, application_ids={v["application_id"] for v in values})
     db.session.commit()
 
 

@@ -1,0 +1,86 @@
+"""The computed ranking is reused until something it is computed from changes (SPEC §9: pages at scale)."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from portal.applications.models import Application
+from portal.database import commit, utcnow
+from portal.reviews.models import Evaluation, UnitReview
+from portal.reviews.ranking import ranking_for_call
+from portal.reviews.schemes import options_for_call
+from tests.services.test_ranking import build_hand_case, top_scores
+
+
+def _finals(call):
+    ranking = ranking_for_call(call, options_for_call(call))
+    return {row.application.id: (row.rank, round(row.final, 2) if row.final is not None else None, row.flags,
+                                 row.unit_rank) for row in ranking.rows}
+
+
+def _evaluation(db, application_id, key):
+    return db.session.execute(select(Evaluation).where(Evaluation.application_id == application_id,
+                                                       Evaluation.evaluator_key == key)).scalar_one()
+
+
+def test_a_second_request_reuses_the_computed_ranking(demo, db, count_queries):
+    call, _ids = build_hand_case(demo)
+    first, before = count_queries(lambda: _finals(call))
+    second, after = count_queries(lambda: _finals(call))
+    assert before == after
+    assert second < first  # the evaluations are not read again
+
+
+def test_every_change_the_ranking_depends_on_is_seen_after_its_commit(demo, db, make_user):
+    call, ids = build_hand_case(demo)
+    a, b, c = ids["A"], ids["B"], ids["C"]
+    assert _finals(call)[a][1] == 73.00
+
+    _evaluation(db, a, "user:9002").scores = top_scores(100)  # a score changes
+    commit()
+    assert _finals(call)[a][1] == 24 + 0.7 * 90
+
+    db.session.add(Evaluation(application_id=c, evaluator_key="user:9002", component="peer",
+                              scores=top_scores(40), status="submitted", submitted_at=utcnow()))
+    commit()  # a new evaluation
+    assert _finals(call)[c][1] == round(24 + 0.7 * (70 + 85 + 40) / 3, 2)
+
+    db.session.get(Application, b).integrity_flag = True  # an integrity flag
+    commit()
+    assert "integrity" in _finals(call)[b][2]
+
+    reviewer = make_user("program_admin")
+    db.session.add(UnitReview(application_id=a, reviewer_id=reviewer.id, unit_rank=2))  # the unit's ranking
+    commit()
+    assert _finals(call)[a][3] == 2
+
+    db.session.get(Application, c).state = "withdrawn"  # leaves the review
+    commit()
+    assert c not in _finals(call)
+
+    call.total_quota = 1  # the quota (part of the options)
+    commit()
+    ranking = ranking_for_call(call, options_for_call(call))
+    assert ranking.quota_line_after == 1
+
+
+def test_a_transaction_sees_its_own_changes_and_a_rollback_leaves_the_cache_right(demo, db):
+    call, ids = build_hand_case(demo)
+    a = ids["A"]
+    before = _finals(call)[a]
+    _evaluation(db, a, "user:9002").scores = top_scores(100)
+    assert _finals(call)[a][1] == 24 + 0.7 * 90  # not committed yet: computed afresh, not cached
+    db.session.rollback()
+    assert _finals(call)[a] == before
+
+
+def test_appeals_and_scheme_pins_bump_the_calls_stamp(demo, db):
+    from portal.decisions.models import Appeal
+
+    call, ids = build_hand_case(demo)
+    stamp = call.ranking_stamp
+    db.session.add(Appeal(application_id=ids["A"], reason="复审申请", status="accepted", decided_at=utcnow()))
+    commit()
+    assert call.ranking_stamp == stamp + 1
+    db.session.get(Application, ids["A"]).title = "新题目"  # in review: shown in the ranking
+    commit()
+    assert call.ranking_stamp == stamp + 2
