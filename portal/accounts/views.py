@@ -8,7 +8,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..auth import is_safe_next
 from ..database import commit
-from ..extensions import db, limiter
+from ..extensions import limiter
+from ..views_support import commit_or_refuse
 from . import services
 from .forms import ForgotPasswordForm, LoginForm, RegisterForm, ResendConfirmationForm, ResetPasswordForm
 
@@ -80,13 +81,8 @@ def register():
 
 @bp.get("/confirm/<token>")
 def confirm_email(token: str):
-    try:
-        services.confirm_email(token)
-    except services.AccountError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    if not commit_or_refuse(services.confirm_email, token, refusal=services.AccountError):
         return redirect(url_for("accounts.login"))
-    commit()
     flash(_("Your email address is confirmed. You can log in now."), "success")
     return redirect(url_for("accounts.login"))
 

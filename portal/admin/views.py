@@ -16,6 +16,7 @@ from ..database import commit
 from ..extensions import db
 from ..programs import units as unit_service
 from ..programs.models import Unit
+from ..views_support import commit_or_refuse
 from .forms import ROLE_LABELS, ConfirmForm, CreateUserForm, GrantRoleForm, UnitForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -105,13 +106,7 @@ def revoke_role(user_id: int, role_id: int):
     user = _get_user(user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        accounts.revoke_role(user, role_id, current_user)
-    except accounts.AccountError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        commit()
+    if commit_or_refuse(accounts.revoke_role, user, role_id, current_user, refusal=accounts.AccountError):
         flash(_("Role revoked."), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
@@ -122,13 +117,7 @@ def set_active(user_id: int):
     user = _get_user(user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        accounts.set_active(user, not user.active, current_user)
-    except accounts.AccountError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        commit()
+    if commit_or_refuse(accounts.set_active, user, not user.active, current_user, refusal=accounts.AccountError):
         flash(_("Account activated.") if user.active else _("Account deactivated."), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
 

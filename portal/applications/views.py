@@ -19,6 +19,7 @@ from ..database import commit, rollback
 from ..extensions import db
 from ..programs.models import Call
 from ..programs.units import all_units, tree_rows
+from ..views_support import commit_or_refuse
 from . import referees as referee_service
 from . import services, workflow
 from .access import can_edit_application, can_view_application, can_view_document
@@ -135,15 +136,11 @@ def start(call_id: int):
         for message in form.unit_id.errors:
             flash(message, "danger")
         return redirect(url_for("programs.call", call_id=call.id))
-    try:
-        application = services.start_application(call, current_user._get_current_object(), form.unit_id.data)
-    except services.ApplicationError as exc:
-        rollback()
-        for message in exc.messages:
-            flash(message, "danger")
+    started = commit_or_refuse(services.start_application, call, current_user._get_current_object(),
+                               form.unit_id.data)
+    if not started:
         return redirect(url_for("programs.call", call_id=call.id))
-    commit()
-    return redirect(url_for("applications.edit", application_id=application.id, step="basics"))
+    return redirect(url_for("applications.edit", application_id=started.result.id, step="basics"))
 
 
 @bp.post("/applications/<int:application_id>/delete")
@@ -152,13 +149,8 @@ def delete(application_id: int):
     application = _own_application(application_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.delete_draft(application, current_user._get_current_object())
-    except services.ApplicationError as exc:
-        rollback()
-        flash(exc.messages[0], "danger")
+    if not commit_or_refuse(services.delete_draft, application, current_user._get_current_object()):
         return redirect(url_for("applications.detail", application_id=application_id))
-    commit()
     flash(_("The draft was deleted."), "success")
     return redirect(url_for("applications.dashboard"))
 
@@ -187,13 +179,8 @@ def _render(application, step, status=200, **context):
 
 def _save_or_refuse(application, step, form, **context):
     """Commit the step; a closed call or submitted application refuses it and keeps the typed values."""
-    try:
-        services.ensure_editable(application)
-    except services.ApplicationError as exc:
-        rollback()
-        flash(exc.messages[0], "danger")
+    if not commit_or_refuse(services.ensure_editable, application):
         return _render(application, step, 409, form=form, **context)
-    commit()
     flash(_("Saved."), "success")
     return _next(application, step)
 
@@ -397,18 +384,13 @@ def referee_action(application_id: int, referee_id: int, verb: str):
     referee = _own_referee(application, referee_id)
     if verb not in ("remind", "delete") or not ConfirmForm().validate_on_submit():
         abort(404 if verb not in ("remind", "delete") else 400)
-    try:
-        if verb == "remind":
-            referee_service.remind_referee(referee, _locale())
-            message = _("A new link has been sent to the referee.")
-        else:
-            referee_service.remove_referee(referee)
-            message = _("Deleted.")
-    except services.ApplicationError as exc:
-        rollback()
-        flash(exc.messages[0], "danger")
+    if verb == "remind":
+        done = commit_or_refuse(referee_service.remind_referee, referee, _locale())
+        message = _("A new link has been sent to the referee.")
     else:
-        commit()
+        done = commit_or_refuse(referee_service.remove_referee, referee)
+        message = _("Deleted.")
+    if done:
         flash(message, "success")
     return redirect(url_for("applications.edit", application_id=application.id, step="referees"))
 
@@ -447,13 +429,8 @@ def withdraw(application_id: int):
     application = _own_application(application_id)
     form = WithdrawForm()
     if form.validate_on_submit():
-        try:
-            services.withdraw_application(application, current_user._get_current_object(), form.reason.data or "")
-        except services.ApplicationError as exc:
-            rollback()
-            flash(exc.messages[0], "danger")
-        else:
-            commit()
+        if commit_or_refuse(services.withdraw_application, application, current_user._get_current_object(),
+                            form.reason.data or ""):
             flash(_("The application has been withdrawn."), "success")
     return redirect(url_for("applications.detail", application_id=application.id))
 
@@ -470,13 +447,7 @@ def request_recheck(application_id: int):
     if not reason:
         flash(_("Give your reasons for the recheck."), "danger")
         return redirect(url_for("applications.detail", application_id=application.id))
-    try:
-        ask(application, current_user._get_current_object(), reason)
-    except services.ApplicationError as exc:
-        rollback()
-        flash(exc.messages[0], "danger")
-    else:
-        commit()
+    if commit_or_refuse(ask, application, current_user._get_current_object(), reason):
         flash(_("Your request for a recheck has been sent to the program office."), "success")
     return redirect(url_for("applications.detail", application_id=application.id))
 

@@ -15,6 +15,7 @@ from ..applications.views import STATE_TEXT, _own_application
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
+from ..views_support import commit_or_refuse
 from . import appeals as service
 from .models import Appeal
 
@@ -117,14 +118,8 @@ def decide(appeal_id: int):
     if not form.validate_on_submit():
         return _appeals_page(400, {found.id: form})
     accept = form.decision.data == "accept"
-    try:
-        service.decide_appeal(found, current_user._get_current_object(), accept, form.note.data)
-    except ApplicationError as exc:
-        rollback()
-        for message in exc.messages:
-            flash(message, "danger")
+    if not commit_or_refuse(service.decide_appeal, found, current_user._get_current_object(), accept, form.note.data):
         return _appeals_page(409, {found.id: form})
-    commit()
     flash(_("The appeal has been accepted; assign new experts to the application.") if accept
           else _("The appeal has been dismissed."), "success")
     return redirect(url_for("feedback.appeals"))

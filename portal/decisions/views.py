@@ -15,13 +15,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..accounts.models import Role
 from ..applications.models import Application
-from ..applications.services import ApplicationError
 from ..applications.views import STATE_TEXT
 from ..auth import roles_required
-from ..database import commit, rollback
+from ..database import commit
 from ..extensions import db
 from ..programs.models import Call
 from ..reviews.forms import PlainForm
+from ..views_support import commit_or_refuse
 from . import services
 from .models import DecisionSession, Notice, NoticeItem, Objection
 
@@ -140,15 +140,8 @@ def _page(call: Call, status: int = 200, **forms):
         approved=approved, notices=notices), status
 
 
-def _refused(call: Call, exc: ApplicationError, **forms):
-    rollback()
-    for message in exc.messages:
-        flash(message, "danger")
-    return _page(call, 409, **forms)
-
-
 def _done(call: Call, message: str):
-    commit()
+    """After a committed verb: say what was done, back on the call's session page."""
     flash(message, "success")
     return redirect(url_for("decisions.call_session", call_id=call.id))
 
@@ -171,11 +164,9 @@ def open_session(call_id: int):
     form = OpenSessionForm(prefix="open")
     if not form.validate_on_submit():
         return _page(call, 400, open_form=form)
-    try:
-        services.open_session(call, _me(), form.committee_size.data, form.quorum.data, form.two_thirds.data,
-                              form.title.data or "")
-    except ApplicationError as exc:
-        return _refused(call, exc, open_form=form)
+    if not commit_or_refuse(services.open_session, call, _me(), form.committee_size.data, form.quorum.data,
+                            form.two_thirds.data, form.title.data or ""):
+        return _page(call, 409, open_form=form)
     return _done(call, _("The decision session is open."))
 
 
@@ -189,11 +180,9 @@ def record(session_id: int, application_id: int):
     form = DecisionForm(prefix=f"d{application_id}")
     if not form.validate_on_submit():
         return _page(session.call, 400, decision_form=form)
-    try:
-        services.record_decision(session, application, form.outcome.data, form.votes_for.data,
-                                 form.votes_against.data, form.votes_abstain.data, form.note.data or "", _me())
-    except ApplicationError as exc:
-        return _refused(session.call, exc, decision_form=form)
+    if not commit_or_refuse(services.record_decision, session, application, form.outcome.data, form.votes_for.data,
+                            form.votes_against.data, form.votes_abstain.data, form.note.data or "", _me()):
+        return _page(session.call, 409, decision_form=form)
     return _done(session.call, _("The draft decision on %(name)s has been recorded.", name=application.applicant.name))
 
 
@@ -204,11 +193,11 @@ def approve_top(session_id: int):
     form = ApproveTopForm(prefix="top")
     if not form.validate_on_submit():
         return _page(session.call, 400, top_form=form)
-    try:
-        result = services.approve_top(session, form.n.data, _me(), form.votes_for.data, form.votes_against.data,
-                                      form.votes_abstain.data, form.note.data or "")
-    except ApplicationError as exc:
-        return _refused(session.call, exc, top_form=form)
+    approved = commit_or_refuse(services.approve_top, session, form.n.data, _me(), form.votes_for.data,
+                                form.votes_against.data, form.votes_abstain.data, form.note.data or "")
+    if not approved:
+        return _page(session.call, 409, top_form=form)
+    result = approved.result
     for application in result.skipped_flagged:
         flash(_("%(name)s was skipped: open integrity flag.", name=application.applicant.name), "warning")
     return _done(session.call, _("%(n)s candidates approved as drafts.", n=len(result.approved)))
@@ -221,10 +210,10 @@ def finalise(session_id: int):
     form = FinaliseForm(prefix="fin")
     if not form.validate_on_submit():
         return _page(session.call, 400, finalise_form=form)
-    try:
-        report = services.finalise(session, _me(), form.minutes.data)
-    except ApplicationError as exc:
-        return _refused(session.call, exc, finalise_form=form)
+    finalised = commit_or_refuse(services.finalise, session, _me(), form.minutes.data)
+    if not finalised:
+        return _page(session.call, 409, finalise_form=form)
+    report = finalised.result
     if report.skipped:
         flash(_("Skipped because their status changed since the vote: %(names)s.",
                 names="、".join(report.skipped)), "warning")
@@ -242,14 +231,13 @@ def publish(call_id: int):
     form = PublishForm(prefix="pub")
     if not form.validate_on_submit():
         return _page(call, 400, publish_form=form)
-    try:
-        result = services.publish_notice(call, _me(), form.days.data)
-    except ApplicationError as exc:
-        return _refused(call, exc, publish_form=form)
+    published = commit_or_refuse(services.publish_notice, call, _me(), form.days.data)
+    if not published:
+        return _page(call, 409, publish_form=form)
+    result = published.result
     if result.notice is None:
         return _done(call, _("This program needs no public notice: %(n)s candidates have been awarded.",
                              n=result.count))
-    commit()
     flash(_("The public notice of %(n)s candidates is published.", n=result.count), "success")
     return redirect(url_for("decisions.notice", notice_id=result.notice.id))
 
@@ -289,14 +277,9 @@ def handle(objection_id: int):
     form = HandleObjectionForm(prefix=f"o{objection.id}")
     if not form.validate_on_submit():
         return _notice_page(objection.notice, 400, form)
-    try:
-        services.handle_objection(objection, form.decision.data == "uphold", form.note.data, _me())
-    except ApplicationError as exc:
-        rollback()
-        for message in exc.messages:
-            flash(message, "danger")
+    if not commit_or_refuse(services.handle_objection, objection, form.decision.data == "uphold", form.note.data,
+                            _me()):
         return _notice_page(objection.notice, 409, form)
-    commit()
     flash(_("The handling of the objection has been recorded."), "success")
     return redirect(url_for("decisions.notice", notice_id=objection.notice_id))
 

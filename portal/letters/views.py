@@ -15,6 +15,7 @@ from ..auth import roles_required
 from ..database import after_commit, commit, rollback
 from ..extensions import db
 from ..programs.models import Call, Program
+from ..views_support import commit_or_refuse
 from . import render, services
 from .models import OUTCOMES, Letter, LetterJob, LetterTemplate
 
@@ -158,13 +159,9 @@ def revoke(letter_id: int):
     """Revoke a letter without replacing it (its PDF stays archived unchanged)."""
     letter = _get(Letter, letter_id)
     call_id = letter.application.call_id
-    try:
-        services.revoke_letter(letter, current_user, request.form.get("reason", "")[:500])
-    except services.LetterError as exc:
-        rollback()
-        flash(exc.message, "danger")
+    if not commit_or_refuse(services.revoke_letter, letter, current_user, request.form.get("reason", "")[:500],
+                            refusal=services.LetterError):
         return redirect(url_for("letters.call_letters", call_id=call_id))
-    commit()
     flash(_("Letter %(serial)s revoked.", serial=letter.serial), "success")
     return redirect(url_for("letters.call_letters", call_id=call_id))
 

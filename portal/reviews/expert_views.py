@@ -23,6 +23,7 @@ from ..applications.services import ApplicationError, reference
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
+from ..views_support import commit_or_refuse
 from . import evaluations
 from .evaluations import EvaluationError, can_evaluate, criteria_for
 from .models import Assignment
@@ -222,14 +223,10 @@ def accept(assignment_id: int):
     form = AcceptForm()
     if not form.validate_on_submit():
         return _page(assignment, 400, accept_form=form)
-    try:
-        # The statement is kept as the expert read it, in the language of the page.
-        evaluations.accept_assignment(assignment, current_user._get_current_object(), str(form.no_conflict.label.text))
-    except ApplicationError as exc:
-        rollback()
-        flash(exc.messages[0], "danger")
+    # The statement is kept as the expert read it, in the language of the page.
+    if not commit_or_refuse(evaluations.accept_assignment, assignment, current_user._get_current_object(),
+                            str(form.no_conflict.label.text)):
         return redirect(url_for("expert.assignment", assignment_id=assignment_id))
-    commit()
     flash(_("You accepted the assignment. The scoring form is below."), "success")
     return redirect(url_for("expert.assignment", assignment_id=assignment_id))
 
@@ -242,13 +239,9 @@ def decline(assignment_id: int):
     form = DeclineForm()
     if not form.validate_on_submit():
         return _page(assignment, 400, decline_form=form)
-    try:
-        evaluations.decline_assignment(assignment, current_user._get_current_object(), form.reason.data)
-    except ApplicationError as exc:
-        rollback()
-        flash(exc.messages[0], "danger")
+    if not commit_or_refuse(evaluations.decline_assignment, assignment, current_user._get_current_object(),
+                            form.reason.data):
         return redirect(url_for("expert.assignment", assignment_id=assignment_id))
-    commit()
     flash(_("You declined the assignment; the program office has been told."), "success")
     return redirect(url_for("expert.queue"))
 

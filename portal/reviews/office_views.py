@@ -18,6 +18,7 @@ from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
 from ..programs.models import Call, Program
+from ..views_support import commit_or_refuse
 from . import conflicts, services
 from .forms import AssignForm, ClearFlagForm, FormalCheckForm, InviteForm, PlainForm, RecheckDecisionForm
 from .models import Assignment, ExpertProfile
@@ -121,16 +122,9 @@ def _page(found: Application, status: int = 200, **forms):
 
 
 def _done(found: Application, message: str):
-    commit()
+    """After a committed verb: say what was done, back on the application's page."""
     flash(message, "success")
     return redirect(url_for("office.application", application_id=found.id))
-
-
-def _refused(found: Application, exc: ApplicationError, **forms):
-    rollback()
-    for message in exc.messages:
-        flash(message, "danger")
-    return _page(found, 409, **forms)
 
 
 @bp.post("/applications/<int:application_id>/formal")
@@ -140,13 +134,9 @@ def formal(application_id: int):
     form = FormalCheckForm(prefix="formal")
     if not form.validate_on_submit():
         return _page(found, 400, formal_form=form)
-    try:
-        if form.decision.data == "pass":
-            services.formal_pass(found, current_user._get_current_object(), form.comment.data)
-        else:
-            services.formal_fail(found, current_user._get_current_object(), form.comment.data)
-    except ApplicationError as exc:
-        return _refused(found, exc, formal_form=form)
+    check = services.formal_pass if form.decision.data == "pass" else services.formal_fail
+    if not commit_or_refuse(check, found, current_user._get_current_object(), form.comment.data):
+        return _page(found, 409, formal_form=form)
     return _done(found, _("The formal check has been recorded."))
 
 
@@ -157,11 +147,9 @@ def recheck(application_id: int):
     form = RecheckDecisionForm(prefix="recheck")
     if not form.validate_on_submit():
         return _page(found, 400, recheck_form=form)
-    try:
-        services.decide_recheck(found, current_user._get_current_object(), form.decision.data == "accept",
-                                form.comment.data)
-    except ApplicationError as exc:
-        return _refused(found, exc, recheck_form=form)
+    if not commit_or_refuse(services.decide_recheck, found, current_user._get_current_object(),
+                            form.decision.data == "accept", form.comment.data):
+        return _page(found, 409, recheck_form=form)
     return _done(found, _("The recheck decision has been recorded."))
 
 
@@ -174,10 +162,8 @@ def assign(application_id: int):
         (form.expert_id.data or "").isdigit() else None
     if expert is None:
         abort(400)
-    try:
-        services.assign_expert(found, expert, current_user._get_current_object())
-    except ApplicationError as exc:
-        return _refused(found, exc)
+    if not commit_or_refuse(services.assign_expert, found, expert, current_user._get_current_object()):
+        return _page(found, 409)
     return _done(found, _("%(name)s has been invited.", name=expert.name))
 
 
@@ -190,11 +176,9 @@ def invite(application_id: int):
     form.kind.choices = [(k, k) for k in ("user", "social") if k in scheme["components"]]
     if not form.validate_on_submit():
         return _page(found, 400, invite_form=form)
-    try:
-        services.invite_external(found, kind=form.kind.data, name=form.name.data, email=form.email.data,
-                                 actor=current_user._get_current_object(), locale=_locale())
-    except ApplicationError as exc:
-        return _refused(found, exc, invite_form=form)
+    if not commit_or_refuse(services.invite_external, found, kind=form.kind.data, name=form.name.data,
+                            email=form.email.data, actor=current_user._get_current_object(), locale=_locale()):
+        return _page(found, 409, invite_form=form)
     return _done(found, _("%(name)s has been invited.", name=form.name.data))
 
 
@@ -204,10 +188,8 @@ def withdraw_assignment(assignment_id: int):
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or not PlainForm().validate_on_submit():
         abort(404)
-    try:
-        services.withdraw_assignment(assignment, current_user._get_current_object())
-    except ApplicationError as exc:
-        return _refused(assignment.application, exc)
+    if not commit_or_refuse(services.withdraw_assignment, assignment, current_user._get_current_object()):
+        return _page(assignment.application, 409)
     return _done(assignment.application, _("The assignment has been withdrawn."))
 
 
@@ -218,10 +200,9 @@ def clear_flag(application_id: int):
     form = ClearFlagForm(prefix="flag")
     if not form.validate_on_submit():
         return _page(found, 400, flag_form=form)
-    try:
-        services.clear_integrity_flag(found, current_user._get_current_object(), form.reason.data)
-    except ApplicationError as exc:
-        return _refused(found, exc, flag_form=form)
+    if not commit_or_refuse(services.clear_integrity_flag, found, current_user._get_current_object(),
+                            form.reason.data):
+        return _page(found, 409, flag_form=form)
     return _done(found, _("The integrity flag has been cleared."))
 
 
@@ -231,10 +212,8 @@ def complete(application_id: int):
     found = _application(application_id)
     if not PlainForm().validate_on_submit():
         abort(400)
-    try:
-        services.complete_review(found, current_user._get_current_object())
-    except ApplicationError as exc:
-        return _refused(found, exc)
+    if not commit_or_refuse(services.complete_review, found, current_user._get_current_object()):
+        return _page(found, 409)
     return _done(found, _("The review of this application is complete."))
 
 
@@ -370,8 +349,7 @@ def replace_assignment(assignment_id: int):
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or not PlainForm().validate_on_submit():
         abort(404)
-    try:
-        replacement = auto.replace(assignment, current_user._get_current_object())
-    except ApplicationError as exc:
-        return _refused(assignment.application, exc)
-    return _done(assignment.application, _("%(name)s has been invited.", name=replacement.expert.name))
+    replaced = commit_or_refuse(auto.replace, assignment, current_user._get_current_object())
+    if not replaced:
+        return _page(assignment.application, 409)
+    return _done(assignment.application, _("%(name)s has been invited.", name=replaced.result.expert.name))

@@ -17,6 +17,7 @@ from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
 from ..programs.models import Call
+from ..views_support import commit_or_refuse
 from . import services
 from .forms import RankForm, ReasonForm, endorse_form_class
 from .models import UnitReview
@@ -92,18 +93,11 @@ def endorse(application_id: int):
     if not form.validate_on_submit():
         return _page(application, form, unit_component, 400)
     scores = {code: float(form["score_" + code].data) for code in (unit_component or {}).get("criteria", {})}
-    try:
-        services.endorse(application, current_user._get_current_object(), post=form.post.data,
-                         startup_funds=form.startup_funds.data, space=form.space.data, opinion=form.opinion.data,
-                         unit_scores=scores or None,
-                         exception_endorsement=form.exception_endorsement.data if application.exception_requested
-                         else "")
-    except ApplicationError as exc:
-        rollback()
-        for message in exc.messages:
-            flash(message, "danger")
+    exception = form.exception_endorsement.data if application.exception_requested else ""
+    if not commit_or_refuse(services.endorse, application, current_user._get_current_object(), post=form.post.data,
+                            startup_funds=form.startup_funds.data, space=form.space.data, opinion=form.opinion.data,
+                            unit_scores=scores or None, exception_endorsement=exception):
         return _page(application, form, unit_component, 409)
-    commit()
     flash(_("The application has been endorsed and sent to the program office."), "success")
     return redirect(url_for("unit.queue"))
 
@@ -120,16 +114,9 @@ def decide(application_id: int, verb: str):
     if not form.validate_on_submit():
         return _page(application, form_class(prefix="endorse"), unit_component, 400,
                      **{f"{verb}_form": form})
-    try:
-        if verb == "return":
-            services.return_for_revision(application, current_user._get_current_object(), form.reason.data)
-        else:
-            services.decline(application, current_user._get_current_object(), form.reason.data)
-    except ApplicationError as exc:
-        rollback()
-        flash(exc.messages[0], "danger")
+    send_back = services.return_for_revision if verb == "return" else services.decline
+    if not commit_or_refuse(send_back, application, current_user._get_current_object(), form.reason.data):
         return redirect(url_for("unit.review", application_id=application.id))
-    commit()
     flash(_("The applicant has been told, with your reasons."), "success")
     return redirect(url_for("unit.queue"))
 

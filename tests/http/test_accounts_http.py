@@ -35,6 +35,13 @@ def test_register_confirm_login_logout(client, db):
     assert "赵云" not in client.get("/").get_data(as_text=True)
 
 
+
+def test_confirmation_link_that_is_not_genuine_is_refused(client):
+    response = client.get("/account/confirm/not-a-real-token")
+    assert response.status_code == 302 and response.location.endswith("/account/login")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "alert-danger" in page and "验证链接无效。" in page and "邮箱验证成功" not in page
+
 def test_registration_form_keeps_what_was_typed(client):
     response = client.post_form("/account/register", {
         "name": "钱多多", "email": "qian@example.cn", "password": "short", "confirm": "different"})

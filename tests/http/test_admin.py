@@ -78,3 +78,19 @@ def test_audit_page_verifies_chain(client, login_as):
     login_as("sysadmin")
     page = client.get("/admin/audit?verify=1").get_data(as_text=True)
     assert "哈希链完整" in page and "account.login" in page
+
+
+def test_refused_account_changes_say_why_and_change_nothing(client, db, login_as):
+    admin = login_as("sysadmin")
+    response = client.post_form(f"/admin/users/{admin.id}/active")
+    assert response.status_code == 302 and response.location.endswith(f"/admin/users/{admin.id}")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "alert-danger" in page and "不能停用自己的账号。" in page and "账号已停用。" not in page
+
+    role = next(r for r in admin.roles if r.role == "sysadmin")
+    page = client.post_form(f"/admin/users/{admin.id}/roles/{role.id}/revoke",
+                            follow_redirects=True).get_data(as_text=True)
+    assert "不能撤销最后一名系统管理员的角色。" in page and "角色已撤销。" not in page
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).active and db.session.get(User, admin.id).role_names == {"sysadmin"}
+    assert not {"user.deactivated", "user.role_revoked"} & set(_actions(db))

@@ -106,3 +106,16 @@ def test_batch_job_page_shows_progress(client, db, awarded, login_as):
     assert (job.status, job.done, job.total) == ("done", 1, 1)  # in-process: ran within the request
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'data-status="done"' in page and "<progress" in page and 'http-equiv="refresh"' not in page
+
+
+def test_revoking_a_revoked_letter_is_refused(client, db, awarded, login_as):
+    login_as("program_admin")
+    client.post_form(f"/office/letters/applications/{awarded.id}/issue")
+    letter = db.session.execute(select(Letter).where(Letter.application_id == awarded.id)).scalar_one()
+    response = client.post_form(f"/office/letters/{letter.id}/revoke", {"reason": "写错了"})
+    assert response.status_code == 302 and response.location.endswith(f"/office/letters/calls/{awarded.call_id}")
+    assert f"通知书 {letter.serial} 已撤销。" in client.get(response.location).get_data(as_text=True)
+    again = client.post_form(f"/office/letters/{letter.id}/revoke", {"reason": "再撤一次"}, follow_redirects=True)
+    assert "alert-danger" in again.get_data(as_text=True) and "此通知书已撤销。" in again.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Letter, letter.id).revoked_reason == "写错了"

@@ -1,0 +1,48 @@
+"""What the views share around a service verb: commit its work, or roll it back and show why it was refused."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import flash
+
+from .applications.services import ApplicationError
+from .database import commit, rollback
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `commit_or_refuse` did: true when the verb ran and its work is committed, with what it returned."""
+
+    ok: bool
+    result: Any = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def _reasons(exc: Exception) -> list[str]:
+    # ApplicationError carries a list of `messages`; LetterError, AccountError and the like a single `message`.
+    messages = getattr(exc, "messages", None)
+    return list(messages) if messages is not None else [exc.message]
+
+
+Refusal = type[Exception] | tuple[type[Exception], ...]
+
+
+def commit_or_refuse(verb: Callable[..., Any], *args, refusal: Refusal = ApplicationError, **kwargs) -> Outcome:
+    """Run `verb(*args, **kwargs)`; commit when it succeeds, or roll back and flash each reason when it refuses.
+
+    Only `refusal` (ApplicationError unless told, e.g. LetterError, AccountError) counts as a refusal; any other
+    exception propagates untouched. The view still chooses what to answer either way: on refusal it re-renders
+    its page with a 409 or redirects, and on success it flashes its own message.
+    """
+    try:
+        result = verb(*args, **kwargs)
+    except refusal as exc:
+        rollback()
+        for message in _reasons(exc):
+            flash(message, "danger")
+        return Outcome(False)
+    commit()
+    return Outcome(True, result)
