@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,7 +23,7 @@ from ..programs.models import Call
 from ..reviews.forms import PlainForm
 from ..views_support import commit_or_refuse
 from . import services
-from .models import DecisionSession, Notice, NoticeItem, Objection
+from .models import Decision, DecisionSession, Notice, NoticeItem, Objection
 
 bp = Blueprint("decisions", __name__, url_prefix="/office/decisions")
 
@@ -94,28 +94,46 @@ def _session(session_id: int) -> DecisionSession:
     return found
 
 
-def _rows(call: Call):
-    """The ranking rows, or the reviewed applications unranked when the ranking cannot be computed."""
+#: Applications per page of the decision session.
+PAGE_SIZE = 50
+
+
+def _rows(call: Call, page: int):
+    """One page of the ranking rows (with the ranking itself, for the pager), or of the reviewed applications
+    unranked when the ranking cannot be computed."""
     from ..reviews.ranking import RankingError, ranking_for_call
     from ..reviews.schemes import options_for_call
 
     try:
-        return ranking_for_call(call, options_for_call(call)).rows, None
+        ranking = ranking_for_call(call, options_for_call(call), page=page, per_page=PAGE_SIZE)
+        return ranking.rows, ranking, None
     except RankingError as exc:
-        applications = db.session.execute(
+        listed = db.paginate(
             select(Application).where(Application.call_id == call.id, Application.state == "reviewed")
             .options(joinedload(Application.applicant), joinedload(Application.unit))
-            .order_by(Application.id)).unique().scalars().all()
+            .order_by(Application.id), page=page, per_page=PAGE_SIZE, error_out=False)
         return [SimpleNamespace(application=a, rank=None, final=None, flags=("integrity",) if a.integrity_flag
-                                else (), applicant_name=a.applicant.name, unit=a.unit) for a in applications], \
-            exc.message
+                                else (), applicant_name=a.applicant.name, unit=a.unit) for a in listed.items], \
+            listed, exc.message
 
 
 def _page(call: Call, status: int = 200, **forms):
+    from ..reviews.ranking import page_of
+    from ..reviews.schemes import options_for_call
+
     session = services.current_session(call)
-    rows, ranking_error = _rows(call) if session is not None and session.status == "draft" else ([], None)
-    decisions = {d.application_id: d for d in session.decisions} if session is not None else {}
     failed = forms.get("decision_form")
+    page = request.args.get("page", 1, type=int) or 1
+    if failed is not None:  # show the page of the application whose decision was refused
+        page = page_of(call, options_for_call(call), int(failed._prefix[1:-1]), PAGE_SIZE)
+    rows, pages, ranking_error = _rows(call, page) if session is not None and session.status == "draft" \
+        else ([], None, None)
+    shown = [row.application.id for row in rows]
+    decisions = {d.application_id: d for d in db.session.execute(select(Decision).where(
+        Decision.session_id == session.id, Decision.application_id.in_(shown))).scalars()} \
+        if session is not None and shown else {}
+    n_decisions = db.session.execute(select(func.count()).select_from(Decision).where(
+        Decision.session_id == session.id)).scalar_one() if session is not None else 0
     decision_forms = {}
     for row in rows:
         if row.application.state != "reviewed":
@@ -131,7 +149,8 @@ def _page(call: Call, status: int = 200, **forms):
     notices = db.session.execute(select(Notice).where(Notice.call_id == call.id)
                                  .order_by(Notice.id.desc())).scalars().all()
     return render_template(
-        "decisions/session.html", call=call, session=session, rows=rows, ranking_error=ranking_error,
+        "decisions/session.html", call=call, session=session, rows=rows, pages=pages, n_decisions=n_decisions,
+        ranking_error=ranking_error,
         decisions=decisions, decision_forms=decision_forms, labels=STATE_TEXT, outcome_text=OUTCOME_TEXT,
         open_form=forms.get("open_form") or OpenSessionForm(prefix="open"),
         top_form=forms.get("top_form") or ApproveTopForm(prefix="top"),

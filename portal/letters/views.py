@@ -21,6 +21,9 @@ from .models import OUTCOMES, Letter, LetterJob, LetterTemplate
 
 bp = Blueprint("letters", __name__, url_prefix="/office/letters")
 
+#: Applications per page of a call's letters.
+PAGE_SIZE = 50
+
 MAX_SOURCE_CHARS = 200_000
 
 
@@ -117,19 +120,21 @@ def preview(program_id: int, outcome: str):
 def call_letters(call_id: int):
     """The decided applications of a call with their letters; issue one, issue all, revoke."""
     call = _get(Call, call_id)
-    applications = db.session.execute(
+    page = db.paginate(
         select(Application).where(Application.call_id == call.id,
                                   Application.state.in_(services.OUTCOME_FOR_STATE))
         .options(joinedload(Application.applicant), joinedload(Application.unit))
-        .order_by(Application.id)).unique().scalars().all()
+        .order_by(Application.id), per_page=PAGE_SIZE, error_out=False)
+    applications = page.items
     letters: dict[int, list[Letter]] = {}
     for letter in db.session.execute(
-            select(Letter).join(Application).where(Application.call_id == call.id)
+            select(Letter).where(Letter.application_id.in_([a.id for a in applications]))
             .order_by(Letter.version.desc())).scalars():
         letters.setdefault(letter.application_id, []).append(letter)
     jobs = db.session.execute(select(LetterJob).where(LetterJob.call_id == call.id)
                               .order_by(LetterJob.id.desc()).limit(5)).scalars().all()
-    return render_template("letters/call.html", call=call, applications=applications, letters=letters, jobs=jobs,
+    return render_template("letters/call.html", call=call, applications=applications, page=page, letters=letters,
+                           jobs=jobs,
                            needing=len(services.applications_needing_letters(call.id)),
                            outcome_for=services.OUTCOME_FOR_STATE, labels=services.OUTCOME_LABELS,
                            status_labels=services.STATUS_LABELS)

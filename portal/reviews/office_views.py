@@ -27,6 +27,9 @@ from .schemes import COMPONENT_LABELS, scheme_for_call
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 
+#: Applications per page of a call's list.
+CALL_PAGE_SIZE = 50
+
 
 def _locale() -> str:
     return str(get_locale())
@@ -48,20 +51,31 @@ def calls():
 @bp.get("/calls/<int:call_id>")
 @roles_required(Role.PROGRAM_ADMIN)
 def call(call_id: int):
-    """A call's applications past the applicant's draft, filterable by state."""
+    """A call's applications past the applicant's draft, 50 a page, filterable by state and searchable by applicant
+    name, title or number; the same handful of queries for 10 or 20,000 applications."""
     found = db.session.get(Call, call_id)
     if found is None:
         abort(404)
     state = request.args.get("state") or ""
+    q = (request.args.get("q") or "").strip()[:100]
     stmt = (select(Application).where(Application.call_id == found.id, Application.state != "draft")
             .options(joinedload(Application.applicant), joinedload(Application.unit),
                      selectinload(Application.assignments))
             .order_by(Application.id))
     if state in STATE_TEXT:
         stmt = stmt.where(Application.state == state)
-    applications = db.session.execute(stmt).unique().scalars().all()
-    return render_template("reviews/office_call.html", call=found, applications=applications, labels=STATE_TEXT,
-                           state=state)
+    if q:
+        if q.isdigit():
+            stmt = stmt.where(Application.id == int(q))
+        else:
+            like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            stmt = stmt.where(Application.applicant_id.in_(select(User.id).where(User.name.ilike(like, escape="\\")))
+                              | Application.title.ilike(like, escape="\\"))
+    page = db.paginate(stmt, per_page=CALL_PAGE_SIZE, error_out=False, count=True)
+    counts = dict(db.session.execute(select(Application.state, func.count()).where(
+        Application.call_id == found.id, Application.state != "draft").group_by(Application.state)).all())
+    return render_template("reviews/office_call.html", call=found, page=page, applications=page.items,
+                           labels=STATE_TEXT, state=state, q=q, counts=counts)
 
 
 def _application(application_id: int) -> Application:
@@ -220,11 +234,20 @@ def complete(application_id: int):
 @bp.get("/experts")
 @roles_required(Role.PROGRAM_ADMIN)
 def experts():
-    """The expert pool with disciplines, unit and load cap."""
-    rows = db.session.execute(select(ExpertProfile).options(joinedload(ExpertProfile.user),
-                                                            joinedload(ExpertProfile.unit))
-                              .join(User).order_by(User.name)).unique().scalars().all()
-    return render_template("reviews/office_experts.html", experts=rows)
+    """The expert pool with disciplines, unit and load cap: 50 a page, searchable by name, unit or discipline."""
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = (select(ExpertProfile).options(joinedload(ExpertProfile.user), joinedload(ExpertProfile.unit))
+            .join(User, User.id == ExpertProfile.user_id).order_by(User.name, User.id))
+    if q:
+        from ..programs.models import Unit
+
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(User.name.ilike(like, escape="\\")
+                          | ExpertProfile.unit_id.in_(select(Unit.id).where(Unit.name_zh.ilike(like, escape="\\")
+                                                                         | Unit.name_en.ilike(like, escape="\\")))
+                          | func.cast(ExpertProfile.disciplines, db.String).ilike(like, escape="\\"))
+    page = db.paginate(stmt, per_page=CALL_PAGE_SIZE, error_out=False)
+    return render_template("reviews/office_experts.html", experts=page.items, page=page, q=q)
 
 
 @bp.get("/schemes")

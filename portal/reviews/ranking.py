@@ -302,6 +302,22 @@ def ranking_for_call(call: Call, options: scoring.Options, *, page: int | None =
                    page=page or 1, per_page=per_page if page is not None else None)
 
 
+def page_of(call: Call, options: scoring.Options, application_id: int, per_page: int) -> int:
+    """The page of the ranking on which an application stands (1 when it is not ranked)."""
+    try:
+        stored = scheme_for_call(call)
+        scheme = to_scoring(stored.definition)
+    except (SchemeError, ValueError, KeyError, TypeError):
+        return 1
+    expected = {"peer": call.program.experts_per_application, "unit": 1}
+    options = replace(options, quota=call.total_quota,
+                      expected_per_component={k: v for k, v in expected.items() if k in scheme.components})
+    for index, line in enumerate(_lines(call, stored, scheme, options)):
+        if line.application_id == application_id:
+            return index // per_page + 1
+    return 1
+
+
 # ---------------------------------------------------------------- what changes a ranking
 
 def changed_calls(session) -> set[int]:
