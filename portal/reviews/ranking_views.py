@@ -25,7 +25,7 @@ from .schemes import COMPONENT_LABELS, options_for_call
 bp = Blueprint("ranking", __name__, url_prefix="/office")
 
 # Ranked applications per page; the CSV holds them all.
-PER_PAGE = 100
+PER_PAGE = 50
 # Excel reads a CSV as the legacy code page unless it starts with a byte order mark; Chinese would be garbled.
 BOM = "\ufeff"
 # A cell starting with one of these is taken for a formula by spreadsheets (CSV injection).

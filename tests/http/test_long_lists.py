@@ -1,4 +1,4 @@
-"""Long lists come a page at a time, searchable, with what was refused shown on its own page (SPEC §9)."""
+"""Long lists come a page at a time (50 rows), searchable, with what was refused shown on its own page (SPEC §9)."""
 import re
 
 import pytest
@@ -56,12 +56,12 @@ def test_the_ranking_pages_keep_positions_and_the_quota_line(client, db, demo_ca
     _scored(db, demo_call, 130, "under_review")
     demo_call.total_quota = 110
     db.session.commit()
-    second = client.get(f"/office/calls/{demo_call.id}/ranking?page=2").get_data(as_text=True)
-    assert second.count('class="ranking-row"') == 30
-    assert 'id="quota-line"' in second  # after position 110, on page 2
+    third = client.get(f"/office/calls/{demo_call.id}/ranking?page=3").get_data(as_text=True)
+    assert third.count('class="ranking-row"') == 30
+    assert 'id="quota-line"' in third  # after position 110, on page 3 (101-130)
     first = client.get(f"/office/calls/{demo_call.id}/ranking").get_data(as_text=True)
-    assert 'id="quota-line"' not in first and first.count('class="ranking-row"') == 100
-    assert "第 1–100 名，共 130 项" in first
+    assert 'id="quota-line"' not in first and first.count('class="ranking-row"') == 50
+    assert "第 1–50 名，共 130 项" in first
 
 
 def test_a_refused_decision_is_shown_on_the_page_of_its_application(client, db, demo_call, admin):

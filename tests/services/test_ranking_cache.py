@@ -84,3 +84,32 @@ def test_appeals_and_scheme_pins_bump_the_calls_stamp(demo, db):
     db.session.get(Application, ids["A"]).title = "新题目"  # in review: shown in the ranking
     commit()
     assert call.ranking_stamp == stamp + 2
+
+
+def test_workers_share_a_computed_ranking_through_redis(app, demo, db, count_queries):
+    import pytest
+    from redis import Redis
+
+    from portal.reviews import ranking
+
+    url = "redis://127.0.0.1:6379/8"
+    try:
+        Redis.from_url(url, socket_connect_timeout=1).flushdb()
+    except Exception:  # noqa: BLE001 - no Redis here
+        pytest.skip("Redis is not reachable at " + url)
+    call, ids = build_hand_case(demo)
+    app.config["REDIS_URL"] = url
+    try:
+        ranking.warm(call.id, call.ranking_stamp)  # what the background job does after a change
+        ranking._CACHE.clear()  # another worker: nothing in its memory
+        cold, _ = count_queries(lambda: _finals(call))
+        ranking._CACHE.clear()
+        ranking.warm(call.id, call.ranking_stamp - 1)  # an outdated job does nothing
+        app.config["REDIS_URL"] = ""
+        ranking._CACHE.clear()
+        computed, finals = count_queries(lambda: _finals(call))
+    finally:
+        app.config["REDIS_URL"] = ""
+        Redis.from_url(url).flushdb()
+    assert cold < computed  # read from Redis: the evaluations were not read again
+    assert finals[ids["A"]][1] == 73.00
