@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import pickle
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import NamedTuple
@@ -240,6 +242,8 @@ def _compute(call: Call, scheme: scoring.Scheme, options: scoring.Options) -> li
 # Computed rankings, reused while the call's ranking stamp stays the same (a few per process, and for a day in
 # Redis when REDIS_URL is set).
 SHARED_TTL = 24 * 3600
+# How long a worker waits for another that is computing the same ranking before computing it itself.
+COMPUTE_WAIT = 15.0
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 16
 _CACHE_LOCK = threading.Lock()
@@ -285,6 +289,35 @@ def _shared_put(key: tuple, lines: list[_Line]) -> None:
         pass
 
 
+def _compute_once(key: tuple, call: Call, scheme: scoring.Scheme, options: scoring.Options) -> list[_Line]:
+    """Compute and share the lines; when another worker is already computing the same ones (a Redis lock), wait
+    for its result (up to COMPUTE_WAIT seconds) rather than spend the same seconds of CPU beside it."""
+    connection = None
+    try:
+        connection = _shared_cache()
+        mine = connection is None or connection.set(_shared_key(key) + ":computing", os.getpid(), nx=True,
+                                                    ex=int(COMPUTE_WAIT) + 1)
+    except RedisError:
+        mine = True
+    if not mine:
+        deadline = time.monotonic() + COMPUTE_WAIT
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            lines = _shared_get(key)
+            if lines is not None:
+                return lines
+    try:
+        lines = _compute(call, scheme, options)
+        _shared_put(key, lines)
+        return lines
+    finally:
+        if connection is not None and mine:
+            try:
+                connection.delete(_shared_key(key) + ":computing")
+            except RedisError:
+                pass
+
+
 def _lines(call: Call, stored: EvaluationScheme, scheme: scoring.Scheme, options: scoring.Options) -> list[_Line]:
     """The computed lines, from a cache when nothing they depend on has changed since: this process's (a few
     rankings), then the one shared through Redis (when REDIS_URL is set), else computed and put in both."""
@@ -301,8 +334,7 @@ def _lines(call: Call, stored: EvaluationScheme, scheme: scoring.Scheme, options
             return lines
     lines = _shared_get(key)
     if lines is None:
-        lines = _compute(call, scheme, options)
-        _shared_put(key, lines)
+        lines = _compute_once(key, call, scheme, options)
     with _CACHE_LOCK:
         _CACHE[key] = lines
         while len(_CACHE) > _CACHE_SIZE:

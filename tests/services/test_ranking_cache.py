@@ -113,3 +113,38 @@ def test_workers_share_a_computed_ranking_through_redis(app, demo, db, count_que
         Redis.from_url(url).flushdb()
     assert cold < computed  # read from Redis: the evaluations were not read again
     assert finals[ids["A"]][1] == 73.00
+
+
+def test_a_worker_waits_for_another_computing_the_same_ranking(app, demo, db, count_queries):
+    import threading
+
+    import pytest
+    from redis import Redis
+
+    from portal.reviews import ranking
+
+    url = "redis://127.0.0.1:6379/8"
+    try:
+        redis = Redis.from_url(url, socket_connect_timeout=1)
+        redis.flushdb()
+    except Exception:  # noqa: BLE001 - no Redis here
+        pytest.skip("Redis is not reachable at " + url)
+    call, ids = build_hand_case(demo)
+    app.config["REDIS_URL"] = url
+    try:
+        ranking.warm(call.id, call.ranking_stamp)
+        (key,) = [k for k in redis.keys("portal:ranking:*") if not k.endswith(b":computing")]
+        computed = redis.get(key)
+        redis.delete(key)
+        redis.set(key + b":computing", "another worker", ex=30)  # someone else is computing it
+        threading.Timer(0.3, lambda: redis.set(key, computed)).start()  # ... and shares it 0.3 s later
+        ranking._CACHE.clear()
+        waited, finals = count_queries(lambda: _finals(call))
+        app.config["REDIS_URL"] = ""
+        ranking._CACHE.clear()
+        alone, _ = count_queries(lambda: _finals(call))
+    finally:
+        app.config["REDIS_URL"] = ""
+        redis.flushdb()
+    assert waited < alone  # it took the other worker's result instead of reading the evaluations
+    assert finals[ids["A"]][1] == 73.00
