@@ -325,7 +325,8 @@ def load(base: str, call_id: int, users: int, rounds: int) -> dict[str, list[flo
     return timings
 
 
-def write_docs(path: Path, command: str, facts: dict | None, counts: dict, timings: dict, args, cold: dict) -> None:
+def write_docs(path: Path, command: str, facts: dict | None, counts: dict, timings: dict, args, cold: dict,
+               ready: float) -> None:
     """Replace the "## Pages (bench/pages.py)" section of ``path`` (the rest is kept)."""
     import textwrap
 
@@ -344,11 +345,13 @@ def write_docs(path: Path, command: str, facts: dict | None, counts: dict, timin
             f"One call with {facts['applications']:,} applications under review, {facts['experts']:,} experts and "
             f"{facts['evaluations']:,} submitted evaluations (5 per application), in a scratch PostgreSQL database "
             "filled in bulk and then analysed (VACUUM ANALYZE, as autovacuum does on a live database). The portal "
-            f"runs under gunicorn ({args.workers} workers of {args.threads} thread(s), PORTAL_ENV=production, with one "
-            "`flask jobs worker`); {args.users} simulated "
-            "users, each logged in with its own session (5 program admins, 2 unit admins, 1 expert), request "
-            f"their pages in a shuffled order, {args.rounds} times each, all at once. The unit admin's unit has "
-            f"{facts['unit_applications']} applications, the expert {facts['expert_assignments']} assignments.")
+            f"runs under gunicorn ({args.workers} sync workers, PORTAL_ENV=production, REDIS_URL) with one `flask "
+            f"jobs worker`. {args.users} simulated users, each logged in with its own session (5 program admins, 2 "
+            "unit admins, 1 expert; Python threads on the same machine), request each of their pages once (a "
+            f"warm-up, not counted), then all of them in a shuffled order, {args.rounds} times, all at once and "
+            f"without pause: a closed loop with {args.users} requests in flight at every moment. The unit admin's "
+            f"unit has {facts['unit_applications']} applications, the expert {facts['expert_assignments']} "
+            "assignments.")
     body += ["| page | SQL statements | p50 | p95 | requests | target |", "| --- | --- | --- | --- | --- | --- |"]
     for label, values in timings.items():
         body.append(f"| {label} | {counts.get(label, '?')} | {statistics.median(values) * 1000:.0f} ms | "
@@ -360,10 +363,18 @@ def write_docs(path: Path, command: str, facts: dict | None, counts: dict, timin
         "Lists come 50 a page, with search and counts per state. The ranking's aggregate is "
         "computed once per change of its data (a stamp on the call, bumped by every commit that touches its "
         "evaluations, assignments, unit reviews, appeals or applications in review) and reused by every later "
-        f"request of the same worker: computing it takes {cold['compute']:.1f} s here ({cold['evaluations']:.2f} s "
-        "of it reading the 100,000 evaluations), which the first request after a change pays when the background worker has not computed it yet (it does "
-        "so for the call's default options; the other options are computed by the first request that asks, "
-        "here in the warm-up).")
+        "request, in the worker's memory and, through Redis, in every other worker's: computing it takes "
+        f"{cold['compute']:.1f} s here ({cold['evaluations']:.2f} s of it reading the 100,000 evaluations), which "
+        "the first request after a change pays when the background worker has not computed it yet (it does so "
+        "for the call's default options: here the ranking was ready "
+        f"{ready:.1f} s after the last change was committed; the other options are computed by the first request "
+        "that asks, here in the warm-up, while a second worker asking for the same waits for that result).")
+    body += paragraph(
+        "Before this (the first run of this benchmark, same data): a call's applications, the decision session and "
+        "the letters listed every application (2-3 s per page at 2,000 applications), and every ranking request "
+        "computed the aggregate (gunicorn's 30 s timeout at 20,000 applications before the database was analysed, "
+        "2.7-3 s after). The clients run on the same 2 cores as the server and PostgreSQL: the figures are an upper "
+        "bound.")
     section = "\n".join(body)
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
     pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.M | re.S)
@@ -456,7 +467,7 @@ def main(argv=None) -> int:
           f"{cold['evaluations']:.2f} s)", flush=True)
     if args.write_docs:
         command = ".venv/bin/python bench/pages.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        write_docs(ROOT / "docs" / "benchmarks.md", command.strip(), facts, counts, timings, args, cold)
+        write_docs(ROOT / "docs" / "benchmarks.md", command.strip(), facts, counts, timings, args, cold, ready)
         print("# wrote docs/benchmarks.md", flush=True)
     return 0
 
