@@ -7,21 +7,20 @@ rendered by a plain Jinja2 environment (autoescaping on) with labels taken from 
 (Chinese for a locale starting with ``zh``, English otherwise; gettext is not used, so the book
 of a submission does not depend on the translation catalogues of the day).
 
-The PDF is made by WeasyPrint with a URL fetcher that refuses every URL except ``data:`` ones:
-the book needs no external resource, and nothing is read from disk or the network on behalf of
-the snapshot's content (which is escaped anyway). Text is set in the system Noto CJK fonts
-(``fonts-noto-cjk``), which cover rare characters such as 䶮, 𠮷 and 堃; WeasyPrint embeds the
-subset of each font used. SHA-256 digests are set in a small monospace font.
+The PDF (PDF/A-3b) is made by the letters' renderer (portal/letters/render.py), whose URL fetcher
+serves ``data:`` URLs and the letters' own static files and refuses everything else: the book
+needs no external resource, and nothing is read from disk or the network on behalf of the
+snapshot's content (which is escaped anyway). Text is set in the letters' prepared cuts of the
+Noto CJK fonts ("Letter Serif", "Letter Sans"), which cover rare characters such as 䶮, 𠮷 and
+堃; only the subset used is embedded. SHA-256 digests are set in a small monospace font.
 """
 from __future__ import annotations
 
-import base64
 import threading
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 import jinja2
 
@@ -183,57 +182,15 @@ def is_chinese(locale: str | None) -> bool:
     return str(locale or "").lower().replace("-", "_").startswith("zh")
 
 
-# -- URL fetcher -------------------------------------------------------------------------------
+# -- Errors and shared state ------------------------------------------------------------------
 
 
 class URLRefusedError(ValueError):
-    """The book tried to load an external resource; it needs none."""
-
-
-def _data_url(url: str) -> tuple[str, bytes]:
-    """Decode a ``data:`` URL into (media type, bytes) without any I/O."""
-    header, sep, payload = url[5:].partition(",")
-    if not sep:
-        raise URLRefusedError("malformed data: URL")
-    parts = header.split(";")
-    media_type = parts[0].strip() or "text/plain"
-    raw = unquote_to_bytes(payload)
-    if any(p.strip().lower() == "base64" for p in parts[1:]):
-        raw = base64.b64decode(raw, validate=False)
-    return media_type, raw
-
-
-def _make_url_fetcher():
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class RefusingURLFetcher(URLFetcher):
-        """Serves ``data:`` URLs, refuses every other URL without opening it."""
-
-        def __init__(self):
-            # fail_on_errors: a refused URL aborts the render instead of a silent hole in the book.
-            super().__init__(allowed_protocols=("data",), fail_on_errors=True)
-
-        def fetch(self, url, headers=None):
-            if not isinstance(url, str) or not url[:5].lower() == "data:":
-                shown = str(url) if len(str(url)) <= 100 else str(url)[:97] + "..."
-                raise URLRefusedError(f"the application book loads no external resource: {shown}")
-            media_type, body = _data_url(url)
-            return URLFetcherResponse(url=url, body=body, headers={"Content-Type": media_type})
-
-        def open(self, url, data=None, timeout=None):  # never through urllib
-            return self.fetch(getattr(url, "full_url", url))
-
-    return RefusingURLFetcher()
+    """The book tried to load an external resource; it needs none (the refused URL is the message)."""
 
 
 _state_lock = threading.Lock()
-_render_lock = threading.Lock()  # Pango font maps and WeasyPrint caches are not thread-safe
 _state: dict[str, Any] = {}
-
-
-def url_fetcher(url: str, headers=None):
-    """The fetcher given to WeasyPrint (also callable directly): ``data:`` only."""
-    return _shared("fetcher", _make_url_fetcher).fetch(url, headers)
 
 
 def _shared(key: str, factory):
@@ -244,11 +201,6 @@ def _shared(key: str, factory):
             if value is None:
                 value = _state[key] = factory()
     return value
-
-
-def _font_config():
-    from weasyprint.text.fonts import FontConfiguration
-    return _shared("font_config", FontConfiguration)
 
 
 def _environment() -> jinja2.Environment:
@@ -531,17 +483,15 @@ def render_book_html(snapshot: Mapping, locale: str = "zh_CN") -> str:
 
 
 def render_book(snapshot: dict, locale: str = "zh_CN") -> bytes:
-    """The application book of ``snapshot`` as PDF bytes (A4, fonts embedded)."""
-    from weasyprint import HTML
-    from weasyprint.urls import FatalURLFetchingError
+    """The application book of ``snapshot`` as PDF bytes (A4, PDF/A-3b, fonts embedded).
+
+    Rendered by the letters' renderer (portal/letters/render.py): the same prepared cuts of the Noto CJK fonts
+    ("Letter Serif", "Letter Sans"), subset from faces preprocessed once per process, and the same fetcher that
+    serves nothing but data: URLs and the letters' own static files."""
+    from ..letters.render import AssetRefusedError, get_renderer
 
     html = render_book_html(snapshot, locale)
-    fetcher = _shared("fetcher", _make_url_fetcher)
-    font_config = _font_config()
-    with _render_lock:
-        try:
-            document = HTML(string=html, url_fetcher=fetcher)
-            return document.write_pdf(font_config=font_config)
-        except FatalURLFetchingError as error:  # a BaseException: make it an ordinary error
-            cause = error.__cause__
-            raise URLRefusedError(str(cause) if cause else str(error)) from error
+    try:
+        return get_renderer().html_to_pdf(html)
+    except AssetRefusedError as error:
+        raise URLRefusedError(error.url) from error
