@@ -14,8 +14,10 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(jobs_cli)
     from .decisions.cli import notices_cli
+    from .reviews.cli import reminders_cli
 
     app.cli.add_command(notices_cli)
+    app.cli.add_command(reminders_cli)
 
 
 seed_cli = AppGroup("seed", help="Load data.")

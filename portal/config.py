@@ -86,6 +86,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "DATA_ENCRYPTION_KEYS": os.environ.get("DATA_ENCRYPTION_KEYS", ""),
         "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 20),
         "LETTER_BATCH_CHUNK": _int("LETTER_BATCH_CHUNK", 25),
+        "REMINDER_DAYS_BEFORE": _int("REMINDER_DAYS_BEFORE", 3),
+        "REMINDER_REPEAT_DAYS": _int("REMINDER_REPEAT_DAYS", 7),
         # Mail: stored in the outbox always; sent over SMTP only when MAIL_SERVER is set.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int("MAIL_PORT", 25),

@@ -122,6 +122,9 @@ class Assignment(db.Model):
     decline_reason: Mapped[str] = mapped_column(String(500), default="")
     method: Mapped[str] = mapped_column(String(10), default="manual")  # manual | auto | random | replace
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # When the expert was last reminded (portal/reviews/reminders.py): once before the due date, then when late.
+    reminded_due_soon_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reminded_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     application: Mapped["Application"] = relationship(backref=db.backref("assignments", lazy="select"))  # noqa: F821
     expert: Mapped["User | None"] = relationship(foreign_keys=[expert_id])  # noqa: F821
