@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import exports
 from ..accounts.models import Role, User
 from ..applications.models import Application
 from ..applications.services import ApplicationError
@@ -17,7 +18,7 @@ from ..applications.views import ACTION_TEXT, STATE_TEXT, timeline_for
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
-from ..programs.models import Call, Program
+from ..programs.models import Call, Program, Unit
 from ..views_support import commit_or_refuse
 from . import conflicts, services
 from .forms import AssignForm, ClearFlagForm, FormalCheckForm, InviteForm, PlainForm, RecheckDecisionForm
@@ -48,19 +49,9 @@ def calls():
                            states=[s for s in STATE_TEXT if s != "draft"])
 
 
-@bp.get("/calls/<int:call_id>")
-@roles_required(Role.PROGRAM_ADMIN)
-def call(call_id: int):
-    """A call's applications past the applicant's draft, 50 a page, filterable by state and searchable by applicant
-    name, title or number; the same handful of queries for 10 or 20,000 applications."""
-    found = db.session.get(Call, call_id)
-    if found is None:
-        abort(404)
-    state = request.args.get("state") or ""
-    q = (request.args.get("q") or "").strip()[:100]
+def _call_applications(found: Call, state: str, q: str):
+    """The office's list of a call's applications, filtered as on the page."""
     stmt = (select(Application).where(Application.call_id == found.id, Application.state != "draft")
-            .options(joinedload(Application.applicant), joinedload(Application.unit),
-                     selectinload(Application.assignments))
             .order_by(Application.id))
     if state in STATE_TEXT:
         stmt = stmt.where(Application.state == state)
@@ -71,11 +62,150 @@ def call(call_id: int):
             like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             stmt = stmt.where(Application.applicant_id.in_(select(User.id).where(User.name.ilike(like, escape="\\")))
                               | Application.title.ilike(like, escape="\\"))
+    return stmt
+
+
+def _call_or_404(call_id: int) -> Call:
+    found = db.session.get(Call, call_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/calls/<int:call_id>")
+@roles_required(Role.PROGRAM_ADMIN)
+def call(call_id: int):
+    """A call's applications past the applicant's draft, 50 a page, filterable by state and searchable by applicant
+    name, title or number; the same handful of queries for 10 or 20,000 applications."""
+    found = _call_or_404(call_id)
+    state = request.args.get("state") or ""
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = _call_applications(found, state, q).options(
+        joinedload(Application.applicant), joinedload(Application.unit), selectinload(Application.assignments))
     page = db.paginate(stmt, per_page=CALL_PAGE_SIZE, error_out=False, count=True)
     counts = dict(db.session.execute(select(Application.state, func.count()).where(
         Application.call_id == found.id, Application.state != "draft").group_by(Application.state)).all())
     return render_template("reviews/office_call.html", call=found, page=page, applications=page.items,
                            labels=STATE_TEXT, state=state, q=q, counts=counts)
+
+
+def _beijing(moment):
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+    return moment.astimezone(zone) if moment else None
+
+
+@bp.get("/calls/<int:call_id>/applications.<any(csv, xlsx):fmt>")
+@roles_required(Role.PROGRAM_ADMIN)
+def export_applications(call_id: int, fmt: str):
+    """The call's applications as listed (state filter and search kept), as CSV or Excel."""
+    from ..programs.models import Discipline
+
+    found = _call_or_404(call_id)
+    state = request.args.get("state") or ""
+    q = (request.args.get("q") or "").strip()[:100]
+    applications = db.session.execute(_call_applications(found, state, q).options(
+        joinedload(Application.applicant), joinedload(Application.unit))).unique().scalars().all()
+    live = dict(db.session.execute(
+        select(Assignment.application_id, func.count()).join(Application)
+        .where(Application.call_id == found.id, Assignment.status.in_(("invited", "accepted", "submitted")))
+        .group_by(Assignment.application_id)).all())
+    locale = _locale()
+    disciplines = {d.code: d for d in db.session.execute(select(Discipline)).scalars()}
+    header = [_("Number"), _("Applicant"), _("Unit"), _("Discipline"), _("Title"), _("Status"), _("Submitted"),
+              _("Evaluators"), _("Integrity flag")]
+    english = locale.startswith("en")
+    rows = [[a.id, a.applicant.name, a.unit.name(locale) if a.unit else "",
+             " ".join(filter(None, [a.discipline_code, disciplines[a.discipline_code].name(locale)
+                                    if a.discipline_code in disciplines else ""])),
+             a.title, STATE_TEXT.get(a.state, (a.state, a.state))[1 if english else 0], _beijing(a.submitted_at),
+             live.get(a.id, 0), _("yes") if a.integrity_flag else ""] for a in applications]
+    return exports.download(f"applications-{found.program.code}-{found.year}", fmt, header, rows,
+                            title=_("Applications"))
+
+
+@bp.get("/calls/<int:call_id>/evaluations.<any(csv, xlsx):fmt>")
+@roles_required(Role.PROGRAM_ADMIN)
+def export_evaluations(call_id: int, fmt: str):
+    """Every submitted evaluation of the call, one row each with its scores per criterion. With ?anonymised=1 the
+    applicants' and evaluators' names and the confidential comments are left out (evaluators numbered instead)."""
+    from .models import Evaluation
+    from .scoring import evaluation_score
+    from .schemes import scheme_for_call, to_scoring
+
+    found = _call_or_404(call_id)
+    anonymised = request.args.get("anonymised") == "1"
+    locale = _locale()
+    english = locale.startswith("en")
+    definition = scheme_for_call(found).definition
+    scheme = to_scoring(definition)
+    criteria = []  # (component, code, label) in the scheme's order
+    several = len(definition["components"]) > 1
+    for name, component in definition["components"].items():
+        prefix = ""
+        if several:  # the same criterion may be scored by several components: say whose column it is
+            pair = COMPONENT_LABELS.get(name, (name, name))
+            prefix = (pair[1] if english else pair[0]) + (": " if english else "：")
+        for code, criterion in component["criteria"].items():
+            criteria.append((name, code, prefix + (criterion["en"] if english else criterion["zh"])))
+    expert = db.aliased(User)
+    rows_db = db.session.execute(
+        select(Evaluation, Application.id, User.name, Unit.name_zh, Unit.name_en, expert.name, Assignment.external_name)
+        .join(Application, Application.id == Evaluation.application_id)
+        .join(User, User.id == Application.applicant_id)
+        .outerjoin(Unit, Unit.id == Application.unit_id)
+        .outerjoin(Assignment, Assignment.id == Evaluation.assignment_id)
+        .outerjoin(expert, expert.id == Assignment.expert_id)
+        .where(Application.call_id == found.id, Evaluation.status == "submitted")
+        .order_by(Application.id, Evaluation.component, Evaluation.id)).all()
+    from .expert_views import FAMILIARITY_CHOICES, RECOMMENDATION_CHOICES
+
+    familiarity, recommendation = dict(FAMILIARITY_CHOICES), dict(RECOMMENDATION_CHOICES)
+    numbers: dict[str, int] = {}
+    for evaluation, *_rest in rows_db:
+        numbers.setdefault(evaluation.evaluator_key, len(numbers) + 1)
+    header = [_("Number")] + ([] if anonymised else [_("Applicant"), _("Unit")]) + [
+        _("Component"), _("Evaluator")] + [label for _n, _c, label in criteria] + [
+        _("Score"), _("Familiarity"), _("Recommendation"), _("Comment for the applicant")] + (
+        [] if anonymised else [_("Confidential comment"), _("Integrity concern")]) + [_("Submitted")]
+    rows = []
+    for evaluation, application_id, applicant, unit_zh, unit_en, expert_name, external in rows_db:
+        component = COMPONENT_LABELS.get(evaluation.component, (evaluation.component, evaluation.component))
+        if anonymised:
+            who = _("Evaluator %(n)s", n=numbers[evaluation.evaluator_key])
+        else:
+            unit_name = (unit_en if english and unit_en else unit_zh) or ""
+            who = (unit_name if evaluation.component == "unit" else expert_name or external) or evaluation.evaluator_key
+        scores = evaluation.scores or {}
+        try:
+            total = evaluation_score(_ScoredRow(evaluation), scheme.components[evaluation.component])
+        except (KeyError, ValueError, TypeError):
+            total = None
+        row = [application_id] + ([] if anonymised else [applicant, (unit_en if english and unit_en else unit_zh)
+                                                         or ""])
+        row += [component[1] if english else component[0], who]
+        row += [scores.get(code) if name == evaluation.component else None for name, code, _label in criteria]
+        row += [total, str(familiarity.get(evaluation.familiarity, "")), str(recommendation.get(
+            evaluation.recommendation, "")), evaluation.comment_for_applicant]
+        if not anonymised:
+            row += [evaluation.comment_confidential, "" if evaluation.integrity_ok else
+                    (evaluation.integrity_note or _("yes"))]
+        row.append(_beijing(evaluation.submitted_at))
+        rows.append(row)
+    stem = f"evaluations-{found.program.code}-{found.year}" + ("-anonymised" if anonymised else "")
+    return exports.download(stem, fmt, header, rows, title=_("Evaluations"))
+
+
+class _ScoredRow:
+    """What scoring.evaluation_score reads of an evaluation."""
+
+    def __init__(self, evaluation):
+        self.evaluation_id = evaluation.id
+        self.criteria = dict(evaluation.scores or {})
+        self.familiarity = evaluation.familiarity
 
 
 def _application(application_id: int) -> Application:

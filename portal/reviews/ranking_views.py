@@ -1,11 +1,9 @@
 """Program admins' ranking of a call: final and component scores, flags, switchable aggregation, CSV."""
 from __future__ import annotations
 
-import csv
-import io
 import math
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField
 from wtforms.validators import InputRequired, NumberRange
 
+from .. import exports
 from ..accounts.models import Role
 from ..auth import roles_required
 from ..database import commit, rollback
@@ -26,10 +25,6 @@ bp = Blueprint("ranking", __name__, url_prefix="/office")
 
 # Ranked applications per page; the CSV holds them all.
 PER_PAGE = 50
-# Excel reads a CSV as the legacy code page unless it starts with a byte order mark; Chinese would be garbled.
-BOM = "\ufeff"
-# A cell starting with one of these is taken for a formula by spreadsheets (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class SaveOptionsForm(FlaskForm):
@@ -137,45 +132,32 @@ def save_options(call_id: int):
     return redirect(url_for("ranking.call_ranking", call_id=call.id))
 
 
-def _text(value: str) -> str:
-    return "'" + value if value and value.startswith(_FORMULA_START) else value
-
-
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}"
-
-
 def _pick(pair: tuple[str, str], locale: str) -> str:
     return pair[1] if locale.startswith("en") else pair[0]
 
 
-def csv_text(ranking: service.Ranking, locale: str) -> str:
-    """The ranking as CSV text with a header row in `locale` (without the byte order mark)."""
+def ranking_table(ranking: service.Ranking, locale: str) -> tuple[list[str], list[list]]:
+    """The ranking as a header (in `locale`) and rows, for the CSV and Excel exports."""
     components = ranking.components
     header = [_("Rank"), _("Applicant"), _("Unit"), _("Unit rank"), _("Discipline")]
     for name in components:
         label = _pick(COMPONENT_LABELS.get(name, (name, name)), locale)
         header += [label, _("Evaluations: %(component)s", component=label)]
     header += [_("Final score"), _("Evaluations"), _("Standard deviation"), _("Flags")]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
+    rows = []
     for row in ranking.rows:
         discipline = ranking.disciplines.get(row.discipline_code)
-        cells = [row.rank or "", _text(row.applicant_name), _text(row.unit.name(locale)), row.unit_rank or "",
-                 _text(" ".join(filter(None, [row.discipline_code, discipline.name(locale) if discipline else ""])))]
+        cells = [row.rank, row.applicant_name, row.unit.name(locale), row.unit_rank,
+                 " ".join(filter(None, [row.discipline_code, discipline.name(locale) if discipline else ""]))]
         for name in components:
-            cells += [_number(row.component_scores.get(name)), row.n_evaluations.get(name, 0)]
-        cells += [_number(row.final), row.n_total, _number(row.std_dev),
+            cells += [row.component_scores.get(name), row.n_evaluations.get(name, 0)]
+        cells += [row.final, row.n_total, row.std_dev,
                   "; ".join(_pick(service.FLAG_LABELS[f], locale) for f in row.flags)]
-        writer.writerow(cells)
-    return out.getvalue()
+        rows.append(cells)
+    return header, rows
 
 
-@bp.get("/calls/<int:call_id>/ranking.csv")
-@roles_required(Role.PROGRAM_ADMIN)
-def export_csv(call_id: int):
-    """The ranking under the requested options as a CSV file that Excel opens with Chinese intact."""
+def _export(call_id: int, fmt: str):
     call = _call_or_404(call_id)
     options, _bad = _requested_options(call)
     try:
@@ -183,7 +165,19 @@ def export_csv(call_id: int):
     except service.RankingError as exc:
         flash(_("The ranking cannot be computed: %(detail)s", detail=exc.message), "danger")
         return redirect(url_for("ranking.call_ranking", call_id=call.id))
-    body = (BOM + csv_text(result, _locale())).encode("utf-8")
-    filename = f"ranking-{call.program.code}-{call.year}.csv"
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{filename}"'})
+    header, rows = ranking_table(result, _locale())
+    return exports.download(f"ranking-{call.program.code}-{call.year}", fmt, header, rows, title=_("Ranking"))
+
+
+@bp.get("/calls/<int:call_id>/ranking.csv")
+@roles_required(Role.PROGRAM_ADMIN)
+def export_csv(call_id: int):
+    """The ranking under the requested options as a CSV file that Excel opens with Chinese intact."""
+    return _export(call_id, "csv")
+
+
+@bp.get("/calls/<int:call_id>/ranking.xlsx")
+@roles_required(Role.PROGRAM_ADMIN)
+def export_xlsx(call_id: int):
+    """The ranking under the requested options as an Excel workbook."""
+    return _export(call_id, "xlsx")

@@ -3,4 +3,5 @@ RULES = {
     "ranking.call_ranking": ("program_admin", "GET", {"call_id": "{call}"}),
     "ranking.save_options": ("program_admin", "POST", {"call_id": "{call}"}),
     "ranking.export_csv": ("program_admin", "GET", {"call_id": "{call}"}),
+    "ranking.export_xlsx": ("program_admin", "GET", {"call_id": "{call}"}),
 }

@@ -7,6 +7,8 @@ RULES = {
     "unit.ranking": ("unit_admin", "GET", {"call_id": "{call}"}),
     "office.calls": ("program_admin", "GET", {}),
     "office.call": ("program_admin", "GET", {"call_id": "{call}"}),
+    "office.export_applications": ("program_admin", "GET", {"call_id": "{call}", "fmt": "xlsx"}),
+    "office.export_evaluations": ("program_admin", "GET", {"call_id": "{call}", "fmt": "csv"}),
     "office.application": ("program_admin", "GET", {"application_id": "0"}),
     "office.formal": ("program_admin", "POST", {"application_id": "0"}),
     "office.recheck": ("program_admin", "POST", {"application_id": "0"}),
