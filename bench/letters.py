@@ -22,7 +22,6 @@ import datetime
 import os
 import platform
 import random
-import re
 import resource
 import statistics
 import sys
@@ -32,6 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchdocs import fresh_postgresql, machine, paragraph, replace_section  # noqa: E402
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
 COMPOUND_SURNAMES = ["欧阳", "司马", "诸葛", "上官", "东方"]
@@ -140,21 +142,6 @@ def _setup_batch_database(n: int) -> int:
     return call.id
 
 
-def _fresh_postgresql(url: str) -> None:
-    """Drop and create the scratch PostgreSQL database of `url` (its name must start with "bench")."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    target = make_url(url)
-    if not (target.database or "").startswith("bench"):
-        raise SystemExit(f"refusing to recreate {target.database!r}: a batch database's name must start with 'bench'")
-    engine = create_engine(target.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-    engine.dispose()
-
-
 def batch(n: int, workers: int, database_url: str | None, redis_url: str) -> tuple[float, float, dict]:
     """(wall seconds, CPU seconds of the workers, facts) for n letters through the job path.
 
@@ -169,7 +156,7 @@ def batch(n: int, workers: int, database_url: str | None, redis_url: str) -> tup
 
     Redis.from_url(redis_url).flushdb()
     if database_url and database_url.startswith("postgresql"):
-        _fresh_postgresql(database_url)
+        fresh_postgresql(database_url)
     with tempfile.TemporaryDirectory(prefix="bench-letters-") as tmp:
         scratch = Path(tmp)
         env = _bench_env(scratch, database_url, redis_url)
@@ -321,23 +308,6 @@ def ablation(n: int) -> list[tuple[str, str | None, float, float, float]]:
     return rows
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    memory = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f", {int(line.split()[1]) / 1024 ** 2:.0f} GB RAM"
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({cpu}){memory}"
-
-
 def versions() -> str:
     import cffi
     import pydyf
@@ -356,11 +326,7 @@ def versions() -> str:
 
 def write_docs(path: Path, command: str, results: dict, ablation_rows) -> None:
     """Replace the "## Letters (bench/letters.py)" section of ``path`` (the rest is kept)."""
-    import textwrap
 
-    def paragraph(text: str) -> list[str]:
-        return [textwrap.fill(text, width=116, break_long_words=False, break_on_hyphens=False),
-                ""]
 
     heading = "## Letters (bench/letters.py)"
     r = results
@@ -454,15 +420,7 @@ def write_docs(path: Path, command: str, results: dict, ablation_rows) -> None:
             "subsetting (checked by the tests). The seal is SVG text in the letter font rather "
             "than glyph outlines, and the QR code a PNG of one pixel per module rather than an "
             "SVG path, because WeasyPrint parses every SVG path again for every PDF.")
-    section = "\n".join(body)
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _match: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    replace_section(path, heading, body)
 
 
 def main(argv=None) -> int:

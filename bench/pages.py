@@ -33,14 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from benchdocs import fresh_postgresql, machine, paragraph, replace_section  # noqa: E402
+
 PASSWORD = "bench-password-2026"
 ADMIN, UNIT_ADMIN, EXPERT = "program@bench.example.cn", "unit@bench.example.cn", "expert@bench.example.cn"
-
-
-def fresh_postgresql(url: str) -> None:
-    from letters import _fresh_postgresql
-
-    _fresh_postgresql(url)
 
 
 def build(url: str, apps: int, experts: int, k: int, seed: int) -> dict:
@@ -328,12 +324,7 @@ def load(base: str, call_id: int, users: int, rounds: int) -> dict[str, list[flo
 def write_docs(path: Path, command: str, facts: dict | None, counts: dict, timings: dict, args, cold: dict,
                ready: float) -> None:
     """Replace the "## Pages (bench/pages.py)" section of ``path`` (the rest is kept)."""
-    import textwrap
 
-    from letters import machine
-
-    def paragraph(text: str) -> list[str]:
-        return [textwrap.fill(text, width=116, break_long_words=False, break_on_hyphens=False), ""]
 
     heading = "## Pages (bench/pages.py)"
     body = [heading, ""]
@@ -375,14 +366,7 @@ def write_docs(path: Path, command: str, facts: dict | None, counts: dict, timin
         "computed the aggregate (gunicorn's 30 s timeout at 20,000 applications before the database was analysed, "
         "2.7-3 s after). The clients run on the same 2 cores as the server and PostgreSQL: the figures are an upper "
         "bound.")
-    section = "\n".join(body)
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _match: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    replace_section(path, heading, body)
 
 
 def cold_ranking(url: str, call_id: int) -> dict:

@@ -52,7 +52,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 import urllib.parse
@@ -62,6 +61,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchdocs import fresh_postgresql, machine, paragraph, replace_section  # noqa: E402
 
 PASSWORD = "rush-password-2026"
 EMAIL = "rush{:04d}@bench.talent.cn"
@@ -77,25 +79,6 @@ LAST_LOGIN = 12.0  # --login-in-window: the last on-time applicant opens the log
 
 
 # -- Set-up -----------------------------------------------------------------------------------------
-
-
-def fresh_postgresql(url: str) -> None:
-    """Drop and create the scratch PostgreSQL database of `url` (its name must start with "bench")."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    target = make_url(url)
-    name = target.database or ""
-    if not target.drivername.startswith("postgresql"):
-        raise SystemExit(f"--database-url must be a PostgreSQL URL, not {target.drivername}")
-    if not name.startswith("bench") or name in ("test", "postgres"):
-        raise SystemExit(f"refusing to recreate {name!r}: the rush database's name must start with 'bench'")
-    engine = create_engine(target.set(drivername="postgresql+psycopg", database="postgres"),
-                           isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
 
 
 def applicant_name(i: int) -> str:
@@ -656,22 +639,6 @@ def access_log(scratch: Path) -> tuple[dict, dict]:
     return statuses, {"submit_server": submit_server}
 
 
-def machine() -> str:
-    cpu, memory = platform.processor() or platform.machine(), ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f", {int(line.split()[1]) / 1024 ** 2:.0f} GB RAM"
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({cpu}){memory}"
-
-
 def versions() -> str:
     import gunicorn
     import psycopg
@@ -719,8 +686,6 @@ def books_line(r: dict) -> str:
 def write_docs(path: Path, command: str, r: dict) -> None:
     """Replace (or add at the end) the "## Deadline rush (bench/rush.py)" section of ``path``."""
 
-    def paragraph(text: str) -> list[str]:
-        return [textwrap.fill(text, width=116, break_long_words=False, break_on_hyphens=False), ""]
 
     def ms(s: dict) -> str:
         return f"{s['p50']:.0f} / {s['p95']:.0f} / {s['max']:.0f} ms"
@@ -795,14 +760,7 @@ def write_docs(path: Path, command: str, r: dict) -> None:
         f"{r['load'][1]:.2f} after it, and the client's {n + r['late']} threads, gunicorn, PostgreSQL and the job "
         f"worker{'s' if r['job_workers'] != 1 else ''} share its {os.cpu_count()} cores, so the latencies are an "
         "upper bound; they should be measured again on a quiet machine (or with the client on another one).")
-    section = "\n".join(body)
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _match: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    replace_section(path, heading, body)
 
 
 # -- Main ------------------------------------------------------------------------------------------------------

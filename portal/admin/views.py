@@ -45,8 +45,7 @@ def users():
     role = request.args.get("role") or ""
     stmt = select(User).order_by(User.id)
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))
+        stmt = stmt.where(or_(User.email.icontains(q, autoescape=True), User.name.icontains(q, autoescape=True)))
     if role in ROLE_LABELS:
         stmt = stmt.where(User.roles.any(UserRole.role == role))
     page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
@@ -168,7 +167,7 @@ def audit():
     action = (request.args.get("action") or "").strip()
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc())
     if action:
-        stmt = stmt.where(AuditEntry.action.like(f"{action}%"))
+        stmt = stmt.where(AuditEntry.action.startswith(action, autoescape=True))
     page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
     checked, broken = verify_chain() if request.args.get("verify") else (None, None)
     return render_template("admin/audit.html", page=page, action=action, checked=checked, broken=broken)

@@ -59,17 +59,9 @@ def _call_applications(found: Call, state: str, q: str):
         if q.isdigit():
             stmt = stmt.where(Application.id == int(q))
         else:
-            like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            stmt = stmt.where(Application.applicant_id.in_(select(User.id).where(User.name.ilike(like, escape="\\")))
-                              | Application.title.ilike(like, escape="\\"))
+            stmt = stmt.where(Application.applicant_id.in_(select(User.id).where(User.name.icontains(q, autoescape=True)))
+                              | Application.title.icontains(q, autoescape=True))
     return stmt
-
-
-def _call_or_404(call_id: int) -> Call:
-    found = db.session.get(Call, call_id)
-    if found is None:
-        abort(404)
-    return found
 
 
 @bp.get("/calls/<int:call_id>")
@@ -77,7 +69,7 @@ def _call_or_404(call_id: int) -> Call:
 def call(call_id: int):
     """A call's applications past the applicant's draft, 50 a page, filterable by state and searchable by applicant
     name, title or number; the same handful of queries for 10 or 20,000 applications."""
-    found = _call_or_404(call_id)
+    found = db.get_or_404(Call, call_id)
     state = request.args.get("state") or ""
     q = (request.args.get("q") or "").strip()[:100]
     stmt = _call_applications(found, state, q).options(
@@ -104,7 +96,7 @@ def export_applications(call_id: int, fmt: str):
     """The call's applications as listed (state filter and search kept), as CSV or Excel."""
     from ..programs.models import Discipline
 
-    found = _call_or_404(call_id)
+    found = db.get_or_404(Call, call_id)
     state = request.args.get("state") or ""
     q = (request.args.get("q") or "").strip()[:100]
     applications = db.session.execute(_call_applications(found, state, q).options(
@@ -136,7 +128,7 @@ def export_evaluations(call_id: int, fmt: str):
     from .scoring import evaluation_score
     from .schemes import scheme_for_call, to_scoring
 
-    found = _call_or_404(call_id)
+    found = db.get_or_404(Call, call_id)
     anonymised = request.args.get("anonymised") == "1"
     locale = _locale()
     english = locale.startswith("en")
@@ -371,11 +363,10 @@ def experts():
     if q:
         from ..programs.models import Unit
 
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(User.name.ilike(like, escape="\\")
-                          | ExpertProfile.unit_id.in_(select(Unit.id).where(Unit.name_zh.ilike(like, escape="\\")
-                                                                         | Unit.name_en.ilike(like, escape="\\")))
-                          | func.cast(ExpertProfile.disciplines, db.String).ilike(like, escape="\\"))
+        stmt = stmt.where(User.name.icontains(q, autoescape=True)
+                          | ExpertProfile.unit_id.in_(select(Unit.id).where(Unit.name_zh.icontains(q, autoescape=True)
+                                                                         | Unit.name_en.icontains(q, autoescape=True)))
+                          | func.cast(ExpertProfile.disciplines, db.String).icontains(q, autoescape=True))
     page = db.paginate(stmt, per_page=CALL_PAGE_SIZE, error_out=False)
     return render_template("reviews/office_experts.html", experts=page.items, page=page, q=q)
 

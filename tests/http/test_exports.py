@@ -7,20 +7,7 @@ from openpyxl import load_workbook
 
 from portal.applications.models import Application
 from portal.reviews.models import Evaluation
-from tests.services.test_ranking import build_hand_case
-
-
-@pytest.fixture()
-def hand_case(db):
-    from portal.seed import load_demo
-
-    load_demo()
-    return build_hand_case(db)
-
-
-@pytest.fixture()
-def admin(login_as):
-    return login_as("program_admin", name="陈静")
+from tests.http.test_ranking_pages import admin, hand_case  # noqa: F401 - the same fixtures
 
 
 def _sheet(response):
