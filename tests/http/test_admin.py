@@ -42,6 +42,10 @@ def test_user_list_search_and_role_filter(client, login_as, make_user):
     assert "周找到" in page and "吴其他" not in page
     page = client.get("/admin/users?role=expert").get_data(as_text=True)
     assert "周找到" in page and "吴其他" not in page
+    page = client.get("/admin/users?q=FINDME").get_data(as_text=True)  # case does not matter
+    assert "周找到" in page
+    page = client.get("/admin/users?q=%25").get_data(as_text=True)  # "%" is searched as text, not a wildcard
+    assert "周找到" not in page and "吴其他" not in page
 
 
 def test_deactivated_account_cannot_log_in(client, db, login_as, make_user):
