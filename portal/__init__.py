@@ -123,7 +123,9 @@ def _register_blueprints(app: Flask) -> None:
     from .letters.verify_views import bp as verify_bp
     from .letters.views import bp as letters_bp
 
-    for blueprint in (decisions_bp, notice_bp, feedback_bp, letters_bp, my_letters_bp, verify_bp):
+    from .stats.views import bp as stats_bp
+
+    for blueprint in (decisions_bp, notice_bp, feedback_bp, letters_bp, my_letters_bp, verify_bp, stats_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)

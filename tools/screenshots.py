@@ -32,6 +32,13 @@ def main() -> None:
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         load_demo()
+        from sqlalchemy import func, select
+
+        from portal.applications.models import Application
+        from portal.extensions import db
+
+        busiest = db.session.execute(select(Application.call_id).group_by(Application.call_id)
+                                     .order_by(func.count().desc()).limit(1)).scalar()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -64,6 +71,7 @@ def main() -> None:
         shoot("unit@demo.talent.cn", "/unit/", "unit-review.png")
         shoot("program@demo.talent.cn", "/office/", "office.png")
         shoot("admin@demo.talent.cn", "/admin/users", "admin-users.png")
+        shoot("program@demo.talent.cn", f"/office/calls/{busiest}/statistics", "statistics.png")
         browser.close()
     server.shutdown()
 

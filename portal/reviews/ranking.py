@@ -354,12 +354,8 @@ def warm(call_id: int, stamp: int) -> None:
         pass
 
 
-def ranking_for_call(call: Call, options: scoring.Options, *, page: int | None = None,
-                     per_page: int = 50) -> Ranking:
-    """The call's applications in review, aggregated and ranked under `options` (quota from the call).
-
-    With `page`, only that page's rows are loaded (per_page each); without, every row. The aggregate itself is
-    computed once per change of the call's data (see `ranking_stamp`) and reused by later requests."""
+def _prepare(call: Call, options: scoring.Options):
+    """The call's scheme (stored and for scoring) and the options completed with its quota and expected counts."""
     try:
         stored = scheme_for_call(call)
         scheme = to_scoring(stored.definition)
@@ -368,6 +364,22 @@ def ranking_for_call(call: Call, options: scoring.Options, *, page: int | None =
     expected = {"peer": call.program.experts_per_application, "unit": 1}
     options = replace(options, quota=call.total_quota,
                       expected_per_component={k: v for k, v in expected.items() if k in scheme.components})
+    return stored, scheme, options
+
+
+def ranking_lines(call: Call) -> list[_Line]:
+    """The call's aggregate under its default options, best first (cached like the ranking page)."""
+    stored, scheme, options = _prepare(call, options_for_call(call))
+    return _lines(call, stored, scheme, options)
+
+
+def ranking_for_call(call: Call, options: scoring.Options, *, page: int | None = None,
+                     per_page: int = 50) -> Ranking:
+    """The call's applications in review, aggregated and ranked under `options` (quota from the call).
+
+    With `page`, only that page's rows are loaded (per_page each); without, every row. The aggregate itself is
+    computed once per change of the call's data (see `ranking_stamp`) and reused by later requests."""
+    stored, scheme, options = _prepare(call, options)
     lines = _lines(call, stored, scheme, options)
     total = len(lines)
     if page is not None:
@@ -391,13 +403,9 @@ def ranking_for_call(call: Call, options: scoring.Options, *, page: int | None =
 def page_of(call: Call, options: scoring.Options, application_id: int, per_page: int) -> int:
     """The page of the ranking on which an application stands (1 when it is not ranked)."""
     try:
-        stored = scheme_for_call(call)
-        scheme = to_scoring(stored.definition)
-    except (SchemeError, ValueError, KeyError, TypeError):
+        stored, scheme, options = _prepare(call, options)
+    except RankingError:
         return 1
-    expected = {"peer": call.program.experts_per_application, "unit": 1}
-    options = replace(options, quota=call.total_quota,
-                      expected_per_component={k: v for k, v in expected.items() if k in scheme.components})
     for index, line in enumerate(_lines(call, stored, scheme, options)):
         if line.application_id == application_id:
             return index // per_page + 1
