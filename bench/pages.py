@@ -151,6 +151,7 @@ def pages(call_id: int) -> list[tuple[str, str, str]]:
         ("office: letters of the call", ADMIN, f"/office/letters/calls/{call_id}"),
         ("office: calls", ADMIN, "/office/"),
         ("office: expert pool", ADMIN, "/office/experts"),
+        ("office: call's statistics", ADMIN, f"/office/calls/{call_id}/statistics"),
         ("unit: queue", UNIT_ADMIN, "/unit/"),
         ("unit: ranking", UNIT_ADMIN, f"/unit/calls/{call_id}/ranking"),
         ("expert: queue", EXPERT, "/expert/"),

@@ -6,9 +6,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
-from ..accounts.models import Role
+from ..accounts.models import Role, User
 from ..applications.access import administered_unit_ids
 from ..applications.models import Application
 from ..applications.services import ApplicationError
@@ -46,7 +46,12 @@ def queue():
     units = administered_unit_ids(current_user)
     applications = db.session.execute(
         select(Application).where(Application.unit_id.in_(units), Application.state != "draft")
-        .options(joinedload(Application.call).joinedload(Call.program), joinedload(Application.applicant),
+        # Only what the list shows: snapshots and plans are large; applicants' roles are never shown.
+        .options(load_only(Application.id, Application.call_id, Application.applicant_id, Application.unit_id,
+                           Application.state, Application.title, Application.submitted_at,
+                           Application.exception_requested),
+                 joinedload(Application.call).joinedload(Call.program),
+                 joinedload(Application.applicant).options(load_only(User.id, User.name), lazyload(User.roles)),
                  joinedload(Application.unit), joinedload(Application.unit_review))
         .order_by(Application.call_id, Application.submitted_at)).unique().scalars().all()
     calls: dict[int, dict] = {}

@@ -2,13 +2,17 @@
 the distribution of final scores. A fixed number of queries whatever the size of the call."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+
+from sqlalchemy import case, func, select
 
 from ..applications.models import Application, Profile
 from ..applications.views import STATE_TEXT
+from ..database import utcnow
 from ..extensions import db
 from ..programs.models import Call, Discipline, Unit
 from ..reviews.models import Assignment, Evaluation
@@ -50,16 +54,18 @@ class CallStatistics:
     evaluations_submitted: int
     scores: Breakdown  # final scores in bands of 10 points
     scored: int
+    counted_at: datetime | None = None
 
 
 def _pick(pair, english: bool) -> str:
     return pair[1] if english else pair[0]
 
 
-def _age(birth: date | None, cutoff: date) -> int | None:
-    if birth is None:
-        return None
-    return cutoff.year - birth.year - ((cutoff.month, cutoff.day) < (birth.month, birth.day))
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
 
 
 def age_band(age: int | None, english: bool) -> str:
@@ -74,7 +80,30 @@ def age_band(age: int | None, english: bool) -> str:
     return f"≥ {low}" if english else f"{low} 岁及以上"
 
 
+#: Seconds a worker reuses a call's statistics: they count tens of thousands of rows, and a minute old is fresh
+#: enough for a chart (the page says when they were counted).
+CACHE_SECONDS = 60
+_cache: dict[tuple, tuple[float, "CallStatistics"]] = {}
+_cache_lock = threading.Lock()
+
+
 def call_statistics(call: Call, locale: str = "zh_CN") -> CallStatistics:
+    """The call's statistics, counted at most once a minute per worker and language."""
+    key = (db.engine.url.render_as_string(hide_password=True), call.id, call.created_at, locale)
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None and hit[0] > now:
+        return replace(hit[1], call=call)
+    stats = _count(call, locale)
+    with _cache_lock:
+        if len(_cache) > 64:
+            _cache.clear()
+        _cache[key] = (now + CACHE_SECONDS, replace(stats, call=None))
+    return stats
+
+
+def _count(call: Call, locale: str) -> CallStatistics:
     english = locale.startswith("en")
     in_call = (Application.call_id == call.id) & (Application.state != "draft")
 
@@ -106,20 +135,26 @@ def call_statistics(call: Call, locale: str = "zh_CN") -> CallStatistics:
         ((f"{key} {disciplines[key].name(locale)}" if key else ("not given" if english else "未填写"), n)
          for key, n in first_level.items()), key=lambda row: (-row[1], row[0])))
 
-    people = db.session.execute(select(Profile.gender, Profile.birth_date).select_from(Application)
-                                .outerjoin(Profile, Profile.user_id == Application.applicant_id).where(in_call)).all()
+    # Gender and age band are counted by the database: a national call has tens of thousands of applicants.
+    profile_join = (select(func.count()).select_from(Application)
+                    .outerjoin(Profile, Profile.user_id == Application.applicant_id).where(in_call))
     gender_labels = {"female": ("女", "female"), "male": ("男", "male"), "": ("未填写", "not given")}
     genders: dict[str, int] = {}
-    bands: dict[str, int] = {}
-    order = [age_band(high, english) for high in AGE_BANDS] + [age_band(AGE_BANDS[-1] + 1, english),
-                                                               age_band(None, english)]
-    for gender, birth in people:
+    for gender, n in db.session.execute(profile_join.add_columns(Profile.gender).with_only_columns(
+            Profile.gender, func.count()).group_by(Profile.gender)).all():
         label = _pick(gender_labels.get(gender or "", gender_labels[""]), english)
-        genders[label] = genders.get(label, 0) + 1
-        band = age_band(_age(birth, call.cutoff_date), english)
-        bands[band] = bands.get(band, 0) + 1
+        genders[label] = genders.get(label, 0) + n
     by_gender = Breakdown(sorted(genders.items(), key=lambda row: -row[1]))
-    by_age = Breakdown([(band, bands[band]) for band in order if bands.get(band)])
+
+    # Age at the cutoff date <= high  <=>  born after the cutoff date (high + 1) years earlier.
+    band = case(*[(Profile.birth_date > _years_before(call.cutoff_date, high + 1), index)
+                  for index, high in enumerate(AGE_BANDS)],
+                (Profile.birth_date.is_not(None), len(AGE_BANDS)), else_=len(AGE_BANDS) + 1)
+    bands = dict(db.session.execute(profile_join.with_only_columns(band.label("band"), func.count())
+                                    .group_by("band")).all())
+    labels = [age_band(high, english) for high in AGE_BANDS] + [age_band(AGE_BANDS[-1] + 1, english),
+                                                                age_band(None, english)]
+    by_age = Breakdown([(label, bands[index]) for index, label in enumerate(labels) if bands.get(index)])
 
     statuses = dict(db.session.execute(
         select(Assignment.status, func.count()).join(Application, Application.id == Assignment.application_id)
@@ -149,4 +184,5 @@ def call_statistics(call: Call, locale: str = "zh_CN") -> CallStatistics:
         label, n = scores[index]
         scores[index] = (label, n + 1)
     return CallStatistics(call, sum(states.values()), by_state, by_unit, by_discipline, by_gender, by_age,
-                          assignments, overdue, evaluations, Breakdown(scores if finals else []), len(finals))
+                          assignments, overdue, evaluations, Breakdown(scores if finals else []), len(finals),
+                          counted_at=utcnow())

@@ -25,7 +25,10 @@ def test_age_bands_at_the_cutoff_date():
     assert age_band(38, True) == "36-40"
 
 
-def test_counts_by_state_unit_gender_and_age(demo, db, make_user, count_queries):
+def test_counts_by_state_unit_gender_and_age(demo, db, make_user, count_queries, monkeypatch):
+    from portal.stats import services
+
+    monkeypatch.setattr(services, "CACHE_SECONDS", 0)  # count afresh every time here
     call = call_of(db, "bairen")
     before = call_statistics(call)
     cutoff = call.cutoff_date
@@ -45,3 +48,14 @@ def test_counts_by_state_unit_gender_and_age(demo, db, make_user, count_queries)
 
     english = call_statistics(call, "en")
     assert "female" in dict(english.by_gender.rows) and "36-40" in dict(english.by_age.rows)
+
+
+def test_statistics_are_counted_once_a_minute(demo, db, make_user, count_queries):
+    from portal.stats import services
+
+    call = call_of(db, "bairen")
+    services._cache.clear()
+    first, stats = count_queries(lambda: call_statistics(call))
+    again, cached = count_queries(lambda: call_statistics(call))
+    assert first > 0 and again == 0
+    assert cached.submitted == stats.submitted and cached.call is call and cached.counted_at == stats.counted_at
