@@ -1,7 +1,8 @@
 """Database helpers shared by every feature: UTC timestamps and the one commit that also sends mail."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.types import TypeDecorator
@@ -12,6 +13,23 @@ from .extensions import db
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC (evaluated per call, never at import)."""
     return datetime.now(timezone.utc)
+
+
+def local_zone() -> ZoneInfo:
+    """The time zone people see (BABEL_DEFAULT_TIMEZONE, Asia/Shanghai by default)."""
+    from flask import current_app
+
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+
+
+def to_local(moment: datetime | None) -> datetime | None:
+    """A stored (UTC) time in the time zone people see."""
+    return moment.astimezone(local_zone()) if moment else None
+
+
+def local_today() -> date:
+    """Today's date where the people are (due dates, deadlines, the date on a letter)."""
+    return datetime.now(local_zone()).date()
 
 
 class UTCDateTime(TypeDecorator):

@@ -11,9 +11,8 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -26,7 +25,7 @@ from ..accounts.services import external_url
 from ..applications.documents import PdfInfo, save_document
 from ..applications.models import Application
 from ..audit.services import record
-from ..database import commit, rollback, utcnow
+from ..database import commit, local_today, rollback, to_local, utcnow
 from ..extensions import db
 from ..notifications.services import deliver_later, queue_email
 from ..programs.models import Call, Program
@@ -111,19 +110,14 @@ def sample_context(program: Program, outcome: str) -> dict:
     year = db.session.execute(select(func.max(Call.year)).where(Call.program_id == program.id)).scalar()
     code = "SAMP-LE00-0000-0000"
     return render.sample_context(
-        issuer_name=_issuer(), program_name=program.name_zh, program_year=year or _today().year,
-        serial_year=_today().year, serial_no=12, serial=serial_number(_today().year, 12),
-        outcome=outcome, terms=list(DEFAULT_TERMS[outcome]), issue_date=_today(), verification_code=code,
+        issuer_name=_issuer(), program_name=program.name_zh, program_year=year or local_today().year,
+        serial_year=local_today().year, serial_no=12, serial=serial_number(local_today().year, 12),
+        outcome=outcome, terms=list(DEFAULT_TERMS[outcome]), issue_date=local_today(), verification_code=code,
         verification_url=external_url("verify.show", code=code))
 
 
 def _issuer() -> str:
     return current_app.config.get("LETTER_ISSUER_NAME") or "人才计划办公室"
-
-
-def _today() -> date:
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-    return datetime.now(zone).date()
 
 
 # ---------------------------------------------------------------- issuing
@@ -210,7 +204,7 @@ def render_for(application: Application, serial_no: int, template: LetterTemplat
         raise LetterError(str(_l("No letter for an application in this state.")))
     if template is None or template.outcome != outcome:
         template = template_for(application.call.program, outcome)
-    issue_date, code = _today(), new_verification_code()
+    issue_date, code = local_today(), new_verification_code()
     pdf = render.render_letter_pdf(template.source, letter_context(application, outcome, issue_date.year, serial_no,
                                                                    code, issue_date))
     return RenderedLetter(outcome, template.id, serial_no, issue_date, code, pdf)
@@ -234,7 +228,7 @@ def issue_letter(application: Application, actor, reason: str = "", *,
         if batch_running(program.id):
             raise LetterError(str(_l("Letters of this program are being issued in a batch; try again when it "
                                      "has finished.")))
-        rendered = render_for(application, _next_serial(program.id, _today().year))
+        rendered = render_for(application, _next_serial(program.id, local_today().year))
     outcome, code, serial_no, pdf = rendered.outcome, rendered.code, rendered.serial_no, rendered.pdf
     year = rendered.issue_date.year
     if previous is _LOOK_UP:
@@ -341,7 +335,7 @@ def run_batch(job_id: int, chunk_size: int | None = None) -> None:
         return  # already run (a retried job must not issue letters twice)
     ids = applications_needing_letters(job.call_id)
     call = db.session.get(Call, job.call_id)
-    first = reserve_serials(call.program_id, _today().year, len(ids))
+    first = reserve_serials(call.program_id, local_today().year, len(ids))
     numbered = [[app_id, first + i] for i, app_id in enumerate(ids)]
     claimed = db.session.execute(
         update(LetterJob).where(LetterJob.id == job_id, LetterJob.status == "queued")
@@ -413,17 +407,8 @@ def run_batch_chunk(job_id: int, letters: list) -> None:
     session.expire_on_commit = False  # the chunk's rows stay loaded through each letter's commit
     try:
         with deliver_later():
-            chunk = None
-            for attempt in range(_LOCK_ATTEMPTS):
-                try:
-                    chunk = _load_chunk([application_id for application_id, _serial in items], actor_id)
-                    commit()  # ends the read transaction (a template seeded just now included)
-                    break
-                except OperationalError as exc:
-                    rollback()
-                    if not _is_locked(exc) or attempt + 1 == _LOCK_ATTEMPTS:
-                        raise
-                    time.sleep(0.02 * 2 ** attempt * (0.5 + random.random()))
+            # Committed at once: ends the read transaction (a template seeded just now included).
+            chunk = _when_unlocked(_load_chunk, [application_id for application_id, _serial in items], actor_id)
             for application_id, serial_no in items:  # [application id, reserved serial number]
                 _issue_batch_letter(job_id, application_id, serial_no, chunk)
     finally:
@@ -446,47 +431,52 @@ def _is_locked(exc: Exception) -> bool:
     return isinstance(exc, OperationalError) and "locked" in str(exc.orig or exc).lower()
 
 
-def _issue_batch_letter(job_id: int, application_id: int, serial_no: int, chunk: _Chunk) -> None:
-    """Issue one letter of a batch and count it; SQLite lock conflicts are retried with a short backoff.
-
-    The letter is rendered outside any transaction, so the ~30 ms render never holds a database lock
-    the other workers wait for, and a retry re-renders nothing."""
-    rendered = None
+def _when_unlocked(work, *args, **kwargs):
+    """``work(*args, **kwargs)`` then commit; when SQLite answers "database is locked" (two workers writing at once), roll
+    back and try again after a short, growing, random pause. Returns what ``work`` returned."""
     for attempt in range(_LOCK_ATTEMPTS):
         try:
-            application = chunk.applications.get(application_id)
-            if application is None:
-                raise LetterError(f"application {application_id} not found")
-            outcome = OUTCOME_FOR_STATE.get(application.state)
-            current = chunk.valid.get(application_id)
-            if outcome is not None and current is not None and current.outcome == outcome:
-                return  # issued (and counted) by an earlier run of this chunk
-            if rendered is None:
-                rendered = render_for(application, serial_no, chunk.template(application))
+            result = work(*args, **kwargs)
+            commit()
+            return result
+        except OperationalError as exc:
+            rollback()
+            if not _is_locked(exc) or attempt + 1 == _LOCK_ATTEMPTS:
+                raise
+            time.sleep(0.02 * 2 ** attempt * (0.5 + random.random()))
+
+
+def _issue_batch_letter(job_id: int, application_id: int, serial_no: int, chunk: _Chunk) -> None:
+    """Issue one letter of a batch and count it, in one transaction; a letter that fails is counted as failed
+    and does not stop the batch.
+
+    The letter is rendered outside any transaction, so the ~30 ms render never holds a database lock
+    the other workers wait for, and a retry after a lock conflict re-renders nothing."""
+    try:
+        application = chunk.applications.get(application_id)
+        if application is None:
+            raise LetterError(f"application {application_id} not found")
+        outcome = OUTCOME_FOR_STATE.get(application.state)
+        current = chunk.valid.get(application_id)
+        if outcome is not None and current is not None and current.outcome == outcome:
+            return  # issued (and counted) by an earlier run of this chunk
+        rendered = render_for(application, serial_no, chunk.template(application))
+
+        def store() -> Letter:
             letter = issue_letter(application, chunk.actor, rendered=rendered, previous=current,
                                   version=chunk.versions.get(application_id, 0) + 1)
             _count(job_id, done=1)
-            commit()
-            chunk.valid[application_id] = letter
-            chunk.versions[application_id] = letter.version
-            return
-        except Exception as exc:  # one bad letter must not stop the batch
-            rollback()
-            if _is_locked(exc) and attempt + 1 < _LOCK_ATTEMPTS:
-                time.sleep(0.02 * 2 ** attempt * (0.5 + random.random()))
-                continue
-            log.exception("letter for application %s failed", application_id)
-            message = f"application {application_id}: {getattr(exc, 'message', None) or exc}"
-            for retry in range(_LOCK_ATTEMPTS):
-                try:
-                    _count(job_id, failed=1, error=message)
-                    commit()
-                    return
-                except OperationalError as count_exc:
-                    rollback()
-                    if not _is_locked(count_exc) or retry + 1 == _LOCK_ATTEMPTS:
-                        raise
-                    time.sleep(0.02 * 2 ** retry * (0.5 + random.random()))
+            return letter
+
+        letter = _when_unlocked(store)
+    except Exception as exc:  # one bad letter must not stop the batch
+        rollback()
+        log.exception("letter for application %s failed", application_id)
+        _when_unlocked(_count, job_id, failed=1,
+                       error=f"application {application_id}: {getattr(exc, 'message', None) or exc}")
+        return
+    chunk.valid[application_id] = letter
+    chunk.versions[application_id] = letter.version
 
 
 def _count(job_id: int, *, done: int = 0, failed: int = 0, error: str = "") -> None:
@@ -500,30 +490,24 @@ def _count(job_id: int, *, done: int = 0, failed: int = 0, error: str = "") -> N
 
 def _finish_batch(job_id: int) -> None:
     """Mark the job done (or failed) once every letter is counted; only one chunk wins the UPDATE."""
-    for attempt in range(_LOCK_ATTEMPTS):
-        try:
-            finished = db.session.execute(
-                update(LetterJob).where(LetterJob.id == job_id, LetterJob.status == "running",
-                                        LetterJob.done + LetterJob.failed >= LetterJob.total)
-                .values(status=case(((LetterJob.failed > 0) & (LetterJob.done == 0), "failed"), else_="done"),
-                        finished_at=utcnow())
-                .execution_options(synchronize_session=False)).rowcount
-            if finished:
-                job = db.session.get(LetterJob, job_id)
-                db.session.refresh(job)
-                if job.error and len(job.error) > 5000:
-                    job.error = job.error.strip()[-5000:]
-                log.info("letter batch %s %s: %s done, %s failed", job_id, job.status, job.done, job.failed)
-            commit()
-            return
-        except OperationalError as exc:
-            rollback()
-            if not _is_locked(exc) or attempt + 1 == _LOCK_ATTEMPTS:
-                raise
-            time.sleep(0.02 * 2 ** attempt * (0.5 + random.random()))
+
+    def finish() -> None:
+        finished = db.session.execute(
+            update(LetterJob).where(LetterJob.id == job_id, LetterJob.status == "running",
+                                    LetterJob.done + LetterJob.failed >= LetterJob.total)
+            .values(status=case(((LetterJob.failed > 0) & (LetterJob.done == 0), "failed"), else_="done"),
+                    finished_at=utcnow())
+            .execution_options(synchronize_session=False)).rowcount
+        if finished:
+            job = db.session.get(LetterJob, job_id)
+            db.session.refresh(job)
+            if job.error and len(job.error) > 5000:
+                job.error = job.error.strip()[-5000:]
+            log.info("letter batch %s %s: %s done, %s failed", job_id, job.status, job.done, job.failed)
+
+    _when_unlocked(finish)
 
 
 def chinese_issue_date(letter: Letter) -> str:
     """The letter's date as printed on it."""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-    return chinese_date(letter.issued_at.astimezone(zone).date())
+    return chinese_date(to_local(letter.issued_at).date())

@@ -1,11 +1,9 @@
 """Experts' pages: the queue with due dates, accept or decline, and the scoring form (SPEC §5.5)."""
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,7 +19,7 @@ from ..applications.documents import document_path
 from ..applications.models import Application, Document
 from ..applications.services import ApplicationError, reference
 from ..auth import roles_required
-from ..database import commit, rollback
+from ..database import commit, local_today, rollback
 from ..extensions import db
 from ..views_support import commit_or_refuse
 from . import evaluations
@@ -135,10 +133,6 @@ def _locale() -> str:
     return str(get_locale())
 
 
-def _today():
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
-
-
 def _assignment(assignment_id: int) -> Assignment:
     """The current expert's own assignment, or 404 (other experts' ids reveal nothing)."""
     assignment = db.session.get(Assignment, assignment_id)
@@ -161,7 +155,7 @@ def queue():
             joinedload(Application.call), joinedload(Application.unit), joinedload(Application.applicant)))
         .order_by(rank, Assignment.due_date.is_(None), Assignment.due_date, Assignment.id),
         per_page=50, error_out=False)
-    return render_template("reviews/expert_queue.html", page=page, today=_today(), labels=STATUS_LABELS,
+    return render_template("reviews/expert_queue.html", page=page, today=local_today(), labels=STATUS_LABELS,
                            reference=reference)
 
 
@@ -186,7 +180,7 @@ def _page(assignment: Assignment, status: int = 200, *, accept_form=None, declin
         snapshot=application.snapshot or {}, blind=program.blind_review, criteria=criteria, problem=problem,
         form=form if open_for_scoring else None, accept_form=accept_form or AcceptForm(formdata=None),
         decline_form=decline_form or DeclineForm(formdata=None), documents=documents, labels=STATUS_LABELS,
-        component=COMPONENT_LABELS["peer"], evaluation=assignment.evaluation, today=_today(),
+        component=COMPONENT_LABELS["peer"], evaluation=assignment.evaluation, today=local_today(),
         under_review=application.state == "under_review", reference=reference(application)), status
 
 

@@ -16,7 +16,7 @@ from ..applications.models import Application
 from ..applications.services import ApplicationError
 from ..applications.views import ACTION_TEXT, STATE_TEXT, timeline_for
 from ..auth import roles_required
-from ..database import commit, rollback
+from ..database import commit, rollback, to_local
 from ..extensions import db
 from ..programs.models import Call, Program, Unit
 from ..views_support import commit_or_refuse
@@ -81,15 +81,6 @@ def call(call_id: int):
                            labels=STATE_TEXT, state=state, q=q, counts=counts)
 
 
-def _beijing(moment):
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-    return moment.astimezone(zone) if moment else None
-
-
 @bp.get("/calls/<int:call_id>/applications.<any(csv, xlsx):fmt>")
 @roles_required(Role.PROGRAM_ADMIN)
 def export_applications(call_id: int, fmt: str):
@@ -113,7 +104,7 @@ def export_applications(call_id: int, fmt: str):
     rows = [[a.id, a.applicant.name, a.unit.name(locale) if a.unit else "",
              " ".join(filter(None, [a.discipline_code, disciplines[a.discipline_code].name(locale)
                                     if a.discipline_code in disciplines else ""])),
-             a.title, STATE_TEXT.get(a.state, (a.state, a.state))[1 if english else 0], _beijing(a.submitted_at),
+             a.title, STATE_TEXT.get(a.state, (a.state, a.state))[1 if english else 0], to_local(a.submitted_at),
              live.get(a.id, 0), _("yes") if a.integrity_flag else ""] for a in applications]
     return exports.download(f"applications-{found.program.code}-{found.year}", fmt, header, rows,
                             title=_("Applications"))
@@ -185,7 +176,7 @@ def export_evaluations(call_id: int, fmt: str):
         if not anonymised:
             row += [evaluation.comment_confidential, "" if evaluation.integrity_ok else
                     (evaluation.integrity_note or _("yes"))]
-        row.append(_beijing(evaluation.submitted_at))
+        row.append(to_local(evaluation.submitted_at))
         rows.append(row)
     stem = f"evaluations-{found.program.code}-{found.year}" + ("-anonymised" if anonymised else "")
     return exports.download(stem, fmt, header, rows, title=_("Evaluations"))

@@ -9,8 +9,7 @@ reminded. The emails name no applicant, so blind review stays blind.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -18,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..applications.models import Application
-from ..database import utcnow
+from ..database import local_today, utcnow
 from ..extensions import db
 from ..notifications.services import queue_email
 from ..programs.models import Call
@@ -36,13 +35,9 @@ class Reminder:
     assignments: list[Assignment] = field(default_factory=list)
 
 
-def today() -> date:
-    return datetime.now(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")).date()
-
-
 def due_reminders(on: date | None = None) -> list[Reminder]:
     """What `send` would send today: reminders grouped by expert and kind, in a fixed order."""
-    on = on or today()
+    on = on or local_today()
     cfg = current_app.config
     soon = on + timedelta(days=int(cfg.get("REMINDER_DAYS_BEFORE", 3)))
     repeat = timedelta(days=int(cfg.get("REMINDER_REPEAT_DAYS", 7)))
@@ -73,7 +68,7 @@ def due_reminders(on: date | None = None) -> list[Reminder]:
 
 def send(on: date | None = None) -> list[Reminder]:
     """Queue today's reminder emails and mark their assignments reminded; the caller commits."""
-    on = on or today()
+    on = on or local_today()
     from ..accounts.services import external_url
 
     reminders = due_reminders(on)

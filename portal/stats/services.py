@@ -12,11 +12,11 @@ from sqlalchemy import case, func, select
 
 from ..applications.models import Application, Profile
 from ..applications.views import STATE_TEXT
-from ..database import utcnow
+from ..database import local_today, utcnow
 from ..extensions import db
 from ..programs.models import Call, Discipline, Unit
 from ..reviews.models import Assignment, Evaluation
-from ..reviews.reminders import OPEN_STATUSES, today
+from ..reviews.reminders import OPEN_STATUSES
 
 #: Upper bounds (inclusive) of the age bands at the call's cutoff date; the last band is open.
 AGE_BANDS = (35, 40, 45, 50, 55)
@@ -167,7 +167,7 @@ def _count(call: Call, locale: str) -> CallStatistics:
     overdue = db.session.execute(
         select(func.count()).select_from(Assignment).join(Application, Application.id == Assignment.application_id)
         .where(Application.call_id == call.id, Assignment.status.in_(OPEN_STATUSES),
-               Assignment.due_date < today())).scalar_one()
+               Assignment.due_date < local_today())).scalar_one()
     evaluations = db.session.execute(
         select(func.count()).select_from(Evaluation).join(Application, Application.id == Evaluation.application_id)
         .where(Application.call_id == call.id, Evaluation.status == "submitted")).scalar_one()

@@ -7,7 +7,6 @@ from openpyxl import load_workbook
 
 from portal.applications.models import Application
 from portal.reviews.models import Evaluation
-from tests.http.test_ranking_pages import admin, hand_case  # noqa: F401 - the same fixtures
 
 
 def _sheet(response):

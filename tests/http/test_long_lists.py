@@ -18,11 +18,6 @@ def demo_call(db):
     return call_of(db, "bairen")
 
 
-@pytest.fixture()
-def admin(login_as):
-    return login_as("program_admin", name="陈静")
-
-
 def _scored(db, call, n, state):
     ids = add_applications(db, call, [f"乙{i:03d}" for i in range(n)], state=state)
     unit_key = f"unit:{unit_id(db)}"

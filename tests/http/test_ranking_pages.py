@@ -4,7 +4,6 @@ import io
 import re
 import time
 
-import pytest
 from sqlalchemy import insert, select
 
 from portal.audit.models import AuditEntry
@@ -12,20 +11,7 @@ from portal.reviews.models import UnitReview
 from portal.reviews.ranking import mark_changed
 from tests.conftest import PASSWORD
 from tests.factories import call_of
-from tests.services.test_ranking import add_applications, add_evaluations, build_hand_case, top_scores, unit_id
-
-
-@pytest.fixture()
-def hand_case(db):
-    from portal.seed import load_demo
-
-    load_demo()
-    return build_hand_case(db)
-
-
-@pytest.fixture()
-def admin(login_as):
-    return login_as("program_admin", name="陈静")
+from tests.services.test_ranking import add_applications, add_evaluations, top_scores, unit_id
 
 
 def _order(page, ids):

@@ -1,5 +1,4 @@
 """The statistics page: charts as inline SVG with the numbers also in a table for screen readers."""
-from tests.http.test_ranking_pages import admin, hand_case  # noqa: F401 - the same fixtures
 
 
 def test_statistics_page_draws_every_breakdown(client, db, hand_case, admin):

@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import select
 
+from portal.database import local_today
 from portal.letters import services
 from portal.letters.models import Letter, LetterJob
 from tests.conftest import make_app, reset_schema, scratch_database
@@ -135,7 +136,7 @@ def _running_batch(db, make_user, count):
     admin = make_user("program_admin", name="陈静")
     job = services.start_batch(applications[0].call, admin)
     db.session.commit()
-    first = services.reserve_serials(applications[0].call.program_id, services._today().year, count)
+    first = services.reserve_serials(applications[0].call.program_id, local_today().year, count)
     job.status, job.total = "running", count
     db.session.commit()
     return job, [[a.id, first + i] for i, a in enumerate(applications)]

@@ -1,6 +1,4 @@
 """The computed ranking is reused until something it is computed from changes (SPEC §9: pages at scale)."""
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from portal.applications.models import Application

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from portal.database import commit, utcnow
+from portal.database import commit, local_today, utcnow
 from portal.notifications.models import OutboxMessage
 from portal.reviews import reminders
 from portal.reviews.models import Assignment
@@ -67,7 +67,7 @@ def test_due_soon_once_overdue_then_every_week_one_email_per_expert(demo, db, ma
 def test_the_command_lists_and_sends(app, demo, db, make_user):
     expert = make_user("expert", name="周九", email="zhou@example.cn")
     application = _under_review(db, make_user, "丁")
-    _assign(db, application, expert, reminders.today() + timedelta(days=1))
+    _assign(db, application, expert, local_today() + timedelta(days=1))
     runner = app.test_cli_runner()
     dry = runner.invoke(args=["reminders", "send", "--dry-run"])
     assert "would remind zhou@example.cn: 1 due soon" in dry.output and _mails(db, "zhou@example.cn") == []
