@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import select
 
 from .accounts.models import Role
@@ -10,7 +11,7 @@ from .accounts.services import create_user, find_user
 from .applications.models import Application, Education, Position, Profile
 from .applications.services import build_snapshot, check_eligibility
 from .audit.services import record
-from .database import utcnow
+from .database import after_commit, utcnow
 from .extensions import db
 from .programs.models import Call, Program, Unit
 
@@ -49,9 +50,11 @@ def load_demo_applications(password: str) -> None:
                                     start_date=date(birth.year + 29, 1, 1), end_date=None, is_research=not support))
             db.session.flush()
         call = db.session.execute(select(Call).join(Program).where(Program.code == code)).scalars().first()
-        exists = db.session.execute(select(Application.id).where(Application.applicant_id == user.id,
-                                                                 Application.call_id == call.id)).first()
-        if exists:
+        existing = db.session.execute(select(Application).where(Application.applicant_id == user.id,
+                                                                Application.call_id == call.id)).scalars().first()
+        if existing is not None:
+            if existing.snapshot is not None and existing.book_document_id is None:
+                _queue_book(existing)  # seeded before the seed made books
             continue
         unit = db.session.execute(select(Unit).where(Unit.code == unit_code)).scalar_one()
         application = Application(call_id=call.id, applicant_id=user.id, unit_id=unit.id, state="draft", title=title,
@@ -66,3 +69,11 @@ def load_demo_applications(password: str) -> None:
         application.state_changed_at = now
         record("application.submit", application, actor=user, data={"from": "draft", "to": "submitted",
                                                                     "comment": "", "demo": True})
+        _queue_book(application)
+
+
+def _queue_book(application: Application) -> None:
+    """Make the application book once the seed commits, as a real submission does (in-process without Redis).
+    DEMO_BOOKS=False skips it (the test suite, which loads the demo data hundreds of times)."""
+    if current_app.config.get("DEMO_BOOKS", True):
+        after_commit("portal.applications.services.generate_book", application.id, application.submission_count)

@@ -35,6 +35,9 @@ def make_app(**overrides):
         "RATELIMIT_STORAGE_URI": "memory://",
         # Still argon2id, with cheap parameters so the suite does not spend minutes hashing.
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+        # The demo data's application books are 5 PDFs each time it is loaded: only tests/services/test_seed_books.py
+        # makes them.
+        "DEMO_BOOKS": False,
     }
     config.update(overrides)
     os.environ["DATABASE_URL"] = config.pop("DATABASE_URL", _database_url())

@@ -24,6 +24,9 @@ from typing import Any
 
 import jinja2
 
+from .. import countries
+from ..programs import eligibility_messages as msg
+
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE_NAME = "applications/book.html"
 BEIJING = timezone(timedelta(hours=8), "UTC+08:00")
@@ -139,43 +142,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "sign_date_blank": ("　　　　年　　月　　日", ""),
 }
 
-DEGREES = {"bachelor": ("学士", "Bachelor"), "master": ("硕士", "Master"), "phd": ("博士", "PhD")}
-POST_LEVELS = {
-    "professor": ("教授级", "Professor"),
-    "associate_professor": ("副教授级", "Associate professor"),
-    "assistant_professor": ("助理教授级", "Assistant professor"),
-    "postdoc": ("博士后", "Postdoc"),
-    "researcher": ("研究人员", "Researcher"),
-    "technical_support": ("技术支撑", "Technical support"),
-    "other": ("其他", "Other"),
-}
+# Degrees, post levels, program levels, rule names and countries come from the shared tables
+# (portal/programs/eligibility_messages.py, portal/countries.py); English is capitalised for a table cell.
+DEGREES = msg.DEGREE_LABELS
+POST_LEVELS = msg.POST_LEVEL_LABELS
+PROGRAM_LEVELS = msg.PROGRAM_LEVEL_LABELS
+RULES = msg.RULE_LABELS
+COUNTRIES = countries.NAMES
 GENDERS = {"female": ("女", "Female"), "male": ("男", "Male")}
 ID_TYPES = {"id_card": ("居民身份证", "ID card"), "passport": ("护照", "Passport")}
-PROGRAM_LEVELS = {"national": ("国家级", "National"), "academy": ("院级", "Academy"),
-                  "institute": ("所级", "Institute")}
-COUNTRIES = {
-    "CN": ("中国", "China"), "US": ("美国", "United States"), "GB": ("英国", "United Kingdom"),
-    "DE": ("德国", "Germany"), "FR": ("法国", "France"), "JP": ("日本", "Japan"),
-    "CA": ("加拿大", "Canada"), "AU": ("澳大利亚", "Australia"), "SG": ("新加坡", "Singapore"),
-    "HK": ("中国香港", "Hong Kong, China"), "CH": ("瑞士", "Switzerland"),
-    "NL": ("荷兰", "Netherlands"), "SE": ("瑞典", "Sweden"), "KR": ("韩国", "South Korea"),
-    "IT": ("意大利", "Italy"),
-}
-RULES = {
-    "max_age": ("年龄上限", "Maximum age"),
-    "max_age_exclusive": ("年龄上限", "Maximum age"),
-    "min_age": ("年龄下限", "Minimum age"),
-    "min_degree": ("最低学位", "Minimum degree"),
-    "degree_abroad": ("境外学位", "Degree obtained abroad"),
-    "consecutive_years_abroad": ("连续境外工作年限", "Consecutive years abroad"),
-    "min_post_level": ("岗位级别", "Post level"),
-    "years_in_current_post": ("现岗位任职年限", "Years in current post"),
-    "nationality": ("国籍", "Nationality"),
-    "no_same_level_program": ("同层次项目限项", "No program of the same level"),
-    "max_attempts": ("申报次数限制", "Attempts limit"),
-    "no_consecutive_rounds": ("不得连续申报", "No consecutive rounds"),
-    "company_age_years": ("企业成立年限", "Company age"),
-}
 
 
 def is_chinese(locale: str | None) -> bool:
@@ -245,12 +220,10 @@ class _Words:
     def code(self, table: Mapping[str, tuple[str, str]], code: Any) -> str:
         code = _text(code)
         pair = table.get(code) or table.get(code.lower())
-        return pair[self.index] if pair else code
+        return msg.capitalise(pair[self.index]) if pair else code
 
     def country(self, code: Any) -> str:
-        code = _text(code).upper()
-        pair = COUNTRIES.get(code)
-        return pair[self.index] if pair else code
+        return self.code(COUNTRIES, _text(code).upper())
 
     def bilingual(self, data: Mapping, field: str) -> str:
         """``field_zh`` or ``field_en`` of ``data``, falling back on the other language."""

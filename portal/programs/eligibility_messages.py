@@ -171,6 +171,26 @@ POST_LEVEL_LABELS = {
 PROGRAM_LEVEL_LABELS = {"national": ("国家级", "national"), "academy": ("院级", "academy-level"),
                         "institute": ("所级", "institute-level")}
 
+# Names of the rules themselves (e.g. a column of the application book's eligibility table).
+RULE_LABELS = {
+    "max_age": ("年龄上限", "maximum age"),
+    "max_age_exclusive": ("年龄上限", "maximum age"),
+    "min_age": ("年龄下限", "minimum age"),
+    "min_degree": ("最低学位", "minimum degree"),
+    "degree_abroad": ("境外学位", "degree obtained abroad"),
+    "consecutive_years_abroad": ("连续境外工作年限", "consecutive years abroad"),
+    "min_post_level": ("岗位级别", "post level"),
+    "years_in_current_post": ("现岗位任职年限", "years in current post"),
+    "nationality": ("国籍", "nationality"),
+    "no_same_level_program": ("同层次项目限项", "no program of the same level"),
+    "max_attempts": ("申报次数限制", "attempts limit"),
+    "no_consecutive_rounds": ("不得连续申报", "no consecutive rounds"),
+    "min_extra": ("申请表填报项下限", "minimum of a form answer"),
+    "max_extra": ("申请表填报项上限", "maximum of a form answer"),
+    "extra_true": ("申请表须为“是”的项", "form answer required to be yes"),
+    "company_age_years": ("企业成立年限", "company age"),
+}
+
 # Labels of the program-specific answers the seeded programs ask for; a rule may
 # override them with "label_zh"/"label_en" for fields an admin adds later.
 EXTRA_LABELS = {
@@ -228,8 +248,13 @@ def labels(name: str, table: dict, key: Any) -> dict[str, str]:
     return words(name, *table.get(key, (str(key), str(key))))
 
 
+def capitalise(text: str) -> str:
+    """`text` with its first letter in upper case (the rest kept: "PhD", "(%)")."""
+    return text[:1].upper() + text[1:]
+
+
 def extra_labels(field: str, label_zh: str | None = None, label_en: str | None = None) -> dict[str, str]:
     """Template arguments naming an extra answer; `Label_en` is capitalised to open a sentence."""
     zh, en = EXTRA_LABELS.get(field, (field, field))
     zh, en = label_zh or zh, label_en or en
-    return {"label_zh": zh, "label_en": en, "Label_en": en[:1].upper() + en[1:]}
+    return {"label_zh": zh, "label_en": en, "Label_en": capitalise(en)}

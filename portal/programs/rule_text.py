@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .eligibility_messages import DEGREE_LABELS, EXTRA_LABELS, POST_LEVEL_LABELS
+from .eligibility_messages import DEGREE_LABELS, POST_LEVEL_LABELS, bound_words, extra_labels
 
 
 def _label(table, key, i):
@@ -50,20 +50,16 @@ def describe(rule: Mapping, cutoff: str) -> tuple[str, str]:
         return f"累计申报本计划不超过 {v} 次", f"At most {v} applications to this program in all"
     if name == "no_consecutive_rounds":
         return "不得连续两年申报本计划", "No application to this program in the previous year"
-    if name in ("min_extra", "max_extra"):
-        field = rule.get("field", "")
-        zh = rule.get("label_zh") or _label(EXTRA_LABELS, field, 0)
-        en = rule.get("label_en") or _label(EXTRA_LABELS, field, 1)
+    if name in ("min_extra", "max_extra", "extra_true"):
+        label = extra_labels(rule.get("field", ""), rule.get("label_zh"), rule.get("label_en"))
+        zh, en = label["label_zh"], label["Label_en"]
         if name == "min_extra":
-            return f"{zh}不少于 {v}", f"{en[:1].upper() + en[1:]} at least {v}"
-        return f"{zh}不超过 {v}", f"{en[:1].upper() + en[1:]} at most {v}"
-    if name == "extra_true":
-        field = rule.get("field", "")
-        zh = rule.get("label_zh") or _label(EXTRA_LABELS, field, 0)
-        en = rule.get("label_en") or _label(EXTRA_LABELS, field, 1)
-        return f"{zh}：须为“是”", f"{en[:1].upper() + en[1:]}: must be yes"
+            return f"{zh}不少于 {v}", f"{en} at least {v}"
+        if name == "max_extra":
+            return f"{zh}不超过 {v}", f"{en} at most {v}"
+        return f"{zh}：须为“是”", f"{en}: must be yes"
     if name == "company_age_years":
-        lo, hi = rule.get("min"), rule.get("max")
-        return f"企业成立 {lo}–{hi} 年", f"Company founded {lo} to {hi} years ago"
+        zh, en = bound_words(rule.get("min"), rule.get("max"))
+        return f"企业成立{' ' if zh[:1].isdigit() else ''}{zh}", f"Company founded {en} ago"
     return str(name), str(name)
 

@@ -277,3 +277,24 @@ def test_labels_for_codes_and_times():
     assert [x["value"] for x in en["application"]["extra"]] == ["Yes", "5"]
     assert en["applicant"]["gender"] == "Male" and en["positions"][1]["period"].endswith("present")
     assert book.beijing_time("2026-12-31T20:00:00+00:00") == "2027-01-01 04:00"
+
+
+@pytest.mark.parametrize("locale, nationality, rule, country", [
+    ("zh_CN", "中国澳门", "申请表填报项下限", "西班牙"),
+    ("en", "Macao, China", "Minimum of a form answer", "Spain"),
+])
+def test_shared_names_not_codes(locale, nationality, rule, country):
+    snap = sample_snapshot()
+    snap["applicant"]["nationality"] = "MO"
+    snap["education"][0]["country"] = "ES"
+    snap["eligibility"].append({"rule": "min_extra", "passed": True, "message_zh": "承诺在国内工作的连续年数为 5，达到下限 3",
+                                "message_en": "Committed consecutive years is 5, meeting the minimum of 3"})
+    context = book.build_context(snap, locale)
+    assert context["applicant"]["nationality"] == nationality
+    assert context["education"][0]["country"] == country
+    assert context["eligibility"][-1]["rule"] == rule
+    html = book.render_book_html(snap, locale)
+    for expected in (nationality, rule, country):
+        assert expected in html
+    for code in (">MO<", ">ES<", "min_extra"):
+        assert code not in html
