@@ -166,7 +166,8 @@ def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject():
         locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
-        return {"current_locale": locale, "is_en": locale.startswith("en"), "Role": Role}
+        return {"current_locale": locale, "is_en": locale.startswith("en"), "Role": Role,
+                "max_upload_mb": app.config["MAX_UPLOAD_MB"]}
 
     @app.template_filter("localtime")
     def localtime(value, fmt="yyyy-MM-dd HH:mm"):

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+UPLOAD_ENVELOPE_MB = 1  # room above MAX_UPLOAD_MB for the multipart envelope and the other form fields
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -115,9 +116,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "EMAIL_CONFIRM_MAX_AGE": _int("EMAIL_CONFIRM_MAX_AGE", 3 * 24 * 3600),
         # Bootstrap assets come from the installed package, never a CDN.
         "BOOTSTRAP_SERVE_LOCAL": True,
-        "MAX_CONTENT_LENGTH": 21 * 1024 * 1024,
     }
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     cfg.update(overrides)
+    cfg.setdefault("MAX_CONTENT_LENGTH", (cfg["MAX_UPLOAD_MB"] + UPLOAD_ENVELOPE_MB) * 1024 * 1024)
     return cfg

@@ -8,7 +8,6 @@ from datetime import date, datetime
 
 from flask import Response
 
-FORMATS = ("csv", "xlsx")
 # Excel reads a CSV as the legacy code page unless it starts with a byte order mark; Chinese would be garbled.
 BOM = "\ufeff"
 # A cell starting with one of these is taken for a formula by spreadsheets (CSV injection).

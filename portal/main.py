@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select, text
+from sqlalchemy.orm import contains_eager
 
 from .auth import is_safe_next
-from .database import utcnow
+from .database import commit, utcnow
 from .extensions import db
 from .programs.models import Call, CallStatus, Program
 
@@ -20,6 +21,7 @@ def index():
     calls = db.session.execute(
         select(Call)
         .join(Call.program)
+        .options(contains_eager(Call.program))
         .where(Call.status == CallStatus.OPEN.value, Call.opens_at <= now, Call.closes_at > now)
         .order_by(Call.closes_at, Program.code)
     ).scalars().all()
@@ -33,7 +35,7 @@ def set_language(code: str):
         session["lang"] = code
         if current_user.is_authenticated and current_user.locale != code:
             current_user.locale = code  # emails follow the language the person reads in
-            db.session.commit()
+            commit()
     target = request.args.get("next")
     return redirect(target if is_safe_next(target) else url_for("main.index"))
 

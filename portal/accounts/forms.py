@@ -1,8 +1,8 @@
 """Account forms; every label and message is translatable."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
 def _password_field(label):
@@ -47,11 +47,3 @@ class ResetPasswordForm(FlaskForm):
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
     submit = SubmitField(_l("Set new password"))
-
-
-class UserSearchForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET search form changes nothing
-
-    q = StringField(_l("Search name or email"), validators=[Optional(), Length(max=100)])
-    role = SelectField(_l("Role"), validators=[Optional()], choices=[])

@@ -13,7 +13,7 @@ from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
 from ..notifications.services import queue_email
-from .models import Role, User, UserRole
+from .models import ROLE_VALUES, Role, User, UserRole
 
 _hashers: dict[tuple, PasswordHasher] = {}
 _dummy_hashes: dict[int, str] = {}
@@ -129,14 +129,18 @@ def confirm_email(token: str) -> User:
     return user
 
 
+def password_reset_link(user: User) -> str:
+    """An absolute link to choose a new password; it stops working once the password changes."""
+    token = _serializer("reset-password").dumps({"uid": user.id, "fp": _password_fingerprint(user)})
+    return external_url("accounts.reset_password", token=token)
+
+
 def send_password_reset(email: str) -> None:
     """Email a reset link if the account exists; says nothing either way (no account probing)."""
     user = find_user(email)
     if user is None or not user.is_active:
         return
-    token = _serializer("reset-password").dumps({"uid": user.id, "fp": _password_fingerprint(user)})
-    queue_email(user.email, "reset_password", locale=user.locale, user=user,
-                link=external_url("accounts.reset_password", token=token),
+    queue_email(user.email, "reset_password", locale=user.locale, user=user, link=password_reset_link(user),
                 minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
     record("account.password_reset_requested", user, actor=user)
 
@@ -199,7 +203,7 @@ def grant_role(user: User, role: str, unit_id: int | None, actor) -> UserRole:
     """Give a role (a unit admin needs a unit); granting twice is refused."""
     from flask_babel import gettext as _
 
-    if role not in {r.value for r in Role}:
+    if role not in ROLE_VALUES:
         raise AccountError(_("Unknown role."), "role")
     if role == Role.UNIT_ADMIN.value and not unit_id:
         raise AccountError(_("A unit admin must be bound to a unit."), "unit_id")

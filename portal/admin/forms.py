@@ -35,9 +35,3 @@ class UnitForm(FlaskForm):
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=200)])
     parent_id = SelectField(_l("Parent unit"), coerce=int, choices=[])
     submit = SubmitField(_l("Save"))
-
-
-class ConfirmForm(FlaskForm):
-    """A bare form for POST buttons (CSRF token only)."""
-
-    submit = SubmitField(_l("Confirm"))

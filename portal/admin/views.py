@@ -12,12 +12,13 @@ from ..accounts.models import Role, User, UserRole
 from ..audit.models import AuditEntry
 from ..audit.services import verify_chain
 from ..auth import roles_required
-from ..database import commit
+from ..database import commit, rollback
 from ..extensions import db
 from ..programs import units as unit_service
 from ..programs.models import Unit
 from ..views_support import commit_or_refuse
-from .forms import ROLE_LABELS, ConfirmForm, CreateUserForm, GrantRoleForm, UnitForm
+from ..forms import ConfirmForm
+from .forms import ROLE_LABELS, CreateUserForm, GrantRoleForm, UnitForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -71,25 +72,18 @@ def create_user():
     return render_template("admin/user_new.html", form=form)
 
 
-def _get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required(Role.SYSADMIN)
 def user_detail(user_id: int):
     """One account: its roles (grant / revoke) and whether it may log in."""
-    user = _get_user(user_id)
+    user = db.get_or_404(User, user_id)
     form = GrantRoleForm()
     form.unit_id.choices = _unit_choices(_("— none —"))
     if form.validate_on_submit():
         try:
             accounts.grant_role(user, form.role.data, form.unit_id.data or None, current_user)
         except accounts.AccountError as exc:
-            db.session.rollback()
+            rollback()
             getattr(form, exc.field or "role").errors.append(exc.message)
         else:
             commit()
@@ -102,7 +96,7 @@ def user_detail(user_id: int):
 @bp.post("/users/<int:user_id>/roles/<int:role_id>/revoke")
 @roles_required(Role.SYSADMIN)
 def revoke_role(user_id: int, role_id: int):
-    user = _get_user(user_id)
+    user = db.get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if commit_or_refuse(accounts.revoke_role, user, role_id, current_user, refusal=accounts.AccountError):
@@ -113,7 +107,7 @@ def revoke_role(user_id: int, role_id: int):
 @bp.post("/users/<int:user_id>/active")
 @roles_required(Role.SYSADMIN)
 def set_active(user_id: int):
-    user = _get_user(user_id)
+    user = db.get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if commit_or_refuse(accounts.set_active, user, not user.active, current_user, refusal=accounts.AccountError):
@@ -138,9 +132,7 @@ def units():
 def edit_unit(unit_id: int | None):
     unit = None
     if unit_id is not None:
-        unit = db.session.get(Unit, unit_id)
-        if unit is None:
-            abort(404)
+        unit = db.get_or_404(Unit, unit_id)
     form = UnitForm(obj=unit)
     form.parent_id.choices = _unit_choices(_("— top level —"))
     if request.method == "GET" and unit is not None:
@@ -151,7 +143,7 @@ def edit_unit(unit_id: int | None):
                                            name_en=form.name_en.data, parent_id=form.parent_id.data or None,
                                            actor=current_user)
         except unit_service.UnitError as exc:
-            db.session.rollback()
+            rollback()
             getattr(form, exc.field or "code").errors.append(exc.message)
         else:
             commit()

@@ -1,6 +1,7 @@
 """Profile and application forms; what the user typed survives a failed validation."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -17,6 +18,16 @@ POST_LEVEL_CHOICES = [
 GENDER_CHOICES = [("", _l("— choose —")), ("female", _l("Female")), ("male", _l("Male"))]
 ID_TYPE_CHOICES = [("id_card", _l("Resident identity card")), ("passport", _l("Passport"))]
 YEAR = [NumberRange(min=1940, max=2100, message=_l("Enter a year between 1940 and 2100."))]
+
+
+class _MaxUploadMB:
+    """MAX_UPLOAD_MB, read when a label is shown (the form classes exist before any app)."""
+
+    def __str__(self) -> str:
+        return str(current_app.config["MAX_UPLOAD_MB"])
+
+
+_UPLOAD_MB = _MaxUploadMB()
 
 
 def _keywords(text: str | None) -> list[str]:
@@ -80,7 +91,7 @@ class WorkForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     venue = StringField(_l("Journal, publisher or venue"), validators=[Optional(), Length(max=200)])
     year = IntegerField(_l("Year"), validators=[InputRequired(), *YEAR])
-    file = FileField(_l("Full text (PDF, at most 20 MB)"))
+    file = FileField(_l("Full text (PDF, at most %(mb)s MB)", mb=_UPLOAD_MB))
     submit = SubmitField(_l("Save"))
 
 
@@ -182,12 +193,9 @@ class RecheckRequestForm(FlaskForm):
 
 
 class LetterForm(FlaskForm):
-    file = FileField(_l("Your letter (PDF, at most 20 MB)"), validators=[FileRequired(message=_l("Choose a PDF file."))])
+    file = FileField(_l("Your letter (PDF, at most %(mb)s MB)", mb=_UPLOAD_MB),
+                     validators=[FileRequired(message=_l("Choose a PDF file."))])
     submit = SubmitField(_l("Upload letter"))
-
-
-class ConfirmForm(FlaskForm):
-    submit = SubmitField(_l("Confirm"))
 
 
 keywords_from_text = _keywords

@@ -14,10 +14,10 @@ from ..audit.services import record
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..programs.models import Discipline
 from .documents import DocumentError, delete_document, save_document
-from .forms import AwardForm, ConfirmForm, EducationForm, PositionForm, ProfileForm, ProjectForm, WorkForm, \
-    keywords_from_text
+from .forms import AwardForm, EducationForm, PositionForm, ProfileForm, ProjectForm, WorkForm, keywords_from_text
 from .models import Award, Education, Position, Profile, Project, Work
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")

@@ -17,6 +17,7 @@ from ..audit.models import AuditEntry
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..programs.models import Call
 from ..programs.units import all_units, tree_rows
 from ..views_support import commit_or_refuse
@@ -24,8 +25,8 @@ from . import referees as referee_service
 from . import services, workflow
 from .access import can_edit_application, can_view_application, can_view_document
 from .documents import DocumentError, delete_document, document_path, save_document
-from .forms import (BasicsForm, ConfirmForm, ExceptionForm, ExclusionForm, RecheckRequestForm, RefereeForm, StartForm,
-                    SubmitForm, UploadForm, WithdrawForm, keywords_from_text, plan_form_class)
+from .forms import (BasicsForm, ExceptionForm, ExclusionForm, RecheckRequestForm, RefereeForm, StartForm, SubmitForm,
+                    UploadForm, WithdrawForm, keywords_from_text, plan_form_class)
 from .models import Application, Document, Referee
 from .profile_views import _discipline_choices
 

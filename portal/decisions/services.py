@@ -89,9 +89,12 @@ def places_taken(session: DecisionSession, except_application_id: int | None = N
     """The call's places held by candidates plus this session's draft approvals."""
     held = db.session.execute(select(func.count()).select_from(Application).where(
         Application.call_id == session.call_id, Application.state.in_(PLACE_STATES))).scalar_one()
-    drafts = sum(1 for d in session.decisions if d.outcome == "approve" and d.application_id != except_application_id
-                 and d.application.state == "reviewed")
-    return held + drafts
+    drafts = (select(func.count()).select_from(Decision).join(Application, Application.id == Decision.application_id)
+              .where(Decision.session_id == session.id, Decision.outcome == "approve",
+                     Application.state == "reviewed"))
+    if except_application_id is not None:
+        drafts = drafts.where(Decision.application_id != except_application_id)
+    return held + db.session.execute(drafts).scalar_one()
 
 
 def record_decision(session: DecisionSession, application: Application, outcome: str, votes_for: int,
@@ -159,8 +162,9 @@ def approve_top(session: DecisionSession, n: int, actor: User, votes_for: int, v
     except RankingError as exc:
         raise ApplicationError(_("The ranking cannot be computed: %(detail)s", detail=exc.message)) from exc
     quota = session.call.total_quota
-    left = n if not quota else min(n, quota - places_taken(session))
-    result = TopResult(quota_left=None if not quota else quota - places_taken(session))
+    quota_left = quota - places_taken(session) if quota else None
+    left = n if not quota else min(n, quota_left)
+    result = TopResult(quota_left=quota_left)
     if left <= 0:
         raise ApplicationError(_("The call's quota of %(n)s places is full; approving another candidate would "
                                  "exceed it.", n=quota))

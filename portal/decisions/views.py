@@ -19,8 +19,8 @@ from ..applications.views import STATE_TEXT
 from ..auth import roles_required
 from ..database import commit
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..programs.models import Call
-from ..reviews.forms import PlainForm
 from ..views_support import commit_or_refuse
 from . import services
 from .models import Decision, DecisionSession, Notice, NoticeItem, Objection
@@ -277,7 +277,7 @@ def _notice_page(notice: Notice, status: int = 200, failed: HandleObjectionForm 
     items = db.session.execute(select(NoticeItem).where(NoticeItem.notice_id == notice.id)
                                .options(joinedload(NoticeItem.application)).order_by(NoticeItem.id)).scalars().all()
     return render_template("decisions/notice.html", notice=notice, items=items, objections=objections, forms=forms,
-                           labels=STATE_TEXT, plain=PlainForm()), status
+                           labels=STATE_TEXT, plain=ConfirmForm()), status
 
 
 @bp.get("/notices/<int:notice_id>")
@@ -307,7 +307,7 @@ def handle(objection_id: int):
 @roles_required(Role.PROGRAM_ADMIN)
 def close_due():
     """Run the end-of-period job now rather than waiting for the scheduled `flask notices close`."""
-    if not PlainForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     reports = services.close_due_notices()
     commit()

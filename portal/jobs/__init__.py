@@ -1,6 +1,7 @@
 """Background jobs: RQ on Redis when REDIS_URL is set, in-process otherwise."""
 from __future__ import annotations
 
+import functools
 import importlib
 
 from flask import current_app
@@ -33,13 +34,20 @@ def run_job(path: str, *args, **kwargs):
         return _resolve(path)(*args, **kwargs)
 
 
+@functools.lru_cache(maxsize=8)
+def redis_connection(url: str):
+    """One Redis client (and its connection pool) per URL and process, shared by the queue and the caches."""
+    from redis import Redis
+
+    return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+
+
 def enqueue(path: str, *args, **kwargs):
     """Run `path(*args)` in the background (RQ) or right away when no Redis is configured."""
     url = current_app.config.get("REDIS_URL")
     if not url:
         return _resolve(path)(*args, **kwargs)
-    from redis import Redis
     from rq import Queue
 
-    queue = Queue(QUEUE, connection=Redis.from_url(url))
+    queue = Queue(QUEUE, connection=redis_connection(url))
     return queue.enqueue(run_job, path, *args, **kwargs)

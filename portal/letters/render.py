@@ -750,12 +750,6 @@ def render_letter_pdf(template_source: str, context: dict, *,
     return get_renderer(static_root, fonts_dir).render(template_source, context)
 
 
-def render_letter_html(template_source: str, context: dict, *,
-                       static_root: Path | str | None = None) -> str:
-    """The template rendered to HTML in the sandbox (same checks as :func:`render_letter_pdf`)."""
-    return get_renderer(static_root).render_html(template_source, context)
-
-
 def check_template(template_source: str) -> None:
     """Raise TemplateError if a template does not parse or breaks the sandbox rules (for the
     template editor, before saving)."""

@@ -290,14 +290,22 @@ def verify_pdf(letter: Letter, data: bytes) -> bool:
 
 # ---------------------------------------------------------------- batches
 
+def _needing_letters(call_id: int):
+    """The call's decided applications without a letter in force for their current outcome (a SELECT of ids)."""
+    outcome = case(*[(Application.state == state, value) for state, value in OUTCOME_FOR_STATE.items()])
+    return (select(Application.id)
+            .outerjoin(Letter, (Letter.application_id == Application.id) & (Letter.status == "valid"))
+            .where(Application.call_id == call_id, Application.state.in_(OUTCOME_FOR_STATE),
+                   Letter.id.is_(None) | (Letter.outcome != outcome)))
+
+
 def applications_needing_letters(call_id: int) -> list[int]:
     """Ids of the call's decided applications without a letter in force for their current outcome."""
-    rows = db.session.execute(
-        select(Application.id, Application.state, Letter.outcome)
-        .outerjoin(Letter, (Letter.application_id == Application.id) & (Letter.status == "valid"))
-        .where(Application.call_id == call_id, Application.state.in_(OUTCOME_FOR_STATE))
-        .order_by(Application.id)).all()
-    return [app_id for app_id, state, outcome in rows if outcome != OUTCOME_FOR_STATE[state]]
+    return list(db.session.execute(_needing_letters(call_id).order_by(Application.id)).scalars())
+
+
+def count_needing_letters(call_id: int) -> int:
+    return db.session.execute(select(func.count()).select_from(_needing_letters(call_id).subquery())).scalar_one()
 
 
 #: Letters per background job of a batch: small enough that 2+ workers share a batch evenly, large
@@ -316,7 +324,7 @@ def start_batch(call: Call, actor) -> LetterJob:
     if batch_running(call.program_id):
         raise LetterError(str(_l("Letters of this program are being issued in a batch; try again when it "
                                  "has finished.")))
-    job = LetterJob(call_id=call.id, status="queued", total=len(applications_needing_letters(call.id)),
+    job = LetterJob(call_id=call.id, status="queued", total=count_needing_letters(call.id),
                     created_by_id=getattr(actor, "id", None))
     db.session.add(job)
     db.session.flush()

@@ -135,7 +135,7 @@ def call_letters(call_id: int):
                               .order_by(LetterJob.id.desc()).limit(5)).scalars().all()
     return render_template("letters/call.html", call=call, applications=applications, page=page, letters=letters,
                            jobs=jobs,
-                           needing=len(services.applications_needing_letters(call.id)),
+                           needing=services.count_needing_letters(call.id),
                            outcome_for=services.OUTCOME_FOR_STATE, labels=services.OUTCOME_LABELS,
                            status_labels=services.STATUS_LABELS)
 

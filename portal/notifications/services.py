@@ -76,11 +76,6 @@ def deliver_later():
         _dispatch(info.pop("outbox_held", []))
 
 
-def deliver(message_id: int) -> str:
-    """Send one stored message (SMTP when MAIL_SERVER is set, else the log); returns its status."""
-    return deliver_many([message_id]).get(message_id, "missing")
-
-
 def deliver_many(message_ids: list[int]) -> dict[int, str]:
     """Send the stored messages not yet sent, over one SMTP connection (or to the log when MAIL_SERVER
     is unset); returns each message's status. A message the server refuses is marked failed without

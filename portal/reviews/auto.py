@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from ..accounts.models import User
 from ..applications.models import Application
@@ -34,6 +35,19 @@ class Preview:
     experts: dict[int, User]
     fingerprint: str
 
+    def pairs_of(self) -> dict[int, list]:
+        """(expert id, affinity) per application, for the page's one line per application."""
+        grouped: dict[int, list] = {}
+        for application_id, expert_id, affinity in self.result.pairs:
+            grouped.setdefault(application_id, []).append((expert_id, affinity))
+        return grouped
+
+    def warnings_of(self) -> dict[int, list]:
+        grouped: dict[int, list] = {}
+        for warning in self.result.warnings:
+            grouped.setdefault(warning.application_id, []).append(warning)
+        return grouped
+
 
 def applications_to_assign(call) -> list[int]:
     """Applications under review that have no live expert yet (partly staffed ones are completed by hand)."""
@@ -57,9 +71,15 @@ def preview(call, *, mode: str = "optimal", seed: int | None = None, k: int | No
         result = solver.random_draw(problem, seed)
     else:
         result = solver.assign(problem)
-    applications = {a.id: a for a in db.session.execute(select(Application).where(Application.id.in_(ids))).scalars()}
+    # The preview lists every application with its applicant's name: load them together (no query per row).
+    applications = {a.id: a for a in db.session.execute(
+        select(Application).where(Application.id.in_(ids))
+        .options(load_only(Application.id, Application.title, Application.discipline_code, Application.applicant_id),
+                 joinedload(Application.applicant).options(load_only(User.id, User.name), lazyload(User.roles))))
+        .scalars()}
     expert_ids = sorted({e for _a, e, _f in result.pairs})
-    experts = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(expert_ids))).scalars()}
+    experts = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(expert_ids))
+                                                   .options(lazyload(User.roles))).scalars()}
     digest = hashlib.sha256(json.dumps([[a, e] for a, e, _f in result.pairs]).encode()).hexdigest()
     return Preview(call.id, mode, seed, k, result, applications, experts, digest)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, EmailField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
 
 
 def endorse_form_class(criteria: dict | None, locale: str, exception: bool):
@@ -70,9 +70,6 @@ class ClearFlagForm(FlaskForm):
 
 
 class RankForm(FlaskForm):
-    order = StringField(validators=[Optional()])
+    """The unit's ranking: one rank_<application id> field per candidate, read from the request."""
+
     submit = SubmitField(_l("Save the order"))
-
-
-class PlainForm(FlaskForm):
-    submit = SubmitField(_l("Confirm"))

@@ -85,8 +85,12 @@ class DeclaredConflict(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-ASSIGNMENT_STATUSES = ("invited", "accepted", "declined", "submitted", "withdrawn")
-EVALUATOR_KINDS = ("expert", "user", "social")
+#: An assignment's status as the program office reads it, (zh, en); experts see their own wording (expert_views).
+ASSIGNMENT_STATUS_LABELS = {"invited": ("已邀请", "invited"), "accepted": ("已接受", "accepted"),
+                            "submitted": ("已提交", "submitted"), "declined": ("已谢绝", "declined"),
+                            "withdrawn": ("已撤回", "withdrawn")}
+#: Assignments still waiting for the evaluator's work.
+OPEN_ASSIGNMENT_STATUSES = ("invited", "accepted")
 
 
 class Assignment(db.Model):
@@ -129,10 +133,6 @@ class Assignment(db.Model):
     application: Mapped["Application"] = relationship(backref=db.backref("assignments", lazy="select"))  # noqa: F821
     expert: Mapped["User | None"] = relationship(foreign_keys=[expert_id])  # noqa: F821
     evaluation: Mapped["Evaluation | None"] = relationship(back_populates="assignment", uselist=False)
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in ("invited", "accepted")
 
 
 class Evaluation(db.Model):

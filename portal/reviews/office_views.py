@@ -18,11 +18,12 @@ from ..applications.views import ACTION_TEXT, STATE_TEXT, timeline_for
 from ..auth import roles_required
 from ..database import commit, rollback, to_local
 from ..extensions import db
+from ..forms import ConfirmForm
 from ..programs.models import Call, Program, Unit
 from ..views_support import commit_or_refuse
 from . import conflicts, services
-from .forms import AssignForm, ClearFlagForm, FormalCheckForm, InviteForm, PlainForm, RecheckDecisionForm
-from .models import Assignment, ExpertProfile
+from .forms import AssignForm, ClearFlagForm, FormalCheckForm, InviteForm, RecheckDecisionForm
+from .models import ASSIGNMENT_STATUS_LABELS, Assignment, ExpertProfile
 from .pool import build_problem, loads_in_call
 from .schemes import COMPONENT_LABELS, scheme_for_call
 
@@ -157,18 +158,17 @@ def export_evaluations(call_id: int, fmt: str):
     rows = []
     for evaluation, application_id, applicant, unit_zh, unit_en, expert_name, external in rows_db:
         component = COMPONENT_LABELS.get(evaluation.component, (evaluation.component, evaluation.component))
+        unit_name = (unit_en if english and unit_en else unit_zh) or ""
         if anonymised:
             who = _("Evaluator %(n)s", n=numbers[evaluation.evaluator_key])
         else:
-            unit_name = (unit_en if english and unit_en else unit_zh) or ""
             who = (unit_name if evaluation.component == "unit" else expert_name or external) or evaluation.evaluator_key
         scores = evaluation.scores or {}
         try:
             total = evaluation_score(_ScoredRow(evaluation), scheme.components[evaluation.component])
         except (KeyError, ValueError, TypeError):
             total = None
-        row = [application_id] + ([] if anonymised else [applicant, (unit_en if english and unit_en else unit_zh)
-                                                         or ""])
+        row = [application_id] + ([] if anonymised else [applicant, unit_name])
         row += [component[1] if english else component[0], who]
         row += [scores.get(code) if name == evaluation.component else None for name, code, _label in criteria]
         row += [total, str(familiarity.get(evaluation.familiarity, "")), str(recommendation.get(
@@ -242,9 +242,9 @@ def _page(found: Application, status: int = 200, **forms):
         formal_form=forms.get("formal_form") or FormalCheckForm(prefix="formal"),
         recheck_form=forms.get("recheck_form") or RecheckDecisionForm(prefix="recheck"),
         assign_form=AssignForm(prefix="assign"), invite_form=invite,
-        flag_form=forms.get("flag_form") or ClearFlagForm(prefix="flag"), plain=PlainForm(),
+        flag_form=forms.get("flag_form") or ClearFlagForm(prefix="flag"), plain=ConfirmForm(),
         assignments=assignments, scheme=scheme, component_labels=COMPONENT_LABELS,
-        candidates=candidates(found) if found.state == "under_review" and "peer" in scheme["components"] else [],
+        status_labels=ASSIGNMENT_STATUS_LABELS, candidates=candidates(found) if found.state == "under_review" and "peer" in scheme["components"] else [],
         timeline_entries=timeline_for([found.id])[found.id], labels=STATE_TEXT, action_labels=ACTION_TEXT), status
 
 
@@ -313,7 +313,7 @@ def invite(application_id: int):
 @roles_required(Role.PROGRAM_ADMIN)
 def withdraw_assignment(assignment_id: int):
     assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or not PlainForm().validate_on_submit():
+    if assignment is None or not ConfirmForm().validate_on_submit():
         abort(404)
     if not commit_or_refuse(services.withdraw_assignment, assignment, current_user._get_current_object()):
         return _page(assignment.application, 409)
@@ -337,7 +337,7 @@ def clear_flag(application_id: int):
 @roles_required(Role.PROGRAM_ADMIN)
 def complete(application_id: int):
     found = _application(application_id)
-    if not PlainForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     if not commit_or_refuse(services.complete_review, found, current_user._get_current_object()):
         return _page(found, 409)
@@ -416,7 +416,7 @@ def edit_scheme(category: str):
         abort(404)
     current = latest(category)
     definition, errors = current.definition, []
-    form = PlainForm()
+    form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         definition, errors = _parse_scheme(request.form, current.definition)
         if not errors:
@@ -447,7 +447,7 @@ def auto_assign(call_id: int):
     found = db.session.get(Call, call_id)
     if found is None:
         abort(404)
-    form = PlainForm()
+    form = ConfirmForm()
     mode = request.values.get("mode", "optimal")
     mode = mode if mode in ("optimal", "random") else "optimal"
     seed_text = (request.values.get("seed") or "").strip()
@@ -482,7 +482,7 @@ def replace_assignment(assignment_id: int):
     from . import auto
 
     assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or not PlainForm().validate_on_submit():
+    if assignment is None or not ConfirmForm().validate_on_submit():
         abort(404)
     replaced = commit_or_refuse(auto.replace, assignment, current_user._get_current_object())
     if not replaced:

@@ -15,7 +15,7 @@ from .models import Assignment, DeclaredConflict, ExpertProfile
 LIVE_ASSIGNMENT = ("invited", "accepted", "submitted")
 
 
-def _first_levels() -> dict[str, str]:
+def first_levels() -> dict[str, str]:
     """second-level code -> first-level code (a first-level code maps to itself)."""
     rows = db.session.execute(select(Discipline.code, Discipline.parent_code)).all()
     return {code: parent or code for code, parent in rows}
@@ -38,7 +38,7 @@ def loads_in_call(call_id: int, expert_ids: list[int] | None = None) -> dict[int
 def build_problem(call: Call, *, application_ids: list[int] | None = None, expert_ids: list[int] | None = None,
                   k: int | None = None, subtract_loads: bool = True) -> c.Problem:
     """The call's applications and the expert pool as the pure conflict/assignment module sees them."""
-    levels = _first_levels()
+    levels = first_levels()
     units = [c.Unit(uid, parent) for uid, parent in db.session.execute(select(Unit.id, Unit.parent_id)).all()]
 
     app_stmt = (select(Application.id, Application.applicant_id, Application.unit_id, Application.discipline_code,

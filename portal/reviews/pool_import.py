@@ -6,7 +6,6 @@ import io
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -15,8 +14,9 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from ..accounts.models import Role, User, UserRole
-from ..accounts.services import external_url, find_user, grant_role, normalise_email
+from ..accounts.services import external_url, find_user, grant_role, normalise_email, password_reset_link
 from ..audit.services import record
+from ..database import local_today
 from ..extensions import db
 from ..notifications.services import queue_email
 from ..programs.models import Discipline, Unit
@@ -164,10 +164,6 @@ def parse_rows(filename: str, data: bytes) -> list[dict]:
 
 # ---------------------------------------------------------------- validation
 
-def _current_year() -> int:
-    return datetime.now(timezone(timedelta(hours=8))).year  # years are counted in Beijing time
-
-
 @dataclass
 class Lookups:
     """Unit codes (upper case) -> id, discipline code -> parent code, and this year: loaded once per import."""
@@ -179,7 +175,7 @@ class Lookups:
 
 def load_lookups() -> Lookups:
     return Lookups({code.upper(): uid for code, uid in db.session.execute(select(Unit.code, Unit.id)).all()},
-                   dict(db.session.execute(select(Discipline.code, Discipline.parent_code)).all()), _current_year())
+                   dict(db.session.execute(select(Discipline.code, Discipline.parent_code)).all()), local_today().year)
 
 
 def split_list(text: str) -> list[str]:
@@ -277,18 +273,9 @@ def _new_account(email: str, name: str, actor) -> User:
     return user
 
 
-def password_setup_link(user: User) -> str:
-    """A reset-password link (same token as the forgot-password email) for a new expert to choose a password."""
-    # The private helpers are reused so the token can never drift from what accounts.reset_password accepts.
-    from ..accounts.services import _password_fingerprint, _serializer
-
-    token = _serializer("reset-password").dumps({"uid": user.id, "fp": _password_fingerprint(user)})
-    return external_url("accounts.reset_password", token=token)
-
-
 def send_welcome(user: User) -> None:
-    """Tell a new expert they are in the pool and how to set their password."""
-    queue_email(user.email, "expert_welcome", locale=user.locale, user=user, link=password_setup_link(user),
+    """Tell a new expert they are in the pool and how to set their password (the forgot-password link)."""
+    queue_email(user.email, "expert_welcome", locale=user.locale, user=user, link=password_reset_link(user),
                 minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
                 forgot_link=external_url("accounts.forgot_password"))
 
@@ -405,7 +392,7 @@ def _example_row() -> list[str]:
     english = str(get_locale()).startswith("en")
     return ["Zhang San" if english else "张三", "zhangsan@example.cn", unit, "Professor" if english else "研究员",
             "; ".join(codes), "algebraic geometry; number theory" if english else "代数几何; 数论",
-            f"{unit}:{_current_year() - 2}", str(DEFAULT_LOAD_CAP)]
+            f"{unit}:{local_today().year - 2}", str(DEFAULT_LOAD_CAP)]
 
 
 def export_template(kind: str) -> tuple[bytes, str, str]:

@@ -262,9 +262,9 @@ def _shared_cache():
     url = current_app.config.get("REDIS_URL")
     if not url:
         return None
-    from redis import Redis
+    from ..jobs import redis_connection
 
-    return Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return redis_connection(url)
 
 
 def _shared_key(key: tuple) -> str:
@@ -393,7 +393,7 @@ def ranking_for_call(call: Call, options: scoring.Options, *, page: int | None =
                        final=line.final, component_scores=line.component_scores,
                        n_evaluations=line.n_evaluations, std_dev=line.std_dev, flags=line.flags,
                        unit_rank=line.unit_rank, integrity_cleared=line.integrity_cleared)
-            # An application that left the review states since the aggregate was computed is not shown.
+            # An application deleted since the aggregate was computed is not shown.
             for position, line in shown if line.application_id in applications]
     return Ranking(call=call, scheme=stored, options=options, rows=rows,
                    disciplines=_disciplines(row.application.discipline_code for row in rows), total=total,
@@ -419,7 +419,7 @@ def changed_calls(session) -> set[int]:
     info = session.info
     apps = info.get("ranking_changed_apps")
     if apps:
-        calls = set(db.session.execute(select(Application.call_id).where(Application.id.in_(apps))).scalars())
+        calls = set(session.execute(select(Application.call_id).where(Application.id.in_(apps))).scalars())
         info.setdefault("ranking_changed_calls", set()).update(calls)
         apps.clear()
     return info.get("ranking_changed_calls", set())
@@ -460,26 +460,20 @@ def _note_changes(session, _flush_context) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _bump_stamps(session) -> None:
-    info = session.info
     if session.new or session.dirty or session.deleted:
         session.flush()  # commit flushes after this event: flush now so that its changes are noted
-    if not (info.get("ranking_changed_calls") or info.get("ranking_changed_apps")):
+    calls = sorted(changed_calls(session))
+    _forget_changes(session)
+    if not calls:
         return
-    apps = info.pop("ranking_changed_apps", set())
-    calls = info.pop("ranking_changed_calls", set())
-    if apps:
-        calls |= set(session.execute(select(Application.call_id).where(Application.id.in_(apps))).scalars())
-    if calls:
-        stamps = session.execute(update(Call).where(Call.id.in_(sorted(calls)))
-                                 .values(ranking_stamp=Call.ranking_stamp + 1).returning(Call.id, Call.ranking_stamp)
-                                 .execution_options(synchronize_session=False)).all()
-        if has_app_context() and current_app.config.get("REDIS_URL") and not current_app.config.get("TESTING"):
-            from ..database import after_commit
+    stamps = session.execute(update(Call).where(Call.id.in_(calls))
+                             .values(ranking_stamp=Call.ranking_stamp + 1).returning(Call.id, Call.ranking_stamp)
+                             .execution_options(synchronize_session=False)).all()
+    if has_app_context() and current_app.config.get("REDIS_URL") and not current_app.config.get("TESTING"):
+        from ..database import after_commit
 
-            for call_id, stamp in stamps:  # a worker computes the new ranking before anyone asks for it
-                after_commit("portal.reviews.ranking.warm", call_id, stamp)
-    info.pop("ranking_changed_apps", None)
-    info.pop("ranking_changed_calls", None)
+        for call_id, stamp in stamps:  # a worker computes the new ranking before anyone asks for it
+            after_commit("portal.reviews.ranking.warm", call_id, stamp)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -39,13 +39,6 @@ class SaveOptionsForm(FlaskForm):
 
 def _locale() -> str:
     return str(get_locale())
-
-
-def _call_or_404(call_id: int) -> Call:
-    call = db.session.get(Call, call_id)
-    if call is None:
-        abort(404)
-    return call
 
 
 def _threshold(raw: str) -> float | None:
@@ -91,7 +84,7 @@ def _query_args(options) -> dict:
 @roles_required(Role.PROGRAM_ADMIN)
 def call_ranking(call_id: int):
     """The ranking with the options switchable; the same number of queries for 10 or 20,000 applications."""
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     options, bad_threshold = _requested_options(call)
     result, error = None, None
     page = request.args.get("page", 1, type=int) or 1
@@ -113,7 +106,7 @@ def call_ranking(call_id: int):
 @roles_required(Role.PROGRAM_ADMIN)
 def save_options(call_id: int):
     """Make the options on screen the call's default aggregation (audited)."""
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     form = SaveOptionsForm()
     if not form.validate_on_submit():
         flash(_("The options were not saved: the disagreement threshold must be a number from 0 to 100."), "danger")
@@ -158,7 +151,7 @@ def ranking_table(ranking: service.Ranking, locale: str) -> tuple[list[str], lis
 
 
 def _export(call_id: int, fmt: str):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     options, _bad = _requested_options(call)
     try:
         result = service.ranking_for_call(call, options)

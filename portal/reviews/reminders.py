@@ -21,9 +21,7 @@ from ..database import local_today, utcnow
 from ..extensions import db
 from ..notifications.services import queue_email
 from ..programs.models import Call
-from .models import Assignment
-
-OPEN_STATUSES = ("invited", "accepted")
+from .models import OPEN_ASSIGNMENT_STATUSES, Assignment
 
 
 @dataclass
@@ -45,7 +43,7 @@ def due_reminders(on: date | None = None) -> list[Reminder]:
     rows = db.session.execute(
         select(Assignment).join(Application, Application.id == Assignment.application_id)
         # Evaluations are taken only while the application is under review (portal/reviews/evaluations.py).
-        .where(Assignment.kind == "expert", Assignment.status.in_(OPEN_STATUSES), Application.state == "under_review",
+        .where(Assignment.kind == "expert", Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES), Application.state == "under_review",
                Assignment.due_date.is_not(None), Assignment.due_date <= soon)
         .options(joinedload(Assignment.expert), joinedload(Assignment.application).joinedload(Application.call)
                  .joinedload(Call.program))

@@ -201,15 +201,6 @@ def assignment_violations(application: Application, expert_id: int) -> list[tupl
             if v.expert_id in (expert_id, None) or v.kind in ("same_unit", "too_many")]
 
 
-def potential_warnings(application: Application, expert_id: int) -> list[str]:
-    problem = build_problem(application.call, application_ids=[application.id], expert_ids=[expert_id])
-    index = conflicts.ProblemIndex(problem)
-    ai, ei = index.a_pos.get(application.id), index.e_pos.get(expert_id)
-    if ai is None or ei is None:
-        return []
-    return [detail for _kind, detail in index.potential_conflicts(ai, ei)]
-
-
 def assign_expert(application: Application, expert: User, actor: User, *, method: str = "manual",
                   due_date: date | None = None) -> Assignment:
     """Invite one expert, refused with the reasons when any conflict rule forbids it."""

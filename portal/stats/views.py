@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_babel import get_locale
 
 from ..accounts.models import Role
 from ..auth import roles_required
@@ -19,4 +18,4 @@ def call_statistics(call_id: int):
     """A call's applications by status, unit, discipline, gender and age band, its evaluation progress and the
     distribution of its final scores."""
     call = db.get_or_404(Call, call_id)
-    return render_template("stats/call.html", call=call, stats=services.call_statistics(call, str(get_locale())))
+    return render_template("stats/call.html", call=call, stats=services.call_statistics(call))
