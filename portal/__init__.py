@@ -98,10 +98,14 @@ def _register_blueprints(app: Flask) -> None:
     from .applications.referee_views import bp as referees_bp
     from .applications.views import bp as applications_bp
     from .main import bp as main_bp
+    from .programs.call_views import bp as call_office_bp
+    from .programs.program_views import bp as program_office_bp
     from .programs.views import bp as programs_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(programs_bp)
+    app.register_blueprint(program_office_bp)
+    app.register_blueprint(call_office_bp)
     app.register_blueprint(profile_bp)
     app.register_blueprint(applications_bp)
     app.register_blueprint(referees_bp)
@@ -162,11 +166,12 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_babel import format_datetime, get_locale
 
     from .accounts.models import Role
+    from .programs.access import can_manage
 
     @app.context_processor
     def inject():
         locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
-        return {"current_locale": locale, "is_en": locale.startswith("en"), "Role": Role,
+        return {"current_locale": locale, "is_en": locale.startswith("en"), "Role": Role, "can_manage": can_manage,
                 "max_upload_mb": app.config["MAX_UPLOAD_MB"]}
 
     @app.template_filter("localtime")

@@ -61,16 +61,28 @@ class User(UserMixin, db.Model):
         """Units this person administers (unit admin roles)."""
         return {r.unit_id for r in self.roles if r.role == Role.UNIT_ADMIN.value and r.unit_id}
 
+    @property
+    def program_ids(self) -> set[int] | None:
+        """Programs this person runs as a program admin: None means every program (an office-wide grant)."""
+        grants = [r for r in self.roles if r.role == Role.PROGRAM_ADMIN.value]
+        if any(r.program_id is None for r in grants):
+            return None
+        return {r.program_id for r in grants}
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
 
 
 class UserRole(db.Model):
-    """One role held by one person; unit admins are bound to a unit."""
+    """One role held by one person; unit admins are bound to a unit, program admins to a program.
+
+    A program admin row without a program is an office-wide grant: that person runs every program.
+    """
 
     __tablename__ = "user_roles"
     __table_args__ = (
-        UniqueConstraint("user_id", "role", "unit_id", name="uq_user_roles_user_role_unit"),
+        UniqueConstraint("user_id", "role", "unit_id", "program_id", name="uq_user_roles_user_role_unit_program"),
+        CheckConstraint("role = 'program_admin' OR program_id IS NULL", name="program_only_for_program_admin"),
         CheckConstraint(
             "role IN ('applicant','unit_admin','expert','program_admin','sysadmin')", name="role_known"
         ),
@@ -84,10 +96,13 @@ class UserRole(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True, index=True)
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), nullable=True,
+                                                   index=True)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="roles")
     unit: Mapped["Unit | None"] = relationship(lazy="joined")  # noqa: F821
+    program: Mapped["Program | None"] = relationship(lazy="joined")  # noqa: F821
 
 
-from ..programs.models import Unit  # noqa: E402,F401  (relationship target)
+from ..programs.models import Program, Unit  # noqa: E402,F401  (relationship targets)

@@ -1,0 +1,49 @@
+"""Refusals of the program office's verbs, and the optimistic lock shared by programs and calls."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+
+from ..extensions import db
+
+
+class ProgramError(Exception):
+    """A refused program or call action, with the reasons to show (already translated) and the field at fault."""
+
+    def __init__(self, *messages: str, field: str | None = None):
+        super().__init__("; ".join(messages))
+        self.messages = list(messages)
+        self.message = "; ".join(messages)
+        self.field = field
+
+
+class StaleEdit(ProgramError):
+    """Someone else saved the program or call after this form was loaded."""
+
+
+def check_version(obj: Any, submitted: Any) -> None:
+    """Refuse a save made on an older version of `obj` (a Program or a Call), naming who changed it and when.
+
+    The form carries the version it was loaded with; the mapper's version_id_col also refuses the UPDATE when
+    two saves race past this check (sqlalchemy.orm.exc.StaleDataError, turned into the same message by
+    `stale_message`).
+    """
+    try:
+        version = int(submitted)
+    except (TypeError, ValueError):
+        version = None
+    if version is not None and version == obj.version:
+        return
+    raise StaleEdit(stale_message(obj), field="version")
+
+
+def stale_message(obj: Any) -> str:
+    from ..accounts.models import User
+
+    who = db.session.get(User, obj.updated_by_id) if getattr(obj, "updated_by_id", None) else None
+    when = format_datetime(obj.updated_at, "yyyy-MM-dd HH:mm") if getattr(obj, "updated_at", None) else "—"
+    return _("%(name)s saved a newer version at %(time)s (Beijing time). Your changes are still in the form: "
+             "reload the page to see theirs, then make your changes again.",
+             name=who.name if who else _("Someone"), time=when)
