@@ -155,7 +155,10 @@ PASSWORD = "correct-horse-battery"
 
 @pytest.fixture()
 def make_user(db):
-    """Create a confirmed account with the given roles: make_user('expert', ('unit_admin', unit_id))."""
+    """Create a confirmed account with the given roles: make_user('expert', ('unit_admin', unit_id)).
+
+    A program admin holds one program with ('program_admin', None, program_id); a bare 'program_admin' is an
+    office-wide grant (every program)."""
     from portal.accounts.services import create_user
 
     counter = {"n": 0}

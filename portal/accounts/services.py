@@ -186,34 +186,64 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def create_user(email: str, name: str, password: str, roles: list[tuple[str, int | None]], *,
+def create_user(email: str, name: str, password: str, roles: list[tuple], *,
                 confirmed: bool = True, locale: str = "zh_CN", actor=None) -> User:
-    """Create an account directly (sysadmin, CLI, seed) with the given (role, unit_id) pairs."""
+    """Create an account directly (sysadmin, CLI, seed) with the given (role, unit_id) pairs or
+    (role, unit_id, program_id) triples: a program admin without a program runs every program (office-wide)."""
     user = User(email=normalise_email(email), name=name, password_hash=hash_password(password), locale=locale,
                 email_confirmed_at=utcnow() if confirmed else None)
-    for role, unit_id in roles:
-        user.roles.append(UserRole(role=role, unit_id=unit_id if role == Role.UNIT_ADMIN.value else None))
+    grants = []
+    for role, unit_id, *rest in roles:
+        program_id = (rest[0] if rest else None) if role == Role.PROGRAM_ADMIN.value else None
+        unit_id = unit_id if role == Role.UNIT_ADMIN.value else None
+        if (role, unit_id, program_id) not in grants:
+            grants.append((role, unit_id, program_id))
+    for role, unit_id, program_id in grants:
+        user.roles.append(UserRole(role=role, unit_id=unit_id, program_id=program_id))
     db.session.add(user)
     db.session.flush()
-    record("user.created", user, actor=actor, data={"email": user.email, "roles": sorted(r for r, _ in roles)})
+    data = {"email": user.email, "roles": sorted({r for r, _u, _p in grants})}
+    programs = sorted(p for r, _u, p in grants if p is not None)
+    if programs:
+        data["program_ids"] = programs
+    record("user.created", user, actor=actor, data=data)
     return user
 
 
-def grant_role(user: User, role: str, unit_id: int | None, actor) -> UserRole:
-    """Give a role (a unit admin needs a unit); granting twice is refused."""
+def grant_role(user: User, role: str, unit_id: int | None, actor, program_id: int | None = None) -> UserRole:
+    """Give a role (a unit admin needs a unit); granting twice is refused.
+
+    A program admin is granted one program per role row (`program_id`), or every program (office-wide) when
+    `program_id` is None; only a program admin is bound to a program.
+    """
+    from flask_babel import get_locale
     from flask_babel import gettext as _
+
+    from ..programs.models import Program
 
     if role not in ROLE_VALUES:
         raise AccountError(_("Unknown role."), "role")
     if role == Role.UNIT_ADMIN.value and not unit_id:
         raise AccountError(_("A unit admin must be bound to a unit."), "unit_id")
+    if program_id is not None and role != Role.PROGRAM_ADMIN.value:
+        raise AccountError(_("Only a program admin runs a program."), "program_id")
+    program = None
+    if program_id is not None:
+        program = db.session.get(Program, program_id)
+        if program is None:
+            raise AccountError(_("This program was not found."), "program_id")
     unit_id = unit_id if role == Role.UNIT_ADMIN.value else None
-    if any(r.role == role and r.unit_id == unit_id for r in user.roles):
-        raise AccountError(_("This person already has this role."), "role")
-    user_role = UserRole(role=role, unit_id=unit_id)
+    if any(r.role == role and r.unit_id == unit_id and r.program_id == program_id for r in user.roles):
+        if role != Role.PROGRAM_ADMIN.value:
+            raise AccountError(_("This person already has this role."), "role")
+        if program is None:
+            raise AccountError(_("This person already runs every program (office-wide)."), "program_id")
+        raise AccountError(_("This person already runs the program %(program)s.",
+                             program=program.name(str(get_locale() or "zh_CN"))), "program_id")
+    user_role = UserRole(role=role, unit_id=unit_id, program_id=program_id)
     user.roles.append(user_role)
     db.session.flush()
-    record("user.role_granted", user, actor=actor, data={"role": role, "unit_id": unit_id})
+    record("user.role_granted", user, actor=actor, data={"role": role, "unit_id": unit_id, "program_id": program_id})
     return user_role
 
 
@@ -228,7 +258,8 @@ def revoke_role(user: User, role_id: int, actor) -> None:
         raise AccountError(_("The last system administrator cannot lose this role."))
     user.roles.remove(user_role)
     db.session.flush()
-    record("user.role_revoked", user, actor=actor, data={"role": user_role.role, "unit_id": user_role.unit_id})
+    record("user.role_revoked", user, actor=actor, data={"role": user_role.role, "unit_id": user_role.unit_id,
+                                                        "program_id": user_role.program_id})
 
 
 def set_active(user: User, active: bool, actor) -> None:

@@ -13,9 +13,16 @@ ROLE_LABELS = {
 }
 
 
+#: The program select's values besides a program's id: none chosen yet, and every program (office-wide).
+NO_PROGRAM, ALL_PROGRAMS = "", "all"
+
+
 class GrantRoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()), validators=[DataRequired()])
     unit_id = SelectField(_l("Unit (unit admins only)"), coerce=int, validators=[Optional()], choices=[])
+    program_id = SelectField(_l("Program (program admins only)"), validators=[Optional()], choices=[],
+                             description=_l("A program admin runs the programs granted to them, one role each; "
+                                            "all programs is an office-wide grant."))
     submit = SubmitField(_l("Grant role"))
 
 
@@ -25,6 +32,9 @@ class CreateUserForm(FlaskForm):
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=10, max=128)])
     roles = SelectMultipleField(_l("Roles"), choices=list(ROLE_LABELS.items()), validators=[DataRequired()])
     unit_id = SelectField(_l("Unit (unit admins only)"), coerce=int, validators=[Optional()], choices=[])
+    program_id = SelectField(_l("Program (program admins only)"), validators=[Optional()], choices=[],
+                             description=_l("A program admin runs the programs granted to them, one role each; "
+                                            "all programs is an office-wide grant."))
     submit = SubmitField(_l("Create account"))
 
 

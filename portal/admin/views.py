@@ -15,10 +15,10 @@ from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
 from ..programs import units as unit_service
-from ..programs.models import Unit
+from ..programs.models import Program, Unit
 from ..views_support import commit_or_refuse
 from ..forms import ConfirmForm
-from .forms import ROLE_LABELS, CreateUserForm, GrantRoleForm, UnitForm
+from .forms import ALL_PROGRAMS, NO_PROGRAM, ROLE_LABELS, CreateUserForm, GrantRoleForm, UnitForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -30,6 +30,28 @@ def _unit_choices(blank_label: str | None = None) -> list[tuple[int, str]]:
     for unit, depth in unit_service.tree_rows(unit_service.all_units()):
         choices.append((unit.id, "\u3000" * depth + unit.name(locale)))
     return choices
+
+
+def _program_choices() -> list[tuple[str, str]]:
+    """"Please choose" first, then every program (archived ones marked), then the office-wide grant."""
+    locale = str(get_locale())
+    choices = [(NO_PROGRAM, _("— please choose —"))]
+    for program in db.session.execute(select(Program).order_by(Program.code)).scalars():
+        label = program.name(locale) + (f" ({_('archived')})" if program.is_archived else "")
+        choices.append((str(program.id), label))
+    choices.append((ALL_PROGRAMS, _("All programs (office-wide)")))
+    return choices
+
+
+def _chosen_program(form) -> tuple[bool, int | None]:
+    """The program the form grants: (chosen, id or None for every program). Only for program admins."""
+    value = form.program_id.data or NO_PROGRAM
+    if value == ALL_PROGRAMS:
+        return True, None
+    if value.isdigit():
+        return True, int(value)
+    form.program_id.errors.append(_("Choose the program this person will run, or all programs (office-wide)."))
+    return False, None
 
 
 @bp.get("/")
@@ -58,18 +80,21 @@ def users():
 def create_user():
     form = CreateUserForm()
     form.unit_id.choices = _unit_choices(_("— none —"))
+    form.program_id.choices = _program_choices()
     if form.validate_on_submit():
+        chosen, program_id = _chosen_program(form) if Role.PROGRAM_ADMIN.value in form.roles.data else (True, None)
         if accounts.find_user(form.email.data):
             form.email.errors.append(_("An account with this email already exists."))
         elif Role.UNIT_ADMIN.value in form.roles.data and not form.unit_id.data:
             form.unit_id.errors.append(_("A unit admin must be bound to a unit."))
-        else:
+        elif chosen:
             user = accounts.create_user(form.email.data, form.name.data, form.password.data,
-                                        [(r, form.unit_id.data or None) for r in form.roles.data], actor=current_user)
+                                        [(r, form.unit_id.data or None, program_id) for r in form.roles.data],
+                                        actor=current_user)
             commit()
             flash(_("Account %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
-    return render_template("admin/user_new.html", form=form)
+    return render_template("admin/user_new.html", form=form), 400 if request.method == "POST" else 200
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -79,18 +104,28 @@ def user_detail(user_id: int):
     user = db.get_or_404(User, user_id)
     form = GrantRoleForm()
     form.unit_id.choices = _unit_choices(_("— none —"))
+    form.program_id.choices = _program_choices()
+    status = 200
     if form.validate_on_submit():
-        try:
-            accounts.grant_role(user, form.role.data, form.unit_id.data or None, current_user)
-        except accounts.AccountError as exc:
-            rollback()
-            getattr(form, exc.field or "role").errors.append(exc.message)
+        chosen, program_id = _chosen_program(form) if form.role.data == Role.PROGRAM_ADMIN.value else (True, None)
+        if not chosen:
+            status = 400
         else:
-            commit()
-            flash(_("Role granted."), "success")
-            return redirect(url_for("admin.user_detail", user_id=user.id))
+            try:
+                accounts.grant_role(user, form.role.data, form.unit_id.data or None, current_user,
+                                    program_id=program_id)
+            except accounts.AccountError as exc:
+                rollback()
+                getattr(form, exc.field or "role").errors.append(exc.message)
+                status = 409
+            else:
+                commit()
+                flash(_("Role granted."), "success")
+                return redirect(url_for("admin.user_detail", user_id=user.id))
+    elif request.method == "POST":
+        status = 400
     return render_template("admin/user_detail.html", user=user, form=form, confirm=ConfirmForm(),
-                           role_labels=ROLE_LABELS)
+                           role_labels=ROLE_LABELS), status
 
 
 @bp.post("/users/<int:user_id>/roles/<int:role_id>/revoke")

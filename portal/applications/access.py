@@ -1,7 +1,11 @@
 """Who may do what with an application or a document: checked here, in one place."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from ..accounts.models import Role, User
+from ..extensions import db
+from ..programs.access import can_manage, managed, managed_program_ids
 from ..programs.units import descendant_ids
 from .models import Application, Document
 
@@ -26,8 +30,8 @@ def actor_roles(user: User | None, application: Application) -> set[str]:
         roles.add(Role.APPLICANT.value)
     if user.has_role(Role.UNIT_ADMIN) and application.unit_id in administered_unit_ids(user):
         roles.add(Role.UNIT_ADMIN.value)
-    if user.has_role(Role.PROGRAM_ADMIN):
-        roles.add(Role.PROGRAM_ADMIN.value)
+    if user.has_role(Role.PROGRAM_ADMIN) and can_manage(user, application.call.program_id):
+        roles.add(Role.PROGRAM_ADMIN.value)  # only the office of this application's program
     if user.has_role(Role.SYSADMIN):
         roles.add(Role.SYSADMIN.value)
     return roles
@@ -52,9 +56,28 @@ def can_view_document(user: User | None, document: Document) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     application = document.application
-    if application is None:  # a profile file (representative work)
-        return document.owner_id == user.id or user.has_role(Role.PROGRAM_ADMIN)
+    if application is None:  # a profile file (representative work) or a call's guide
+        return document.owner_id == user.id or _office_may_see(user, document)
     roles = actor_roles(user, application)
     if document.kind == "referee_letter":
         return bool(roles & {Role.UNIT_ADMIN.value, Role.PROGRAM_ADMIN.value}) and application.state != "draft"
     return can_view_application(user, application)
+
+
+def _office_may_see(user: User, document: Document) -> bool:
+    """A file outside any application, for a program admin: a call's guide of a program they run, or the
+    profile file of someone who applied (past the draft) to a program they run."""
+    if not user.has_role(Role.PROGRAM_ADMIN):
+        return False
+    from ..programs.models import Call, CallAttachment
+
+    if document.kind == "call_guide":
+        program_id = db.session.execute(select(Call.program_id).join(CallAttachment)
+                                        .where(CallAttachment.document_id == document.id)).scalar_one_or_none()
+        return program_id is not None and can_manage(user, program_id)
+    if managed_program_ids(user) is None:
+        return True
+    return db.session.execute(
+        select(Application.id).join(Call, Call.id == Application.call_id)
+        .where(Application.applicant_id == document.owner_id, Application.state != "draft",
+               managed(Call.program_id, user)).limit(1)).first() is not None

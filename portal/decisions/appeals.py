@@ -179,10 +179,18 @@ def decide_appeal(appeal: Appeal, actor: User, accept: bool, note: str) -> None:
     db.session.flush()
 
 
-def pending_appeals() -> list[Appeal]:
-    """Appeals awaiting the program office, oldest first, with what the list shows loaded up front."""
+def pending_appeals(program_ids: set[int] | None = None) -> list[Appeal]:
+    """Appeals awaiting the program office, oldest first, with what the list shows loaded up front.
+
+    `program_ids` keeps the appeals of those programs only (a program office's own); None means every program.
+    """
+    stmt = select(Appeal).where(Appeal.status == "pending")
+    if program_ids is not None:
+        stmt = stmt.where(Appeal.application_id.in_(
+            select(Application.id).join(Call, Call.id == Application.call_id)
+            .where(Call.program_id.in_(sorted(program_ids)))))
     return list(db.session.execute(
-        select(Appeal).where(Appeal.status == "pending")
+        stmt
         .options(joinedload(Appeal.application).options(
             joinedload(Application.applicant), joinedload(Application.unit),
             joinedload(Application.call).joinedload(Call.program)))

@@ -15,6 +15,7 @@ from ..applications.views import STATE_TEXT, _own_application
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
+from ..programs.access import managed_or_404, managed_program_ids
 from ..views_support import commit_or_refuse
 from . import appeals as service
 from .models import Appeal
@@ -94,7 +95,7 @@ def appeal(application_id: int):
 # ---------------------------------------------------------------- the program office
 
 def _appeals_page(status: int = 200, forms: dict | None = None):
-    pending = service.pending_appeals()
+    pending = service.pending_appeals(managed_program_ids(current_user))  # the programs this person runs
     forms = forms or {}
     return render_template("decisions/appeals.html", appeals=pending, labels=STATE_TEXT,
                            forms={a.id: forms.get(a.id) or _decision_form(a.id) for a in pending}), status
@@ -114,6 +115,7 @@ def decide(appeal_id: int):
     found = db.session.get(Appeal, appeal_id)
     if found is None:
         abort(404)
+    managed_or_404(current_user, found.application.call.program_id)
     form = _decision_form(found.id)
     if not form.validate_on_submit():
         return _appeals_page(400, {found.id: form})

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from ..accounts.models import Role, User, UserRole
+from ..accounts.models import User
 from ..applications import workflow
 from ..applications.models import Application
 from ..applications.services import ApplicationError, apply_transition, beijing
@@ -238,8 +238,11 @@ class PublishResult:
     count: int
 
 
-def publish_notice(call: Call, actor: User, days: int = 7) -> PublishResult:
-    """Put the call's approved candidates in public notice for `days` days, or award them if no notice is due."""
+def publish_notice(call: Call, actor: User, days: int | None = None) -> PublishResult:
+    """Put the call's approved candidates in public notice for `days` days (the program's `notice_days` unless
+    told), or award them directly when the program needs no public notice (`notice_required` false)."""
+    if days is None:
+        days = call.program.notice_days or 7
     if not 1 <= days <= MAX_NOTICE_DAYS:
         raise ApplicationError(_("The notice period is between 1 and %(max)s days.", max=MAX_NOTICE_DAYS))
     candidates = db.session.execute(
@@ -304,8 +307,9 @@ def file_objection(notice: Notice, item_id: int | None, contact_name: str, conta
 def _tell_office(objection: Objection) -> None:
     from ..accounts.services import external_url
 
-    admins = db.session.execute(select(User).where(
-        User.active.is_(True), User.roles.any(UserRole.role == Role.PROGRAM_ADMIN.value))).scalars().all()
+    from ..programs.access import program_admins_for
+
+    admins = program_admins_for(objection.notice.call.program_id)  # the office of this program only
     link = external_url("decisions.notice", notice_id=objection.notice_id)
     for user in admins:
         queue_email(user.email, "objection_filed", locale=user.locale, user=user, objection=objection,
@@ -367,9 +371,14 @@ def _close(notice: Notice, now: datetime) -> CloseReport:
     return report
 
 
-def close_due_notices(now: datetime | None = None) -> list[CloseReport]:
-    """End every open notice whose period has passed: award those with no pending or upheld objection."""
+def close_due_notices(now: datetime | None = None, *, program_ids: set[int] | None = None) -> list[CloseReport]:
+    """End every open notice whose period has passed: award those with no pending or upheld objection.
+
+    `program_ids` limits it to the notices of those programs (a program office's own); None means every program.
+    """
     now = now or utcnow()
-    due = db.session.execute(select(Notice).where(Notice.status == "open", Notice.ends_at <= now)
-                             .order_by(Notice.id)).scalars().all()
+    stmt = select(Notice).where(Notice.status == "open", Notice.ends_at <= now)
+    if program_ids is not None:
+        stmt = stmt.where(Notice.call_id.in_(select(Call.id).where(Call.program_id.in_(sorted(program_ids)))))
+    due = db.session.execute(stmt.order_by(Notice.id)).scalars().all()
     return [_close(notice, now) for notice in due]

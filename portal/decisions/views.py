@@ -20,6 +20,7 @@ from ..auth import roles_required
 from ..database import commit
 from ..extensions import db
 from ..forms import ConfirmForm
+from ..programs.access import managed_or_404, managed_program_ids
 from ..programs.models import Call
 from ..views_support import commit_or_refuse
 from . import services
@@ -81,9 +82,11 @@ class HandleObjectionForm(FlaskForm):
 
 
 def _call(call_id: int) -> Call:
+    """A call of a program this person runs; another program's call answers 404, as an unknown one does."""
     found = db.session.get(Call, call_id)
     if found is None:
         abort(404)
+    managed_or_404(current_user, found.program_id)
     return found
 
 
@@ -91,6 +94,7 @@ def _session(session_id: int) -> DecisionSession:
     found = db.session.get(DecisionSession, session_id)
     if found is None:
         abort(404)
+    managed_or_404(current_user, found.call.program_id)
     return found
 
 
@@ -155,7 +159,7 @@ def _page(call: Call, status: int = 200, **forms):
         open_form=forms.get("open_form") or OpenSessionForm(prefix="open"),
         top_form=forms.get("top_form") or ApproveTopForm(prefix="top"),
         finalise_form=forms.get("finalise_form") or FinaliseForm(prefix="fin"),
-        publish_form=forms.get("publish_form") or PublishForm(prefix="pub"),
+        publish_form=forms.get("publish_form") or PublishForm(prefix="pub", days=call.program.notice_days),
         approved=approved, notices=notices), status
 
 
@@ -265,6 +269,15 @@ def _notice(notice_id: int) -> Notice:
     found = db.session.get(Notice, notice_id)
     if found is None:
         abort(404)
+    managed_or_404(current_user, found.call.program_id)
+    return found
+
+
+def _objection(objection_id: int) -> Objection:
+    found = db.session.get(Objection, objection_id)
+    if found is None:
+        abort(404)
+    managed_or_404(current_user, found.notice.call.program_id)
     return found
 
 
@@ -290,9 +303,7 @@ def notice(notice_id: int):
 @bp.post("/objections/<int:objection_id>/handle")
 @roles_required(Role.PROGRAM_ADMIN)
 def handle(objection_id: int):
-    objection = db.session.get(Objection, objection_id)
-    if objection is None:
-        abort(404)
+    objection = _objection(objection_id)
     form = HandleObjectionForm(prefix=f"o{objection.id}")
     if not form.validate_on_submit():
         return _notice_page(objection.notice, 400, form)
@@ -306,10 +317,11 @@ def handle(objection_id: int):
 @bp.post("/notices/close-due")
 @roles_required(Role.PROGRAM_ADMIN)
 def close_due():
-    """Run the end-of-period job now rather than waiting for the scheduled `flask notices close`."""
+    """Run the end-of-period job now rather than waiting for the scheduled `flask notices close`: for the notices
+    of the programs this person runs only."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    reports = services.close_due_notices()
+    reports = services.close_due_notices(program_ids=managed_program_ids(current_user))
     commit()
     awarded = sum(len(r.awarded) for r in reports)
     waiting = sum(len(r.waiting) for r in reports)

@@ -14,6 +14,7 @@ from ..applications.models import Application
 from ..auth import roles_required
 from ..database import after_commit, commit, rollback
 from ..extensions import db
+from ..programs.access import managed, managed_or_404
 from ..programs.models import Call, Program
 from ..views_support import commit_or_refuse
 from . import render, services
@@ -35,10 +36,22 @@ def _refusal(exc: render.TemplateError) -> str:
     return exc.message(_locale())
 
 
+#: The program each kind of object belongs to, for the one scoping check below.
+_PROGRAM_OF = {
+    Program: lambda p: p.id,
+    Call: lambda c: c.program_id,
+    Application: lambda a: a.call.program_id,
+    Letter: lambda letter: letter.program_id,
+    LetterJob: lambda job: db.session.get(Call, job.call_id).program_id,
+}
+
+
 def _get(model, object_id: int):
+    """The object, if it belongs to a program this person runs; another program's objects answer 404."""
     found = db.session.get(model, object_id)
     if found is None:
         abort(404)
+    managed_or_404(current_user, _PROGRAM_OF[model](found))
     return found
 
 
@@ -51,12 +64,15 @@ def _program_outcome(program_id: int, outcome: str) -> Program:
 @bp.get("/")
 @roles_required(Role.PROGRAM_ADMIN)
 def index():
-    """Every program with the latest template version per outcome, and the calls to issue letters for."""
-    programs = db.session.execute(select(Program).order_by(Program.code)).scalars().all()
+    """The programs this person runs with the latest template version per outcome, and their calls."""
+    programs = db.session.execute(select(Program).where(managed(Program.id, current_user))
+                                  .order_by(Program.code)).scalars().all()
     versions = {(pid, outcome): n for pid, outcome, n in db.session.execute(
         select(LetterTemplate.program_id, LetterTemplate.outcome, func.max(LetterTemplate.version))
+        .where(managed(LetterTemplate.program_id, current_user))
         .group_by(LetterTemplate.program_id, LetterTemplate.outcome)).all()}
-    calls = db.session.execute(select(Call).join(Program).order_by(Call.year.desc(), Program.code)).scalars().all()
+    calls = db.session.execute(select(Call).join(Program).where(managed(Call.program_id, current_user))
+                               .order_by(Call.year.desc(), Program.code)).scalars().all()
     return render_template("letters/index.html", programs=programs, versions=versions, calls=calls,
                            outcomes=OUTCOMES, labels=services.OUTCOME_LABELS)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from sqlalchemy import false, true
+from sqlalchemy import false, select, true
 
 from ..accounts.models import Role
 
@@ -37,3 +37,35 @@ def managed_or_404(user: Any, program: Any) -> None:
     """Answer 404 unless the person runs the program: another office's objects do not exist for them."""
     if not can_manage(user, program):
         abort(404)
+
+
+def program_admins_for(program: Any) -> list:
+    """"The program office" of a program: active program admins who run it (office-wide grants included).
+
+    Emails addressed to the program office go to these people only, never to the offices of other programs.
+    """
+    from ..accounts.models import User, UserRole
+    from ..extensions import db
+
+    program_id = program if isinstance(program, int) else program.id
+    grant = (UserRole.role == Role.PROGRAM_ADMIN.value) & (
+        UserRole.program_id.is_(None) | (UserRole.program_id == program_id))
+    return list(db.session.execute(select(User).where(User.active.is_(True), User.roles.any(grant))
+                                   .order_by(User.id)).scalars())
+
+
+def runs_every_program_of(user: Any, category: str) -> bool:
+    """Whether this person runs every program of a talent category (an office-wide grant does).
+
+    A category's evaluation scheme is shared by its programs: only someone running all of them may change it.
+    """
+    from ..extensions import db
+    from .models import Program
+
+    held = managed_program_ids(user)
+    if held is None:
+        return True
+    if not held:
+        return False
+    programs = set(db.session.execute(select(Program.id).where(Program.category == category)).scalars())
+    return bool(programs) and programs <= held

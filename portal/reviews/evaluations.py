@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..accounts.models import Role, User, UserRole
+from ..accounts.models import Role, User
 from ..applications.models import Application
 from ..applications.services import ApplicationError, _external, reference
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
 from ..notifications.services import queue_email
+from ..programs.access import program_admins_for
 from .models import Assignment, Evaluation
 from .schemes import scheme_for_call
 
@@ -99,9 +100,7 @@ def decline_assignment(assignment: Assignment, expert: User, reason: str) -> Non
     application = assignment.application
     record("assignment.declined", application, actor=expert,
            data={"assignment_id": assignment.id, "reason": assignment.decline_reason})
-    admins = db.session.execute(select(User).where(
-        User.active.is_(True), User.roles.any(UserRole.role == Role.PROGRAM_ADMIN.value))).scalars()
-    for admin in admins:
+    for admin in program_admins_for(application.call.program_id):  # the office of this program only
         queue_email(admin.email, "assignment_declined", locale=admin.locale, user=admin, expert=expert,
                     program_name=application.call.program.name(admin.locale), reference=reference(application),
                     reason=assignment.decline_reason,

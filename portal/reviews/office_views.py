@@ -6,6 +6,7 @@ from collections import Counter
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -19,6 +20,7 @@ from ..auth import roles_required
 from ..database import commit, rollback, to_local
 from ..extensions import db
 from ..forms import ConfirmForm
+from ..programs.access import managed, managed_or_404, runs_every_program_of
 from ..programs.models import Call, Program, Unit
 from ..views_support import commit_or_refuse
 from . import conflicts, services
@@ -40,14 +42,26 @@ def _locale() -> str:
 @bp.get("/")
 @roles_required(Role.PROGRAM_ADMIN)
 def calls():
-    """Every call with its applications counted by state."""
-    rows = db.session.execute(select(Call).join(Program).order_by(Call.year.desc(), Program.code)).scalars().all()
+    """Every call of the programs this person runs, with its applications counted by state."""
+    held = managed(Call.program_id, current_user)
+    rows = db.session.execute(select(Call).join(Program).where(held)
+                              .order_by(Call.year.desc(), Program.code)).scalars().all()
     counts = Counter()
     for call_id, state, n in db.session.execute(select(Application.call_id, Application.state, func.count())
+                                                .join(Call, Call.id == Application.call_id).where(held)
                                                 .group_by(Application.call_id, Application.state)).all():
         counts[(call_id, state)] = n
     return render_template("reviews/office_calls.html", calls=rows, counts=counts, labels=STATE_TEXT,
                            states=[s for s in STATE_TEXT if s != "draft"])
+
+
+def _call(call_id: int) -> Call:
+    """A call of a program this person runs; any other call does not exist for them (404)."""
+    found = db.session.get(Call, call_id)
+    if found is None:
+        abort(404)
+    managed_or_404(current_user, found.program_id)
+    return found
 
 
 def _call_applications(found: Call, state: str, q: str):
@@ -70,7 +84,7 @@ def _call_applications(found: Call, state: str, q: str):
 def call(call_id: int):
     """A call's applications past the applicant's draft, 50 a page, filterable by state and searchable by applicant
     name, title or number; the same handful of queries for 10 or 20,000 applications."""
-    found = db.get_or_404(Call, call_id)
+    found = _call(call_id)
     state = request.args.get("state") or ""
     q = (request.args.get("q") or "").strip()[:100]
     stmt = _call_applications(found, state, q).options(
@@ -88,7 +102,7 @@ def export_applications(call_id: int, fmt: str):
     """The call's applications as listed (state filter and search kept), as CSV or Excel."""
     from ..programs.models import Discipline
 
-    found = db.get_or_404(Call, call_id)
+    found = _call(call_id)
     state = request.args.get("state") or ""
     q = (request.args.get("q") or "").strip()[:100]
     applications = db.session.execute(_call_applications(found, state, q).options(
@@ -120,7 +134,7 @@ def export_evaluations(call_id: int, fmt: str):
     from .scoring import evaluation_score
     from .schemes import scheme_for_call, to_scoring
 
-    found = db.get_or_404(Call, call_id)
+    found = _call(call_id)
     anonymised = request.args.get("anonymised") == "1"
     locale = _locale()
     english = locale.startswith("en")
@@ -195,7 +209,17 @@ def _application(application_id: int) -> Application:
     application = db.session.get(Application, application_id)
     if application is None or application.state == "draft":
         abort(404)
+    managed_or_404(current_user, application.call.program_id)
     return application
+
+
+def _assignment(assignment_id: int) -> Assignment:
+    """An assignment on an application of a program this person runs (404 otherwise, or without the form)."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or not ConfirmForm().validate_on_submit():
+        abort(404)
+    managed_or_404(current_user, assignment.application.call.program_id)
+    return assignment
 
 
 def candidates(application: Application) -> list[dict]:
@@ -312,9 +336,7 @@ def invite(application_id: int):
 @bp.post("/assignments/<int:assignment_id>/withdraw")
 @roles_required(Role.PROGRAM_ADMIN)
 def withdraw_assignment(assignment_id: int):
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or not ConfirmForm().validate_on_submit():
-        abort(404)
+    assignment = _assignment(assignment_id)
     if not commit_or_refuse(services.withdraw_assignment, assignment, current_user._get_current_object()):
         return _page(assignment.application, 409)
     return _done(assignment.application, _("The assignment has been withdrawn."))
@@ -370,11 +392,12 @@ def schemes():
     from .schemes import SEED_SCHEMES, latest
 
     current = {category: latest(category) for category in SEED_SCHEMES}
-    pinned = db.session.execute(select(Call).where(Call.scheme_id.is_not(None))
+    pinned = db.session.execute(select(Call).where(Call.scheme_id.is_not(None), managed(Call.program_id, current_user))
                                 .options(joinedload(Call.program))).unique().scalars().all()
     versions = {s.id: s for s in db.session.execute(select(EvaluationScheme)).scalars()}
+    editable = {category: runs_every_program_of(current_user, category) for category in SEED_SCHEMES}
     return render_template("reviews/office_schemes.html", current=current, pinned=pinned, versions=versions,
-                           component_labels=COMPONENT_LABELS)
+                           component_labels=COMPONENT_LABELS, editable=editable)
 
 
 def _parse_scheme(form, base: dict) -> tuple[dict, list[str]]:
@@ -405,6 +428,11 @@ def _parse_scheme(form, base: dict) -> tuple[dict, list[str]]:
     return definition, sorted(set(errors))
 
 
+#: Why a program admin who does not run every program of a category may only read its scheme.
+SCHEME_REFUSAL = _l("This scheme is shared by every program of its talent category and you do not run all of them: "
+                    "only an office that runs every program of the category may change it.")
+
+
 @bp.route("/schemes/<category>", methods=["GET", "POST"])
 @roles_required(Role.PROGRAM_ADMIN)
 def edit_scheme(category: str):
@@ -417,9 +445,13 @@ def edit_scheme(category: str):
     current = latest(category)
     definition, errors = current.definition, []
     form = ConfirmForm()
+    # The scheme is shared by every program of the category: only who runs them all may change it.
+    editable = runs_every_program_of(current_user, category)
     if request.method == "POST" and form.validate_on_submit():
         definition, errors = _parse_scheme(request.form, current.definition)
-        if not errors:
+        if not editable:
+            errors = [str(SCHEME_REFUSAL)]
+        elif not errors:
             try:
                 saved = save_version(category, definition, actor=current_user._get_current_object(),
                                      note=(request.form.get("note") or "")[:500])
@@ -434,8 +466,8 @@ def edit_scheme(category: str):
                                  .order_by(EvaluationScheme.version.desc())).scalars().all()
     return render_template("reviews/office_scheme_edit.html", category=category, current=current,
                            definition=definition, errors=errors, form=form, history=history,
-                           component_labels=COMPONENT_LABELS, note=request.form.get("note", "")), \
-        400 if errors else 200
+                           component_labels=COMPONENT_LABELS, note=request.form.get("note", ""), editable=editable), \
+        (403 if not editable else 400) if errors else 200
 
 
 @bp.route("/calls/<int:call_id>/assign", methods=["GET", "POST"])
@@ -444,9 +476,7 @@ def auto_assign(call_id: int):
     """Assign a whole call: preview (experts, affinity, warnings, loads, reasoned shortfalls), then commit."""
     from . import auto
 
-    found = db.session.get(Call, call_id)
-    if found is None:
-        abort(404)
+    found = _call(call_id)
     form = ConfirmForm()
     mode = request.values.get("mode", "optimal")
     mode = mode if mode in ("optimal", "random") else "optimal"
@@ -481,9 +511,7 @@ def auto_assign(call_id: int):
 def replace_assignment(assignment_id: int):
     from . import auto
 
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or not ConfirmForm().validate_on_submit():
-        abort(404)
+    assignment = _assignment(assignment_id)
     replaced = commit_or_refuse(auto.replace, assignment, current_user._get_current_object())
     if not replaced:
         return _page(assignment.application, 409)

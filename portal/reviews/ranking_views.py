@@ -17,6 +17,7 @@ from ..accounts.models import Role
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
+from ..programs.access import managed_or_404
 from ..programs.models import Call
 from . import ranking as service
 from .schemes import COMPONENT_LABELS, options_for_call
@@ -35,6 +36,13 @@ class SaveOptionsForm(FlaskForm):
     normalise = BooleanField(_l("Normalise each expert's scores"))
     threshold = FloatField(_l("Disagreement threshold"), validators=[
         InputRequired(), NumberRange(min=0, max=100, message=_l("Enter a number from 0 to 100."))])
+
+
+def _call(call_id: int) -> Call:
+    """A call of a program this person runs (404 for any other)."""
+    call = db.get_or_404(Call, call_id)
+    managed_or_404(current_user, call.program_id)
+    return call
 
 
 def _locale() -> str:
@@ -84,7 +92,7 @@ def _query_args(options) -> dict:
 @roles_required(Role.PROGRAM_ADMIN)
 def call_ranking(call_id: int):
     """The ranking with the options switchable; the same number of queries for 10 or 20,000 applications."""
-    call = db.get_or_404(Call, call_id)
+    call = _call(call_id)
     options, bad_threshold = _requested_options(call)
     result, error = None, None
     page = request.args.get("page", 1, type=int) or 1
@@ -106,7 +114,7 @@ def call_ranking(call_id: int):
 @roles_required(Role.PROGRAM_ADMIN)
 def save_options(call_id: int):
     """Make the options on screen the call's default aggregation (audited)."""
-    call = db.get_or_404(Call, call_id)
+    call = _call(call_id)
     form = SaveOptionsForm()
     if not form.validate_on_submit():
         flash(_("The options were not saved: the disagreement threshold must be a number from 0 to 100."), "danger")
@@ -151,7 +159,7 @@ def ranking_table(ranking: service.Ranking, locale: str) -> tuple[list[str], lis
 
 
 def _export(call_id: int, fmt: str):
-    call = db.get_or_404(Call, call_id)
+    call = _call(call_id)
     options, _bad = _requested_options(call)
     try:
         result = service.ranking_for_call(call, options)

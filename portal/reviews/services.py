@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..accounts.models import Role, User
+from ..accounts.models import User
 from ..applications import workflow
 from ..applications.models import Application
 from ..applications.services import ApplicationError, _external, apply_transition
@@ -41,9 +41,10 @@ def endorsed_count(call_id: int, unit_id: int) -> int:
 def endorse(application: Application, actor: User, *, post: str, startup_funds: str, space: str, opinion: str,
             unit_scores: dict[str, float] | None = None, exception_endorsement: str = "") -> UnitReview:
     """Endorse with the unit's commitments (and its assessment scores when the scheme has a unit component)."""
-    program = application.call.program
-    if program.unit_quota and endorsed_count(application.call_id, application.unit_id) >= program.unit_quota:
-        raise ApplicationError(_("Your unit has used all %(n)s endorsements for this call.", n=program.unit_quota))
+    # The call's figure for this unit (its own row in the call's unit quotas, else the call's default).
+    quota = application.call.quota_for_unit(application.unit_id)
+    if quota is not None and endorsed_count(application.call_id, application.unit_id) >= quota:
+        raise ApplicationError(_("Your unit has used all %(n)s endorsements for this call.", n=quota))
     if application.exception_requested and len(exception_endorsement.strip()) < 10:
         raise ApplicationError(_("This applicant asked for an exception (破格): endorsing it needs the unit's written "
                                  "statement supporting the exception."))
@@ -147,7 +148,9 @@ def complete_review(application: Application, actor: User) -> None:
 
 def clear_integrity_flag(application: Application, actor: User, reason: str) -> None:
     """Lift the integrity flag (it blocks approval) with a written reason."""
-    if not actor.has_role(Role.PROGRAM_ADMIN):
+    from ..programs.access import can_manage
+
+    if not can_manage(actor, application.call.program_id):
         raise ApplicationError(_("Only the program office can clear an integrity flag."))
     if len(reason.strip()) < 5:
         raise ApplicationError(_("Give the reason for clearing the flag."))

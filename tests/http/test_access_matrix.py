@@ -2,11 +2,18 @@
 
 Each entry: endpoint -> (who, method, url values). `who` is "public", "login" (any logged-in
 person) or a role. The test walks guest, a person without the role, and a holder of the role.
+
+Url values may name real objects of one program (百人计划) with the placeholders of PROGRAM_PLACEHOLDERS
+(`{program}`, `{call}`, `{app}` …), filled by the `program_objects` fixture. Every program admin route using
+one of them is also walked by a program admin who holds another program (404: those objects do not exist for
+them) and by one who holds this program (through).
 """
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
-from portal.programs.models import Call
+from portal.programs.models import Call, Program
 from portal.seed import load_demo
 from tests.conftest import PASSWORD
 
@@ -102,15 +109,100 @@ def _is_login_redirect(response):
     return response.status_code == 302 and "/account/login" in location and "next=" in location
 
 
+#: Placeholders naming objects of one program; the program office of another program must not reach them.
+PROGRAM_PLACEHOLDERS = ("program", "call", "app", "assignment", "letter", "session", "notice", "objection",
+                        "appeal", "job", "attachment")
+#: The program the objects belong to (P1) and the one the other program admin holds (P2).
+P1, P2 = "bairen", "qianren_long"
+
+
+def build_program_objects(db) -> dict:
+    """Real objects of 百人计划 for every placeholder: its call, applications in the states the routes need,
+    an expert's assignment, a valid letter, a decision session, a public notice with an objection, an appeal, a
+    letter job and a call attachment (a stored PDF). Built directly through models and the storage service."""
+    from portal.accounts.services import find_user
+    from portal.applications.documents import save_document
+    from portal.applications.models import Application
+    from portal.database import utcnow
+    from portal.decisions.models import Appeal, DecisionSession, Notice, NoticeItem, Objection
+    from portal.letters import services as letters
+    from portal.letters.models import Letter, LetterJob
+    from portal.programs.models import CallAttachment, ProgramRules
+    from portal.reviews.models import Assignment
+    from tests.factories import pdf_bytes
+
+    load_demo()
+    program = db.session.execute(select(Program).where(Program.code == P1)).scalar_one()
+    call = db.session.execute(select(Call).where(Call.program_id == program.id).order_by(Call.id)).scalars().first()
+    submitted, reviewing, noticed, appealed = db.session.execute(
+        select(Application).where(Application.call_id == call.id).order_by(Application.id)).scalars().all()[:4]
+    now = utcnow()
+    if not program.rule_versions:  # a program's rules are versioned from its first save: version 1 at least
+        db.session.add(ProgramRules(program=program, number=1, eligibility_rules=program.eligibility_rules,
+                                    required_documents=program.required_documents, extra_fields=program.extra_fields))
+
+    book = save_document(pdf_bytes(), kind="book", original_name="book.pdf", owner_id=submitted.applicant_id,
+                         application_id=submitted.id)
+    submitted.book_document_id = book.id
+
+    reviewing.state = "under_review"
+    expert = find_user("expert@demo.talent.cn")
+    assignment = Assignment(application_id=reviewing.id, kind="expert", expert_id=expert.id, status="invited",
+                            due_date=(now + timedelta(days=20)).date())
+
+    noticed.state = "in_notice"
+    template = letters.template_for(program, "approved")
+    document = save_document(pdf_bytes(), kind="letter", original_name="letter.pdf", owner_id=None,
+                             application_id=None)
+    year = now.year
+    letter = Letter(application_id=noticed.id, program_id=program.id, template_id=template.id, outcome="approved",
+                    serial_year=year, serial_no=1, serial=letters.serial_number(year, 1),
+                    verification_code=letters.new_verification_code(), status="valid", document_id=document.id,
+                    sha256=document.sha256, issued_at=now)
+    session = DecisionSession(call_id=call.id, status="draft", title="评审会", committee_size=15, quorum=10)
+    notice = Notice(call_id=call.id, title="公示", days=7, published_at=now, ends_at=now + timedelta(days=7))
+    item = NoticeItem(notice=notice, application_id=noticed.id, name=noticed.applicant.name, unit_name="单位",
+                      program_name=program.name_zh)
+    objection = Objection(notice=notice, item=item, contact_name="某人", contact="13800000000",
+                          content="对该人选的学术成果有异议，请核实。", status="pending")
+
+    appealed.state = "appeal"
+    appeal = Appeal(application_id=appealed.id, reason="专家意见与事实不符，请求复审。" * 3, status="pending")
+    job = LetterJob(call_id=call.id, status="done", total=0, finished_at=now)
+    guide = save_document(pdf_bytes(), kind="call_guide", original_name="guide.pdf", owner_id=None,
+                          application_id=None)
+    attachment = CallAttachment(call_id=call.id, document_id=guide.id, label_zh="申报指南", label_en="Guide")
+    db.session.add_all([assignment, letter, session, notice, item, objection, appeal, job, attachment])
+    db.session.commit()
+    return {"program": program.id, "call": call.id, "app": submitted.id, "assignment": assignment.id,
+            "letter": letter.id, "session": session.id, "notice": notice.id, "objection": objection.id,
+            "appeal": appeal.id, "job": job.id, "attachment": attachment.id}
+
+
+@pytest.fixture()
+def program_objects(db):
+    return build_program_objects(db)
+
+
+def _program_bound(values: dict) -> bool:
+    return any("{" + name + "}" in value for value in values.values() if isinstance(value, str)
+               for name in PROGRAM_PLACEHOLDERS)
+
+
+def _is_program_admin_route(who) -> bool:
+    return "program_admin" in (who if isinstance(who, tuple) else (who,))
+
+
+#: Program admin routes on objects of one program: walked by the office of another program and of this one.
+CROSS_PROGRAM = sorted(e for e, (who, _m, values) in MATRIX.items() if _is_program_admin_route(who)
+                       and _program_bound(values))
+
+
 @pytest.mark.parametrize("endpoint", sorted(MATRIX))
-def test_access(endpoint, app, db, client, make_user, unit):
+def test_access(endpoint, app, db, client, make_user, unit, program_objects):
     who, method, values = MATRIX[endpoint]
     other = make_user("applicant", email="other@example.cn")
-    call = db.session.execute(select(Call)).scalars().first()
-    if call is None:
-        load_demo()
-        call = db.session.execute(select(Call)).scalars().first()
-    ids = {"other": other.id, "me": 0, "call": call.id, "app": 0}
+    ids = {"other": other.id, "me": 0, **program_objects}
 
     # A guest: public routes answer, the others send to the login page.
     response = _call(client, method, _url(app, endpoint, values, ids))
@@ -128,10 +220,44 @@ def test_access(endpoint, app, db, client, make_user, unit):
         response = _call(client, method, _url(app, endpoint, values, ids))
         allowed = who == LOGIN or role in (who if isinstance(who, tuple) else (who,))
         if allowed:
-            # A holder passes the role check; object checks may still answer 404 for ids that are not theirs.
-            assert response.status_code in (200, 302, 404) and not _is_login_redirect(response), (endpoint, role)
+            # A holder passes the role check; object checks may still answer 404 for ids that are not theirs, and
+            # a post without a valid form body may be refused (400, 409, 422).
+            assert response.status_code not in (401, 403) and response.status_code < 500 \
+                and not _is_login_redirect(response), (endpoint, role, response.status_code)
         else:
             assert response.status_code == 403, (endpoint, role, response.status_code)
         if client.logged_in and endpoint != "accounts.logout":
             client.logout()
         client.logged_in = False
+
+
+def test_cross_program_walk_covers_the_office_routes():
+    """The walk below is not empty, and it covers the office's main pages of a call and an application."""
+    assert {"office.call", "office.application", "letters.call_letters", "decisions.call_session",
+            "decisions.notice", "feedback.decide", "letters.job"} <= set(CROSS_PROGRAM)
+
+
+@pytest.mark.parametrize("endpoint", CROSS_PROGRAM)
+def test_another_programs_office_gets_404(endpoint, app, db, client, make_user, program_objects):
+    """A program admin holding only another program finds none of this program's objects (404), exactly as an
+    applicant finds no one else's application; the office holding the program gets through."""
+    _who, method, values = MATRIX[endpoint]
+    held = db.session.execute(select(Program.id).where(Program.code == P2)).scalar_one()
+    stranger = make_user(("program_admin", None, held), email="other-office@example.cn")
+    owner = make_user(("program_admin", None, program_objects["program"]), email="own-office@example.cn")
+    ids = {"other": stranger.id, "me": owner.id, **program_objects}
+    url = _url(app, endpoint, values, ids)
+
+    client.login(stranger.email, PASSWORD)
+    response = _call(client, method, url)
+    assert response.status_code == 404, (endpoint, "another program's office", response.status_code)
+    client.logout()
+
+    client.login(owner.email, PASSWORD)
+    response = _call(client, method, url)
+    if method == "GET":
+        assert response.status_code in (200, 302), (endpoint, "the program's office", response.status_code)
+    else:  # a post without a valid form body may be refused, but the object exists for them
+        assert response.status_code not in (401, 403, 404) and response.status_code < 500, \
+            (endpoint, "the program's office", response.status_code)
+    assert not _is_login_redirect(response)

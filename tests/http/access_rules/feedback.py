@@ -4,5 +4,5 @@ RULES = {
     "feedback.feedback": ("applicant", "GET", {"application_id": "0"}),
     "feedback.appeal": ("applicant", "POST", {"application_id": "0"}),
     "feedback.appeals": ("program_admin", "GET", {}),
-    "feedback.decide": ("program_admin", "POST", {"appeal_id": "0"}),
+    "feedback.decide": ("program_admin", "POST", {"appeal_id": "{appeal}"}),
 }

@@ -9,14 +9,14 @@ RULES = {
     "office.call": ("program_admin", "GET", {"call_id": "{call}"}),
     "office.export_applications": ("program_admin", "GET", {"call_id": "{call}", "fmt": "xlsx"}),
     "office.export_evaluations": ("program_admin", "GET", {"call_id": "{call}", "fmt": "csv"}),
-    "office.application": ("program_admin", "GET", {"application_id": "0"}),
-    "office.formal": ("program_admin", "POST", {"application_id": "0"}),
-    "office.recheck": ("program_admin", "POST", {"application_id": "0"}),
-    "office.assign": ("program_admin", "POST", {"application_id": "0"}),
-    "office.invite": ("program_admin", "POST", {"application_id": "0"}),
-    "office.withdraw_assignment": ("program_admin", "POST", {"assignment_id": "0"}),
-    "office.clear_flag": ("program_admin", "POST", {"application_id": "0"}),
-    "office.complete": ("program_admin", "POST", {"application_id": "0"}),
+    "office.application": ("program_admin", "GET", {"application_id": "{app}"}),
+    "office.formal": ("program_admin", "POST", {"application_id": "{app}"}),
+    "office.recheck": ("program_admin", "POST", {"application_id": "{app}"}),
+    "office.assign": ("program_admin", "POST", {"application_id": "{app}"}),
+    "office.invite": ("program_admin", "POST", {"application_id": "{app}"}),
+    "office.withdraw_assignment": ("program_admin", "POST", {"assignment_id": "{assignment}"}),
+    "office.clear_flag": ("program_admin", "POST", {"application_id": "{app}"}),
+    "office.complete": ("program_admin", "POST", {"application_id": "{app}"}),
     "office.experts": ("program_admin", "GET", {}),
     "applications.request_recheck": ("applicant", "POST", {"application_id": "0"}),
 }
@@ -26,5 +26,5 @@ RULES.update({
 })
 RULES.update({
     "office.auto_assign": ("program_admin", "GET", {"call_id": "{call}"}),
-    "office.replace_assignment": ("program_admin", "POST", {"assignment_id": "0"}),
+    "office.replace_assignment": ("program_admin", "POST", {"assignment_id": "{assignment}"}),
 })
