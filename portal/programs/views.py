@@ -1,13 +1,14 @@
 """Public program and call pages: rules, documents, quota and the deadline with a countdown."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, send_file
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..database import utcnow
 from ..extensions import db
-from .models import Call
+from .call_admin import render_guide
+from .models import Call, CallAttachment
 from .rule_text import describe
 
 bp = Blueprint("programs", __name__)
@@ -20,7 +21,8 @@ def call(call_id: int):
     if found is None or found.status == "draft":
         abort(404)
     cutoff = found.cutoff_date.isoformat()
-    rules = [describe(rule, cutoff) for rule in found.program.eligibility_rules or []]
+    # What the call asks: the version pinned when it was published (SPEC §3.2), not the program's later edits.
+    rules = [describe(rule, cutoff) for rule in found.eligibility_rules]
     existing = None
     start_form = None
     if current_user.is_authenticated and current_user.has_role("applicant"):
@@ -32,6 +34,24 @@ def call(call_id: int):
             Application.call_id == found.id, Application.applicant_id == current_user.id,
             Application.state != "withdrawn")).scalar_one_or_none()
         start_form = StartForm()
-        start_form.unit_id.choices = unit_choices()
+        start_form.unit_id.choices = unit_choices(found)
+    from flask_babel import get_locale
+
+    guide = render_guide(found.guide(str(get_locale() or "zh_CN")))
     return render_template("programs/call.html", call=found, program=found.program, rules=rules, now=utcnow(),
-                           existing=existing, start_form=start_form)
+                           existing=existing, start_form=start_form, guide=guide)
+
+
+@bp.get("/calls/<int:call_id>/attachments/<int:attachment_id>")
+def attachment(call_id: int, attachment_id: int):
+    """A PDF of a published call's guide, for anyone (a draft call's files do not exist for the public)."""
+    from ..applications.documents import document_path
+
+    found = db.session.get(CallAttachment, attachment_id)
+    if found is None or found.call_id != call_id or found.call.status == "draft":
+        abort(404)
+    document = found.document
+    response = send_file(document_path(document), mimetype="application/pdf", download_name=document.original_name,
+                         as_attachment=False, max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
