@@ -47,7 +47,7 @@ def fill_application(db, application, *, plan: str = "研究代数几何与数�
     application.title = "代数几何中的算术问题"
     application.discipline_code = "A01"
     application.plan = plan
-    for doc in application.call.program.required_documents:
+    for doc in application.call.required_documents:
         save_document(pdf_bytes(2), kind=doc["code"], original_name=f"{doc['code']}.pdf",
                       owner_id=application.applicant_id, application_id=application.id)
     db.session.commit()

@@ -381,9 +381,12 @@ def build_context(snapshot: Mapping, locale: str = "zh_CN") -> dict[str, Any]:
     awards = [{"name": _text(a.get("name")), "grantor": _text(a.get("grantor")), "year": _text(a.get("year"))}
               for a in map(_map, _list(snap.get("awards")))]
 
+    # Every question of the call with its answer: yes/no as 是/否, a choice by its label, a date as a date (frozen
+    # in both languages at submission; older snapshots have only the raw value).
     extra = [{
         "label": words.bilingual(x, "label") or _text(x.get("code")),
-        "value": words.value(x.get("value")),
+        "value": words.bilingual(x, "answer") if ("answer_zh" in x or "answer_en" in x)
+        else words.value(x.get("value")),
     } for x in map(_map, _list(application.get("extra")))]
 
     documents = [{

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from markupsafe import Markup
 from wtforms import (BooleanField, DateField, DecimalField, EmailField, HiddenField, IntegerField, SelectField,
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from . import questions
 
 DEGREE_CHOICES = [("phd", _l("Doctorate (PhD)")), ("master", _l("Master's")), ("bachelor", _l("Bachelor's"))]
 POST_LEVEL_CHOICES = [
@@ -111,14 +115,22 @@ class AwardForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
+def _unit_id(value):
+    """A unit select's value: the unit id, or None for the empty "— choose —" first option."""
+    if value is None or value == "":
+        return None
+    return int(value)
+
+
 class StartForm(FlaskForm):
-    unit_id = SelectField(_l("Unit that will review your application"), coerce=int, choices=[],
+    unit_id = SelectField(_l("Unit that will review your application"), coerce=_unit_id, choices=[],
                           validators=[DataRequired(message=_l("Choose the unit that will review your application."))])
     submit = SubmitField(_l("Start application"))
 
 
 class BasicsForm(FlaskForm):
-    unit_id = SelectField(_l("Reviewing unit"), coerce=int, choices=[], validators=[DataRequired()])
+    unit_id = SelectField(_l("Reviewing unit"), coerce=_unit_id, choices=[],
+                          validators=[DataRequired(message=_l("Choose the unit that will review your application."))])
     title = StringField(_l("Title of the application"), validators=[DataRequired(), Length(max=300)])
     discipline_code = SelectField(_l("Discipline"), choices=[], validators=[DataRequired()])
     keywords = StringField(_l("Keywords"), validators=[Optional(), Length(max=500)],
@@ -126,25 +138,76 @@ class BasicsForm(FlaskForm):
     submit = SubmitField(_l("Save and continue"))
 
 
+class _Answer:
+    """Checks a given answer against its question (bounds, choices); an empty answer passes (drafts may be
+    incomplete: the check step says what a required question still needs)."""
+
+    def __init__(self, question: questions.Question):
+        self.question = question
+
+    def __call__(self, form, field):
+        problem = questions.check(self.question, questions.from_form(self.question, field.data))
+        if problem is not None:
+            raise ValidationError(questions.problem_message(problem))
+
+
+def _question_label(question: questions.Question, locale: str) -> Markup:
+    if question.required:
+        return Markup('{} <span class="text-danger" aria-hidden="true">*</span>'
+                      '<span class="visually-hidden">{}</span>').format(question.label(locale), _("(required)"))
+    return Markup('{} <span class="text-muted small">{}</span>').format(question.label(locale), _("(optional)"))
+
+
+def _question_field(question: questions.Question, locale: str):
+    """The form field of one of the call's questions, in the user's language."""
+    label, hint = _question_label(question, locale), Markup.escape(questions.hint(question))
+    checks = [Optional(), _Answer(question)]
+    if question.type == "number":
+        bounds = {k: questions.shown_number(v) for k, v in (("min", question.min), ("max", question.max))
+                  if v is not None}
+        return DecimalField(label, validators=checks, places=None, description=hint, render_kw=bounds,
+                            invalid_value_message=_l("Enter a number."))
+    if question.type == "date":
+        bounds = {k: v.isoformat() for k, v in (("min", question.min), ("max", question.max)) if v is not None}
+        return DateField(label, validators=checks, description=hint, render_kw=bounds,
+                         invalid_value_message=_l("Enter a date."))
+    if question.type == "bool":
+        return SelectField(label, choices=[("", _l("— choose —")), ("yes", _l("Yes")), ("no", _l("No"))],
+                           validators=checks, description=hint, invalid_choice_message=_l("Answer yes or no."))
+    if question.type == "choice":
+        return SelectField(label, choices=[("", _l("— choose —"))] + [(c.value, c.label(locale))
+                                                                         for c in question.choices],
+                           validators=checks, description=hint,
+                           invalid_choice_message=_l("Choose one of the answers offered."))
+    bounds = {"maxlength": question.max} if question.max is not None else {}
+    if question.max is not None and question.max <= 200:
+        return StringField(label, validators=checks, description=hint, render_kw=bounds)
+    return TextAreaField(label, validators=checks, description=hint, render_kw={"rows": 4, **bounds})
+
+
 def plan_form_class(extra_fields: list[dict], locale: str):
-    """The plan step: the plan text plus the program's own questions (numbers, dates, yes/no)."""
-    english = locale.startswith("en")
+    """The plan step: the plan text plus the call's own questions (text, number, yes/no, date, choice).
+
+    The form's `load(extra)` shows stored answers; `answers()` gives what was entered as JSON values."""
+    asked = questions.questions(extra_fields)
 
     class PlanForm(FlaskForm):
         plan = TextAreaField(_l("Research or work plan"), validators=[Optional(), Length(max=20000)],
                              render_kw={"rows": 12})
         submit = SubmitField(_l("Save and continue"))
 
-    for question in extra_fields:
-        label = question["en"] if english else question["zh"]
-        if question["type"] == "number":
-            field = DecimalField(label, validators=[Optional(), NumberRange(min=0, max=10000)])
-        elif question["type"] == "date":
-            field = DateField(label, validators=[Optional()])
-        else:
-            field = SelectField(label, choices=[("", _l("— choose —")), ("yes", _l("Yes")), ("no", _l("No"))],
-                                validators=[Optional()])
-        setattr(PlanForm, "extra_" + question["code"], field)
+        def question_fields(self):
+            return [self["extra_" + q.code] for q in asked]
+
+        def load(self, extra: dict | None) -> None:
+            for q in asked:
+                self["extra_" + q.code].data = questions.to_form(q, (extra or {}).get(q.code))
+
+        def answers(self) -> dict:
+            return {q.code: questions.from_form(q, self["extra_" + q.code].data) for q in asked}
+
+    for question in asked:
+        setattr(PlanForm, "extra_" + question.code, _question_field(question, locale))
     return PlanForm
 
 

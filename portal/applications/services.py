@@ -15,7 +15,8 @@ from ..extensions import db
 from ..notifications.services import queue_email
 from ..programs import eligibility as rules
 from ..programs.models import Call, CallStatus, Discipline, Program, Unit
-from . import workflow
+from ..programs.units import descendant_ids
+from . import questions, workflow
 from .access import actor_roles
 from .models import Application, Award, Education, Position, Profile, Project, Work
 
@@ -53,8 +54,9 @@ def start_application(call: Call, applicant: User, unit_id: int) -> Application:
                                   Application.state != "withdrawn")).scalar_one_or_none()
     if existing is not None:
         return existing
-    if db.session.get(Unit, unit_id) is None:
-        raise ApplicationError(_("Choose the unit that will review your application."))
+    refused = unit_refusal(call.program, unit_id)
+    if refused:
+        raise ApplicationError(refused)
     profile = db.session.get(Profile, applicant.id)
     application = Application(call_id=call.id, applicant_id=applicant.id, unit_id=unit_id, state="draft",
                               keywords=list(profile.keywords) if profile else [],
@@ -63,6 +65,42 @@ def start_application(call: Call, applicant: User, unit_id: int) -> Application:
     db.session.flush()
     record("application.created", application, actor=applicant, data={"call_id": call.id, "unit_id": unit_id})
     return application
+
+
+def allowed_unit_ids(program: Program) -> set[int] | None:
+    """The units an application to `program` may name: its unit subtree (SPEC §2), or None for every unit."""
+    return descendant_ids(program.unit_scope_id) if program.unit_scope_id else None
+
+
+def unit_refusal(program: Program, unit_id: int | None) -> str | None:
+    """Why `unit_id` cannot review an application to `program` (in the user's language), or None."""
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    if unit is None:
+        return _("Choose the unit that will review your application.")
+    allowed = allowed_unit_ids(program)
+    if allowed is not None and unit.id not in allowed:
+        locale = _locale()
+        return _("%(program)s takes applicants of %(scope)s only: %(unit)s cannot review this application. Choose "
+                 "%(scope)s or one of its units.", program=program.name(locale),
+                 scope=program.unit_scope.name(locale), unit=unit.name(locale))
+    return None
+
+
+def save_basics(application: Application, *, unit_id: int, title: str, discipline_code: str,
+                keywords: list[str], actor: User | None = None) -> None:
+    """The basics step: reviewing unit (within the program's units), title, discipline and keywords."""
+    ensure_editable(application)
+    refused = unit_refusal(application.call.program, unit_id)
+    if refused:
+        raise ApplicationError(refused)
+    before = application.unit_id
+    application.unit_id = unit_id
+    application.title = title.strip()
+    application.discipline_code = discipline_code
+    application.keywords = list(keywords)
+    if before != unit_id:
+        record("application.unit_changed", application, actor=actor, data={"from": before, "to": unit_id})
+    db.session.flush()
 
 
 def ensure_editable(application: Application, now: datetime | None = None) -> None:
@@ -75,17 +113,22 @@ def ensure_editable(application: Application, now: datetime | None = None) -> No
 
 # ---------------------------------------------------------------- eligibility and completeness
 
-def applicant_facts(application: Application) -> rules.ApplicantFacts:
-    """Gather what the eligibility rules look at, from the profile and the applicant's other applications."""
-    user_id = application.applicant_id
+def profile_facts(user_id: int, program: Program, *, extra: dict | None = None,
+                  exclude_application_id: int | None = None) -> rules.ApplicantFacts:
+    """What the eligibility rules look at about one person for `program`: the profile, the person's other
+    applications (all of them, or all but `exclude_application_id`) and the program's answers `extra`.
+
+    Also used without an application, e.g. by the program office's "try these rules" panel.
+    """
     profile = db.session.get(Profile, user_id)
     educations = db.session.execute(select(Education).where(Education.user_id == user_id)).scalars().all()
     positions = db.session.execute(select(Position).where(Position.user_id == user_id)).scalars().all()
-    others = db.session.execute(
-        select(Application.state, Application.submitted_at, Program.level, Program.id, Call.year)
-        .join(Call, Application.call_id == Call.id).join(Program, Call.program_id == Program.id)
-        .where(Application.applicant_id == user_id, Application.id != application.id)).all()
-    program = application.call.program
+    stmt = (select(Application.state, Application.submitted_at, Program.level, Program.id, Call.year)
+            .join(Call, Application.call_id == Call.id).join(Program, Call.program_id == Program.id)
+            .where(Application.applicant_id == user_id))
+    if exclude_application_id is not None:
+        stmt = stmt.where(Application.id != exclude_application_id)
+    others = db.session.execute(stmt).all()
     return rules.ApplicantFacts(
         birth_date=profile.birth_date if profile else None,
         nationality=profile.nationality if profile else "",
@@ -96,14 +139,20 @@ def applicant_facts(application: Application) -> rules.ApplicantFacts:
         live_application_levels=frozenset(level for state, _s, level, _p, _y in others if state in LIVE_STATES),
         previous_attempts=tuple(sorted(year for _st, submitted, _l, pid, year in others
                                        if pid == program.id and submitted is not None)),
-        extra=dict(application.extra or {}),
+        extra=dict(extra or {}),
     )
+
+
+def applicant_facts(application: Application) -> rules.ApplicantFacts:
+    """Gather what the eligibility rules look at, from the profile and the applicant's other applications."""
+    return profile_facts(application.applicant_id, application.call.program, extra=application.extra,
+                         exclude_application_id=application.id)
 
 
 def check_eligibility(application: Application) -> list[rules.RuleResult]:
     call = application.call
     facts = applicant_facts(application)
-    return rules.evaluate(call.program.eligibility_rules or [],
+    return rules.evaluate(call.eligibility_rules,
                           facts, rules.CallFacts(call.cutoff_date, call.year, call.program.level))
 
 
@@ -121,17 +170,23 @@ def completeness_problems(application: Application) -> list[str]:
         problems.append(_("Choose the discipline of the application."))
     if len(application.plan.strip()) < 50:
         problems.append(_("Write the research or work plan (at least 50 characters)."))
-    program = application.call.program
+    call = application.call
+    program = call.program
     locale = _locale()
-    for question in program.extra_fields or []:
-        if (application.extra or {}).get(question["code"]) in (None, ""):
-            label = question["en"] if locale.startswith("en") else question["zh"]
-            problems.append(_("Answer the question “%(q)s”.", q=label))
+    unit_problem = unit_refusal(program, application.unit_id)
+    if unit_problem:
+        problems.append(unit_problem)
+    # What the call asks (its pinned version): required questions answered, every answer within its bounds.
+    for question, problem in questions.completeness(call.extra_fields, application.extra):
+        if problem.code == "missing":
+            problems.append(_("Answer the question “%(q)s”.", q=question.label(locale)))
+        else:
+            problems.append(_("The answer to “%(q)s” is not accepted: %(reason)s", q=question.label(locale),
+                              reason=questions.problem_message(problem)))
     uploaded = {d.kind for d in application.documents}
-    for required in program.required_documents or []:
-        if required["code"] not in uploaded:
-            label = required["en"] if locale.startswith("en") else required["zh"]
-            problems.append(_("Upload the required document “%(doc)s”.", doc=label))
+    for kind in questions.document_kinds(call.required_documents):
+        if kind.required and kind.code not in uploaded:
+            problems.append(_("Upload the required document “%(doc)s”.", doc=kind.label(locale)))
     letters = sum(1 for r in application.referees if r.letter_received_at)
     if letters < (program.referees_required or 0):
         problems.append(_("%(n)s referee letters are required; %(got)s have arrived.",
@@ -194,10 +249,10 @@ def notify(application: Application, step: workflow.Transition, comment: str | N
     if "unit" in step.notify:
         for user in unit_admins_for(application.unit_id):
             recipients.setdefault(user.email, user)
-    if "program_office" in step.notify:
-        admins = db.session.execute(select(User).where(
-            User.active.is_(True), User.roles.any(UserRole.role == Role.PROGRAM_ADMIN.value))).scalars()
-        for user in admins:
+    if "program_office" in step.notify:  # the office of this program only
+        from ..programs.access import program_admins_for
+
+        for user in program_admins_for(application.call.program_id):
             recipients.setdefault(user.email, user)
     program = application.call.program
     for user in recipients.values():
@@ -305,6 +360,32 @@ def delete_draft(application: Application, actor: User) -> None:
     db.session.flush()
 
 
+def add_document(application: Application, data: bytes, *, kind: str, original_name: str,
+                 actor: User | None = None):
+    """Upload one file of a document the call asks for. A one-file document is replaced; a document that
+    already has its `max_files` files refuses another (delete one first). A refused file changes nothing."""
+    from .documents import delete_document, save_document
+
+    ensure_editable(application)
+    locale = _locale()
+    wanted = next((k for k in questions.document_kinds(application.call.required_documents) if k.code == kind), None)
+    if wanted is None:
+        raise ApplicationError(_("This call does not ask for that document."))
+    have = [d for d in application.documents if d.kind == kind]
+    if wanted.max_files > 1 and len(have) >= wanted.max_files:
+        raise ApplicationError(_("“%(doc)s” takes at most %(n)s files and %(n)s are uploaded: delete one before "
+                                 "adding another.", doc=wanted.label(locale), n=wanted.max_files))
+    document = save_document(data, kind=kind, original_name=original_name,
+                             owner_id=application.applicant_id, application_id=application.id)
+    if wanted.max_files == 1:
+        for old in have:
+            delete_document(old)
+    record("application.document_uploaded", application, actor=actor,
+           data={"kind": document.kind, "sha256": document.sha256, "pages": document.page_count})
+    db.session.flush()
+    return document
+
+
 def generate_book(application_id: int, submission: int) -> int | None:
     """Render the application book from the frozen snapshot (a background job after submission)."""
     from .book import render_book
@@ -349,7 +430,7 @@ def build_snapshot(application: Application, results: list[rules.RuleResult], no
     profile = db.session.get(Profile, user_id) or Profile(user_id=user_id)
     user = application.applicant
     program, call = application.call.program, application.call
-    docs_by_kind = {d["code"]: d for d in program.required_documents or []}
+    docs_by_kind = {d["code"]: d for d in call.required_documents}
 
     def rows(model, order):
         return db.session.execute(select(model).where(model.user_id == user_id).order_by(*order)).scalars().all()
@@ -361,12 +442,12 @@ def build_snapshot(application: Application, results: list[rules.RuleResult], no
         "program": {"code": program.code, "name_zh": program.name_zh, "name_en": program.name_en,
                     "category": program.category, "level": program.level},
         "call": {"title_zh": call.title_zh, "title_en": call.title_en, "year": call.year,
-                 "closes_at": call.closes_at.strftime("%Y-%m-%dT%H:%M:%SZ")},
+                 "closes_at": call.closes_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                 "rules_version": call.rules.number if call.rules else None},
         "application": {
             "title": application.title, "discipline": _discipline(application.discipline_code),
             "keywords": list(application.keywords or []), "plan": application.plan,
-            "extra": [{"code": q["code"], "label_zh": q["zh"], "label_en": q["en"],
-                       "value": (application.extra or {}).get(q["code"])} for q in program.extra_fields or []],
+            "extra": questions.snapshot_items(call.extra_fields, application.extra),
             "unit": {"name_zh": application.unit.name_zh, "name_en": application.unit.name_en},
             "exception": {"requested": application.exception_requested,
                           "justification": application.exception_justification},

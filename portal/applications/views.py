@@ -1,9 +1,6 @@
 """The applicant's side: dashboard, the step-by-step application, documents, referees, submission."""
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -22,9 +19,9 @@ from ..programs.models import Call
 from ..programs.units import all_units, tree_rows
 from ..views_support import commit_or_refuse
 from . import referees as referee_service
-from . import services, workflow
+from . import questions, services, workflow
 from .access import can_edit_application, can_view_application, can_view_document
-from .documents import DocumentError, delete_document, document_path, save_document
+from .documents import DocumentError, delete_document, document_path
 from .forms import (BasicsForm, ExceptionForm, ExclusionForm, RecheckRequestForm, RefereeForm, StartForm, SubmitForm,
                     UploadForm, WithdrawForm, keywords_from_text, plan_form_class)
 from .models import Application, Document, Referee
@@ -43,9 +40,17 @@ def _locale() -> str:
     return str(get_locale())
 
 
-def unit_choices():
+def unit_choices(scope=None) -> list[tuple]:
+    """The units an application may name, indented as a tree, after an empty "— choose —" first option.
+
+    `scope` is a Program or a Call (or None: every unit); a program limited to a unit subtree offers only that
+    unit and the units below it."""
+    program = getattr(scope, "program", scope)
+    allowed = services.allowed_unit_ids(program) if program is not None else None
+    rows = [(u, depth) for u, depth in tree_rows(all_units()) if allowed is None or u.id in allowed]
+    top = min((depth for _u, depth in rows), default=0)
     locale = _locale()
-    return [(u.id, "\u3000" * depth + u.name(locale)) for u, depth in tree_rows(all_units())]
+    return [("", _("— choose —"))] + [(u.id, "\u3000" * (depth - top) + u.name(locale)) for u, depth in rows]
 
 
 def _own_application(application_id: int) -> Application:
@@ -120,7 +125,17 @@ def detail(application_id: int):
                            timeline_entries=timeline_for([application.id])[application.id], labels=STATE_TEXT,
                            action_labels=ACTION_TEXT, withdraw_form=WithdrawForm(),
                            can_withdraw=can_withdraw, confirm=ConfirmForm(), snapshot=application.snapshot or {},
+                           answers=_answers(application),
                            recheck_until=recheck_until, recheck_form=RecheckRequestForm(prefix="recheck"))
+
+
+def _answers(application: Application) -> list[dict]:
+    """The call's questions with the answers: as submitted once the application has left the applicant's
+    hands, as they stand in the draft before."""
+    snapshot = application.snapshot or {}
+    if application.state not in ("draft", "returned") and "extra" in snapshot.get("application", {}):
+        return questions.answers_from_snapshot(snapshot["application"]["extra"], _locale())
+    return questions.answers(application.call.extra_fields, application.extra, _locale())
 
 
 # ---------------------------------------------------------------- starting
@@ -132,7 +147,7 @@ def start(call_id: int):
     if call is None:
         abort(404)
     form = StartForm()
-    form.unit_id.choices = unit_choices()
+    form.unit_id.choices = unit_choices()  # any unit here: the service says why one outside the program's is refused
     if not form.validate_on_submit():
         for message in form.unit_id.errors:
             flash(message, "danger")
@@ -188,47 +203,31 @@ def _save_or_refuse(application, step, form, **context):
 
 def _step_basics(application):
     form = BasicsForm(obj=application)
-    form.unit_id.choices = unit_choices()
+    form.unit_id.choices = unit_choices(application.call)
     form.discipline_code.choices = _discipline_choices()
     if request.method == "GET":
         form.keywords.data = ", ".join(application.keywords or [])
     if form.validate_on_submit():
-        application.unit_id = form.unit_id.data
-        application.title = form.title.data.strip()
-        application.discipline_code = form.discipline_code.data
-        application.keywords = keywords_from_text(form.keywords.data)
-        return _save_or_refuse(application, "basics", form)
+        if not commit_or_refuse(services.save_basics, application, unit_id=form.unit_id.data,
+                                title=form.title.data, discipline_code=form.discipline_code.data,
+                                keywords=keywords_from_text(form.keywords.data),
+                                actor=current_user._get_current_object()):
+            return _render(application, "basics", 409, form=form)
+        flash(_("Saved."), "success")
+        return _next(application, "basics")
     return _render(application, "basics", 400 if request.method == "POST" else 200, form=form)
 
 
 def _step_plan(application):
-    questions = application.call.program.extra_fields or []
-    form = plan_form_class(questions, _locale())()
+    form = plan_form_class(application.call.extra_fields, _locale())()
     if request.method == "GET":
         form.plan.data = application.plan
-        for q in questions:
-            value = (application.extra or {}).get(q["code"])
-            field = form["extra_" + q["code"]]
-            if q["type"] == "bool":
-                field.data = "" if value is None else ("yes" if value else "no")
-            elif q["type"] == "date":
-                field.data = date.fromisoformat(value) if value else None
-            else:
-                field.data = value
+        form.load(application.extra)
     if form.validate_on_submit():
         application.plan = (form.plan.data or "").strip()
-        extra = {}
-        for q in questions:
-            data = form["extra_" + q["code"]].data
-            if q["type"] == "bool":
-                extra[q["code"]] = None if data in ("", None) else data == "yes"
-            elif q["type"] == "date":
-                extra[q["code"]] = data.isoformat() if data else None
-            else:
-                extra[q["code"]] = float(data) if isinstance(data, Decimal) else data
-        application.extra = extra
-        return _save_or_refuse(application, "plan", form, questions=questions)
-    return _render(application, "plan", 400 if request.method == "POST" else 200, form=form, questions=questions)
+        application.extra = form.answers()
+        return _save_or_refuse(application, "plan", form)
+    return _render(application, "plan", 400 if request.method == "POST" else 200, form=form)
 
 
 def _step_experts(application):
@@ -249,9 +248,11 @@ def _step_experts(application):
 
 
 def _step_documents(application):
-    required = application.call.program.required_documents or []
-    uploaded = {d.kind: d for d in application.documents}
-    return _render(application, "documents", required=required, uploaded=uploaded, form=UploadForm(),
+    kinds = questions.document_kinds(application.call.required_documents)
+    uploaded: dict[str, list[Document]] = {}
+    for doc in sorted(application.documents, key=lambda d: d.id):
+        uploaded.setdefault(doc.kind, []).append(doc)
+    return _render(application, "documents", kinds=kinds, uploaded=uploaded, form=UploadForm(),
                    max_mb=_max_mb())
 
 
@@ -295,10 +296,11 @@ def _step_review(application):
 @bp.post("/applications/<int:application_id>/documents")
 @roles_required(Role.APPLICANT)
 def upload(application_id: int):
-    """Upload or replace one required document; a refused file leaves everything else as it was."""
+    """Upload a document the call asks for (a one-file document is replaced); a refused file leaves everything
+    else as it was."""
     application = _editable(application_id)
     form = UploadForm()
-    kinds = {d["code"] for d in application.call.program.required_documents or []}
+    kinds = {k.code for k in questions.document_kinds(application.call.required_documents)}
     back = redirect(url_for("applications.edit", application_id=application.id, step="documents"))
     if not form.validate_on_submit() or form.kind.data not in kinds:
         for message in form.file.errors or [_("Choose a PDF file.")]:
@@ -306,14 +308,9 @@ def upload(application_id: int):
         return back
     upload_file = form.file.data
     try:
-        services.ensure_editable(application)
-        old = next((d for d in application.documents if d.kind == form.kind.data), None)
-        document = save_document(upload_file.read(), kind=form.kind.data, original_name=upload_file.filename,
-                                 owner_id=current_user.id, application_id=application.id)
-        if old is not None:
-            delete_document(old)
-        services.record("application.document_uploaded", application,
-                        data={"kind": document.kind, "sha256": document.sha256, "pages": document.page_count})
+        document = services.add_document(application, upload_file.read(), kind=form.kind.data,
+                                         original_name=upload_file.filename,
+                                         actor=current_user._get_current_object())
     except (DocumentError, services.ApplicationError) as exc:
         rollback()
         flash(_("“%(name)s” was not saved: %(reason)s", name=upload_file.filename,

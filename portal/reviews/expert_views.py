@@ -122,7 +122,7 @@ def attach_errors(form, error: EvaluationError) -> None:
 
 def evaluable_documents(application: Application) -> list[Document]:
     """The application's required documents (never referee letters, the application book or profile files)."""
-    kinds = [d["code"] for d in application.call.program.required_documents or []]
+    kinds = [d["code"] for d in application.call.required_documents]
     if not kinds:
         return []
     return db.session.execute(select(Document).where(Document.application_id == application.id,

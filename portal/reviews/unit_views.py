@@ -56,11 +56,19 @@ def queue():
         .order_by(Application.call_id, Application.submitted_at)).unique().scalars().all()
     calls: dict[int, dict] = {}
     for application in applications:
-        group = calls.setdefault(application.call_id, {"call": application.call, "items": [], "endorsed": 0})
+        group = calls.setdefault(application.call_id, {"call": application.call, "items": [], "endorsed": 0,
+                                                       "units": {}})
         group["items"].append(application)
+        # Quotas are per unit and call (the call's own figure for the unit, else its default).
+        used = group["units"].setdefault(application.unit_id, {
+            "unit": application.unit, "endorsed": 0,
+            "quota": application.call.quota_for_unit(application.unit_id)})
         if application.unit_review is not None and application.state not in ("withdrawn", "returned",
                                                                                "submitted", "unit_declined"):
             group["endorsed"] += 1
+            used["endorsed"] += 1
+    for group in calls.values():
+        group["units"] = sorted(group["units"].values(), key=lambda u: u["unit"].code)
     return render_template("reviews/unit_queue.html", calls=list(calls.values()), labels=STATE_TEXT)
 
 
@@ -86,7 +94,9 @@ def _page(application, endorse_form, unit_component, status=200, return_form=Non
         endorse_form=endorse_form, unit_component=unit_component,
         return_form=return_form or ReasonForm(prefix="return"), decline_form=decline_form or ReasonForm(prefix="decline"),
         timeline_entries=timeline_for([application.id])[application.id], labels=STATE_TEXT, action_labels=ACTION_TEXT,
-        can_decide=application.state == "submitted"), status
+        can_decide=application.state == "submitted",
+        quota=application.call.quota_for_unit(application.unit_id),
+        endorsed=services.endorsed_count(application.call_id, application.unit_id)), status
 
 
 @bp.post("/applications/<int:application_id>/endorse")

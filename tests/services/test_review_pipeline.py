@@ -47,7 +47,9 @@ def test_unit_scores_are_required_for_a_scheme_with_a_unit_component(demo, make_
 
 
 def test_unit_quota_limits_endorsements(demo, make_user, unit_admin):
-    quota = submitted_application(demo, make_user).call.program.unit_quota
+    call = submitted_application(demo, make_user).call
+    call.unit_quota = quota = call.program.unit_quota  # a call takes its units' default from the program
+    demo.session.commit()
     apps = [submitted_application(demo, make_user, name=f"申请人{i}") for i in range(quota + 1)]
     for application in apps[:quota]:
         _endorse(application, unit_admin)
