@@ -9,7 +9,8 @@ from .accounts.models import Role
 from .accounts.services import create_user, find_user
 from .database import commit, utcnow
 from .extensions import db
-from .programs.models import Call, CallStatus, Discipline, Program, Unit
+from .programs import call_admin, call_life, program_admin
+from .programs.models import Call, Discipline, Program, Unit
 from .programs.seed_data import SEED_EXTRA_FIELDS, SEED_RULES
 from .reviews.models import ExpertProfile
 from .reviews.schemes import seed_schemes
@@ -98,6 +99,11 @@ DEMO_ACCOUNTS = [
     (Role.SYSADMIN.value, "admin@demo.talent.cn", "刘洋", None),
 ]
 
+# Program offices bound to some programs (program@demo.talent.cn above runs every program): email, name, programs.
+DEMO_OFFICES = [
+    ("youth.office@demo.talent.cn", "黄敏", ("youth_talent", "support_talent")),
+]
+
 
 def load_demo(now: datetime | None = None) -> list[tuple[str, str]]:
     """Insert whatever demo rows are missing (safe to run twice); returns (role, email) pairs."""
@@ -113,6 +119,7 @@ def load_demo(now: datetime | None = None) -> list[tuple[str, str]]:
             db.session.add(Discipline(code=code, name_zh=zh, name_en=en, parent_code=parent))
     db.session.flush()
 
+    # Programs and calls are made by the program office's own verbs, as the pages make them.
     programs = {p.code: p for p in db.session.execute(select(Program)).scalars()}
     # Calls open ten days ago and close in sixty days, at 17:00 Beijing time (09:00 UTC).
     opens = (now - timedelta(days=10)).replace(hour=1, minute=0, second=0, microsecond=0)
@@ -121,26 +128,31 @@ def load_demo(now: datetime | None = None) -> list[tuple[str, str]]:
     for code, zh, en, level, category, experts, blind, quota in PROGRAMS:
         program = programs.get(code)
         if program is None:
-            program = Program(code=code, name_zh=zh, name_en=en, level=level, category=category,
-                              eligibility_rules=SEED_RULES.get(code, []), required_documents=REQUIRED_DOCS,
-                              extra_fields=SEED_EXTRA_FIELDS.get(code, []),
-                              referees_required={"national": 2, "academy": 1}.get(level, 0),
-                              experts_per_application=experts, blind_review=blind, unit_quota=quota,
-                              notice_required=True)
-            db.session.add(program)
-            db.session.flush()
+            program = program_admin.create_program(
+                "seed", code=code, name_zh=zh, name_en=en, level=level, category=category,
+                eligibility_rules=SEED_RULES.get(code, []), required_documents=REQUIRED_DOCS,
+                extra_fields=SEED_EXTRA_FIELDS.get(code, []),
+                referees_required={"national": 2, "academy": 1}.get(level, 0), experts_per_application=experts,
+                blind_review=blind, unit_quota=quota, notice_required=True, notice_days=7)
+            programs[code] = program
         has_call = db.session.execute(select(Call.id).where(Call.program_id == program.id, Call.year == year)).first()
         if not has_call:
-            db.session.add(Call(program=program, year=year, title_zh=f"{zh} {year} 年度申报",
-                                title_en=f"{en}, {year} call", opens_at=opens, closes_at=closes,
-                                cutoff_date=date(year, 12, 31), total_quota=20,
-                                review_due=(closes + timedelta(days=45)).date(), status=CallStatus.OPEN.value))
+            call = call_admin.create_call(program, actor="seed", year=year, title_zh=f"{zh} {year} 年度申报",
+                                          title_en=f"{en}, {year} call", opens_at=opens, closes_at=closes,
+                                          cutoff_date=date(year, 12, 31), total_quota=20,
+                                          review_due=(closes + timedelta(days=45)).date())
+            call_life.publish(call, actor="seed", now=now)
     db.session.flush()
 
     for role, email, name, unit_code in DEMO_ACCOUNTS:
         if find_user(email) is None:
             unit_id = units[unit_code].id if unit_code else None
             create_user(email, name, DEMO_PASSWORD, [(role, unit_id)], actor="seed")
+    # A second program office that runs only the institute's own programs: it sees nothing of the others.
+    for email, name, codes in DEMO_OFFICES:
+        if find_user(email) is None:
+            create_user(email, name, DEMO_PASSWORD,
+                        [(Role.PROGRAM_ADMIN.value, None, programs[code].id) for code in codes], actor="seed")
     for email, name, unit_code, disciplines, keywords, title in DEMO_EXPERTS:
         user = find_user(email) or create_user(email, name, DEMO_PASSWORD, [(Role.EXPERT.value, None)], actor="seed")
         if db.session.get(ExpertProfile, user.id) is None:
@@ -151,4 +163,5 @@ def load_demo(now: datetime | None = None) -> list[tuple[str, str]]:
 
     load_demo_applications(DEMO_PASSWORD)
     commit()
-    return [(role, email) for role, email, _, _ in DEMO_ACCOUNTS]
+    return [(role, email) for role, email, _, _ in DEMO_ACCOUNTS] + [
+        (Role.PROGRAM_ADMIN.value, email) for email, _, _ in DEMO_OFFICES]

@@ -80,8 +80,9 @@ def test_upgrade_from_empty_then_check_seed_twice_and_create_admin(app, tmp_path
             roles = set(conn.execute(text("SELECT DISTINCT role FROM user_roles")).scalars())
         engine.dispose()
         assert counts["programs"] == 7 and counts["calls"] == 7 and counts["units"] >= 10
-        # 5 demo accounts, 5 more experts, 5 demo applicants with submitted applications, 1 admin
-        assert counts["users"] == 16 and counts["disciplines"] >= 10
+        # 5 demo accounts, a second program office, 5 more experts, 5 demo applicants with submitted applications,
+        # 1 admin
+        assert counts["users"] == 17 and counts["disciplines"] >= 10
         assert roles == {"applicant", "unit_admin", "expert", "program_admin", "sysadmin"}
     finally:
         drop()
