@@ -75,9 +75,24 @@ def _office_may_see(user: User, document: Document) -> bool:
         program_id = db.session.execute(select(Call.program_id).join(CallAttachment)
                                         .where(CallAttachment.document_id == document.id)).scalar_one_or_none()
         return program_id is not None and can_manage(user, program_id)
+    return office_may_see_person(user, document.owner_id)
+
+
+def office_may_see_person(user: User, person_id: int | None) -> bool:
+    """Whether a program admin may look at a person's profile (their files, their facts in the "try these rules"
+    panel): an office-wide admin may; an office of some programs only for people who applied (past the draft) to
+    one of them, and for themselves. Other people do not exist for that office."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.has_role(Role.PROGRAM_ADMIN):
+        return False
     if managed_program_ids(user) is None:
         return True
+    if person_id is None:
+        return False
+    if person_id == user.id:
+        return True
+    from ..programs.models import Call
+
     return db.session.execute(
         select(Application.id).join(Call, Call.id == Application.call_id)
-        .where(Application.applicant_id == document.owner_id, Application.state != "draft",
+        .where(Application.applicant_id == person_id, Application.state != "draft",
                managed(Call.program_id, user)).limit(1)).first() is not None

@@ -59,7 +59,8 @@ MATRIX = {
                                                           "verb": "remind"}),
     "applications.submit": ("applicant", "POST", {"application_id": "{app}"}),
     "applications.withdraw": ("applicant", "POST", {"application_id": "{app}"}),
-    "applications.document": (("applicant", "unit_admin", "program_admin", "expert"), "GET", {"document_id": "0"}),
+    "applications.document": (("applicant", "unit_admin", "program_admin", "expert"), "GET",
+                              {"document_id": "{document}"}),
 }
 
 
@@ -111,7 +112,7 @@ def _is_login_redirect(response):
 
 #: Placeholders naming objects of one program; the program office of another program must not reach them.
 PROGRAM_PLACEHOLDERS = ("program", "call", "app", "assignment", "letter", "session", "notice", "objection",
-                        "appeal", "job", "attachment")
+                        "appeal", "job", "attachment", "document")
 #: The program the objects belong to (P1) and the one the other program admin holds (P2).
 P1, P2 = "bairen", "qianren_long"
 
@@ -119,7 +120,8 @@ P1, P2 = "bairen", "qianren_long"
 def build_program_objects(db) -> dict:
     """Real objects of 百人计划 for every placeholder: its call, applications in the states the routes need,
     an expert's assignment, a valid letter, a decision session, a public notice with an objection, an appeal, a
-    letter job and a call attachment (a stored PDF). Built directly through models and the storage service."""
+    letter job, a call attachment (a stored PDF) and an application's document (its book). Built directly through
+    models and the storage service."""
     from portal.accounts.services import find_user
     from portal.applications.documents import save_document
     from portal.applications.models import Application
@@ -176,7 +178,7 @@ def build_program_objects(db) -> dict:
     db.session.commit()
     return {"program": program.id, "call": call.id, "app": submitted.id, "assignment": assignment.id,
             "letter": letter.id, "session": session.id, "notice": notice.id, "objection": objection.id,
-            "appeal": appeal.id, "job": job.id, "attachment": attachment.id}
+            "appeal": appeal.id, "job": job.id, "attachment": attachment.id, "document": book.id}
 
 
 @pytest.fixture()
