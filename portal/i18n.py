@@ -17,3 +17,15 @@ def in_locale(locale: str):
         g._flask_babel = SimpleNamespace()
     with force_locale(locale):
         yield
+
+
+def current_locale() -> str:
+    """The language of the current request ("zh_CN", "en"), zh_CN where there is none (a job, the CLI)."""
+    from flask_babel import get_locale
+
+    return str(get_locale() or "zh_CN")
+
+
+def pick(pair: tuple[str, str], locale: str | None = None) -> str:
+    """The (Chinese, English) pair's word for `locale` (the current request's language unless given)."""
+    return pair[1] if str(locale if locale is not None else current_locale()).startswith("en") else pair[0]

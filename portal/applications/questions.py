@@ -80,7 +80,7 @@ def _bound(kind: str, value: Any) -> Any:
             return max(int(value), 0)
         if kind == "date":
             return value if isinstance(value, date) else date.fromisoformat(str(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer too large for a float
         return None
     return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -12,6 +12,7 @@ from ..accounts.models import Role, User, UserRole
 from ..audit.services import record
 from ..database import after_commit, utcnow
 from ..extensions import db
+from ..i18n import current_locale as _locale
 from ..notifications.services import queue_email
 from ..programs import eligibility as rules
 from ..programs.models import Call, CallStatus, Discipline, Program, Unit
@@ -32,10 +33,6 @@ class ApplicationError(Exception):
     def __init__(self, *messages: str):
         super().__init__("; ".join(messages))
         self.messages = list(messages)
-
-
-def _locale() -> str:
-    return str(get_locale() or "zh_CN")
 
 
 def beijing(value: datetime) -> str:
@@ -363,20 +360,30 @@ def delete_draft(application: Application, actor: User) -> None:
 def add_document(application: Application, data: bytes, *, kind: str, original_name: str,
                  actor: User | None = None):
     """Upload one file of a document the call asks for. A one-file document is replaced; a document that
-    already has its `max_files` files refuses another (delete one first). A refused file changes nothing."""
-    from .documents import delete_document, save_document
+    already has its `max_files` files refuses another (delete one first). A refused file changes nothing; the
+    same file under the same name again (a double click, a retried upload) is the file already there, not a
+    second copy."""
+    from .documents import _clean_name, delete_document, inspect_pdf, save_document
 
     ensure_editable(application)
     locale = _locale()
     wanted = next((k for k in questions.document_kinds(application.call.required_documents) if k.code == kind), None)
     if wanted is None:
         raise ApplicationError(_("This call does not ask for that document."))
+    checked = inspect_pdf(data)
+    # Under the application's row lock, re-read: two clicks at once must find each other's file.
+    db.session.execute(select(Application.id).where(Application.id == application.id).with_for_update())
+    db.session.expire(application, ["documents"])
     have = [d for d in application.documents if d.kind == kind]
+    name = _clean_name(original_name)
+    same = next((d for d in have if d.sha256 == checked.sha256 and d.original_name == name), None)
+    if same is not None:
+        return same
     if wanted.max_files > 1 and len(have) >= wanted.max_files:
         raise ApplicationError(_("“%(doc)s” takes at most %(n)s files and %(n)s are uploaded: delete one before "
                                  "adding another.", doc=wanted.label(locale), n=wanted.max_files))
     document = save_document(data, kind=kind, original_name=original_name,
-                             owner_id=application.applicant_id, application_id=application.id)
+                             owner_id=application.applicant_id, application_id=application.id, checked=checked)
     if wanted.max_files == 1:
         for old in have:
             delete_document(old)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,6 +13,7 @@ from ..audit.models import AuditEntry
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
+from ..i18n import current_locale as _locale
 from ..forms import ConfirmForm
 from ..programs.models import Call
 from ..programs.units import all_units, tree_rows
@@ -34,10 +34,6 @@ STEPS = [("basics", _l("Basics")), ("plan", _l("Plan")), ("experts", _l("Experts
 STEP_NAMES = [s for s, _label in STEPS]
 STATE_TEXT = {state.value: pair for state, pair in workflow.STATE_LABELS.items()}
 ACTION_TEXT = {action.value: pair for action, pair in workflow.ACTION_LABELS.items()}
-
-
-def _locale() -> str:
-    return str(get_locale())
 
 
 def unit_choices(scope=None) -> list[tuple]:

@@ -7,16 +7,19 @@ CallInvalid, with the field at fault) whose messages are already in the user's l
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from datetime import date, datetime, time, timezone
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
 from ..database import local_zone, to_local, utcnow
 from ..extensions import db
+from ..i18n import pick
 from . import call_workflow as wf
 from .call_workflow import CallAction, CallState
 from .errors import ProgramError, check_version
@@ -27,6 +30,8 @@ EDITABLE_FIELDS = ("year", "title_zh", "title_en", "opens_at", "closes_at", "cut
                    "review_due", "unit_quota", "guide_zh", "guide_en")
 
 GUIDE_MAX_CHARS = 50_000
+# The largest quota the portal takes (places or endorsements): far above any real figure, well within an INTEGER.
+QUOTA_MAX = 100_000
 
 
 class CallInvalid(ProgramError):
@@ -39,16 +44,6 @@ class CallInvalid(ProgramError):
 
 
 # ---------------------------------------------------------------- helpers
-
-def _locale() -> str:
-    from flask_babel import get_locale
-
-    return str(get_locale() or "zh_CN")
-
-
-def _pick(pair: tuple[str, str]) -> str:
-    return pair[1] if _locale().startswith("en") else pair[0]
-
 
 def beijing(value: datetime | None) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm") if value else "—"
@@ -87,10 +82,12 @@ def year_in(text: str, old: int, new: int) -> str:
 
 
 def stamp_edit(call: Call, actor) -> None:
-    """Who changed the call and when (shown when a later save is refused as stale)."""
-    with db.session.no_autoflush:  # loading an expired actor must not flush half of the change (two version bumps)
+    """A save by the office: the call's next version, and who changed it and when (shown when a later save is
+    refused as stale). Only these saves bump the version (see Call.version)."""
+    with db.session.no_autoflush:  # loading an expired actor must not flush half of the change
         actor_id = getattr(actor, "id", None)
     call.updated_at, call.updated_by_id = utcnow(), actor_id
+    call.version = (call.version or 0) + 1
 
 
 def _ensure_draft(call: Call) -> None:
@@ -100,11 +97,11 @@ def _ensure_draft(call: Call) -> None:
 
 
 def state_label(state: str | CallState) -> str:
-    return _pick(wf.STATE_LABELS[CallState(state)])
+    return pick(wf.STATE_LABELS[CallState(state)])
 
 
 def action_label(action: str | CallAction) -> str:
-    return _pick(wf.ACTION_LABELS[CallAction(action)])
+    return pick(wf.ACTION_LABELS[CallAction(action)])
 
 
 def render_guide(text: str) -> Markup:
@@ -130,9 +127,8 @@ def call_problems(program: Program, values: dict, call: Call | None = None) -> d
     if values.get("year") is None:
         add("year", _("Give the call's year."))
     else:
-        clash = db.session.execute(select(Call.id).where(Call.program_id == program.id,
-                                                         Call.year == values["year"])).scalar()
-        if clash is not None and (call is None or clash != call.id):
+        clash = call_of_year(program, values["year"])
+        if clash is not None and clash is not call:
             add("year", _("This program already has a call for %(year)s.", year=values["year"]))
     if not (values.get("title_zh") or "").strip():
         add("title_zh", _("Give the call's title in Chinese."))
@@ -149,12 +145,44 @@ def call_problems(program: Program, values: dict, call: Call | None = None) -> d
         add("review_due", _("The review due date must be after the closing date, %(date)s.",
                             date=to_local(closes_at).date().isoformat()))
     for field in ("total_quota", "unit_quota"):
-        if values.get(field) is not None and values[field] < 0:
-            add(field, _("A quota cannot be negative."))
+        problem = quota_problem(values.get(field))
+        if problem:
+            add(field, problem)
     for field in ("guide_zh", "guide_en"):
         if len(values.get(field) or "") > GUIDE_MAX_CHARS:
             add(field, _("The guide is longer than %(n)s characters.", n=GUIDE_MAX_CHARS))
     return problems
+
+
+def quota_problem(quota: int | None) -> str | None:
+    """Why a quota cannot be stored (None: it can; an empty quota means no limit)."""
+    if quota is None:
+        return None
+    if quota < 0:
+        return _("A quota cannot be negative.")
+    if quota > QUOTA_MAX:
+        return _("A quota is at most %(max)s.", max=QUOTA_MAX)
+    return None
+
+
+def call_of_year(program: Program, year: int) -> Call | None:
+    return db.session.execute(select(Call).where(Call.program_id == program.id, Call.year == year)).scalars().first()
+
+
+@contextmanager
+def _refusing_year_clash(program: Program, year: int):
+    """Run the block's writes in a savepoint: a colleague's (or a retried request's) call of the same year that
+    committed after the check in call_problems is refused as that check would have, instead of failing on the
+    unique constraint with the whole transaction."""
+    try:
+        with db.session.begin_nested():
+            yield
+    except IntegrityError:
+        with db.session.no_autoflush:
+            clash = call_of_year(program, year)
+        if clash is None:
+            raise
+        raise CallInvalid({"year": [_("This program already has a call for %(year)s.", year=year)]}) from None
 
 
 def _clean(values: dict) -> dict:
@@ -188,8 +216,9 @@ def create_call(program: Program, *, actor, year: int, title_zh: str, title_en: 
         raise CallInvalid(problems)
     call = Call(program_id=program.id, status=CallState.DRAFT.value, aggregation={}, **values)
     stamp_edit(call, actor)
-    db.session.add(call)
-    db.session.flush()
+    with _refusing_year_clash(program, call.year):
+        db.session.add(call)
+        db.session.flush()
     record("call.created", call, actor=actor, data={"program_id": program.id, **_audit_values(call)})
     return call
 
@@ -230,13 +259,16 @@ def update_call(call: Call, *, actor, version, **values) -> Call:
     if problems:
         raise CallInvalid(problems)
     before = _audit_values(call)
-    for key, value in merged.items():
-        if getattr(call, key) != value:
-            setattr(call, key, value)
-    if not db.session.is_modified(call):
+    with _refusing_year_clash(call.program, merged["year"]):
+        for key, value in merged.items():
+            if getattr(call, key) != value:
+                setattr(call, key, value)
+        changed = db.session.is_modified(call)
+        if changed:
+            stamp_edit(call, actor)
+            db.session.flush()
+    if not changed:
         return call
-    stamp_edit(call, actor)
-    db.session.flush()
     after = _audit_values(call)
     record("call.updated", call, actor=actor,
            data={"before": {k: v for k, v in before.items() if after[k] != v},
@@ -273,8 +305,10 @@ def set_unit_quotas(call: Call, quotas: dict[int, int | None], *, actor, version
     unknown = set(quotas) - allowed
     if unknown:
         raise ProgramError(_("Some of these units cannot endorse in this call."))
-    if any(q is not None and q < 0 for q in quotas.values()):
-        raise ProgramError(_("A quota cannot be negative."))
+    for quota in quotas.values():
+        problem = quota_problem(quota)
+        if problem:
+            raise ProgramError(problem)
     before = {row.unit_id: row.quota for row in call.unit_quotas}
     wanted = {unit_id: q for unit_id, q in quotas.items() if q is not None}
     # Units outside the table (e.g. outside the program's subtree) keep what they had.
@@ -302,8 +336,9 @@ def set_unit_quotas(call: Call, quotas: dict[int, int | None], *, actor, version
 
 def add_attachment(call: Call, data: bytes, *, filename: str, label_zh: str, label_en: str = "",
                    actor) -> CallAttachment:
-    """Store a PDF of the guide, checked like an application's uploads (a refused file changes nothing)."""
-    from ..applications.documents import DocumentError, save_document
+    """Store a PDF of the guide, checked like an application's uploads (a refused file changes nothing; the same
+    file under the same label again, a double click or a retried upload, is the attachment already there)."""
+    from ..applications.documents import DocumentError, inspect_pdf, save_document
 
     if call.status == CallState.DECIDED.value:
         raise ProgramError(_("The call is decided: its guide can no longer change."))
@@ -311,10 +346,17 @@ def add_attachment(call: Call, data: bytes, *, filename: str, label_zh: str, lab
     if not label_zh:
         raise ProgramError(_("Give the attachment's label in Chinese."), field="label_zh")
     try:
-        document = save_document(data, kind="call_guide", original_name=filename, owner_id=getattr(actor, "id", None),
-                                 application_id=None)
+        checked = inspect_pdf(data)
     except DocumentError as exc:
         raise ProgramError(exc.message, field="file") from exc
+    # Under the call's row lock, re-read: two clicks at once must find each other's attachment.
+    db.session.execute(select(Call.id).where(Call.id == call.id).with_for_update())
+    db.session.expire(call, ["attachments"])
+    same = next((a for a in call.attachments if a.label_zh == label_zh and a.document.sha256 == checked.sha256), None)
+    if same is not None:
+        return same
+    document = save_document(data, kind="call_guide", original_name=filename, owner_id=getattr(actor, "id", None),
+                             application_id=None, checked=checked)
     position = (db.session.execute(select(func.max(CallAttachment.position))
                                    .where(CallAttachment.call_id == call.id)).scalar() or 0) + 1
     attachment = CallAttachment(call_id=call.id, document_id=document.id, label_zh=label_zh,

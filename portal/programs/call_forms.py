@@ -9,9 +9,11 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, StringF
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..database import to_local
-from .call_admin import GUIDE_MAX_CHARS, local_datetime
+from .call_admin import GUIDE_MAX_CHARS, QUOTA_MAX, local_datetime
 
-_NOT_NEGATIVE = NumberRange(min=0, message=_l("A quota cannot be negative."))
+# What a quota input takes (the same words as the services' refusals): empty for no limit, else 0 to QUOTA_MAX.
+_A_QUOTA = (NumberRange(min=0, message=_l("A quota cannot be negative.")),
+            NumberRange(max=QUOTA_MAX, message=_l("A quota is at most %(max)s.")))
 
 
 class CallForm(FlaskForm):
@@ -38,9 +40,9 @@ class CallForm(FlaskForm):
     review_due = DateField(_l("Review due"), validators=[Optional()],
                            description=_l("The date by which the experts' evaluations are due (after the closing "
                                           "date)."))
-    total_quota = IntegerField(_l("Total quota"), validators=[Optional(), _NOT_NEGATIVE],
+    total_quota = IntegerField(_l("Total quota"), validators=[Optional(), *_A_QUOTA],
                                description=_l("Places in this call; leave empty if not fixed."))
-    unit_quota = IntegerField(_l("Endorsements per unit (default)"), validators=[Optional(), _NOT_NEGATIVE],
+    unit_quota = IntegerField(_l("Endorsements per unit (default)"), validators=[Optional(), *_A_QUOTA],
                               description=_l("For units without their own figure in the unit quota table; leave "
                                              "empty for no limit."))
     guide_zh = TextAreaField(_l("Guide (Chinese)"), validators=[Optional(), Length(max=GUIDE_MAX_CHARS)],
@@ -92,8 +94,15 @@ def quota_form_class(units):
         submit = SubmitField(_l("Save the unit quotas"))
 
     for unit, _depth in units:
-        setattr(QuotaForm, f"quota_{unit.id}", IntegerField(unit.code, validators=[Optional(), _NOT_NEGATIVE]))
+        setattr(QuotaForm, f"quota_{unit.id}", IntegerField(unit.code, validators=[Optional(), *_A_QUOTA]))
     return QuotaForm
+
+
+class CopyForm(FlaskForm):
+    """The "copy last year's call" button; it names the call it copies, so that a retried click copies the same
+    call again (and finds its copy made) instead of copying the copy."""
+
+    source_id = HiddenField()
 
 
 class AttachmentForm(FlaskForm):

@@ -4,7 +4,6 @@ fields, records the audit entry and flushes; the view commits.
 """
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -18,6 +17,7 @@ from .call_admin import action_label, beijing, iso, stamp_edit, state_label
 from .call_workflow import CallAction, CallFacts, CallState, Refusal
 from .errors import ProgramError
 from .models import Call, ProgramRules
+from .program_admin import new_rules_version
 
 # Applications still waiting for the program office or the committee: while any is in one of these states the
 # call cannot be marked decided. Drafts and returned applications are out once the call has closed (they can no
@@ -112,15 +112,10 @@ def pin_rules(call: Call, actor) -> ProgramRules:
     latest = db.session.execute(select(ProgramRules).where(ProgramRules.program_id == call.program_id)
                                 .order_by(ProgramRules.number.desc()).limit(1)).scalars().first()
     if latest is None:
-        program = call.program
-        latest = ProgramRules(program_id=program.id, number=1,
-                              eligibility_rules=copy.deepcopy(list(program.eligibility_rules or [])),
-                              required_documents=copy.deepcopy(list(program.required_documents or [])),
-                              extra_fields=copy.deepcopy(list(program.extra_fields or [])),
-                              created_by_id=getattr(actor, "id", None))
-        db.session.add(latest)
+        latest = new_rules_version(call.program, actor)
         db.session.flush()
-        record("program.rules_versioned", program, actor=actor, data={"number": 1, "reason": "call published"})
+        record("program.rules_versioned", call.program, actor=actor,
+               data={"number": latest.number, "reason": "call published"})
     call.rules_id = latest.id
     call.rules = latest
     return latest

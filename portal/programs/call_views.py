@@ -18,7 +18,7 @@ from . import call_admin as services
 from . import call_life as life
 from . import call_workflow as wf
 from .access import managed, managed_or_404
-from .call_forms import AttachmentForm, CallForm, ExtendForm, StartReviewForm, quota_form_class
+from .call_forms import AttachmentForm, CallForm, CopyForm, ExtendForm, StartReviewForm, quota_form_class
 from .call_workflow import CallAction
 from .errors import ProgramError, StaleEdit, stale_message
 from .models import Call, CallAttachment, Program
@@ -27,17 +27,13 @@ bp = Blueprint("call_office", __name__, url_prefix="/office")
 
 
 def _program(program_id: int) -> Program:
-    program = db.session.get(Program, program_id)
-    if program is None:
-        abort(404)
+    program = db.get_or_404(Program, program_id)
     managed_or_404(current_user, program)
     return program
 
 
 def _call(call_id: int) -> Call:
-    call = db.session.get(Call, call_id)
-    if call is None:
-        abort(404)
+    call = db.get_or_404(Call, call_id)
     managed_or_404(current_user, call.program_id)
     return call
 
@@ -88,11 +84,15 @@ def new_call(program_id: int):
 @bp.post("/calls/copy/<int:program_id>")
 @roles_required(Role.PROGRAM_ADMIN)
 def copy_last(program_id: int):
-    """Next year's draft from the program's last call: dates a year later, quotas and guide text copied."""
+    """Next year's draft from the program's last call: dates a year later, quotas and guide text copied.
+
+    The button names the call it copies: a retried click (or a colleague's) finds next year's call made and opens
+    it, instead of copying the fresh copy into the year after."""
     program = _program(program_id)
-    if not ConfirmForm().validate_on_submit():
+    form = CopyForm()
+    if not form.validate_on_submit():
         abort(400)
-    source = services.last_call(program)
+    source = _copy_source(program, form.source_id.data)
     if source is None:
         flash(_("This program has no call to copy yet."), "danger")
         return redirect(url_for("call_office.new_call", program_id=program.id))
@@ -100,13 +100,35 @@ def copy_last(program_id: int):
         call = services.copy_call(source, actor=current_user)
     except ProgramError as exc:
         rollback()
+        made = services.call_of_year(program, source.year + 1)
+        if made is not None:
+            flash(_("The %(year)s call has already been created: here it is.", year=made.year), "info")
+            return _edit_or_back(made)
         for message in exc.messages:
             flash(message, "danger")
         return redirect(url_for("call_office.new_call", program_id=program.id))
     commit()
     flash(_("%(title)s has been created from last year's call, with every date a year later. Check it before "
             "publishing.", title=call.title_zh), "success")
-    return redirect(url_for("call_office.edit_call", call_id=call.id))
+    return _edit_or_back(call)
+
+
+def _copy_source(program: Program, source_id: str | None) -> Call | None:
+    """The call the copy button names (one of this program's, else 404), or the program's last call."""
+    if not source_id:
+        return services.last_call(program)
+    if not (source_id.isascii() and source_id.isdigit() and len(source_id) <= 9):
+        abort(404)
+    source = db.session.get(Call, int(source_id))
+    if source is None or source.program_id != program.id:
+        abort(404)
+    return source
+
+
+def _edit_or_back(call: Call):
+    if call.status == wf.CallState.DRAFT.value:
+        return redirect(url_for("call_office.edit_call", call_id=call.id))
+    return _back(call)
 
 
 @bp.route("/calls/<int:call_id>/edit", methods=["GET", "POST"])
@@ -145,8 +167,9 @@ def edit_call(call_id: int):
 
 
 def _render_form(form, program, call, source, errors=(), status=200):
+    copy_form = CopyForm(formdata=None, source_id=str(source.id) if source is not None else "")
     return render_template("programs/call_form.html", form=form, program=program, call=call, source=source,
-                           errors=list(errors), copy_form=ConfirmForm()), status
+                           errors=list(errors), copy_form=copy_form), status
 
 
 # ---------------------------------------------------------------- unit quotas
@@ -239,14 +262,17 @@ def remove_attachment(call_id: int, attachment_id: int):
 
 # ---------------------------------------------------------------- the call's life
 
-def _act(call: Call, action: CallAction, form, run):
-    """Run one step of the call's life; a refusal (or bad input) shows its reasons with the form kept."""
+def _life_step(call_id: int, action: CallAction, run, done, form_class=ConfirmForm):
+    """One step of the call's life: `run(call, form)`, commit and flash `done(call, result)`; a refusal (or bad
+    input) shows its reasons on a page with the form kept."""
+    call = _call(call_id)
+    form = form_class()
     if not form.validate_on_submit():
         if not form.errors.keys() - {"csrf_token"} and "csrf_token" in form.errors:
             abort(400)
         return _action_page(call, action, form, [], 400)
     try:
-        run()
+        result = run(call, form)
         db.session.flush()
     except StaleDataError:
         return _action_page(call, action, form, [_stale(call)], 409)
@@ -254,7 +280,8 @@ def _act(call: Call, action: CallAction, form, run):
         rollback()
         return _action_page(call, action, form, exc.messages, 409)
     commit()
-    return None
+    flash(done(call, result), "success")
+    return _back(call)
 
 
 def _action_page(call, action, form, errors, status):
@@ -267,64 +294,45 @@ def _action_page(call, action, form, errors, status):
 @bp.post("/calls/<int:call_id>/publish")
 @roles_required(Role.PROGRAM_ADMIN)
 def publish(call_id: int):
-    call = _call(call_id)
-    refused = _act(call, CallAction.PUBLISH, ConfirmForm(), lambda: life.publish(call, actor=current_user))
-    if refused:
-        return refused
-    flash(_("The call is published (rules version %(n)s). Applicants see it from %(time)s (Beijing time).",
-            n=call.rules.number, time=services.beijing(call.opens_at)), "success")
-    return _back(call)
+    return _life_step(call_id, CallAction.PUBLISH, lambda call, _form: life.publish(call, actor=current_user),
+                      lambda call, _result: _("The call is published (rules version %(n)s). Applicants see it from "
+                                              "%(time)s (Beijing time).", n=call.rules.number,
+                                              time=services.beijing(call.opens_at)))
 
 
 @bp.post("/calls/<int:call_id>/unpublish")
 @roles_required(Role.PROGRAM_ADMIN)
 def unpublish(call_id: int):
-    call = _call(call_id)
-    refused = _act(call, CallAction.UNPUBLISH, ConfirmForm(), lambda: life.unpublish(call, actor=current_user))
-    if refused:
-        return refused
-    flash(_("The call is a draft again."), "success")
-    return _back(call)
+    return _life_step(call_id, CallAction.UNPUBLISH, lambda call, _form: life.unpublish(call, actor=current_user),
+                      lambda _call, _result: _("The call is a draft again."))
 
 
 @bp.post("/calls/<int:call_id>/extend")
 @roles_required(Role.PROGRAM_ADMIN)
 def extend(call_id: int):
-    call = _call(call_id)
-    form = ExtendForm()
-    told = []
-    refused = _act(call, CallAction.EXTEND, form,
-                   lambda: told.extend(life.extend_deadline(call, form.new_closes_at(), actor=current_user)))
-    if refused:
-        return refused
-    flash(_("The deadline is now %(time)s (Beijing time); %(n)s applicants with unsubmitted applications have "
-            "been told by email.", time=services.beijing(call.closes_at), n=len(told)), "success")
-    return _back(call)
+    return _life_step(call_id, CallAction.EXTEND,
+                      lambda call, form: life.extend_deadline(call, form.new_closes_at(), actor=current_user),
+                      lambda call, told: _("The deadline is now %(time)s (Beijing time); %(n)s applicants with "
+                                           "unsubmitted applications have been told by email.",
+                                           time=services.beijing(call.closes_at), n=len(told)),
+                      ExtendForm)
 
 
 @bp.post("/calls/<int:call_id>/start-review")
 @roles_required(Role.PROGRAM_ADMIN)
 def start_review(call_id: int):
-    call = _call(call_id)
-    form = StartReviewForm()
-    refused = _act(call, CallAction.START_REVIEW, form,
-                   lambda: life.start_review(call, actor=current_user, confirmed=bool(form.confirm.data)))
-    if refused:
-        return refused
-    flash(_("The review has started; the call uses version %(n)s of its evaluation scheme.",
-            n=life.scheme_version(call)), "success")
-    return _back(call)
+    return _life_step(call_id, CallAction.START_REVIEW,
+                      lambda call, form: life.start_review(call, actor=current_user, confirmed=bool(form.confirm.data)),
+                      lambda call, _result: _("The review has started; the call uses version %(n)s of its evaluation "
+                                              "scheme.", n=life.scheme_version(call)),
+                      StartReviewForm)
 
 
 @bp.post("/calls/<int:call_id>/decide")
 @roles_required(Role.PROGRAM_ADMIN)
 def decide(call_id: int):
-    call = _call(call_id)
-    refused = _act(call, CallAction.DECIDE, ConfirmForm(), lambda: life.mark_decided(call, actor=current_user))
-    if refused:
-        return refused
-    flash(_("The call is marked as decided."), "success")
-    return _back(call)
+    return _life_step(call_id, CallAction.DECIDE, lambda call, _form: life.mark_decided(call, actor=current_user),
+                      lambda _call, _result: _("The call is marked as decided."))
 
 
 ACTION_ENDPOINTS = {CallAction.PUBLISH: "call_office.publish", CallAction.UNPUBLISH: "call_office.unpublish",

@@ -183,7 +183,9 @@ class Call(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     review_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # Optimistic locking, as on Program.
+    # Optimistic locking, as on Program, but counting the office's saves only (call_admin.stamp_edit bumps it): the
+    # review's own writes (the scheme fixed at the first formal pass, the ranking's options) are checked against it
+    # without making the office's open forms stale.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
@@ -195,7 +197,7 @@ class Call(db.Model):
     attachments: Mapped[list["CallAttachment"]] = relationship(back_populates="call", cascade="all, delete-orphan",
                                                                order_by="CallAttachment.position")
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     def title(self, locale: str) -> str:
         return self.title_en if locale.startswith("en") else self.title_zh

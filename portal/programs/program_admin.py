@@ -11,30 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Role, User, UserRole
 from ..audit.services import record
 from ..database import local_today, utcnow
 from ..extensions import db
 from . import eligibility, rules_editor
-from .eligibility_messages import RULE_LABELS
+from .call_admin import QUOTA_MAX
+from .editor_messages import problem_message
 from .errors import ProgramError, check_version
 from .models import Call, Program, ProgramRules, TalentCategory, Unit
 from .rules_editor import Problem
-
-LEVEL_LABELS = {"national": ("国家级", "National"), "academy": ("院级", "Academy level"),
-                "institute": ("所级", "Institute level")}
-CATEGORY_LABELS = {
-    "leading": ("科技领军人才", "Leading scientists"),
-    "top": ("拔尖和骨干人才", "Top and key talents"),
-    "young": ("青年人才", "Young talents"),
-    "support": ("科技支撑人才", "Technical support talents"),
-    "industrial": ("科技产业化人才", "Industrialisation talents"),
-}
-# The kinds of rule as the editor lists them: the shared names, told apart where two kinds share one.
-KIND_LABELS = {**RULE_LABELS, "max_age_exclusive": ("年龄上限（未满）", "maximum age (younger than)")}
 
 # The settings a program's form edits; the code is given once, on create.
 SETTINGS = ("name_zh", "name_en", "description_zh", "description_en", "level", "category",
@@ -44,121 +33,6 @@ PARTS = ("required_documents", "extra_fields", "eligibility_rules")
 MAX_EXPERTS = 50
 MAX_REFEREES = 10
 MAX_NOTICE_DAYS = 90
-
-
-def pick(pair: tuple[str, str], locale: str) -> str:
-    return pair[1] if str(locale).startswith("en") else pair[0]
-
-
-# ---------------------------------------------------------------- wording of the editor's problems
-
-def type_label(kind: str) -> str:
-    return str({"text": _l("Text"), "number": _l("Numeric"), "bool": _l("Yes/no"), "date": _l("Date"),
-                "choice": _l("Choice")}.get(kind, kind or "—"))
-
-
-def param_label(kind: str, param: str) -> str:
-    """The label of one rule parameter's input."""
-    specific = {
-        ("max_age", "value"): _l("Oldest age allowed (years)"),
-        ("max_age_exclusive", "value"): _l("Younger than (years)"),
-        ("min_age", "value"): _l("Youngest age allowed (years)"),
-        ("min_degree", "value"): _l("Lowest degree"),
-        ("degree_abroad", "min_degree"): _l("Lowest degree obtained abroad (bachelor's if empty)"),
-        ("consecutive_years_abroad", "value"): _l("Consecutive years abroad"),
-        ("min_post_level", "value"): _l("Lowest post level"),
-        ("years_in_current_post", "value"): _l("Years in the current post"),
-        ("years_in_current_post", "post_level"): _l("Only posts of this level (any post if empty)"),
-        ("max_attempts", "value"): _l("Most applications to this program in all"),
-        ("min_extra", "value"): _l("Smallest answer allowed"),
-        ("max_extra", "value"): _l("Largest answer allowed"),
-        ("company_age_years", "min"): _l("Company at least this many years old"),
-        ("company_age_years", "max"): _l("Company at most this many years old"),
-    }
-    common = {
-        "research_only": _l("Research posts only"),
-        "after_phd": _l("Counted from the PhD on"),
-        "abroad": _l("Posts abroad only"),
-        "current": _l("Only posts held at the cutoff date"),
-        "allowed": _l("Allowed nationalities (country codes, e.g. US, GB)"),
-        "excluded": _l("Excluded nationalities (country codes, e.g. US, GB)"),
-        "field": _l("Question"),
-        "label_zh": _l("Name of the answer in the reason (Chinese; the question's if empty)"),
-        "label_en": _l("Name of the answer in the reason (English; the question's if empty)"),
-        "value": _l("Value"),
-    }
-    return str(specific.get((kind, param)) or common.get(param) or param)
-
-
-def _language(code: str) -> str:
-    return _("Chinese") if code == "zh" else _("English")
-
-
-def problem_message(problem: Problem, kind: str | None = None) -> str:
-    """One problem of the editors in the user's language; `kind` is the rule kind of the row, if any."""
-    v = problem.values
-    code = problem.code.split(".", 1)[1]
-    param = param_label(kind or "", v["param"]) if "param" in v else ""
-    messages = {
-        "code_missing": lambda: _("Give a code (lowercase letters, digits and _)."),
-        "code_format": lambda: _("“%(code)s” is not a valid code: use lowercase letters, digits and _, starting "
-                                 "with a letter, at most %(max)s characters.", code=v["code"], max=v["max"]),
-        "code_reserved": lambda: _("The code “%(code)s” is used by the portal itself; choose another.",
-                                   code=v["code"]),
-        "code_duplicate": lambda: _("Another row already uses the code “%(code)s”.", code=v["code"]),
-        "label_missing": lambda: _("Give the name in %(language)s.", language=_language(v["language"])),
-        "label_too_long": lambda: _("The name in %(language)s is too long (at most %(max)s characters).",
-                                    language=_language(v["language"]), max=v["max"]),
-        "too_many": lambda: _("At most %(max)s rows.", max=v["max"]),
-        "max_files": lambda: _("The number of files is a whole number of 1 or more."),
-        "type_unknown": lambda: _("Choose the type of the question."),
-        "bound_not_applicable": lambda: _("A question of type “%(type)s” takes no minimum or maximum.",
-                                          type=type_label(v["type"])),
-        "bound_number": lambda: _("The minimum and maximum of a number question are numbers."),
-        "bound_text": lambda: _("The minimum and maximum of a text question are lengths: whole numbers of "
-                                "characters."),
-        "bound_date": lambda: _("The earliest and latest answers of a date question are dates such as 2026-12-31."),
-        "min_gt_max": lambda: _("The minimum (%(min)s) is greater than the maximum (%(max)s).",
-                                min=v["min"], max=v["max"]),
-        "choice_line": lambda: _("Choice line %(line)s: write value | 中文 | English.", line=v["line"]),
-        "choice_duplicate": lambda: _("The choice value “%(value)s” appears twice.", value=v["value"]),
-        "choices_too_few": lambda: _("A choice question needs at least two choices."),
-        "choices_not_applicable": lambda: _("Only choice questions have choices: clear them or make the "
-                                            "question a choice question."),
-        "used_by_rule": lambda: _("Eligibility rule %(n)s (%(rule)s) reads the question “%(field)s” of type "
-                                  "“%(type)s”: keep that question or change the rule first.", n=v["n"],
-                                  rule=_kind(v.get("rule")), field=v["field"], type=type_label(v["needed"])),
-        "unknown_kind": lambda: _("Unknown kind of rule “%(kind)s”.", kind=v["kind"]),
-        "missing": lambda: _("Fill in “%(param)s”.", param=param),
-        "not_whole": lambda: _("“%(param)s” is a whole number of 0 or more.", param=param),
-        "not_number": lambda: _("“%(param)s” is a number.", param=param),
-        "bad_choice": lambda: _("Choose “%(param)s” from the list.", param=param),
-        "bad_codes": lambda: _("“%(param)s”: give two-letter country codes separated by commas, e.g. US, GB "
-                               "(not %(codes)s).", param=param, codes=v["codes"]),
-        "nationality_one": lambda: _("Give either the allowed or the excluded nationalities (one of the two)."),
-        "company_age_bound": lambda: _("Give the least age of the company, the greatest, or both."),
-        "no_question": lambda: _("Choose the question this rule reads."),
-        "unknown_question": lambda: _("The program has no question “%(field)s”: add a question of type "
-                                      "“%(type)s” with this code first.", field=v["field"],
-                                      type=type_label(v["needed"])),
-        "question_type": lambda: _("The question “%(field)s” is of type “%(type)s”; this rule needs a question of "
-                                   "type “%(needed)s”.", field=v["field"], type=type_label(v["type"]),
-                                   needed=type_label(v["needed"])),
-        "company_founded_missing": lambda: _("This rule reads the company's founding date: add a question of type "
-                                             "“%(type)s” with the code company_founded first.",
-                                             type=type_label("date")),
-        "company_founded_type": lambda: _("The question company_founded must be of type “%(needed)s” (it is "
-                                          "“%(type)s”).", needed=type_label("date"), type=type_label(v["type"])),
-        "duplicate": lambda: _("This is the same rule as rule %(n)s.", n=v["n"]),
-        "invalid": lambda: _("This rule cannot be used: %(detail)s", detail=v["detail"]),
-    }
-    return messages[code]() if code in messages else problem.code
-
-
-def _kind(kind: str | None) -> str:
-    from flask_babel import get_locale
-
-    return pick(KIND_LABELS.get(kind or "", (kind or "?", kind or "?")), str(get_locale() or "zh_CN"))
 
 
 def _refuse(problems: list[Problem], what: str, kinds: list[str] | None = None) -> None:
@@ -226,8 +100,9 @@ def _clean_settings(values: dict[str, Any], current: Program | None = None) -> d
     if not days_ok:  # no notice: whatever was typed is not used, the last figure is kept for when it is needed
         settings["notice_days"] = current.notice_days if current else 7
     quota = settings.get("unit_quota")
-    if quota is not None and (not isinstance(quota, int) or quota < 0):
-        raise ProgramError(_("The unit quota is a whole number of 0 or more (empty: no limit)."), field="unit_quota")
+    if quota is not None and (not isinstance(quota, int) or isinstance(quota, bool) or not 0 <= quota <= QUOTA_MAX):
+        raise ProgramError(_("The unit quota is a whole number from 0 to %(max)s (empty: no limit).", max=QUOTA_MAX),
+                           field="unit_quota")
     if "unit_scope_id" in settings:
         settings["unit_scope_id"] = settings["unit_scope_id"] or None
         if settings["unit_scope_id"] and db.session.get(Unit, settings["unit_scope_id"]) is None:
@@ -252,8 +127,8 @@ def _refuse_archived(program: Program) -> None:
         raise ProgramError(_("This program is archived: restore it before changing it."))
 
 
-def _new_version(program: Program, actor: Any) -> ProgramRules:
-    """A numbered copy of the program's current documents, questions and rules."""
+def new_rules_version(program: Program, actor: Any) -> ProgramRules:
+    """A numbered copy of the program's current documents, questions and rules (added, not flushed)."""
     number = db.session.execute(select(func.coalesce(func.max(ProgramRules.number), 0))
                                 .where(ProgramRules.program_id == program.id)).scalar_one() + 1
     version = ProgramRules(program_id=program.id, number=number,
@@ -276,6 +151,14 @@ def _grant_creator(program: Program, actor: Any) -> None:
                  "reason": "program.created"})
 
 
+def _code_taken(code: str) -> bool:
+    return db.session.execute(select(Program.id).where(Program.code == code)).first() is not None
+
+
+def _code_clash(code: str) -> ProgramError:
+    return ProgramError(_("Another program already uses the code “%(code)s”.", code=code), field="code")
+
+
 def create_program(actor: Any, *, code: str, eligibility_rules: list | None = None,
                    required_documents: list | None = None, extra_fields: list | None = None,
                    **settings: Any) -> Program:
@@ -284,8 +167,8 @@ def create_program(actor: Any, *, code: str, eligibility_rules: list | None = No
     if not code or len(code) > rules_editor.CODE_MAX or not rules_editor.CODE_RE.fullmatch(code):
         raise ProgramError(_("The code is lowercase letters, digits and _, starting with a letter (at most %(max)s "
                              "characters).", max=rules_editor.CODE_MAX), field="code")
-    if db.session.execute(select(Program.id).where(Program.code == code)).first():
-        raise ProgramError(_("Another program already uses the code “%(code)s”.", code=code), field="code")
+    if _code_taken(code):
+        raise _code_clash(code)
     for key in ("name_zh", "name_en", "level", "category"):
         settings.setdefault(key, "")
     cleaned = _clean_settings(settings)
@@ -295,9 +178,16 @@ def create_program(actor: Any, *, code: str, eligibility_rules: list | None = No
     program = Program(code=code, required_documents=documents, extra_fields=questions, eligibility_rules=rules,
                       **cleaned)
     _touch(program, actor)
-    db.session.add(program)
-    db.session.flush()
-    _new_version(program, actor)
+    try:
+        with db.session.begin_nested():  # a retried (or a colleague's) create of the same code may commit first
+            db.session.add(program)
+            db.session.flush()
+    except IntegrityError:
+        with db.session.no_autoflush:
+            if not _code_taken(code):
+                raise
+        raise _code_clash(code) from None
+    new_rules_version(program, actor)
     db.session.flush()
     record("program.created", program, actor=actor,
            data={"code": code, "settings": _snapshot(program), "rules_version": 1})
@@ -337,12 +227,12 @@ def _save_part(program: Program, part: str, items: list[dict], actor: Any) -> Pr
         return None
     if not db.session.execute(select(ProgramRules.id).where(ProgramRules.program_id == program.id)).first():
         # A program from before versions (or loaded directly): keep what it asked until now as version 1.
-        _new_version(program, None)
+        new_rules_version(program, None)
         db.session.flush()
     setattr(program, part, copy.deepcopy(items))
     _touch(program, actor)
     db.session.flush()
-    saved = _new_version(program, actor)
+    saved = new_rules_version(program, actor)
     db.session.flush()
     record("program.rules_saved", program, actor=actor,
            data={"part": part, "number": saved.number, "before": before, "after": items})
@@ -378,9 +268,9 @@ def save_rules(program: Program, rules: list[dict], actor: Any, *, version: Any)
 
 def archive_program(program: Program, actor: Any, *, version: Any) -> None:
     """Archive: the program keeps its calls and history but takes no new calls."""
-    check_version(program, version)
-    if program.is_archived:
+    if program.is_archived:  # before the version: a retried click is told what happened, not "someone saved"
         raise ProgramError(_("This program is already archived."))
+    check_version(program, version)
     program.archived_at = utcnow()
     _touch(program, actor)
     db.session.flush()
@@ -388,9 +278,9 @@ def archive_program(program: Program, actor: Any, *, version: Any) -> None:
 
 
 def restore_program(program: Program, actor: Any, *, version: Any) -> None:
-    check_version(program, version)
     if not program.is_archived:
         raise ProgramError(_("This program is not archived."))
+    check_version(program, version)
     program.archived_at = None
     _touch(program, actor)
     db.session.flush()
@@ -420,7 +310,9 @@ def _has_history(program: Program) -> bool:
 
 
 def delete_program(program: Program, actor: Any, *, version: Any) -> None:
-    """Delete a program nobody has applied to, with its calls, versions, letter templates and grants."""
+    """Delete a program nobody has applied to, with its calls and their guides' PDFs, versions, letter templates
+    and grants."""
+    from ..applications.documents import delete_document
     from ..letters.models import LetterTemplate
 
     check_version(program, version)
@@ -430,9 +322,12 @@ def delete_program(program: Program, actor: Any, *, version: Any) -> None:
     record("program.deleted", program, actor=actor,
            data={"code": program.code, "name_zh": program.name_zh, "name_en": program.name_en,
                  "calls": [c.year for c in calls], "rules_versions": len(program.rule_versions)})
+    guides = [attachment.document for call in calls for attachment in call.attachments]
     for call in calls:
         db.session.delete(call)
     db.session.flush()
+    for document in guides:  # the guides' PDFs go with their calls (the files once the deletion commits)
+        delete_document(document)
     db.session.execute(delete(ProgramRules).where(ProgramRules.program_id == program.id))
     db.session.execute(delete(LetterTemplate).where(LetterTemplate.program_id == program.id))
     grants = db.session.execute(select(UserRole).where(UserRole.program_id == program.id)).scalars().all()

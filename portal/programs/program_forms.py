@@ -7,9 +7,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from ..i18n import pick
 from . import units as unit_service
+from .call_admin import QUOTA_MAX
 from .eligibility import PROGRAM_LEVELS
-from .program_admin import CATEGORY_LABELS, LEVEL_LABELS, MAX_EXPERTS, MAX_NOTICE_DAYS, MAX_REFEREES, pick
+from .editor_messages import CATEGORY_LABELS, LEVEL_LABELS
+from .program_admin import MAX_EXPERTS, MAX_NOTICE_DAYS, MAX_REFEREES
 from .rules_editor import CODE_MAX
 
 
@@ -64,7 +67,8 @@ class ProgramForm(FlaskForm):
                                      validators=[InputRequired(), NumberRange(min=0, max=MAX_REFEREES,
                                                                               message=_l("From 0 to %(max)s."))])
     unit_quota = IntegerField(_l("Endorsements per unit (default of new calls)"),
-                              validators=[Optional(), NumberRange(min=0, message=_l("0 or more."))],
+                              validators=[Optional(), NumberRange(min=0, max=QUOTA_MAX,
+                                                                  message=_l("From 0 to %(max)s."))],
                               description=_l("Empty: no limit."))
     unit_scope_id = SelectField(_l("Applicants from"), coerce=int, choices=[],
                                 description=_l("An institute-level program may take applicants of one unit and "

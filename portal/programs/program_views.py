@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,6 +13,9 @@ from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
 from ..forms import ConfirmForm
+from ..i18n import current_locale as _locale
+from ..i18n import pick
+from . import editor_messages as wording
 from . import program_admin as services
 from . import rules_editor as editor
 from .access import managed, managed_or_404
@@ -25,10 +27,6 @@ from .program_forms import program_form
 from .rule_text import describe
 
 bp = Blueprint("program_office", __name__, url_prefix="/office/programs")
-
-
-def _locale() -> str:
-    return str(get_locale() or "zh_CN")
 
 
 def _actor() -> User:
@@ -81,8 +79,8 @@ def index():
     archived_count = len(db.session.execute(select(Program.id).where(managed(Program.id, current_user),
                                                                       Program.archived_at.is_not(None))).all())
     return render_template("programs/office/index.html", programs=programs, archived=archived,
-                           archived_count=archived_count, level_labels=services.LEVEL_LABELS,
-                           category_labels=services.CATEGORY_LABELS)
+                           archived_count=archived_count, level_labels=wording.LEVEL_LABELS,
+                           category_labels=wording.CATEGORY_LABELS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -126,8 +124,8 @@ def program(program_id: int):
 
 
 def _labels() -> dict:
-    return {"level_labels": services.LEVEL_LABELS, "category_labels": services.CATEGORY_LABELS,
-            "kind_labels": services.KIND_LABELS, "type_label": services.type_label}
+    return {"level_labels": wording.LEVEL_LABELS, "category_labels": wording.CATEGORY_LABELS,
+            "kind_labels": wording.KIND_LABELS, "type_label": wording.type_label}
 
 
 @bp.route("/<int:program_id>/edit", methods=["GET", "POST"])
@@ -211,10 +209,10 @@ def rules_version(program_id: int, number: int):
 def _editor_page(template: str, found: Program, rows: list, problems: list, status: int, **context):
     general, per_row = editor.problems_by_row(problems)
     kinds = [r.get("kind") for r in rows]
-    row_messages = {i: [(p.field, services.problem_message(p, kinds[i] if i < len(kinds) else None))
+    row_messages = {i: [(p.field, wording.problem_message(p, kinds[i] if i < len(kinds) else None))
                         for p in found_] for i, found_ in per_row.items()}
     return render_template(template, program=found, rows=rows, form=ConfirmForm(),
-                           general=[services.problem_message(p) for p in general], row_messages=row_messages,
+                           general=[wording.problem_message(p) for p in general], row_messages=row_messages,
                            version=context.pop("version", found.version), **_labels(), **context), status
 
 
@@ -268,7 +266,7 @@ def documents(program_id: int):
 def questions(program_id: int):
     """The extra questions of the application form: typed, labelled in both languages, required or not."""
     def context(found, rows, **_kw):
-        return {"types": [(t, services.type_label(t)) for t in editor.QUESTION_TYPES]}
+        return {"types": [(t, wording.type_label(t)) for t in editor.QUESTION_TYPES]}
 
     return _editor(program_id, template="programs/office/questions.html",
                    stored_rows=lambda p: editor.question_rows(p.extra_fields or []),
@@ -279,8 +277,20 @@ def questions(program_id: int):
 
 def _rule_inputs() -> dict:
     """Per kind, its parameters as the form shows them: (name, kind of input, optional, label)."""
-    return {kind: [(param, spec.rstrip("?"), spec.endswith("?"), services.param_label(kind, param))
+    return {kind: [(param, spec.rstrip("?"), spec.endswith("?"), wording.param_label(kind, param))
                    for param, spec in params.items()] for kind, params in RULE_PARAMS.items()}
+
+
+def _may_try_on(email: str) -> None:
+    """The panel reads a person's profile and their applications to every program: an office of some programs
+    tries rules only on people who applied to one of them (or on itself). Anyone else gets the answer an unknown
+    address gets, so the panel tells nothing about who has an account or a profile."""
+    from ..accounts.services import find_user
+    from ..applications.access import office_may_see_person
+
+    person = find_user(email) if email else None
+    if person is not None and not office_may_see_person(current_user, person.id):
+        raise ProgramError(_("No one with a profile has this email address."), field="try_email")
 
 
 def _rules_context(found: Program, rows, *, items=None, problems=(), op=None) -> dict:
@@ -295,14 +305,14 @@ def _rules_context(found: Program, rows, *, items=None, problems=(), op=None) ->
     email = (request.form.get("try_email") or "").strip() if request.method == "POST" else ""
     if op == "try":
         try:
+            _may_try_on(email)
             trial = services.try_rules(found, items, email)
         except ProgramError as exc:
             trial_error = exc.message
-    english = locale.startswith("en")
-    return {"kinds": [(k, services.pick(services.KIND_LABELS.get(k, (k, k)), locale)) for k in RULE_PARAMS],
+    return {"kinds": [(k, pick(wording.KIND_LABELS.get(k, (k, k)), locale)) for k in RULE_PARAMS],
             "inputs": _rule_inputs(),
-            "degrees": [(d, DEGREE_LABELS[d][1 if english else 0]) for d in DEGREES],
-            "post_levels": [(p, POST_LEVEL_LABELS[p][1 if english else 0]) for p in reversed(POST_LEVELS)],
+            "degrees": [(d, pick(DEGREE_LABELS[d], locale)) for d in DEGREES],
+            "post_levels": [(p, pick(POST_LEVEL_LABELS[p], locale)) for p in reversed(POST_LEVELS)],
             "program_questions": found.extra_fields or [], "reasons": reasons, "cutoff": cutoff, "cutoff_call": call,
             "trial": trial, "trial_error": trial_error, "try_email": email, "bad_rows": bad_rows}
 

@@ -67,6 +67,12 @@ def read_rows(form: Mapping[str, Any], prefix: str) -> list[dict[str, Any]]:
     return [rows[i] for i in sorted(rows)][:MAX_ROWS]
 
 
+def typed_row(raw: Mapping[str, Any], columns: Mapping[str, str]) -> dict[str, Any]:
+    """One posted row read as its columns say: "tick" a checkbox as a bool, "text" what was typed, stripped (an
+    input the row lacks reads as empty)."""
+    return {key: is_ticked(raw.get(key)) if kind == "tick" else _text(raw, key) for key, kind in columns.items()}
+
+
 def apply_op(rows: list[dict], op: str, new_row: dict | None = None) -> list[dict] | None:
     """Rows after the button `op` ("add", "remove:3", "up:3", "down:3"); None when `op` is not a row operation."""
     rows = list(rows)
@@ -95,14 +101,17 @@ def _text(row: Mapping, key: str) -> str:
 
 
 def _parse_number(text: str) -> int | float | None:
-    """A typed number: whole numbers stay int ("30" -> 30), others float; None when not a finite number."""
-    if re.fullmatch(r"[+-]?\d+", text):
-        return int(text)
+    """A typed number: whole numbers stay int ("30" -> 30), others float; None when not a finite number.
+
+    Whatever is kept must also be a finite float: the application form and the rules compare answers as floats
+    (a 400-digit "number" would overflow there, and one past 4,300 digits is refused by int() itself)."""
     try:
         number = float(text)
     except ValueError:
         return None
-    return number if math.isfinite(number) else None
+    if not math.isfinite(number):
+        return None
+    return int(text) if re.fullmatch(r"[+-]?\d+", text) else number
 
 
 def _parse_whole(text: str) -> int | None:
@@ -167,10 +176,11 @@ def document_rows(items: Sequence[Mapping]) -> list[dict[str, Any]]:
             for d in items or []]
 
 
+DOCUMENT_COLUMNS = {"code": "text", "zh": "text", "en": "text", "required": "tick", "max_files": "text"}
+
+
 def document_rows_from_form(form: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [{"code": _text(r, "code"), "zh": _text(r, "zh"), "en": _text(r, "en"),
-             "required": is_ticked(r.get("required")), "max_files": _text(r, "max_files")}
-            for r in read_rows(form, "doc")]
+    return [typed_row(r, DOCUMENT_COLUMNS) for r in read_rows(form, "doc")]
 
 
 def documents_from_rows(rows: Sequence[Mapping]) -> tuple[list[dict], list[Problem]]:
@@ -214,11 +224,12 @@ def question_rows(items: Sequence[Mapping]) -> list[dict[str, Any]]:
             for q in items or []]
 
 
+QUESTION_COLUMNS = {"code": "text", "type": "text", "zh": "text", "en": "text", "required": "tick", "min": "text",
+                    "max": "text", "choices": "text"}
+
+
 def question_rows_from_form(form: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [{"code": _text(r, "code"), "type": _text(r, "type"), "zh": _text(r, "zh"), "en": _text(r, "en"),
-             "required": is_ticked(r.get("required")), "min": _text(r, "min"), "max": _text(r, "max"),
-             "choices": (r.get("choices") or "").strip() if isinstance(r.get("choices"), str) else ""}
-            for r in read_rows(form, "q")]
+    return [typed_row(r, QUESTION_COLUMNS) for r in read_rows(form, "q")]
 
 
 def _bound(kind: str, text: str) -> tuple[Any, bool]:
@@ -337,13 +348,8 @@ def rule_rows_from_form(form: Mapping[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for raw in read_rows(form, "rule"):
         kind = _text(raw, "kind")
-        row = blank_rule_row(kind)
-        for param, spec in RULE_PARAMS.get(kind, {}).items():
-            if spec.rstrip("?") == "bool":
-                row[param] = is_ticked(raw.get(param))
-            else:
-                row[param] = _text(raw, param)
-        rows.append(row)
+        rows.append(typed_row(raw, {"kind": "text", **{param: "tick" if spec.rstrip("?") == "bool" else "text"
+                                                       for param, spec in RULE_PARAMS.get(kind, {}).items()}}))
     return rows
 
 
