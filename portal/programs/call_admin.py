@@ -105,12 +105,16 @@ def action_label(action: str | CallAction) -> str:
 
 
 def render_guide(text: str) -> Markup:
-    """The guide's Markdown as HTML, safely: raw HTML is shown as text and javascript:/data: links are dropped."""
+    """The guide's Markdown as HTML, safely: raw HTML is shown as text and javascript:/data: links are dropped.
+
+    Images are off: the portal runs offline and its CSP loads nothing from elsewhere, so an outside picture could
+    only show as a broken frame; the guide's figures belong in its PDF attachments.
+    """
     from markdown_it import MarkdownIt
 
     if not (text or "").strip():
         return Markup("")
-    renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable("image")
     return Markup(renderer.render(text))  # noqa: S704 - markdown-it escapes every character of the source
 
 

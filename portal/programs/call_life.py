@@ -35,8 +35,8 @@ def _count(call: Call, states) -> int:
 
 
 def waiting_counts(call: Call) -> tuple[int, int]:
-    """(applications waiting for unit review, endorsed applications waiting for the formal check)."""
-    return _count(call, ("submitted",)), _count(call, ("unit_endorsed",))
+    """(applications waiting for unit review, endorsed applications waiting for the formal check or its recheck)."""
+    return _count(call, ("submitted",)), _count(call, ("unit_endorsed", "formal_recheck"))
 
 
 def decision_session_final(call: Call) -> bool:

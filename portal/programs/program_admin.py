@@ -309,15 +309,18 @@ def _has_history(program: Program) -> bool:
     return False
 
 
-def delete_program(program: Program, actor: Any, *, version: Any) -> None:
+def delete_program(program: Program, actor: Any, *, version: Any, confirmed: bool = False) -> None:
     """Delete a program nobody has applied to, with its calls and their guides' PDFs, versions, letter templates
-    and grants."""
+    and grants; it cannot be undone, so the office must confirm it."""
     from ..applications.documents import delete_document
     from ..letters.models import LetterTemplate
 
     check_version(program, version)
     if application_count(program) or _has_history(program):
         raise ProgramError(_("People have applied to this program, so it cannot be deleted: archive it instead."))
+    if not confirmed:
+        raise ProgramError(_("Deleting the program and its calls cannot be undone: tick the box to confirm."),
+                           field="confirm")
     calls = list(program.calls)
     record("program.deleted", program, actor=actor,
            data={"code": program.code, "name_zh": program.name_zh, "name_en": program.name_en,
@@ -376,8 +379,10 @@ def try_rules(program: Program, rules: list[dict], email: str) -> Trial:
     facts, call = call_facts(program)
     application = None
     if call is not None:
+        # A draft's answers are the applicant's own business: only what was submitted is tried.
         application = db.session.execute(
-            select(Application).where(Application.call_id == call.id, Application.applicant_id == person.id)
+            select(Application).where(Application.call_id == call.id, Application.applicant_id == person.id,
+                                      Application.submitted_at.isnot(None), Application.state != "draft")
             .order_by(Application.id.desc()).limit(1)).scalar_one_or_none()
     applicant = profile_facts(person.id, program, extra=application.extra if application else None,
                               exclude_application_id=application.id if application else None)

@@ -180,7 +180,8 @@ def delete(program_id: int):
     if form.validate_on_submit():
         name = found.name(_locale())
         ok, _result, refusal, _status = _run(found, services.delete_program, found, _actor(),
-                                             version=request.form.get("version"))
+                                             version=request.form.get("version"),
+                                             confirmed=request.form.get("confirm") == "yes")
         if ok:
             flash(_("The program %(name)s has been deleted.", name=name), "success")
             return redirect(url_for("program_office.index"))

@@ -310,7 +310,10 @@ def test_archive_restore_and_delete(demo, admin, client):
     client.post_form(f"{base}/restore", {"version": program.version})
     program = program_by_code(demo, "short_lived")
     assert not program.is_archived
-    response = client.post_form(f"{base}/delete", {"version": program.version})
+    unconfirmed = client.post_form(f"{base}/delete", {"version": program.version})  # one click deletes nothing
+    assert "不可撤销" in page(client.get(unconfirmed.headers["Location"]))
+    assert program_by_code(demo, "short_lived") is not None
+    response = client.post_form(f"{base}/delete", {"version": program.version, "confirm": "yes"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/office/programs/")
     assert demo.session.execute(select(Program).where(Program.code == "short_lived")).first() is None
 
@@ -336,3 +339,9 @@ def test_a_save_racing_past_the_check_is_409_too(demo, admin, client, youth, mon
                                 {**SETTINGS, "version": youth.version, "name_en": "Typed while racing"})
     assert response.status_code == 409
     assert 'value="Typed while racing"' in page(response) and "保存了更新的版本" in page(response)
+
+
+def test_the_offices_call_page_leads_to_its_program(demo, admin, client, youth):
+    call = youth.calls[0]
+    body = page(client.get(f"/office/calls/{call.id}"))
+    assert f'id="program-link" href="/office/programs/{youth.id}"' in body

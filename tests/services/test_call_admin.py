@@ -262,6 +262,12 @@ def test_guide_is_rendered_without_raw_html_or_javascript_links():
     assert calls.render_guide("") == "" and calls.render_guide("   ") == ""
 
 
+def test_guide_pictures_from_elsewhere_are_not_embedded():
+    # Offline intranet and a CSP that loads nothing from outside: a picture would only show as a broken frame.
+    html = calls.render_guide("![图](http://elsewhere.example/x.png)")
+    assert "<img" not in html
+
+
 # ---------------------------------------------------------------- publish and back to draft
 
 def test_publish_pins_version_one_when_the_program_has_none(db, program, office):
@@ -418,6 +424,14 @@ def test_start_review_is_refused_while_applications_wait_unless_confirmed(db, pr
     assert call.status == "review" and call.review_started_at is not None
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "call.review_started")).scalar_one()
     assert entry.data["confirmed"] is True and entry.data["waiting_unit_review"] == 1
+
+
+def test_a_pending_formal_recheck_counts_as_waiting_for_the_formal_check(db, program, office, make_user, unit):
+    call = _closed_call(db, program, office)
+    applicant_with(db, make_user, call, "formal_recheck", unit)
+    assert call_life.waiting_counts(call) == (0, 1)
+    with pytest.raises(ProgramError):
+        call_life.start_review(call, actor=office)
 
 
 def test_start_review_freezes_the_scheme_version(db, program, office):

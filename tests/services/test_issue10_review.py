@@ -127,7 +127,7 @@ def test_deleting_a_program_deletes_its_calls_guide_pdfs(db, office):
     attachment = calls.add_attachment(call, pdf_bytes(1), filename="guide.pdf", label_zh="申报指南", actor=office)
     document_id = attachment.document_id
     commit()
-    programs.delete_program(program, office, version=program.version)
+    programs.delete_program(program, office, version=program.version, confirmed=True)
     commit()
     assert db.session.get(Document, document_id) is None
     assert db.session.execute(select(CallAttachment)).first() is None

@@ -289,7 +289,9 @@ def test_a_program_nobody_applied_to_is_deleted_with_its_calls_versions_and_gran
                         closes_at=now + timedelta(days=30), cutoff_date=date(2027, 12, 31)))
     db.session.commit()
     program_id = program.id
-    programs.delete_program(program, holder, version=program.version)
+    with pytest.raises(ProgramError, match="tick the box"):
+        programs.delete_program(program, holder, version=program.version)
+    programs.delete_program(program, holder, version=program.version, confirmed=True)
     db.session.commit()
     assert db.session.get(Program, program_id) is None
     assert db.session.execute(select(Call).where(Call.program_id == program_id)).first() is None
@@ -331,3 +333,21 @@ def test_try_rules_on_a_person_without_an_application(db, office, make_user):
     assert refused.value.field == "try_email"
     with pytest.raises(ProgramError, match="No one with a profile"):
         programs.try_rules(program, [], office.email)  # an account without a profile
+
+
+def test_try_rules_reads_the_answers_of_a_submitted_application_never_of_a_draft(demo):
+    from portal.accounts.models import User
+    from portal.programs.models import Program
+
+    application = demo.session.execute(select(Application).where(Application.state != "draft")
+                                       .order_by(Application.id)).scalars().first()
+    program = demo.session.get(Program, application.call.program_id)
+    application.extra = {"returns": True}
+    demo.session.flush()
+    rule = [{"rule": "extra_true", "field": "returns"}]
+    email = demo.session.get(User, application.applicant_id).email
+    assert programs.try_rules(program, rule, email).results[0].passed
+    application.state, application.submitted_at = "draft", None  # the same answers in a draft: not the office's
+    demo.session.flush()
+    trial = programs.try_rules(program, rule, email)
+    assert trial.application_id is None and not trial.results[0].passed
