@@ -35,8 +35,10 @@ def main() -> None:
         from sqlalchemy import func, select
 
         from portal.applications.models import Application
+        from portal.programs.models import Program
         from portal.extensions import db
 
+        youth = db.session.execute(select(Program.id).where(Program.code == "youth_talent")).scalar_one()
         busiest = db.session.execute(select(Application.call_id).group_by(Application.call_id)
                                      .order_by(func.count().desc()).limit(1)).scalar()
     with socket.socket() as s:
@@ -72,6 +74,8 @@ def main() -> None:
         shoot("program@demo.talent.cn", "/office/", "office.png")
         shoot("admin@demo.talent.cn", "/admin/users", "admin-users.png")
         shoot("program@demo.talent.cn", f"/office/calls/{busiest}/statistics", "statistics.png")
+        shoot("youth.office@demo.talent.cn", f"/office/programs/{youth}/rules", "rules-editor.png")
+        shoot("program@demo.talent.cn", f"/office/calls/{busiest}", "call-life.png")
         browser.close()
     server.shutdown()
 
