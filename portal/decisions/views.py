@@ -20,7 +20,7 @@ from ..auth import roles_required
 from ..database import commit
 from ..extensions import db
 from ..forms import ConfirmForm
-from ..programs.access import managed_or_404, managed_program_ids
+from ..programs.access import managed_call_or_404 as _call, managed_or_404, managed_program_ids
 from ..programs.models import Call
 from ..views_support import commit_or_refuse
 from . import services
@@ -79,15 +79,6 @@ class HandleObjectionForm(FlaskForm):
     note = TextAreaField(_l("How it was handled"), validators=[DataRequired(), Length(max=5000)],
                          render_kw={"rows": 2})
     submit = SubmitField(_l("Record the handling"))
-
-
-def _call(call_id: int) -> Call:
-    """A call of a program this person runs; another program's call answers 404, as an unknown one does."""
-    found = db.session.get(Call, call_id)
-    if found is None:
-        abort(404)
-    managed_or_404(current_user, found.program_id)
-    return found
 
 
 def _session(session_id: int) -> DecisionSession:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
+from flask_login import current_user
 from sqlalchemy import false, select, true
 
 from ..accounts.models import Role
@@ -37,6 +38,26 @@ def managed_or_404(user: Any, program: Any) -> None:
     """Answer 404 unless the person runs the program: another office's objects do not exist for them."""
     if not can_manage(user, program):
         abort(404)
+
+
+def managed_program_or_404(program_id: int):
+    """A program the logged-in person runs; any other program does not exist for them (404)."""
+    from ..extensions import db
+    from .models import Program
+
+    program = db.get_or_404(Program, program_id)
+    managed_or_404(current_user, program)
+    return program
+
+
+def managed_call_or_404(call_id: int):
+    """A call of a program the logged-in person runs; any other call does not exist for them (404)."""
+    from ..extensions import db
+    from .models import Call
+
+    call = db.get_or_404(Call, call_id)
+    managed_or_404(current_user, call.program_id)
+    return call
 
 
 def program_admins_for(program: Any) -> list:

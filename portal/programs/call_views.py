@@ -17,25 +17,13 @@ from ..forms import ConfirmForm
 from . import call_admin as services
 from . import call_life as life
 from . import call_workflow as wf
-from .access import managed, managed_or_404
+from .access import managed, managed_call_or_404 as _call, managed_program_or_404 as _program
 from .call_forms import AttachmentForm, CallForm, CopyForm, ExtendForm, StartReviewForm, quota_form_class
 from .call_workflow import CallAction
 from .errors import ProgramError, StaleEdit, stale_message
 from .models import Call, CallAttachment, Program
 
 bp = Blueprint("call_office", __name__, url_prefix="/office")
-
-
-def _program(program_id: int) -> Program:
-    program = db.get_or_404(Program, program_id)
-    managed_or_404(current_user, program)
-    return program
-
-
-def _call(call_id: int) -> Call:
-    call = db.get_or_404(Call, call_id)
-    managed_or_404(current_user, call.program_id)
-    return call
 
 
 def _back(call: Call):

@@ -18,7 +18,7 @@ from ..i18n import pick
 from . import editor_messages as wording
 from . import program_admin as services
 from . import rules_editor as editor
-from .access import managed, managed_or_404
+from .access import managed, managed_program_or_404 as _program
 from .eligibility import DEGREES, POST_LEVELS, RULE_PARAMS
 from .eligibility_messages import DEGREE_LABELS, POST_LEVEL_LABELS
 from .errors import ProgramError, StaleEdit, stale_message
@@ -31,12 +31,6 @@ bp = Blueprint("program_office", __name__, url_prefix="/office/programs")
 
 def _actor() -> User:
     return current_user._get_current_object()
-
-
-def _program(program_id: int) -> Program:
-    program = db.get_or_404(Program, program_id)
-    managed_or_404(current_user, program)
-    return program
 
 
 def _run(program: Program | None, verb, *args, **kwargs):

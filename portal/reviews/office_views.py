@@ -20,7 +20,7 @@ from ..auth import roles_required
 from ..database import commit, rollback, to_local
 from ..extensions import db
 from ..forms import ConfirmForm
-from ..programs.access import managed, managed_or_404, runs_every_program_of
+from ..programs.access import managed, managed_call_or_404 as _call, managed_or_404, runs_every_program_of
 from ..programs.models import Call, Program, Unit
 from ..views_support import commit_or_refuse
 from . import conflicts, services
@@ -53,15 +53,6 @@ def calls():
         counts[(call_id, state)] = n
     return render_template("reviews/office_calls.html", calls=rows, counts=counts, labels=STATE_TEXT,
                            states=[s for s in STATE_TEXT if s != "draft"])
-
-
-def _call(call_id: int) -> Call:
-    """A call of a program this person runs; any other call does not exist for them (404)."""
-    found = db.session.get(Call, call_id)
-    if found is None:
-        abort(404)
-    managed_or_404(current_user, found.program_id)
-    return found
 
 
 def _call_applications(found: Call, state: str, q: str):

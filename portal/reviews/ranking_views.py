@@ -16,8 +16,7 @@ from .. import exports
 from ..accounts.models import Role
 from ..auth import roles_required
 from ..database import commit, rollback
-from ..extensions import db
-from ..programs.access import managed_or_404
+from ..programs.access import managed_call_or_404 as _call
 from ..programs.models import Call
 from . import ranking as service
 from .schemes import COMPONENT_LABELS, options_for_call
@@ -36,13 +35,6 @@ class SaveOptionsForm(FlaskForm):
     normalise = BooleanField(_l("Normalise each expert's scores"))
     threshold = FloatField(_l("Disagreement threshold"), validators=[
         InputRequired(), NumberRange(min=0, max=100, message=_l("Enter a number from 0 to 100."))])
-
-
-def _call(call_id: int) -> Call:
-    """A call of a program this person runs (404 for any other)."""
-    call = db.get_or_404(Call, call_id)
-    managed_or_404(current_user, call.program_id)
-    return call
 
 
 def _locale() -> str:
