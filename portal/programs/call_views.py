@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.models import Role
 from ..auth import roles_required
@@ -20,7 +19,7 @@ from . import call_workflow as wf
 from .access import managed, managed_call_or_404 as _call, managed_program_or_404 as _program
 from .call_forms import AttachmentForm, CallForm, CopyForm, ExtendForm, StartReviewForm, quota_form_class
 from .call_workflow import CallAction
-from .errors import ProgramError, StaleEdit, stale_message
+from .errors import ProgramError, run_locked
 from .models import Call, CallAttachment, Program
 
 bp = Blueprint("call_office", __name__, url_prefix="/office")
@@ -28,13 +27,6 @@ bp = Blueprint("call_office", __name__, url_prefix="/office")
 
 def _back(call: Call):
     return redirect(url_for("office.call", call_id=call.id))
-
-
-def _stale(call: Call) -> str:
-    """After a flush refused by the version column: roll back and say who saved in between."""
-    rollback()
-    db.session.refresh(call)
-    return stale_message(call)
 
 
 # ---------------------------------------------------------------- creating and editing
@@ -133,24 +125,14 @@ def edit_call(call_id: int):
         form.fill_from(call)
         return _render_form(form, call.program, call, None)
     if form.validate_on_submit():
-        try:
-            services.update_call(call, actor=current_user, version=form.version.data, **form.values())
-            db.session.flush()
-        except services.CallInvalid as exc:
-            rollback()
-            form.show_problems(exc.problems)
-        except StaleEdit as exc:
-            rollback()
-            return _render_form(form, call.program, call, None, errors=exc.messages, status=409)
-        except StaleDataError:
-            return _render_form(form, call.program, call, None, errors=[_stale(call)], status=409)
-        except ProgramError as exc:
-            rollback()
-            return _render_form(form, call.program, call, None, errors=exc.messages, status=409)
-        else:
-            commit()
+        ok, _result, refusal, status = run_locked(call, services.update_call, call, actor=current_user,
+                                                  version=form.version.data, **form.values())
+        if ok:
             flash(_("The call has been saved."), "success")
             return _back(call)
+        if not isinstance(refusal, services.CallInvalid):
+            return _render_form(form, call.program, call, None, errors=refusal.messages, status=status)
+        form.show_problems(refusal.problems)
     return _render_form(form, call.program, call, None, status=400)
 
 
@@ -178,18 +160,12 @@ def quotas(call_id: int):
     errors, status = [], 200
     if form.validate_on_submit():
         figures = {unit.id: getattr(form, f"quota_{unit.id}").data for unit, _depth in units}
-        try:
-            services.set_unit_quotas(call, figures, actor=current_user, version=form.version.data)
-            db.session.flush()
-        except StaleDataError:
-            errors, status = [_stale(call)], 409
-        except ProgramError as exc:
-            rollback()
-            errors, status = exc.messages, 409
-        else:
-            commit()
+        ok, _result, refusal, status = run_locked(call, services.set_unit_quotas, call, figures,
+                                                  actor=current_user, version=form.version.data)
+        if ok:
             flash(_("The unit quotas have been saved."), "success")
             return redirect(url_for("call_office.quotas", call_id=call.id))
+        errors = refusal.messages
     elif request.method == "POST":
         status = 400
     return render_template("programs/call_quotas.html", call=call, units=units, form=form, errors=errors,
@@ -259,15 +235,9 @@ def _life_step(call_id: int, action: CallAction, run, done, form_class=ConfirmFo
         if not form.errors.keys() - {"csrf_token"} and "csrf_token" in form.errors:
             abort(400)
         return _action_page(call, action, form, [], 400)
-    try:
-        result = run(call, form)
-        db.session.flush()
-    except StaleDataError:
-        return _action_page(call, action, form, [_stale(call)], 409)
-    except ProgramError as exc:
-        rollback()
-        return _action_page(call, action, form, exc.messages, 409)
-    commit()
+    ok, result, refusal, status = run_locked(call, run, call, form)
+    if not ok:
+        return _action_page(call, action, form, refusal.messages, status)
     flash(done(call, result), "success")
     return _back(call)
 

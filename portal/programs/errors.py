@@ -47,3 +47,26 @@ def stale_message(obj: Any) -> str:
     return _("%(name)s saved a newer version at %(time)s (Beijing time). Your changes are still in the form: "
              "reload the page to see theirs, then make your changes again.",
              name=who.name if who else _("Someone"), time=when)
+
+
+def run_locked(obj: Any, verb, *args, **kwargs) -> tuple[bool, Any, ProgramError | None, int]:
+    """Run a program office verb on `obj` (a Program or a Call, None for a create) and commit, or roll back:
+    (ok, result, refusal, status for a refused form).
+
+    The optimistic lock refuses with 409 both when the form's version is old (StaleEdit) and when another save
+    slipped in between the check and the UPDATE (StaleDataError at flush or commit).
+    """
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from ..database import commit, rollback
+
+    try:
+        result = verb(*args, **kwargs)
+        commit()
+    except StaleDataError:
+        rollback()
+        return False, None, StaleEdit(stale_message(obj), field="version"), 409
+    except ProgramError as exc:
+        rollback()
+        return False, None, exc, 409
+    return True, result, None, 200

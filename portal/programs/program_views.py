@@ -6,11 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.models import Role, User
 from ..auth import roles_required
-from ..database import commit, rollback
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..i18n import current_locale as _locale
@@ -21,7 +19,7 @@ from . import rules_editor as editor
 from .access import managed, managed_program_or_404 as _program
 from .eligibility import DEGREES, POST_LEVELS, RULE_PARAMS
 from .eligibility_messages import DEGREE_LABELS, POST_LEVEL_LABELS
-from .errors import ProgramError, StaleEdit, stale_message
+from .errors import ProgramError, run_locked
 from .models import Program, ProgramRules
 from .program_forms import program_form
 from .rule_text import describe
@@ -31,27 +29,6 @@ bp = Blueprint("program_office", __name__, url_prefix="/office/programs")
 
 def _actor() -> User:
     return current_user._get_current_object()
-
-
-def _run(program: Program | None, verb, *args, **kwargs):
-    """Run a service verb and commit, or roll back: (ok, result, refusal, status for a refused form).
-
-    The optimistic lock refuses with 409 both when the form's version is old (StaleEdit) and when another save
-    slipped in between the check and the UPDATE (StaleDataError at flush or commit).
-    """
-    try:
-        result = verb(*args, **kwargs)
-        commit()
-    except StaleEdit as exc:
-        rollback()
-        return False, None, exc, 409
-    except StaleDataError:
-        rollback()
-        return False, None, StaleEdit(stale_message(program), field="version"), 409
-    except ProgramError as exc:
-        rollback()
-        return False, None, exc, 409
-    return True, result, None, 200
 
 
 def _flash_refusal(refusal: ProgramError) -> None:
@@ -85,7 +62,7 @@ def create():
     if form.is_submitted():
         status = 400
         if form.validate():
-            ok, program, refusal, status = _run(None, services.create_program, _actor(), code=form.code.data,
+            ok, program, refusal, status = run_locked(None, services.create_program, _actor(), code=form.code.data,
                                                 **form.settings())
             if ok:
                 flash(_("The program %(name)s has been created (rules version 1).",
@@ -131,7 +108,7 @@ def edit(program_id: int):
     if form.is_submitted():
         status = 400
         if form.validate():
-            ok, changed, refusal, status = _run(found, services.update_program, found, _actor(),
+            ok, changed, refusal, status = run_locked(found, services.update_program, found, _actor(),
                                                 version=form.version.data, **form.settings())
             if ok:
                 flash(_("The program has been saved.") if changed else _("Nothing had changed."), "success")
@@ -144,7 +121,7 @@ def _verb_button(program_id: int, verb, done: str):
     found = _program(program_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        ok, _result, refusal, _status = _run(found, verb, found, _actor(), version=request.form.get("version"))
+        ok, _result, refusal, _status = run_locked(found, verb, found, _actor(), version=request.form.get("version"))
         if ok:
             flash(done, "success")
         else:
@@ -173,7 +150,7 @@ def delete(program_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         name = found.name(_locale())
-        ok, _result, refusal, _status = _run(found, services.delete_program, found, _actor(),
+        ok, _result, refusal, _status = run_locked(found, services.delete_program, found, _actor(),
                                              version=request.form.get("version"),
                                              confirmed=request.form.get("confirm") == "yes")
         if ok:
@@ -233,7 +210,7 @@ def _editor(program_id: int, *, template: str, stored_rows, form_rows, blank_row
         extra = context(found, rows, items=items, problems=problems, op=op)
         return _editor_page(template, found, rows, problems, 400 if problems and op == "save" else 200,
                             version=version, **extra)
-    ok, saved, refusal, status = _run(found, save, found, items, _actor(), version=version)
+    ok, saved, refusal, status = run_locked(found, save, found, items, _actor(), version=version)
     if ok:
         flash(_("Saved as version %(n)s.", n=saved.number) if saved else _("Nothing had changed."), "success")
         return redirect(request.path)

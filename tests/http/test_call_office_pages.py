@@ -161,6 +161,23 @@ def test_a_stale_edit_is_refused_with_who_saved_and_the_input_kept(english, admi
     assert fresh(db, call.id).total_quota == 7
 
 
+def test_a_save_racing_past_the_check_is_409_too_and_keeps_the_input(english, admin, program, db, monkeypatch):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    call = make_call(db, program, admin)
+    loaded = version_of(english.get(f"/office/calls/{call.id}/edit").get_data(as_text=True))
+
+    def racing(*_args, **_kwargs):
+        raise StaleDataError("UPDATE statement on table 'calls' expected to update 1 row(s); 0 were matched.")
+
+    monkeypatch.setattr(call_admin, "update_call", racing)
+    response = english.post_form(f"/office/calls/{call.id}/edit", form_data(version=loaded,
+                                                                             title_en="Typed while racing"))
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "saved a newer version" in body and 'value="Typed while racing"' in body
+
+
 # ---------------------------------------------------------------- unit quotas
 
 def test_unit_quotas_table(english, admin, program, db, unit):
