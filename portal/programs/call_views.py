@@ -326,17 +326,20 @@ def call_life(call: Call) -> dict:
     key dates and the next steps with their forms and, where the step is not possible yet, why."""
     now = utcnow()
     state = wf.effective_state(call.status, call.closes_at, now)
+    waiting = life.waiting_counts(call) if state is wf.CallState.CLOSED else None
     steps = []
     for action in wf.NEXT_STEPS[state]:
         hints = []
         if action is not CallAction.EXTEND:
-            facts = life.call_facts(call, action, now)
+            extra = ({"waiting_unit_review": waiting[0], "waiting_formal_check": waiting[1]}
+                     if action is CallAction.START_REVIEW and waiting is not None else {})
+            facts = life.call_facts(call, action, now, **extra)
             hints = [life.refusal_message(r, call) for r in wf.refusals(action, facts)]
         steps.append({"action": action.value, "label": services.action_label(action),
                       "endpoint": ACTION_ENDPOINTS[action], "form": action_form(call, action), "hints": hints})
     return {"state": state.value, "label": services.state_label(state), "steps": steps, "now": now,
             "rules": call.rules,
-            "waiting": life.waiting_counts(call) if state is wf.CallState.CLOSED else None}
+            "waiting": waiting}
 
 
 @bp.app_template_global()

@@ -191,7 +191,8 @@ class Call(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     program: Mapped[Program] = relationship(back_populates="calls", lazy="joined")
-    rules: Mapped["ProgramRules | None"] = relationship(lazy="joined")
+    # Loaded when asked for (the application side and the call pages), not joined into every list of calls.
+    rules: Mapped["ProgramRules | None"] = relationship()
     unit_quotas: Mapped[list["CallUnitQuota"]] = relationship(back_populates="call", cascade="all, delete-orphan",
                                                               order_by="CallUnitQuota.unit_id")
     attachments: Mapped[list["CallAttachment"]] = relationship(back_populates="call", cascade="all, delete-orphan",
