@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 from flask import flash
 
-from .applications.services import ApplicationError
 from .database import commit, rollback
+from .errors import Refusal
 
 
 @dataclass(frozen=True)
@@ -21,27 +21,18 @@ class Outcome:
         return self.ok
 
 
-def _reasons(exc: Exception) -> list[str]:
-    # ApplicationError carries a list of `messages`; LetterError, AccountError and the like a single `message`.
-    messages = getattr(exc, "messages", None)
-    return list(messages) if messages is not None else [exc.message]
-
-
-Refusal = type[Exception] | tuple[type[Exception], ...]
-
-
-def commit_or_refuse(verb: Callable[..., Any], *args, refusal: Refusal = ApplicationError, **kwargs) -> Outcome:
+def commit_or_refuse(verb: Callable[..., Any], *args, **kwargs) -> Outcome:
     """Run `verb(*args, **kwargs)`; commit when it succeeds, or roll back and flash each reason when it refuses.
 
-    Only `refusal` (ApplicationError unless told, e.g. LetterError, AccountError) counts as a refusal; any other
-    exception propagates untouched. The view still chooses what to answer either way: on refusal it re-renders
+    Only a `Refusal` (every feature's errors derive from it) counts as a refusal; any other exception propagates
+    untouched. The view still chooses what to answer either way: on refusal it re-renders
     its page with a 409 or redirects, and on success it flashes its own message.
     """
     try:
         result = verb(*args, **kwargs)
-    except refusal as exc:
+    except Refusal as exc:
         rollback()
-        for message in _reasons(exc):
+        for message in exc.messages:
             flash(message, "danger")
         return Outcome(False)
     commit()

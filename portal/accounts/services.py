@@ -9,6 +9,7 @@ from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from ..errors import Refusal
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
@@ -35,13 +36,11 @@ def _dummy_hash() -> str:
     return _dummy_hashes[id(hasher)]
 
 
-class AccountError(Exception):
+class AccountError(Refusal):
     """A refused account operation; `field` names the form field the message belongs to."""
 
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, field=field)
 
 
 def normalise_email(email: str) -> str:

@@ -81,7 +81,7 @@ def register():
 
 @bp.get("/confirm/<token>")
 def confirm_email(token: str):
-    if not commit_or_refuse(services.confirm_email, token, refusal=services.AccountError):
+    if not commit_or_refuse(services.confirm_email, token):
         return redirect(url_for("accounts.login"))
     flash(_("Your email address is confirmed. You can log in now."), "success")
     return redirect(url_for("accounts.login"))

@@ -134,7 +134,7 @@ def revoke_role(user_id: int, role_id: int):
     user = db.get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if commit_or_refuse(accounts.revoke_role, user, role_id, current_user, refusal=accounts.AccountError):
+    if commit_or_refuse(accounts.revoke_role, user, role_id, current_user):
         flash(_("Role revoked."), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
@@ -145,7 +145,7 @@ def set_active(user_id: int):
     user = db.get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if commit_or_refuse(accounts.set_active, user, not user.active, current_user, refusal=accounts.AccountError):
+    if commit_or_refuse(accounts.set_active, user, not user.active, current_user):
         flash(_("Account activated.") if user.active else _("Account deactivated."), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
 

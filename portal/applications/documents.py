@@ -13,18 +13,15 @@ from flask_babel import gettext as _
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
+from ..errors import Refusal
 from ..extensions import db
 from .models import Document
 
 PDF_MAGIC = b"%PDF-"
 
 
-class DocumentError(Exception):
+class DocumentError(Refusal):
     """An upload refused, with the reason to show the user (already translated)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

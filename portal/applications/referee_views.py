@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
+from ..errors import Refusal
 from ..database import commit, rollback
 from ..extensions import limiter
 from . import referees as referee_service
-from .documents import DocumentError
 from .forms import LetterForm
-from .services import ApplicationError
 
 bp = Blueprint("referees", __name__, url_prefix="/referee")
 
@@ -25,7 +24,7 @@ def letter(token: str):
         upload = form.file.data
         try:
             referee_service.upload_letter(referee, upload.read(), upload.filename)
-        except (DocumentError, ApplicationError) as exc:
+        except Refusal as exc:
             rollback()
             form.file.errors = [getattr(exc, "message", None) or exc.messages[0]]
             return render_template("referees/letter.html", form=form, referee=referee, application=application), 400

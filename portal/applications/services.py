@@ -8,6 +8,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..errors import Refusal
 from ..accounts.models import Role, User, UserRole
 from ..audit.services import record
 from ..database import after_commit, utcnow
@@ -27,12 +28,8 @@ LIVE_STATES = {"submitted", "returned", "unit_endorsed", "formal_recheck", "unde
 HELD_STATES = {"awarded"}
 
 
-class ApplicationError(Exception):
-    """A refused action, with the reasons to show (already translated)."""
-
-    def __init__(self, *messages: str):
-        super().__init__("; ".join(messages))
-        self.messages = list(messages)
+class ApplicationError(Refusal):
+    """A refused action on an application, with the reasons to show (already translated)."""
 
 
 def beijing(value: datetime) -> str:

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..errors import Refusal
 from ..accounts.models import Role
 from ..audit.models import AuditEntry
 from ..auth import roles_required
@@ -21,7 +22,7 @@ from ..views_support import commit_or_refuse
 from . import referees as referee_service
 from . import questions, services, workflow
 from .access import can_edit_application, can_view_application, can_view_document
-from .documents import DocumentError, delete_document, document_path
+from .documents import delete_document, document_path
 from .forms import (BasicsForm, ExceptionForm, ExclusionForm, RecheckRequestForm, RefereeForm, StartForm, SubmitForm,
                     UploadForm, WithdrawForm, keywords_from_text, plan_form_class)
 from .models import Application, Document, Referee
@@ -232,7 +233,7 @@ def _step_experts(application):
         try:
             referee_service.add_exclusion(application, name=form.name.data, institution=form.institution.data or "",
                                           reason=form.reason.data)
-        except services.ApplicationError as exc:
+        except Refusal as exc:
             rollback()
             form.name.errors.append(exc.messages[0])
             return _render(application, "experts", 400, form=form)
@@ -265,7 +266,7 @@ def _step_referees(application):
             referee_service.invite_referee(application, name=form.name.data, email=form.email.data,
                                            institution=form.institution.data, title=form.title.data or "",
                                            locale=_locale())
-        except services.ApplicationError as exc:
+        except Refusal as exc:
             rollback()
             form.email.errors.append(exc.messages[0])
             return _render(application, "referees", 400, form=form)
@@ -307,7 +308,7 @@ def upload(application_id: int):
         document = services.add_document(application, upload_file.read(), kind=form.kind.data,
                                          original_name=upload_file.filename,
                                          actor=current_user._get_current_object())
-    except (DocumentError, services.ApplicationError) as exc:
+    except Refusal as exc:
         rollback()
         flash(_("“%(name)s” was not saved: %(reason)s", name=upload_file.filename,
                 reason=getattr(exc, "message", None) or exc.messages[0]), "danger")
@@ -357,7 +358,7 @@ def delete_exclusion(application_id: int, exclusion_id: int):
         abort(400)
     try:
         referee_service.remove_exclusion(application, exclusion_id)
-    except services.ApplicationError:
+    except Refusal:
         rollback()
         abort(404)
     commit()
@@ -403,7 +404,7 @@ def submit(application_id: int):
         already = services.submit_application_with_retry(application.id, current_user._get_current_object())
     except LookupError:
         abort(404)
-    except services.ApplicationError as exc:
+    except Refusal as exc:
         rollback()
         for message in exc.messages:
             flash(message, "danger")

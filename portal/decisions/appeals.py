@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .errors import DecisionError
 from ..accounts.models import User
 from ..applications import workflow
 from ..applications.models import Application
-from ..applications.services import ApplicationError, apply_transition
+from ..applications.services import apply_transition
 from ..database import utcnow
 from ..extensions import db
 from ..programs.models import Call
@@ -142,14 +143,14 @@ def file_appeal(application: Application, actor: User, reason: str) -> Appeal:
     reason = (reason or "").strip()
     deadline = appeal_deadline(application)
     if deadline is None:
-        raise ApplicationError(_("An appeal can only be made against a decision not to select the application."))
+        raise DecisionError(_("An appeal can only be made against a decision not to select the application."))
     if _appealed_this_round(application):
-        raise ApplicationError(_("You have already appealed against this decision."))
+        raise DecisionError(_("You have already appealed against this decision."))
     if utcnow() > deadline:
-        raise ApplicationError(_("An appeal can be made within %(n)s days of the decision; that time has passed.",
+        raise DecisionError(_("An appeal can be made within %(n)s days of the decision; that time has passed.",
                                  n=APPEAL_DAYS))
     if len(reason) < MIN_REASON:
-        raise ApplicationError(_("State the grounds for your appeal (at least %(n)s characters).", n=MIN_REASON))
+        raise DecisionError(_("State the grounds for your appeal (at least %(n)s characters).", n=MIN_REASON))
     appeal = Appeal(application_id=application.id, reason=reason, status="pending", filed_at=utcnow())
     db.session.add(appeal)
     db.session.flush()
@@ -160,7 +161,7 @@ def file_appeal(application: Application, actor: User, reason: str) -> Appeal:
 def decide_appeal(appeal: Appeal, actor: User, accept: bool, note: str) -> None:
     """Accept (back to review with new experts) or dismiss (the rejection stands), with a written note."""
     if appeal.status != "pending":
-        raise ApplicationError(_("This appeal has already been decided."))
+        raise DecisionError(_("This appeal has already been decided."))
     note = (note or "").strip()
     application = appeal.application
     # Every expert so far belongs to the closing round; kept in the log as the list new panels must avoid.

@@ -9,8 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from ..errors import Refusal
 from ..accounts.models import Role
-from ..applications.services import ApplicationError
 from ..applications.views import STATE_TEXT, _own_application
 from ..auth import roles_required
 from ..database import commit, rollback
@@ -79,7 +79,7 @@ def appeal(application_id: int):
         return _feedback_page(application, form, 400)
     try:
         service.file_appeal(application, current_user._get_current_object(), form.reason.data)
-    except ApplicationError as exc:
+    except Refusal as exc:
         rollback()
         if service.can_appeal(application):
             form.reason.errors = [*form.reason.errors, *exc.messages]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ..applications.services import ApplicationError
+from ..errors import Refusal
 from ..database import commit, rollback, utcnow
 from ..extensions import db, limiter
 from . import services
@@ -74,7 +74,7 @@ def objection(notice_id: int):
     try:
         services.file_objection(notice, form.item_id.data, form.contact_name.data, form.contact.data,
                                 form.content.data, get_remote_address() or "")
-    except ApplicationError as exc:
+    except Refusal as exc:
         rollback()
         return render_template("decisions/public_objection.html", form=form, errors=exc.messages, **page), 409
     commit()

@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from .errors import DecisionError
 from ..accounts.models import User
 from ..applications import workflow
 from ..applications.models import Application
-from ..applications.services import ApplicationError, apply_transition, beijing
+from ..applications.services import apply_transition, beijing
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
@@ -33,11 +34,11 @@ def open_session(call: Call, actor: User, committee_size: int = 15, quorum: int 
                  title: str = "") -> DecisionSession:
     """Open the call's decision session; a call has at most one open session at a time."""
     if current_session(call, open_only=True) is not None:
-        raise ApplicationError(_("This call already has an open decision session; finalise it first."))
+        raise DecisionError(_("This call already has an open decision session; finalise it first."))
     if committee_size < 1 or quorum < 1:
-        raise ApplicationError(_("The committee size and the quorum must be at least 1."))
+        raise DecisionError(_("The committee size and the quorum must be at least 1."))
     if quorum > committee_size:
-        raise ApplicationError(_("The quorum (%(quorum)s) cannot exceed the committee size (%(size)s).",
+        raise DecisionError(_("The quorum (%(quorum)s) cannot exceed the committee size (%(size)s).",
                                  quorum=quorum, size=committee_size))
     session = DecisionSession(call_id=call.id, committee_size=committee_size, quorum=quorum,
                               two_thirds=bool(two_thirds), status="draft", opened_by_id=actor.id,
@@ -101,23 +102,23 @@ def record_decision(session: DecisionSession, application: Application, outcome:
                     votes_against: int, votes_abstain: int, note: str, actor: User) -> Decision:
     """Record or replace the draft decision on one application; nothing changes state until finalise."""
     if session.status != "draft":
-        raise ApplicationError(_("This decision session has been finalised; its decisions can no longer change."))
+        raise DecisionError(_("This decision session has been finalised; its decisions can no longer change."))
     if application.call_id != session.call_id:
-        raise ApplicationError(_("This application does not belong to the session's call."))
+        raise DecisionError(_("This application does not belong to the session's call."))
     if outcome not in OUTCOMES:
-        raise ApplicationError(_("Choose approve, reject or waitlist."))
+        raise DecisionError(_("Choose approve, reject or waitlist."))
     if application.state != "reviewed":
-        raise ApplicationError(_("Only applications whose review is complete can be decided (%(name)s is not).",
+        raise DecisionError(_("Only applications whose review is complete can be decided (%(name)s is not).",
                                  name=application.applicant.name))
     if outcome == "approve" and application.integrity_flag:
-        raise ApplicationError(_("%(name)s has an open integrity flag and cannot be approved; clear or confirm "
+        raise DecisionError(_("%(name)s has an open integrity flag and cannot be approved; clear or confirm "
                                  "the flag first.", name=application.applicant.name))
     problems = vote_problems(session, outcome, votes_for, votes_against, votes_abstain)
     if problems:
-        raise ApplicationError(*problems)
+        raise DecisionError(*problems)
     quota = session.call.total_quota
     if outcome == "approve" and quota and places_taken(session, application.id) >= quota:
-        raise ApplicationError(_("The call's quota of %(n)s places is full; approving another candidate would "
+        raise DecisionError(_("The call's quota of %(n)s places is full; approving another candidate would "
                                  "exceed it.", n=quota))
     decision = next((d for d in session.decisions if d.application_id == application.id), None)
     if decision is None:
@@ -151,22 +152,22 @@ def approve_top(session: DecisionSession, n: int, actor: User, votes_for: int, v
     from ..reviews.schemes import options_for_call
 
     if session.status != "draft":
-        raise ApplicationError(_("This decision session has been finalised; its decisions can no longer change."))
+        raise DecisionError(_("This decision session has been finalised; its decisions can no longer change."))
     if n < 1:
-        raise ApplicationError(_("Enter how many candidates to approve (at least 1)."))
+        raise DecisionError(_("Enter how many candidates to approve (at least 1)."))
     problems = vote_problems(session, "approve", votes_for, votes_against, votes_abstain)
     if problems:
-        raise ApplicationError(*problems)
+        raise DecisionError(*problems)
     try:
         ranking = ranking_for_call(session.call, options_for_call(session.call))
     except RankingError as exc:
-        raise ApplicationError(_("The ranking cannot be computed: %(detail)s", detail=exc.message)) from exc
+        raise DecisionError(_("The ranking cannot be computed: %(detail)s", detail=exc.message)) from exc
     quota = session.call.total_quota
     quota_left = quota - places_taken(session) if quota else None
     left = n if not quota else min(n, quota_left)
     result = TopResult(quota_left=quota_left)
     if left <= 0:
-        raise ApplicationError(_("The call's quota of %(n)s places is full; approving another candidate would "
+        raise DecisionError(_("The call's quota of %(n)s places is full; approving another candidate would "
                                  "exceed it.", n=quota))
     decided = {d.application_id for d in session.decisions}
     for row in ranking.rows:
@@ -197,14 +198,14 @@ class FinaliseReport:
 def finalise(session: DecisionSession, actor: User, minutes: str) -> FinaliseReport:
     """Apply every draft decision to its application and close the session; undecided ones stay reviewed."""
     if session.status != "draft":
-        raise ApplicationError(_("This decision session has already been finalised."))
+        raise DecisionError(_("This decision session has already been finalised."))
     if not (minutes or "").strip():
-        raise ApplicationError(_("Write the minutes of the meeting before finalising."))
+        raise DecisionError(_("Write the minutes of the meeting before finalising."))
     flagged = [d.application.applicant.name for d in session.decisions
                if d.outcome == "approve" and d.application.integrity_flag and d.application.state == "reviewed"]
     if flagged:
         # A flag raised after the vote: the committee must look again rather than approve silently.
-        raise ApplicationError(_("These candidates now have an open integrity flag and cannot be approved: "
+        raise DecisionError(_("These candidates now have an open integrity flag and cannot be approved: "
                                  "%(names)s. Change their decisions first.", names="、".join(flagged)))
     applied, skipped = {o: 0 for o in OUTCOMES}, []
     for decision in session.decisions:
@@ -244,13 +245,13 @@ def publish_notice(call: Call, actor: User, days: int | None = None) -> PublishR
     if days is None:
         days = call.program.notice_days or 7
     if not 1 <= days <= MAX_NOTICE_DAYS:
-        raise ApplicationError(_("The notice period is between 1 and %(max)s days.", max=MAX_NOTICE_DAYS))
+        raise DecisionError(_("The notice period is between 1 and %(max)s days.", max=MAX_NOTICE_DAYS))
     candidates = db.session.execute(
         select(Application).where(Application.call_id == call.id, Application.state == "approved")
         .options(joinedload(Application.applicant), joinedload(Application.unit))
         .order_by(Application.id)).unique().scalars().all()
     if not candidates:
-        raise ApplicationError(_("No approved candidate is waiting to be published."))
+        raise DecisionError(_("No approved candidate is waiting to be published."))
     if not call.program.notice_required:
         for application in candidates:
             apply_transition(application, workflow.Action.AWARD, actor, data={"no_notice": True})
@@ -281,7 +282,7 @@ def file_objection(notice: Notice, item_id: int | None, contact_name: str, conta
     """Anyone's objection to a candidate in an open notice; the program office is told."""
     now = now or utcnow()
     if notice.status != "open" or now >= notice.ends_at:
-        raise ApplicationError(_("The objection period of this notice ended on %(time)s (Beijing time); "
+        raise DecisionError(_("The objection period of this notice ended on %(time)s (Beijing time); "
                                  "objections are no longer accepted.", time=beijing(notice.ends_at)))
     item = next((i for i in notice.items if i.id == item_id), None)
     problems = []
@@ -293,7 +294,7 @@ def file_objection(notice: Notice, item_id: int | None, contact_name: str, conta
     if len(content) < 10:
         problems.append(_("Describe the objection and its grounds (at least 10 characters)."))
     if problems:
-        raise ApplicationError(*problems)
+        raise DecisionError(*problems)
     objection = Objection(notice_id=notice.id, item_id=item.id, contact_name=contact_name[:100],
                           contact=contact[:200], content=content[:10000], ip=(ip or "")[:45], created_at=now)
     db.session.add(objection)
@@ -320,9 +321,9 @@ def handle_objection(objection: Objection, upheld: bool, note: str, actor: User,
                      now: datetime | None = None) -> Objection:
     """Record how an objection was handled; upholding it turns the candidate's approval into a rejection."""
     if objection.status != "pending":
-        raise ApplicationError(_("This objection has already been handled."))
+        raise DecisionError(_("This objection has already been handled."))
     if not (note or "").strip():
-        raise ApplicationError(_("Write how the objection was handled (the finding and its grounds)."))
+        raise DecisionError(_("Write how the objection was handled (the finding and its grounds)."))
     objection.status = "upheld" if upheld else "dismissed"
     objection.handling_note, objection.handled_by_id = note.strip(), actor.id
     objection.handled_at = now or utcnow()

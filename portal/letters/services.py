@@ -20,6 +20,7 @@ from sqlalchemy import case, func, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
+from ..errors import Refusal
 from ..accounts.models import User
 from ..accounts.services import external_url
 from ..applications.documents import PdfInfo, save_document
@@ -52,12 +53,8 @@ DEFAULT_TERMS = {
 }
 
 
-class LetterError(Exception):
+class LetterError(Refusal):
     """A letter cannot be issued or revoked; the message is for the program admin."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 # ---------------------------------------------------------------- templates

@@ -180,8 +180,7 @@ def revoke(letter_id: int):
     """Revoke a letter without replacing it (its PDF stays archived unchanged)."""
     letter = _get(Letter, letter_id)
     call_id = letter.application.call_id
-    if not commit_or_refuse(services.revoke_letter, letter, current_user, request.form.get("reason", "")[:500],
-                            refusal=services.LetterError):
+    if not commit_or_refuse(services.revoke_letter, letter, current_user, request.form.get("reason", "")[:500]):
         return redirect(url_for("letters.call_letters", call_id=call_id))
     flash(_("Letter %(serial)s revoked.", serial=letter.serial), "success")
     return redirect(url_for("letters.call_letters", call_id=call_id))

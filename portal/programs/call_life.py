@@ -14,7 +14,7 @@ from ..database import to_local, utcnow
 from ..extensions import db
 from . import call_workflow as wf
 from .call_admin import action_label, beijing, iso, stamp_edit, state_label
-from .call_workflow import CallAction, CallFacts, CallState, Refusal
+from .call_workflow import CallAction, CallFacts, CallRefusal, CallState
 from .errors import ProgramError
 from .models import Call, ProgramRules
 from .program_admin import new_rules_version
@@ -65,7 +65,7 @@ def call_facts(call: Call, action: CallAction, now: datetime, **extra) -> CallFa
     return CallFacts(**facts)
 
 
-def refusal_message(refusal: Refusal, call: Call) -> str:
+def refusal_message(refusal: CallRefusal, call: Call) -> str:
     """One refusal of the call workflow in the user's language."""
     code, values = refusal.code, refusal.values
     if code == "not_in_state":

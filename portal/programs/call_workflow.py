@@ -87,7 +87,7 @@ class CallFacts:
 
 
 @dataclass(frozen=True)
-class Refusal:
+class CallRefusal:
     """Why an action is refused: a code and its values; the services put it into the user's language."""
 
     code: str
@@ -106,44 +106,44 @@ def target(state: CallState, action: CallAction) -> CallState | None:
     return TRANSITIONS.get((state, action))
 
 
-def refusals(action: CallAction | str, facts: CallFacts) -> list[Refusal]:
+def refusals(action: CallAction | str, facts: CallFacts) -> list[CallRefusal]:
     """Every reason the action cannot be taken now; empty when it may."""
     action = CallAction(action)
     state = effective_state(facts.status, facts.closes_at, facts.now)
     if target(state, action) is None:
-        return [Refusal("not_in_state", {"state": state.value, "action": action.value})]
-    found: list[Refusal] = []
+        return [CallRefusal("not_in_state", {"state": state.value, "action": action.value})]
+    found: list[CallRefusal] = []
     if action is CallAction.PUBLISH:
         if facts.program_archived:
-            found.append(Refusal("program_archived"))
+            found.append(CallRefusal("program_archived"))
         if facts.closes_at <= facts.opens_at:
-            found.append(Refusal("closes_before_opening"))
+            found.append(CallRefusal("closes_before_opening"))
         if facts.closes_at <= facts.now:
-            found.append(Refusal("closes_in_past"))
+            found.append(CallRefusal("closes_in_past"))
         if not facts.has_cutoff_date:
-            found.append(Refusal("no_cutoff_date"))
+            found.append(CallRefusal("no_cutoff_date"))
         if not facts.review_due_after_closing:
-            found.append(Refusal("review_due_before_closing"))
+            found.append(CallRefusal("review_due_before_closing"))
     elif action is CallAction.UNPUBLISH:
         if facts.now >= facts.opens_at:
-            found.append(Refusal("already_opened"))
+            found.append(CallRefusal("already_opened"))
     elif action is CallAction.EXTEND:
         if facts.new_closes_at is None or facts.new_closes_at <= facts.closes_at:
-            found.append(Refusal("extend_not_later"))
+            found.append(CallRefusal("extend_not_later"))
         elif facts.new_closes_at <= facts.now:
-            found.append(Refusal("closes_in_past"))
+            found.append(CallRefusal("closes_in_past"))
         if state is CallState.CLOSED and facts.status != CallState.OPEN.value:
-            found.append(Refusal("not_in_state", {"state": state.value, "action": action.value}))
+            found.append(CallRefusal("not_in_state", {"state": state.value, "action": action.value}))
     elif action is CallAction.START_REVIEW:
         waiting = facts.waiting_unit_review + facts.waiting_formal_check
         if waiting and not facts.confirmed:
-            found.append(Refusal("applications_waiting", {"unit": facts.waiting_unit_review,
+            found.append(CallRefusal("applications_waiting", {"unit": facts.waiting_unit_review,
                                                           "formal": facts.waiting_formal_check}))
     elif action is CallAction.DECIDE:
         if not facts.decision_session_final:
-            found.append(Refusal("no_final_session"))
+            found.append(CallRefusal("no_final_session"))
         if facts.undecided:
-            found.append(Refusal("undecided", {"count": facts.undecided}))
+            found.append(CallRefusal("undecided", {"count": facts.undecided}))
     return found
 
 

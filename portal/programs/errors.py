@@ -6,17 +6,12 @@ from typing import Any
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 
+from ..errors import Refusal
 from ..extensions import db
 
 
-class ProgramError(Exception):
+class ProgramError(Refusal):
     """A refused program or call action, with the reasons to show (already translated) and the field at fault."""
-
-    def __init__(self, *messages: str, field: str | None = None):
-        super().__init__("; ".join(messages))
-        self.messages = list(messages)
-        self.message = "; ".join(messages)
-        self.field = field
 
 
 class StaleEdit(ProgramError):

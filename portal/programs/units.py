@@ -4,16 +4,17 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..errors import Refusal
 from ..audit.services import record
 from ..extensions import db
 from .models import Unit
 
 
-class UnitError(Exception):
+class UnitError(Refusal):
+    """A refused change to the unit tree; `field` names the form field."""
+
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, field=field)
 
 
 def all_units() -> list[Unit]:

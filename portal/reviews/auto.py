@@ -9,9 +9,10 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
+from .errors import ReviewError
 from ..accounts.models import User
 from ..applications.models import Application
-from ..applications.services import ApplicationError, _external
+from ..applications.services import _external
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
@@ -62,12 +63,12 @@ def preview(call, *, mode: str = "optimal", seed: int | None = None, k: int | No
     """Solve without writing anything: the optimal min-cost flow, or a reproducible random draw (随机抽取)."""
     k = k or call.program.experts_per_application
     if k < 3:
-        raise ApplicationError(_("Every application needs at least 3 experts."))
+        raise ReviewError(_("Every application needs at least 3 experts."))
     ids = applications_to_assign(call)
     problem = build_problem(call, application_ids=ids, k=k)
     if mode == "random":
         if seed is None:
-            raise ApplicationError(_("A random draw needs a seed."))
+            raise ReviewError(_("A random draw needs a seed."))
         result = solver.random_draw(problem, seed)
     else:
         result = solver.assign(problem)
@@ -88,10 +89,10 @@ def commit_preview(call, *, mode: str, seed: int | None, k: int | None, fingerpr
     """Solve again and write every assignment in one transaction, if it is still what the admin previewed."""
     fresh = preview(call, mode=mode, seed=seed, k=k)
     if fresh.fingerprint != fingerprint:
-        raise ApplicationError(_("The applications or the expert pool changed since the preview. Preview again "
+        raise ReviewError(_("The applications or the expert pool changed since the preview. Preview again "
                                  "before committing."))
     if not fresh.result.pairs:
-        raise ApplicationError(_("There is nothing to assign."))
+        raise ReviewError(_("There is nothing to assign."))
     due, now = _due(call), utcnow()
     method = "random" if mode == "random" else "auto"
     db.session.execute(insert(Assignment), [
@@ -121,7 +122,7 @@ def commit_preview(call, *, mode: str, seed: int | None, k: int | None, fingerpr
 def replace(assignment: Assignment, actor) -> Assignment:
     """A new expert for one application whose expert declined; no other assignment moves."""
     if assignment.status != "declined" or assignment.kind != "expert":
-        raise ApplicationError(_("Only a declined expert is replaced."))
+        raise ReviewError(_("Only a declined expert is replaced."))
     application = assignment.application
     call = application.call
     live = db.session.execute(
@@ -139,7 +140,7 @@ def replace(assignment: Assignment, actor) -> Assignment:
 
         english = str(get_locale()).startswith("en")
         reason = (found.shortfall.reason_en if english else found.shortfall.reason_zh) if found.shortfall else ""
-        raise ApplicationError(_("No replacement is available: %(reason)s", reason=reason))
+        raise ReviewError(_("No replacement is available: %(reason)s", reason=reason))
     replacement = assign_expert(application, db.session.get(User, found.expert_id), actor, method="replace")
     record("assignment.replaced", application, actor=actor,
            data={"declined": assignment.expert_id, "replacement": found.expert_id})

@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .errors import ReviewError
 from ..accounts.models import Role, User
 from ..applications.models import Application
-from ..applications.services import ApplicationError, _external, reference
+from ..applications.services import _external, reference
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
@@ -21,7 +22,7 @@ RECOMMENDATIONS = ("priority", "support", "oppose")
 REACHABLE = ("invited", "accepted", "submitted")
 
 
-class EvaluationError(ApplicationError):
+class EvaluationError(ReviewError):
     """Refused scores, each message keyed by the form field it is about ("score_<code>", "recommendation" …)."""
 
     def __init__(self, fields: dict[str, str]):
@@ -45,7 +46,7 @@ def criteria_for(assignment: Assignment) -> dict:
     components = scheme_for_call(assignment.application.call).definition["components"]
     component = components.get(component_of(assignment))
     if component is None:
-        raise ApplicationError(_("This program's evaluation scheme has no part for this evaluator."))
+        raise ReviewError(_("This program's evaluation scheme has no part for this evaluator."))
     return component["criteria"]
 
 
@@ -55,12 +56,12 @@ def _actor(assignment: Assignment):
 
 def _ensure_under_review(application: Application) -> None:
     if application.state != "under_review":
-        raise ApplicationError(_("This application is no longer under review."))
+        raise ReviewError(_("This application is no longer under review."))
 
 
 def _ensure_own(assignment: Assignment, expert: User) -> None:
     if assignment.kind != "expert" or assignment.expert_id != expert.id:
-        raise ApplicationError(_("This assignment is not yours."))
+        raise ReviewError(_("This assignment is not yours."))
 
 
 # ---------------------------------------------------------------- answering the invitation
@@ -71,10 +72,10 @@ def accept_assignment(assignment: Assignment, expert: User, statement: str) -> N
     if assignment.status == "accepted":
         return  # a double click or a retry: the first signature stands
     if assignment.status != "invited":
-        raise ApplicationError(_("This invitation has already been answered."))
+        raise ReviewError(_("This invitation has already been answered."))
     _ensure_under_review(assignment.application)
     if not (statement or "").strip():
-        raise ApplicationError(_("Confirm that you have no conflict of interest with this applicant."))
+        raise ReviewError(_("Confirm that you have no conflict of interest with this applicant."))
     now = utcnow()
     assignment.no_conflict_statement = (f"{statement.strip()}\n— {expert.name} <{expert.email}>, "
                                         f"{now:%Y-%m-%d %H:%M:%S} UTC")
@@ -88,10 +89,10 @@ def decline_assignment(assignment: Assignment, expert: User, reason: str) -> Non
     """Decline (before submitting): the slot is free for another expert and the program office is told."""
     _ensure_own(assignment, expert)
     if assignment.status not in ("invited", "accepted"):
-        raise ApplicationError(_("This assignment can no longer be declined."))
+        raise ReviewError(_("This assignment can no longer be declined."))
     reason = (reason or "").strip()
     if not reason:
-        raise ApplicationError(_("Give the reason for declining."))
+        raise ReviewError(_("Give the reason for declining."))
     if assignment.evaluation is not None:  # an unfinished draft must not count, nor block a later assignment
         db.session.delete(assignment.evaluation)
     assignment.status = "declined"
@@ -119,7 +120,7 @@ def evaluation_for(assignment: Assignment) -> Evaluation:
                                                         Evaluation.evaluator_key == key)).scalar_one_or_none()
     if found is not None:
         if found.status == "submitted":
-            raise ApplicationError(_("This evaluation has been submitted and is locked."))
+            raise ReviewError(_("This evaluation has been submitted and is locked."))
         found.assignment = assignment  # the same person's draft from a withdrawn assignment carries over
         evaluation = found
     else:
@@ -180,11 +181,11 @@ def save_evaluation(assignment: Assignment, *, scores: dict, familiarity: str | 
     db.session.refresh(assignment, with_for_update=True)
     if assignment.status == "submitted" or (assignment.evaluation is not None
                                             and assignment.evaluation.status == "submitted"):
-        raise ApplicationError(_("This evaluation has been submitted and is locked."))
+        raise ReviewError(_("This evaluation has been submitted and is locked."))
     if assignment.status == "invited" and assignment.kind == "expert":
-        raise ApplicationError(_("Accept the assignment before scoring."))
+        raise ReviewError(_("Accept the assignment before scoring."))
     if assignment.status not in ("invited", "accepted"):
-        raise ApplicationError(_("This assignment is closed."))
+        raise ReviewError(_("This assignment is closed."))
     application = assignment.application
     _ensure_under_review(application)
     clean = _checked(assignment, scores, familiarity, recommendation, integrity_ok, integrity_note, submit)

@@ -14,10 +14,11 @@ from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, DecimalField, RadioField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..errors import Refusal
 from ..accounts.models import Role
 from ..applications.documents import document_path
 from ..applications.models import Application, Document
-from ..applications.services import ApplicationError, reference
+from ..applications.services import reference
 from ..auth import roles_required
 from ..database import commit, local_today, rollback
 from ..extensions import db
@@ -168,7 +169,7 @@ def _page(assignment: Assignment, status: int = 200, *, accept_form=None, declin
     criteria, problem = None, None
     try:
         criteria = criteria_for(assignment)
-    except ApplicationError as exc:
+    except Refusal as exc:
         problem = exc.messages[0]
     open_for_scoring = assignment.status == "accepted" and application.state == "under_review"
     if form is None and criteria is not None and open_for_scoring:
@@ -245,7 +246,7 @@ def _score(assignment_id: int, submit: bool):
     assignment = _assignment(assignment_id)
     try:
         criteria = criteria_for(assignment)
-    except ApplicationError:
+    except Refusal:
         abort(404)
     form = scoring_form_class(criteria, _locale(), ask_familiarity=True)()
     if not form.validate_on_submit():
@@ -256,7 +257,7 @@ def _score(assignment_id: int, submit: bool):
         rollback()
         attach_errors(form, exc)
         return _page(assignment, 400, form=form)
-    except ApplicationError as exc:
+    except Refusal as exc:
         rollback()
         flash(exc.messages[0], "danger")
         return _page(assignment, 409, form=form)

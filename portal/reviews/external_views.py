@@ -5,7 +5,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..applications.services import ApplicationError, reference
+from ..errors import Refusal
+from ..applications.services import reference
 from ..database import commit, rollback
 from ..extensions import limiter
 from . import evaluations
@@ -35,7 +36,7 @@ def form(token: str):
         abort(404)  # unknown, expired, submitted or withdrawn links look the same
     try:
         criteria = criteria_for(assignment)
-    except ApplicationError:
+    except Refusal:
         abort(404)
     form_class = scoring_form_class(criteria, str(get_locale()), ask_familiarity=False)
     if request.method == "GET":
@@ -50,7 +51,7 @@ def form(token: str):
         rollback()
         attach_errors(scoring, exc)
         return _render(assignment, scoring, criteria, 400)
-    except ApplicationError as exc:
+    except Refusal as exc:
         rollback()
         flash(exc.messages[0], "danger")
         return _render(assignment, scoring, criteria, 409)

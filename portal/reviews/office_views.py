@@ -11,10 +11,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..errors import Refusal
 from .. import exports
 from ..accounts.models import Role, User
 from ..applications.models import Application
-from ..applications.services import ApplicationError
 from ..applications.views import ACTION_TEXT, STATE_TEXT, timeline_for
 from ..auth import roles_required
 from ..database import commit, rollback, to_local
@@ -487,7 +487,7 @@ def auto_assign(call_id: int):
                         n=len(committed.result.pairs)), "success")
                 return redirect(url_for("office.call", call_id=found.id))
             result = auto.preview(found, mode=mode, seed=seed, k=k)
-        except ApplicationError as exc:
+        except Refusal as exc:
             rollback()
             for message in exc.messages:
                 flash(message, "danger")

@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from ..errors import Refusal
 from ..accounts.models import Role, User, UserRole
 from ..accounts.services import external_url, find_user, grant_role, normalise_email, password_reset_link
 from ..audit.services import record
@@ -47,13 +48,11 @@ _LIST_SPLIT = re.compile(r"[;；,，、\s]+")
 _KEYWORD_SPLIT = re.compile(r"[;；,，、\n]+")  # keywords may hold spaces ("machine learning")
 
 
-class PoolError(Exception):
+class PoolError(Refusal):
     """A refused pool operation (an unreadable file, an unknown person); `field` names the form field."""
 
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, field=field)
 
 
 @dataclass

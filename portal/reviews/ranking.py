@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
+from ..errors import Refusal
 from ..accounts.models import User
 from ..applications.models import Application
 from ..audit.services import record
@@ -43,12 +44,8 @@ FLAG_LABELS = {
 OPTION_KEYS = ("trimmed", "familiarity_weights", "normalise", "disagreement_threshold")
 
 
-class RankingError(Exception):
+class RankingError(Refusal):
     """The ranking cannot be computed (no scheme, or stored scores that do not fit the scheme)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..errors import Refusal
 from ..audit.services import record
 from ..extensions import db
 from .models import EvaluationScheme
@@ -40,10 +41,8 @@ SEED_SCHEMES = {
 }
 
 
-class SchemeError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class SchemeError(Refusal):
+    """A scheme definition that cannot be saved or used, with the reason."""
 
 
 def to_scoring(definition: dict) -> Scheme:

@@ -9,10 +9,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from .errors import ReviewError
 from ..accounts.models import User
 from ..applications import workflow
 from ..applications.models import Application
-from ..applications.services import ApplicationError, _external, apply_transition
+from ..applications.services import _external, apply_transition
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
@@ -44,16 +45,16 @@ def endorse(application: Application, actor: User, *, post: str, startup_funds: 
     # The call's figure for this unit (its own row in the call's unit quotas, else the call's default).
     quota = application.call.quota_for_unit(application.unit_id)
     if quota is not None and endorsed_count(application.call_id, application.unit_id) >= quota:
-        raise ApplicationError(_("Your unit has used all %(n)s endorsements for this call.", n=quota))
+        raise ReviewError(_("Your unit has used all %(n)s endorsements for this call.", n=quota))
     if application.exception_requested and len(exception_endorsement.strip()) < 10:
-        raise ApplicationError(_("This applicant asked for an exception (破格): endorsing it needs the unit's written "
+        raise ReviewError(_("This applicant asked for an exception (破格): endorsing it needs the unit's written "
                                  "statement supporting the exception."))
     scheme = scheme_for_call(application.call).definition
     unit_component = scheme["components"].get("unit")
     if unit_component:
         missing = [code for code in unit_component["criteria"] if (unit_scores or {}).get(code) is None]
         if missing:
-            raise ApplicationError(_("Enter the unit assessment score for every criterion."))
+            raise ReviewError(_("Enter the unit assessment score for every criterion."))
         _check_scores(unit_scores, unit_component["criteria"])
     # The unit's opinion is for the program office: it is kept on the review, not shown in the applicant's history.
     apply_transition(application, A.UNIT_ENDORSE, actor,
@@ -86,7 +87,7 @@ def _check_scores(scores: dict, criteria: dict) -> None:
     for code in criteria:
         value = scores.get(code)
         if value is None or not 0 <= float(value) <= 100:
-            raise ApplicationError(_("Scores are between 0 and 100."))
+            raise ReviewError(_("Scores are between 0 and 100."))
 
 
 def return_for_revision(application: Application, actor: User, reason: str) -> None:
@@ -101,7 +102,7 @@ def set_unit_ranks(applications: list[Application], ordered_ids: list[int], acto
     """The unit's order of preference among its endorsed candidates (1 = first)."""
     by_id = {a.id: a for a in applications}
     if sorted(ordered_ids) != sorted(by_id):
-        raise ApplicationError(_("Rank every endorsed candidate exactly once."))
+        raise ReviewError(_("Rank every endorsed candidate exactly once."))
     for rank, app_id in enumerate(ordered_ids, start=1):
         review = by_id[app_id].unit_review
         if review is not None:
@@ -131,7 +132,7 @@ def recheck_deadline(application: Application) -> datetime | None:
 def request_recheck(application: Application, actor: User, reason: str) -> None:
     deadline = recheck_deadline(application)
     if deadline is not None and utcnow() > deadline:
-        raise ApplicationError(_("A recheck can be requested within %(n)s days of the formal check; that time has "
+        raise ReviewError(_("A recheck can be requested within %(n)s days of the formal check; that time has "
                                  "passed.", n=RECHECK_DAYS))
     apply_transition(application, A.REQUEST_RECHECK, actor, comment=reason)
 
@@ -151,9 +152,9 @@ def clear_integrity_flag(application: Application, actor: User, reason: str) -> 
     from ..programs.access import can_manage
 
     if not can_manage(actor, application.call.program_id):
-        raise ApplicationError(_("Only the program office can clear an integrity flag."))
+        raise ReviewError(_("Only the program office can clear an integrity flag."))
     if len(reason.strip()) < 5:
-        raise ApplicationError(_("Give the reason for clearing the flag."))
+        raise ReviewError(_("Give the reason for clearing the flag."))
     application.integrity_flag = False
     application.integrity_cleared_reason = reason.strip()
     record("application.integrity_cleared", application, actor=actor, data={"reason": reason.strip()})
@@ -208,13 +209,13 @@ def assign_expert(application: Application, expert: User, actor: User, *, method
                   due_date: date | None = None) -> Assignment:
     """Invite one expert, refused with the reasons when any conflict rule forbids it."""
     if application.state not in ("under_review",):
-        raise ApplicationError(_("Experts are assigned once the application has passed the formal check."))
+        raise ReviewError(_("Experts are assigned once the application has passed the formal check."))
     if db.session.get(ExpertProfile, expert.id) is None:
-        raise ApplicationError(_("This person is not in the expert pool."))
+        raise ReviewError(_("This person is not in the expert pool."))
     reasons = assignment_violations(application, expert.id)
     if reasons:
         english = _locale().startswith("en")
-        raise ApplicationError(*[(_("%(name)s cannot review this application: %(reason)s", name=expert.name,
+        raise ReviewError(*[(_("%(name)s cannot review this application: %(reason)s", name=expert.name,
                                     reason=en if english else zh)) for zh, en in reasons])
     assignment = Assignment(application=application, kind="expert", expert_id=expert.id, status="invited",
                             due_date=due_date or _due(application.call), method=method, created_by_id=actor.id)
@@ -232,12 +233,12 @@ def invite_external(application: Application, *, kind: str, name: str, email: st
                     due_date: date | None = None, locale: str = "zh_CN") -> Assignment:
     """A user or social evaluator: a personal token link, no account; it stops working after submission or expiry."""
     if kind not in ("user", "social"):
-        raise ApplicationError(_("Unknown evaluator kind."))
+        raise ReviewError(_("Unknown evaluator kind."))
     if application.state != "under_review":
-        raise ApplicationError(_("Evaluators are invited once the application has passed the formal check."))
+        raise ReviewError(_("Evaluators are invited once the application has passed the formal check."))
     components = scheme_for_call(application.call).definition["components"]
     if kind not in components:
-        raise ApplicationError(_("This program's evaluation scheme has no %(kind)s evaluation.", kind=kind))
+        raise ReviewError(_("This program's evaluation scheme has no %(kind)s evaluation.", kind=kind))
     email = email.strip().lower()
     token = secrets.token_urlsafe(32)
     due = due_date or _due(application.call)
@@ -268,7 +269,7 @@ def external_assignment_for_token(token: str) -> Assignment | None:
 
 def withdraw_assignment(assignment: Assignment, actor: User, reason: str = "") -> None:
     if assignment.status == "submitted":
-        raise ApplicationError(_("A submitted evaluation cannot be withdrawn."))
+        raise ReviewError(_("A submitted evaluation cannot be withdrawn."))
     assignment.status = "withdrawn"
     record("assignment.withdrawn", assignment.application, actor=actor,
            data={"assignment_id": assignment.id, "reason": reason})

@@ -8,10 +8,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
+from ..errors import Refusal
 from ..accounts.models import Role, User
 from ..applications.access import administered_unit_ids
 from ..applications.models import Application
-from ..applications.services import ApplicationError
 from ..applications.views import ACTION_TEXT, STATE_TEXT, timeline_for
 from ..auth import roles_required
 from ..database import commit, rollback
@@ -155,7 +155,7 @@ def ranking(call_id: int):
         try:
             order = sorted(endorsed, key=lambda a: (int(request.form.get(f"rank_{a.id}") or 10**6), a.id))
             services.set_unit_ranks(endorsed, [a.id for a in order], current_user._get_current_object())
-        except (ApplicationError, ValueError):
+        except (Refusal, ValueError):
             rollback()
             flash(_("Enter a whole number for every candidate."), "danger")
         else:

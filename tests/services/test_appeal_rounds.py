@@ -4,7 +4,8 @@ from sqlalchemy import select
 from portal.accounts.services import find_user
 from portal.applications import workflow
 from portal.applications.models import Application
-from portal.applications.services import ApplicationError, apply_transition
+from portal.applications.services import apply_transition
+from portal.errors import Refusal
 from portal.database import commit
 from portal.decisions.appeals import decide_appeal, file_appeal
 from portal.reviews import evaluations, services
@@ -38,7 +39,7 @@ def test_appeal_round_needs_new_experts_and_drops_old_scores(db):
     try:
         services.assign_expert(application, first, office)
         raise AssertionError("the earlier expert was assigned again")
-    except ApplicationError as exc:
+    except Refusal as exc:
         assert "此前的评审" in exc.messages[0] or "earlier round" in exc.messages[0]
     second = find_user("expert3@demo.talent.cn")
     new = services.assign_expert(application, second, office)

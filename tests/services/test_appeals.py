@@ -5,7 +5,8 @@ import pytest
 
 from portal.accounts.services import find_user
 from portal.applications import workflow
-from portal.applications.services import ApplicationError, apply_transition
+from portal.applications.services import apply_transition
+from portal.errors import Refusal
 from portal.database import commit, utcnow
 from portal.decisions import appeals
 from portal.reviews import evaluations, services
@@ -84,7 +85,7 @@ def test_appeal_within_fifteen_days(demo, make_user):
     appeal = appeals.file_appeal(application, application.applicant, REASON)
     commit()
     assert application.state == "appeal" and appeal.status == "pending" and appeal.reason == REASON
-    with pytest.raises(ApplicationError):  # one appeal per decision
+    with pytest.raises(Refusal):  # one appeal per decision
         appeals.file_appeal(application, application.applicant, REASON)
 
 
@@ -92,23 +93,23 @@ def test_appeal_on_day_sixteen_is_refused(demo, make_user):
     application = rejected(demo, make_user)
     application.state_changed_at = utcnow() - timedelta(days=15, minutes=1)
     assert appeals.appeal_deadline(application) < utcnow() and not appeals.can_appeal(application)
-    with pytest.raises(ApplicationError, match="15"):
+    with pytest.raises(Refusal, match="15"):
         appeals.file_appeal(application, application.applicant, REASON)
     assert application.state == "rejected"
 
 
 def test_appeal_needs_grounds_and_the_applicant(demo, make_user):
     application = rejected(demo, make_user)
-    with pytest.raises(ApplicationError, match="20"):
+    with pytest.raises(Refusal, match="20"):
         appeals.file_appeal(application, application.applicant, "不同意专家意见。")
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         appeals.file_appeal(application, office(), REASON)
     assert application.state == "rejected"
 
 
 def test_only_a_rejection_can_be_appealed(demo, make_user):
     application = reviewed(demo, make_user)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         appeals.file_appeal(application, application.applicant, REASON)
 
 
@@ -116,16 +117,16 @@ def test_accepted_appeal_goes_back_to_review_with_new_experts(demo, make_user):
     application = rejected(demo, make_user)
     appeal = appeals.file_appeal(application, application.applicant, REASON)
     commit()
-    with pytest.raises(ApplicationError):  # the note is required
+    with pytest.raises(Refusal):  # the note is required
         appeals.decide_appeal(appeal, office(), True, "  ")
     appeals.decide_appeal(appeal, office(), True, "回避问题属实，重新组织评审。")
     commit()
     assert application.state == "under_review" and appeal.status == "accepted"
     assert appeals.previous_experts(application) == {expert(1).id, expert(2).id}
     assert not appeals.feedback_visible(application)
-    with pytest.raises(ApplicationError):  # a previous expert is not assigned again
+    with pytest.raises(Refusal):  # a previous expert is not assigned again
         services.assign_expert(application, expert(1), office())
-    with pytest.raises(ApplicationError):  # an appeal is decided once
+    with pytest.raises(Refusal):  # an appeal is decided once
         appeals.decide_appeal(appeal, office(), False, "再议")
 
     # The new round: only its comments are shown, numbered from 专家一 again.

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from portal.accounts.services import find_user
 from portal.applications.models import Application
-from portal.applications.services import ApplicationError
+from portal.errors import Refusal
 from portal.audit.models import AuditEntry
 from portal.database import commit
 from portal.notifications.models import OutboxMessage
@@ -74,7 +74,7 @@ def find_user_by_id(db, user_id):
 def test_commit_refuses_a_stale_preview(db, call):
     office = find_user("program@demo.talent.cn")
     preview = auto.preview(call)
-    with pytest.raises(ApplicationError, match="预览|preview"):
+    with pytest.raises(Refusal, match="预览|preview"):
         auto.commit_preview(call, mode="optimal", seed=None, k=None, fingerprint="0" * 64, actor=office)
     assert preview.result.pairs
 
@@ -85,7 +85,7 @@ def test_random_draw_is_reproducible_by_seed(db, call):
     assert first.result.pairs == again.result.pairs and first.fingerprint == again.fingerprint
     others = {auto.preview(call, mode="random", seed=s).fingerprint for s in range(1, 8)}
     assert len(others) > 1  # different seeds draw differently
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         auto.preview(call, mode="random", seed=None)
 
 

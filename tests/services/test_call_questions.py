@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from portal.reviews.errors import ReviewError
 from portal.accounts.services import find_user
 from portal.applications import services
 from portal.applications.forms import plan_form_class
@@ -241,7 +242,7 @@ def test_the_calls_own_quota_for_a_unit_limits_its_endorsements(demo, make_user)
     second = submitted_application(demo, make_user, name="乙")
     _endorse(first, amss)
     commit()
-    with pytest.raises(ApplicationError, match="1"):
+    with pytest.raises(ReviewError, match="1"):
         _endorse(second, amss)
     rollback()
     others = [submitted_application(demo, make_user, name=f"丙{i}", unit_code="CAS-IOP") for i in range(2)]

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.services import find_user
-from portal.applications.services import ApplicationError
+from portal.errors import Refusal
 from portal.database import commit, utcnow
 from portal.decisions import services
 from portal.decisions.models import DecisionSession, Notice
@@ -46,7 +46,7 @@ def session_for(call, office, **rules):
 
 
 def refused(fn, *args, **kwargs) -> str:
-    with pytest.raises(ApplicationError) as info:
+    with pytest.raises(Refusal) as info:
         fn(*args, **kwargs)
     return " ".join(info.value.messages)
 

@@ -4,7 +4,8 @@ from sqlalchemy import select
 
 from portal.accounts.services import find_user
 from portal.applications.models import Application
-from portal.applications.services import ApplicationError, build_snapshot
+from portal.applications.services import build_snapshot
+from portal.errors import Refusal
 from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.notifications.models import OutboxMessage
@@ -78,7 +79,7 @@ def _audit(db, application, action):
 
 def test_accepting_needs_the_signed_statement(demo, application):
     assignment = _assign(demo, application)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         evaluations.accept_assignment(assignment, expert(), "   ")
     assert assignment.status == "invited"
     evaluations.accept_assignment(assignment, expert(), "本人与申请人无利益冲突。")
@@ -90,7 +91,7 @@ def test_accepting_needs_the_signed_statement(demo, application):
     assert assignment.no_conflict_statement == statement
     assert len(_audit(demo, application, "assignment.accepted")) == 1
     evaluations.decline_assignment(assignment, expert(), "发现利益冲突")
-    with pytest.raises(ApplicationError):  # a declined invitation stays declined
+    with pytest.raises(Refusal):  # a declined invitation stays declined
         evaluations.accept_assignment(assignment, expert(), "无利益冲突")
 
 
@@ -100,7 +101,7 @@ def test_only_the_assigned_expert_may_evaluate(demo, application, make_user):
     assert not evaluations.can_evaluate(expert(2), assignment)
     assert not evaluations.can_evaluate(application.applicant, assignment)
     assert not evaluations.can_evaluate(None, assignment)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         evaluations.accept_assignment(assignment, expert(2), "无冲突")
     evaluations.decline_assignment(assignment, expert(), "时间冲突")
     assert not evaluations.can_evaluate(expert(), assignment)
@@ -111,10 +112,10 @@ def test_declining_frees_the_slot_and_tells_the_program_office(demo, make_user):
     first = _assign(demo, application, 1)
     _assign(demo, application, 2)
     _assign(demo, application, 3)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         assign_expert(application, expert(4), office())
     demo.session.rollback()
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         evaluations.decline_assignment(first, expert(), "")
     evaluations.decline_assignment(first, expert(), "近期出国，无法按时完成评审")
     demo.session.commit()
@@ -155,7 +156,7 @@ def test_one_draft_per_evaluator(demo, application):
 
 def test_an_expert_accepts_before_scoring(demo, application):
     assignment = _assign(demo, application)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         evaluations.save_evaluation(assignment, **FULL, submit=False)
 
 
@@ -199,12 +200,12 @@ def test_a_submitted_evaluation_is_locked(demo, application):
     assert entry.data["scores"] == {"performance": 88.0, "influence": 75.5}
     assert "仅供委员会参考" not in str(entry.data)  # comments stay out of the log
     for submit in (False, True):
-        with pytest.raises(ApplicationError):
+        with pytest.raises(Refusal):
             evaluations.save_evaluation(assignment, **{**FULL, "scores": {"performance": 10, "influence": 10}},
                                         submit=submit)
         demo.session.rollback()
     assert demo.session.get(Evaluation, evaluation.id).scores == {"performance": 88.0, "influence": 75.5}
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         evaluations.decline_assignment(assignment, expert(), "改变主意")
 
 
@@ -223,7 +224,7 @@ def test_an_application_out_of_review_refuses_scores(demo, application):
     assignment = _accepted(demo, application)
     application.state = "withdrawn"
     demo.session.commit()
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         evaluations.save_evaluation(assignment, **FULL, submit=True)
 
 
@@ -249,6 +250,6 @@ def test_external_evaluators_score_their_component_without_familiarity(demo, mak
 def test_an_expert_in_a_program_without_peer_review_gets_no_form(demo, make_user):
     application = under_review(demo, make_user("applicant"), code="support_talent")
     assignment = _assign(demo, application)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         evaluations.criteria_for(assignment)
 

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.services import find_user
-from portal.applications.services import ApplicationError
+from portal.errors import Refusal
 from portal.database import commit, utcnow
 from portal.notifications.models import OutboxMessage
 from portal.reviews import services
@@ -40,9 +40,9 @@ def test_endorse_records_commitments_and_unit_scores(demo, make_user, unit_admin
 
 def test_unit_scores_are_required_for_a_scheme_with_a_unit_component(demo, make_user, unit_admin):
     application = submitted_application(demo, make_user)
-    with pytest.raises(ApplicationError, match="单位考评|unit assessment"):
+    with pytest.raises(Refusal, match="单位考评|unit assessment"):
         _endorse(application, unit_admin, unit_scores={"performance": 85})
-    with pytest.raises(ApplicationError, match="0"):
+    with pytest.raises(Refusal, match="0"):
         _endorse(application, unit_admin, unit_scores={"performance": 185, "influence": 1})
 
 
@@ -53,13 +53,13 @@ def test_unit_quota_limits_endorsements(demo, make_user, unit_admin):
     apps = [submitted_application(demo, make_user, name=f"申请人{i}") for i in range(quota + 1)]
     for application in apps[:quota]:
         _endorse(application, unit_admin)
-    with pytest.raises(ApplicationError, match=str(quota)):
+    with pytest.raises(Refusal, match=str(quota)):
         _endorse(apps[quota], unit_admin)
 
 
 def test_exception_needs_the_units_written_endorsement(demo, make_user, unit_admin):
     application = submitted_application(demo, make_user, exception=True)
-    with pytest.raises(ApplicationError, match="破格|exception"):
+    with pytest.raises(Refusal, match="破格|exception"):
         _endorse(application, unit_admin)
     _endorse(application, unit_admin, exception_endorsement="本单位认为该申请人确属特别优秀，同意破格推荐。")
     assert application.exception_endorsed
@@ -67,7 +67,7 @@ def test_exception_needs_the_units_written_endorsement(demo, make_user, unit_adm
 
 def test_return_and_decline_need_reasons_and_tell_the_applicant(demo, make_user, unit_admin):
     application = submitted_application(demo, make_user)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         services.return_for_revision(application, unit_admin, "")
     services.return_for_revision(application, unit_admin, "请补充代表作全文")
     commit()
@@ -83,7 +83,7 @@ def test_return_and_decline_need_reasons_and_tell_the_applicant(demo, make_user,
 def test_unit_admin_of_another_unit_is_refused(demo, make_user):
     application = submitted_application(demo, make_user)
     stranger = make_user(("unit_admin", unit_id(demo, "THU")))
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         _endorse(application, stranger)
 
 
@@ -93,7 +93,7 @@ def test_unit_ranking(demo, make_user, unit_admin):
         _endorse(application, unit_admin)
     services.set_unit_ranks(apps, [apps[2].id, apps[0].id, apps[1].id], unit_admin)
     assert [a.unit_review.unit_rank for a in apps] == [2, 3, 1]
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         services.set_unit_ranks(apps, [apps[0].id], unit_admin)
 
 
@@ -114,7 +114,7 @@ def test_formal_check_fixes_the_scheme_version_and_recheck_window(demo, make_use
     services.formal_fail(failed, office, "缺少学位证书公证件")
     assert failed.state == "ineligible"
     failed.state_changed_at = utcnow() - timedelta(days=16)
-    with pytest.raises(ApplicationError, match="15"):
+    with pytest.raises(Refusal, match="15"):
         services.request_recheck(failed, failed.applicant, "已补交")
     failed.state_changed_at = utcnow() - timedelta(days=14)
     services.request_recheck(failed, failed.applicant, "已补交公证件")
@@ -134,32 +134,32 @@ def test_manual_assignment_checks_every_conflict_rule(demo, make_user, unit_admi
     wang = find_user("expert@demo.talent.cn")  # THU, A01
     assignment = services.assign_expert(application, wang, office)
     assert assignment.status == "invited" and assignment.due_date
-    with pytest.raises(ApplicationError, match="已分配|already"):
+    with pytest.raises(Refusal, match="已分配|already"):
         services.assign_expert(application, wang, office)
 
     wu = find_user("expert5@demo.talent.cn")  # computer science only
-    with pytest.raises(ApplicationError, match="一级学科|discipline"):
+    with pytest.raises(Refusal, match="一级学科|discipline"):
         services.assign_expert(application, wu, office)
 
     same_unit = make_user("expert", name="同单位专家")
     demo.session.add(ExpertProfile(user_id=same_unit.id, unit_id=unit_id(demo, "CAS-IOP"), disciplines=["A01"]))
-    with pytest.raises(ApplicationError, match="同一单位|same unit"):
+    with pytest.raises(Refusal, match="同一单位|same unit"):
         services.assign_expert(application, same_unit, office)  # CAS-IOP and CAS-AMSS share the CAS branch
 
     sun = find_user("expert3@demo.talent.cn")
     demo.session.add(DeclaredConflict(expert_id=sun.id, person_id=application.applicant_id, relation="coauthor"))
-    with pytest.raises(ApplicationError, match="利益冲突|conflict"):
+    with pytest.raises(Refusal, match="利益冲突|conflict"):
         services.assign_expert(application, sun, office)
 
     zhou = find_user("expert4@demo.talent.cn")
     profile = demo.session.get(ExpertProfile, zhou.id)
     profile.former_units = [{"unit_id": unit_id(demo, "CAS"), "until_year": application.call.year - 1}]
-    with pytest.raises(ApplicationError, match="3 年|3 years"):
+    with pytest.raises(Refusal, match="3 年|3 years"):
         services.assign_expert(application, zhou, office)
 
     zhao = find_user("expert2@demo.talent.cn")
     demo.session.get(ExpertProfile, zhao.id).load_cap = 0
-    with pytest.raises(ApplicationError, match="上限|cap"):
+    with pytest.raises(Refusal, match="上限|cap"):
         services.assign_expert(application, zhao, office)
 
 
@@ -170,13 +170,13 @@ def test_exclusion_list_is_a_hard_conflict(demo, make_user, unit_admin, office):
     wang = find_user("expert@demo.talent.cn")
     demo.session.add(Exclusion(application_id=application.id, name="王建国", expert_id=wang.id, reason="竞争关系"))
     demo.session.flush()
-    with pytest.raises(ApplicationError, match="回避|exclude"):
+    with pytest.raises(Refusal, match="回避|exclude"):
         services.assign_expert(application, wang, office)
 
 
 def test_no_assignment_before_the_formal_check(demo, make_user):
     application = submitted_application(demo, make_user)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         services.assign_expert(application, find_user("expert@demo.talent.cn"), find_user("program@demo.talent.cn"))
 
 
@@ -187,7 +187,7 @@ def test_external_evaluator_link_for_a_support_program(demo, make_user, office):
     application = submitted_application(demo, make_user, "support_talent")
     services.endorse(application, admin, post="工程师", startup_funds="—", space="—", opinion="同意")
     services.formal_pass(application, office, "通过")
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Refusal):
         services.invite_external(application, kind="social", name="x", email="x@example.cn", actor=office)
     assignment = services.invite_external(application, kind="user", name="用户代表", email="User@Example.cn",
                                           actor=office)

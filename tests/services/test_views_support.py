@@ -61,16 +61,13 @@ def test_refused_verb_leaves_nothing_and_flashes_every_reason(db, request_contex
     assert get_flashed_messages(with_categories=True) == [("danger", "First reason."), ("danger", "Second reason.")]
 
 
-def test_error_with_a_single_message_is_a_refusal_when_named(db, request_context):
-    refused = commit_or_refuse(_open_unit, db, "T-LETTER", "This letter is already revoked.", error=LetterError,
-                               refusal=LetterError)
+def test_every_feature_error_is_a_refusal(db, request_context):
+    refused = commit_or_refuse(_open_unit, db, "T-LETTER", "This letter is already revoked.", error=LetterError)
     assert not refused and _unit(db, "T-LETTER") is None
     assert get_flashed_messages(with_categories=True) == [("danger", "This letter is already revoked.")]
 
 
-def test_errors_not_named_as_refusals_pass_through(db, request_context):
-    with pytest.raises(LetterError):
-        commit_or_refuse(_open_unit, db, "T-OTHER", "Not an application error.", error=LetterError)
-    assert get_flashed_messages() == []
+def test_errors_that_are_not_refusals_pass_through(db, request_context):
     with pytest.raises(ValueError):
-        commit_or_refuse(_open_unit, db, "T-VALUE", "Bad value.", error=ValueError, refusal=LetterError)
+        commit_or_refuse(_open_unit, db, "T-VALUE", "Bad value.", error=ValueError)
+    assert get_flashed_messages() == []
