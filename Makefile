@@ -59,7 +59,7 @@ translations: $(MO_FILES)
 
 # Single-face cuts of the system Noto CJK fonts that make a letter render in ~35 ms (idempotent, ~2 s once).
 letter-fonts: $(VENV)/.requirements
-	@$(PY) -m portal.letters.fonts >/dev/null || echo "!! Letter fonts could not be prepared (is fonts-noto-cjk installed?); letters will prepare them on first use."
+	@$(PY) -m portal.pdf.fonts >/dev/null || echo "!! Letter fonts could not be prepared (is fonts-noto-cjk installed?); letters will prepare them on first use."
 
 %.mo: %.po $(VENV)/.requirements
 	@$(VENV)/bin/pybabel compile -i $< -o $@

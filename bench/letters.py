@@ -83,7 +83,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def single_process(n: int, warmup: int) -> dict:
-    from portal.letters.render import default_approval_template, get_renderer
+    from portal.pdf.render import default_approval_template, get_renderer
 
     renderer, template = get_renderer(), default_approval_template()
     for i in range(warmup):
@@ -222,7 +222,7 @@ def batch(n: int, workers: int, database_url: str | None, redis_url: str) -> tup
 
 def baseline_html() -> str:
     """The same letter as the benchmark, for plain WeasyPrint with the system font."""
-    from portal.letters.render import default_approval_template, get_renderer
+    from portal.pdf.render import default_approval_template, get_renderer
 
     html = get_renderer().render_html(default_approval_template(), letter_context(1))
     return html.replace('"Letter Serif"', '"Noto Serif CJK SC"')
@@ -231,7 +231,7 @@ def baseline_html() -> str:
 def baseline(renders: int = 20) -> float:
     import weasyprint
 
-    from portal.letters.render import STATIC_ROOT
+    from portal.pdf.render import STATIC_ROOT
 
     html = baseline_html()
     base_url = STATIC_ROOT.as_uri() + "/"
@@ -276,8 +276,8 @@ def ablation(n: int) -> list[tuple[str, str | None, float, float, float]]:
     """
     from urllib.parse import quote
 
-    from portal.letters.fonts import make_seal_svg
-    from portal.letters.render import LetterRenderer, default_approval_template, qr_png_data_uri
+    from portal.pdf.fonts import make_seal_svg
+    from portal.pdf.render import LetterRenderer, default_approval_template, qr_png_data_uri
 
     template = default_approval_template()
     outline_seal = "data:image/svg+xml," + quote(make_seal_svg(outlines=True))
@@ -359,7 +359,7 @@ def write_docs(path: Path, command: str, results: dict, ablation_rows) -> None:
         f"| baseline: plain WeasyPrint, system font Noto Serif CJK SC, same letter | "
         f"{r['baseline']:.1f} ms | (~160 ms) |",
         f"| font preparation (`prepare_fonts()` in the process; `python -m "
-        f"portal.letters.fonts` adds ~0.2 s of start-up), cold / already prepared | "
+        f"portal.pdf.fonts` adds ~0.2 s of start-up), cold / already prepared | "
         f"{r['prepare_cold']:.1f} s / {r['prepare_warm'] * 1000:.0f} ms | once per machine |",
         ""]
     facts = r["batches"][0][0]
@@ -442,7 +442,7 @@ def main(argv=None) -> int:
                         help="replace the Letters section of docs/benchmarks.md")
     args = parser.parse_args(argv)
 
-    from portal.letters import fonts
+    from portal.pdf import fonts
 
     manifest = fonts.prepare_fonts()  # no-op when already prepared (set-up step)
     print(f"# fonts: {fonts.default_fonts_dir()} ({len(manifest['files'])} files)", flush=True)

@@ -7,7 +7,7 @@ rendered by a plain Jinja2 environment (autoescaping on) with labels taken from 
 (Chinese for a locale starting with ``zh``, English otherwise; gettext is not used, so the book
 of a submission does not depend on the translation catalogues of the day).
 
-The PDF (PDF/A-3b) is made by the letters' renderer (portal/letters/render.py), whose URL fetcher
+The PDF (PDF/A-3b) is made by the shared renderer (portal/pdf/render.py), whose URL fetcher
 serves ``data:`` URLs and the letters' own static files and refuses everything else: the book
 needs no external resource, and nothing is read from disk or the network on behalf of the
 snapshot's content (which is escaped anyway). Text is set in the letters' prepared cuts of the
@@ -25,6 +25,7 @@ from typing import Any
 import jinja2
 
 from .. import countries
+from ..pdf.render import AssetRefusedError, get_renderer
 from ..programs import eligibility_messages as msg
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -461,11 +462,9 @@ def render_book_html(snapshot: Mapping, locale: str = "zh_CN") -> str:
 def render_book(snapshot: dict, locale: str = "zh_CN") -> bytes:
     """The application book of ``snapshot`` as PDF bytes (A4, PDF/A-3b, fonts embedded).
 
-    Rendered by the letters' renderer (portal/letters/render.py): the same prepared cuts of the Noto CJK fonts
+    Rendered by the renderer the letters use (portal/pdf/render.py): the same prepared cuts of the Noto CJK fonts
     ("Letter Serif", "Letter Sans"), subset from faces preprocessed once per process, and the same fetcher that
     serves nothing but data: URLs and the letters' own static files."""
-    from ..letters.render import AssetRefusedError, get_renderer
-
     html = render_book_html(snapshot, locale)
     try:
         return get_renderer().html_to_pdf(html)

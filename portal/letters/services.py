@@ -30,7 +30,7 @@ from ..database import commit, local_today, rollback, to_local, utcnow
 from ..extensions import db
 from ..notifications.services import deliver_later, queue_email
 from ..programs.models import Call, Program
-from . import render
+from ..pdf import render
 from .chinese import chinese_date, serial_number
 from .models import OUTCOMES, Letter, LetterJob, LetterTemplate
 

@@ -17,7 +17,8 @@ from ..extensions import db
 from ..programs.access import managed, managed_or_404
 from ..programs.models import Call, Program
 from ..views_support import commit_or_refuse
-from . import render, services
+from ..pdf import render
+from . import services
 from .models import OUTCOMES, Letter, LetterJob, LetterTemplate
 
 bp = Blueprint("letters", __name__, url_prefix="/office/letters")

@@ -7,7 +7,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from portal.applications.documents import document_path, read_document
-from portal.letters import render, services
+from portal.letters import services
+from portal.pdf import render
 from portal.letters.chinese import chinese_date
 from portal.letters.models import Letter, LetterJob, LetterTemplate
 from portal.notifications.models import OutboxMessage

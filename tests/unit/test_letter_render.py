@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from portal.letters import fonts as letter_fonts
+from portal.pdf import fonts as letter_fonts
 from portal.letters.chinese import chinese_date, chinese_number, serial_number
-from portal.letters.render import (
+from portal.pdf.render import (
     QR_MASK,
     STATIC_ROOT,
     AssetNotFoundError,

@@ -23,7 +23,7 @@ render fails with :class:`AssetRefusedError`. Nothing is fetched from the networ
 
 Speed (SPEC §9: <= 50 ms median per one-page letter, see ``bench/letters.py`` and
 docs/benchmarks.md): a renderer keeps, per process, one FontConfiguration holding the prepared
-fonts of :mod:`portal.letters.fonts` (small single-face cuts of Noto CJK, plus small chunks for
+fonts of :mod:`portal.pdf.fonts` (small single-face cuts of Noto CJK, plus small chunks for
 rare characters; prepared on first use if missing), the parsed built-in stylesheets, compiled
 templates, parsed template stylesheets and the parsed seal. When a PDF is written, the prepared
 fonts are subset from faces preprocessed once per process (:func:`_install_subset_hook`), the QR
@@ -56,7 +56,7 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from . import fonts as letter_fonts
-from .chinese import chinese_date, serial_number
+from ..chinese import chinese_date, serial_number
 
 LOGGER = logging.getLogger(__name__)
 
@@ -446,7 +446,7 @@ _subsets_lock = threading.Lock()
 
 
 def _prepared_subsets():
-    """The process-wide :class:`~portal.letters.fonts.PreparedFontSubsets` (None without
+    """The process-wide :class:`~portal.pdf.fonts.PreparedFontSubsets` (None without
     libharfbuzz-subset), with WeasyPrint's subsetting hooked to use it."""
     global _subsets
     with _subsets_lock:
@@ -642,7 +642,7 @@ class LetterRenderer:
                 if self._manifest is None:
                     LOGGER.warning(
                         "Letter fonts are not prepared in %s: letters render slowly with the "
-                        "system fonts. Run: python -m portal.letters.fonts", self.fonts_dir)
+                        "system fonts. Run: python -m portal.pdf.fonts", self.fonts_dir)
                 elif self.fast_subset:
                     self._subsets = _prepared_subsets()
                     if self._subsets is not None:

@@ -26,7 +26,7 @@ Fonts are cut with HarfBuzz's subsetter (libharfbuzz-subset, already required by
 them on first use if they are missing; to do it at set-up (idempotent: ~0.2 s, nothing rebuilt,
 when they are there and up to date with the system fonts)::
 
-    python -m portal.letters.fonts [--dir DIR] [--force] [--check]
+    python -m portal.pdf.fonts [--dir DIR] [--force] [--check]
 
 or :func:`prepare_fonts` from Python.
 """
@@ -606,7 +606,7 @@ def make_seal_svg(text: str = "人才计划办公室", *, color: str = "#d7000f"
     ``bench/letters.py --ablation`` measures the difference). Makes
     ``portal/static/letters/seal.svg``::
 
-        python -m portal.letters.fonts --seal portal/static/letters/seal.svg
+        python -m portal.pdf.fonts --seal portal/static/letters/seal.svg
     """
     import math
     from xml.sax.saxutils import escape, quoteattr
@@ -683,7 +683,7 @@ def _seal_outlines(text, xs, ys, angles, glyph_size, weight) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m portal.letters.fonts",
+        prog="python -m portal.pdf.fonts",
         description="Prepare the fonts used to render letter PDFs (run once at set-up).")
     parser.add_argument("--dir", type=Path, default=None,
                         help=f"output directory (default: {default_fonts_dir()})")

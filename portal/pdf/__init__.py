@@ -1,0 +1,1 @@
+"""PDF making shared by the letters and the application book: HTML to PDF/A-3b with prepared CJK fonts."""
