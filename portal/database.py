@@ -1,10 +1,11 @@
 """Database helpers shared by every feature: UTC timestamps and the one commit that also sends mail."""
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import CheckConstraint, DateTime, event
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -49,6 +50,15 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+def values_check(column: str, values: type[enum.Enum]) -> CheckConstraint:
+    """The CHECK that `column` holds one of the enum's values, named `<column>_known` (so `ck_<table>_<column>_known`).
+
+    The SQL lists the values in declaration order, as the migrations wrote them; the enum rides along in `info`
+    so that a test can compare what the database refuses with what the code knows."""
+    listed = ",".join(f"'{member.value}'" for member in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=f"{column}_known", info={"enum": values})
 
 
 def commit() -> None:

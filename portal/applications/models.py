@@ -7,12 +7,9 @@ from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, Foreig
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedString
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, utcnow, values_check
 from ..extensions import db
 from .workflow import State
-
-STATE_VALUES = tuple(s.value for s in State)
-_state_check = "state IN (" + ",".join(f"'{s}'" for s in STATE_VALUES) + ")"
 
 
 class Profile(db.Model):
@@ -105,7 +102,7 @@ class Application(db.Model):
 
     __tablename__ = "applications"
     __table_args__ = (
-        CheckConstraint(_state_check, name="state_known"),
+        values_check("state", State),
         CheckConstraint("state = 'draft' OR state = 'withdrawn' OR submitted_at IS NOT NULL",
                         name="submitted_has_time"),
         # An open integrity flag blocks approval (SPEC §4): the database refuses it too.

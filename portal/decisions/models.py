@@ -1,13 +1,44 @@
 """Committee decisions, public notice (公示), objections and appeals (SPEC §6.1–6.3)."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, utcnow, values_check
 from ..extensions import db
+
+
+class SessionStatus(str, enum.Enum):
+    """A committee session is a draft while it meets; finalised, its decisions take effect."""
+
+    DRAFT = "draft"
+    FINALISED = "finalised"
+
+
+class NoticeStatus(str, enum.Enum):
+    """A public notice is open for objections until it ends, then closed."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ObjectionStatus(str, enum.Enum):
+    """An objection waits for the office, which upholds or dismisses it."""
+
+    PENDING = "pending"
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+
+
+class AppealStatus(str, enum.Enum):
+    """An appeal (复审) waits for the office, which accepts it (a new review round) or rejects it."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
 
 
 class DecisionSession(db.Model):
@@ -15,7 +46,7 @@ class DecisionSession(db.Model):
 
     __tablename__ = "decision_sessions"
     __table_args__ = (
-        CheckConstraint("status IN ('draft','finalised')", name="status_known"),
+        values_check("status", SessionStatus),
         CheckConstraint("quorum >= 1 AND committee_size >= quorum", name="quorum_fits_committee"),
         CheckConstraint("status = 'draft' OR finalised_at IS NOT NULL", name="finalised_has_time"),
         # One open session per call at a time.
@@ -25,7 +56,7 @@ class DecisionSession(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
-    status: Mapped[str] = mapped_column(String(10), default="draft")
+    status: Mapped[str] = mapped_column(String(10), default=SessionStatus.DRAFT.value)
     title: Mapped[str] = mapped_column(String(200), default="")
     committee_size: Mapped[int] = mapped_column(Integer, default=15)
     quorum: Mapped[int] = mapped_column(Integer, default=10)  # members who must vote for a decision to count
@@ -71,7 +102,7 @@ class Notice(db.Model):
 
     __tablename__ = "notices"
     __table_args__ = (
-        CheckConstraint("status IN ('open','closed')", name="status_known"),
+        values_check("status", NoticeStatus),
         CheckConstraint("ends_at > published_at", name="ends_after_publication"),
     )
 
@@ -81,7 +112,7 @@ class Notice(db.Model):
     days: Mapped[int] = mapped_column(Integer, default=7)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(10), default=NoticeStatus.OPEN.value, index=True)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -112,7 +143,7 @@ class Objection(db.Model):
     """An objection (异议) filed by anyone during the notice period, and how it was handled."""
 
     __tablename__ = "objections"
-    __table_args__ = (CheckConstraint("status IN ('pending','upheld','dismissed')", name="status_known"),)
+    __table_args__ = (values_check("status", ObjectionStatus),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
@@ -122,7 +153,7 @@ class Objection(db.Model):
     content: Mapped[str] = mapped_column(Text)
     ip: Mapped[str] = mapped_column(String(45), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(10), default=ObjectionStatus.PENDING.value, index=True)
     handling_note: Mapped[str] = mapped_column(Text, default="")
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -135,13 +166,13 @@ class Appeal(db.Model):
     """An applicant's appeal (复审) within 15 days of a rejection, and its outcome."""
 
     __tablename__ = "appeals"
-    __table_args__ = (CheckConstraint("status IN ('pending','accepted','rejected')", name="status_known"),)
+    __table_args__ = (values_check("status", AppealStatus),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(Text)
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=AppealStatus.PENDING.value)
     decision_note: Mapped[str] = mapped_column(Text, default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,15 +1,36 @@
 """Letter templates, issued letters and batch issuing jobs (SPEC §6.4)."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, utcnow, values_check
 from ..extensions import db
 
 OUTCOMES = ("approved", "rejected", "waitlisted")  # 入选通知书, 未入选通知, 候补通知
+
+
+class LetterStatus(str, enum.Enum):
+    """A letter is in force until it is revoked (re-issued or withdrawn)."""
+
+    VALID = "valid"
+    REVOKED = "revoked"
+
+
+class LetterJobStatus(str, enum.Enum):
+    """A batch of letters: waiting for a worker, being issued, finished, or stopped by an error."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+#: A job still at work: the page refreshes itself and a second batch for the program is refused.
+ACTIVE_JOB_STATUSES: frozenset[LetterJobStatus] = frozenset({LetterJobStatus.QUEUED, LetterJobStatus.RUNNING})
 
 
 class LetterTemplate(db.Model):
@@ -39,7 +60,7 @@ class Letter(db.Model):
     __tablename__ = "letters"
     __table_args__ = (
         UniqueConstraint("program_id", "serial_year", "serial_no", name="uq_letters_serial"),
-        CheckConstraint("status IN ('valid','revoked')", name="status_known"),
+        values_check("status", LetterStatus),
         CheckConstraint("outcome IN ('approved','rejected','waitlisted')", name="outcome_known"),
         CheckConstraint("serial_no >= 1", name="serial_positive"),
         CheckConstraint("status = 'valid' OR revoked_at IS NOT NULL", name="revoked_has_time"),
@@ -58,7 +79,7 @@ class Letter(db.Model):
     serial: Mapped[str] = mapped_column(String(40))  # 〔2026〕第0012号
     verification_code: Mapped[str] = mapped_column(String(32), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(10), default="valid", index=True)
+    status: Mapped[str] = mapped_column(String(10), default=LetterStatus.VALID.value, index=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -77,13 +98,13 @@ class LetterJob(db.Model):
 
     __tablename__ = "letter_jobs"
     __table_args__ = (
-        CheckConstraint("status IN ('queued','running','done','failed')", name="status_known"),
+        values_check("status", LetterJobStatus),
         CheckConstraint("done >= 0 AND failed >= 0 AND done + failed <= total", name="progress_fits"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
-    status: Mapped[str] = mapped_column(String(10), default="queued")
+    status: Mapped[str] = mapped_column(String(10), default=LetterJobStatus.QUEUED.value)
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)

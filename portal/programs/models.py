@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, utcnow, values_check
 from ..extensions import db
 from .call_workflow import CallState, effective_state
 
@@ -151,7 +151,7 @@ class Call(db.Model):
     __table_args__ = (
         UniqueConstraint("program_id", "year", name="uq_calls_program_year"),
         CheckConstraint("closes_at > opens_at", name="closes_after_opening"),
-        CheckConstraint("status IN ('draft','open','closed','review','decided')", name="status_known"),
+        values_check("status", CallState),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,14 +1,16 @@
 """Review pipeline records: schemes, unit reviews, expert pool, assignments, evaluations (SPEC §4, §5)."""
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, utcnow, values_check
 from ..extensions import db
+from .assignment_workflow import AssignmentStatus
 
 
 class EvaluationScheme(db.Model):
@@ -99,7 +101,7 @@ class Assignment(db.Model):
     __tablename__ = "assignments"
     __table_args__ = (
         CheckConstraint("kind IN ('expert','user','social')", name="kind_known"),
-        CheckConstraint("status IN ('invited','accepted','declined','submitted','withdrawn')", name="status_known"),
+        values_check("status", AssignmentStatus),
         CheckConstraint("(kind = 'expert' AND expert_id IS NOT NULL) OR "
                         "(kind <> 'expert' AND external_email IS NOT NULL AND token_hash IS NOT NULL)",
                         name="evaluator_identified"),
@@ -117,7 +119,7 @@ class Assignment(db.Model):
     external_name: Mapped[str] = mapped_column(String(100), default="")
     external_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
-    status: Mapped[str] = mapped_column(String(10), default="invited", index=True)
+    status: Mapped[str] = mapped_column(String(10), default=AssignmentStatus.INVITED.value, index=True)
     due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -135,12 +137,19 @@ class Assignment(db.Model):
     evaluation: Mapped["Evaluation | None"] = relationship(back_populates="assignment", uselist=False)
 
 
+class EvaluationStatus(str, enum.Enum):
+    """An evaluation is a draft until it is submitted, and then locked (evaluations.status)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
 class Evaluation(db.Model):
     """Scores for one application by one evaluator, per the call's scheme; locked once submitted."""
 
     __tablename__ = "evaluations"
     __table_args__ = (
-        CheckConstraint("status IN ('draft','submitted')", name="status_known"),
+        values_check("status", EvaluationStatus),
         CheckConstraint("recommendation IS NULL OR recommendation IN ('priority','support','oppose')",
                         name="recommendation_known"),
         CheckConstraint("familiarity IS NULL OR familiarity IN ('familiar','somewhat','unfamiliar')",
@@ -163,7 +172,7 @@ class Evaluation(db.Model):
     comment_confidential: Mapped[str] = mapped_column(Text, default="")
     integrity_ok: Mapped[bool] = mapped_column(Boolean, default=True)
     integrity_note: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(10), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(10), default=EvaluationStatus.DRAFT.value, index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
