@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
+from .i18n import is_english
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -20,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
         logging.getLogger(name).setLevel(logging.WARNING)
 
     _init_extensions(app)
+    _register_hooks()
     _register_blueprints(app)
     _register_security(app)
     _register_template_helpers(app)
@@ -91,6 +93,13 @@ def _init_extensions(app: Flask) -> None:
         return db.session.get(User, int(user_id))
 
 
+def _register_hooks() -> None:
+    """What runs around every commit and flush, registered here rather than as a side effect of an import."""
+    from .notifications.services import register_hooks as register_outbox
+
+    register_outbox()
+
+
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
@@ -98,9 +107,9 @@ def _register_blueprints(app: Flask) -> None:
     from .applications.referee_views import bp as referees_bp
     from .applications.views import bp as applications_bp
     from .main import bp as main_bp
-    from .programs.call_views import bp as call_office_bp
-    from .programs.program_views import bp as program_office_bp
-    from .programs.views import bp as programs_bp
+    from .office.call_views import bp as call_office_bp
+    from .office.program_views import bp as program_office_bp
+    from .applications.call_views import bp as programs_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(programs_bp)
@@ -171,7 +180,7 @@ def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject():
         locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
-        return {"current_locale": locale, "is_en": locale.startswith("en"), "Role": Role, "can_manage": can_manage,
+        return {"current_locale": locale, "is_en": is_english(locale), "Role": Role, "can_manage": can_manage,
                 "max_upload_mb": app.config["MAX_UPLOAD_MB"]}
 
     @app.template_filter("localtime")

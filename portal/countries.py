@@ -1,4 +1,6 @@
 """Countries and regions offered in forms (ISO 3166 alpha-2), named in both languages."""
+from .i18n import is_english
+
 COUNTRIES = [
     ("CN", "中国", "China"), ("HK", "中国香港", "Hong Kong, China"), ("MO", "中国澳门", "Macao, China"),
     ("TW", "中国台湾", "Taiwan, China"), ("US", "美国", "United States"), ("GB", "英国", "United Kingdom"),
@@ -14,10 +16,10 @@ NAMES = {code: (zh, en) for code, zh, en in COUNTRIES}
 
 
 def choices(locale: str) -> list[tuple[str, str]]:
-    english = str(locale).startswith("en")
+    english = is_english(locale)
     return [(code, en if english else zh) for code, zh, en in COUNTRIES]
 
 
 def name(code: str, locale: str) -> str:
     zh, en = NAMES.get(code, (code, code))
-    return en if str(locale).startswith("en") else zh
+    return en if is_english(locale) else zh

@@ -1,7 +1,8 @@
-"""Database helpers shared by every feature: UTC timestamps and the one commit that also sends mail."""
+"""Database helpers shared by every feature: UTC timestamps and the one commit that runs what waits for it."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -61,16 +62,25 @@ def values_check(column: str, values: type[enum.Enum]) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({listed})", name=f"{column}_known", info={"enum": values})
 
 
+_commit_hooks: list[Callable[[], None]] = []
+
+
+def on_commit(hook: Callable[[], None]) -> None:
+    """Call `hook()` after every `commit()` (the outbox registers its delivery here); registering twice is a no-op."""
+    if hook not in _commit_hooks:
+        _commit_hooks.append(hook)
+
+
 def commit() -> None:
-    """Commit the request's work, then do what must wait for it: deliver emails, remove replaced files."""
+    """Commit the request's work, then do what must wait for it: remove replaced files, run the registered hooks
+    (deliver the emails this transaction queued), start the jobs it asked for."""
     info = db.session.info
     db.session.commit()
     info.pop("files_written", None)
     for path in info.pop("files_to_delete", []):
         path.unlink(missing_ok=True)
-    from .notifications.services import dispatch_pending
-
-    dispatch_pending()
+    for hook in _commit_hooks:
+        hook()
     jobs = info.pop("after_commit_jobs", [])
     if jobs:
         from .jobs import enqueue

@@ -3,7 +3,7 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 
 from flask import g
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 
 
 @contextmanager
@@ -21,11 +21,17 @@ def in_locale(locale: str):
 
 def current_locale() -> str:
     """The language of the current request ("zh_CN", "en"), zh_CN where there is none (a job, the CLI)."""
-    from flask_babel import get_locale
-
     return str(get_locale() or "zh_CN")
 
 
-def pick(pair: tuple[str, str], locale: str | None = None) -> str:
+def is_english(locale: object = None) -> bool:
+    """Whether `locale` ("en", "en_US", a Babel Locale; the current request's language unless given) is English.
+
+    The portal speaks Chinese first: anything that is not English, including no locale at all, is Chinese.
+    """
+    return str(locale if locale is not None else current_locale()).lower().startswith("en")
+
+
+def pick(pair: tuple[str, str], locale: object = None) -> str:
     """The (Chinese, English) pair's word for `locale` (the current request's language unless given)."""
-    return pair[1] if str(locale if locale is not None else current_locale()).startswith("en") else pair[0]
+    return pair[1] if is_english(locale) else pair[0]

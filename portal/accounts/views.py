@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..i18n import current_locale
 from ..auth import is_safe_next
 from ..database import commit
 from ..extensions import limiter
@@ -70,7 +70,7 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = services.register(form.email.data, form.name.data, form.password.data, str(get_locale()))
+            user = services.register(form.email.data, form.name.data, form.password.data, current_locale())
         except services.AccountError as exc:
             getattr(form, exc.field or "email").errors.append(exc.message)
         else:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
+from ..i18n import current_locale
 from ..accounts import services as accounts
 from ..accounts.models import Role, User, UserRole
 from ..audit.models import AuditEntry
@@ -25,7 +25,7 @@ PER_PAGE = 50
 
 
 def _unit_choices(blank_label: str | None = None) -> list[tuple[int, str]]:
-    locale = str(get_locale())
+    locale = current_locale()
     choices = [(0, blank_label)] if blank_label else []
     for unit, depth in unit_service.tree_rows(unit_service.all_units()):
         choices.append((unit.id, "\u3000" * depth + unit.name(locale)))
@@ -34,7 +34,7 @@ def _unit_choices(blank_label: str | None = None) -> list[tuple[int, str]]:
 
 def _program_choices() -> list[tuple[str, str]]:
     """"Please choose" first, then every program (archived ones marked), then the office-wide grant."""
-    locale = str(get_locale())
+    locale = current_locale()
     choices = [(NO_PROGRAM, _("— please choose —"))]
     for program in db.session.execute(select(Program).order_by(Program.code)).scalars():
         label = program.name(locale) + (f" ({_('archived')})" if program.is_archived else "")

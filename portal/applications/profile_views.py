@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..i18n import current_locale
 from .. import countries
 from ..accounts.models import Role
 from ..audit.services import record
@@ -35,12 +35,9 @@ SECTIONS = {
 }
 
 
-def _locale() -> str:
-    return str(get_locale())
-
 
 def _discipline_choices(blank=True):
-    locale = _locale()
+    locale = current_locale()
     rows = db.session.execute(select(Discipline).order_by(Discipline.code)).scalars().all()
     parents = {d.code: d for d in rows if d.parent_code is None}
     choices = [("", _("— choose —"))] if blank else []
@@ -57,7 +54,7 @@ def edit():
     """Personal data plus every list of the profile on one page."""
     profile = db.session.get(Profile, current_user.id) or Profile(user_id=current_user.id)
     form = ProfileForm(obj=profile)
-    form.nationality.choices = countries.choices(_locale())
+    form.nationality.choices = countries.choices(current_locale())
     form.discipline_codes.choices = _discipline_choices()
     if request.method == "GET":
         form.name.data = current_user.name
@@ -88,7 +85,7 @@ def value_labels() -> dict:
     """Words for stored codes (degrees, post levels, countries) in the current language."""
     from .forms import DEGREE_CHOICES, POST_LEVEL_CHOICES
 
-    locale = _locale()
+    locale = current_locale()
     return {"degree": dict(DEGREE_CHOICES), "post_level": dict(POST_LEVEL_CHOICES),
             "country": {code: countries.name(code, locale) for code in countries.NAMES}}
 
@@ -99,8 +96,8 @@ def _item(kind: str, item_id: int | None):
     model = SECTIONS[kind][0]
     if item_id is None:
         return model(user_id=current_user.id)
-    item = db.session.get(model, item_id)
-    if item is None or item.user_id != current_user.id:
+    item = db.get_or_404(model, item_id)
+    if item.user_id != current_user.id:
         abort(404)  # someone else's row looks exactly like a missing one
     return item
 
@@ -114,7 +111,7 @@ def item(kind: str, item_id: int | None):
     model, form_class, limit, heading, _cols, _order = SECTIONS[kind]
     form = form_class(obj=row if item_id is not None else None)  # a new row takes the form's defaults
     if hasattr(form, "country"):
-        form.country.choices = countries.choices(_locale())
+        form.country.choices = countries.choices(current_locale())
     if item_id is None:
         count = db.session.execute(select(model.id).where(model.user_id == current_user.id)).all()
         if len(count) >= limit:

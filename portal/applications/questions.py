@@ -22,12 +22,13 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
+from ..i18n import is_english
 
 TYPES = ("text", "number", "bool", "date", "choice")
 
 
 def _english(locale: str | None) -> bool:
-    return str(locale or "").lower().startswith("en")
+    return is_english(locale or "zh_CN")  # no locale given: Chinese, whatever the request speaks
 
 
 def _index(locale: str | None) -> int:

@@ -8,6 +8,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..i18n import is_english
 from ..errors import Refusal
 from ..accounts.models import Role, User, UserRole
 from ..audit.services import record
@@ -250,7 +251,7 @@ def notify(application: Application, step: workflow.Transition, comment: str | N
             recipients.setdefault(user.email, user)
     program = application.call.program
     for user in recipients.values():
-        english = user.locale.startswith("en")
+        english = is_english(user.locale)
         state = workflow.STATE_LABELS[step.target][1 if english else 0]
         queue_email(user.email, "application_status", locale=user.locale, user=user, application=application,
                     program_name=program.name(user.locale), state=state, comment=comment or "",

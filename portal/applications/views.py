@@ -52,8 +52,8 @@ def unit_choices(scope=None) -> list[tuple]:
 
 def _own_application(application_id: int) -> Application:
     """The current user's application, or 404 (never 403: other people's ids reveal nothing)."""
-    application = db.session.get(Application, application_id)
-    if application is None or application.applicant_id != current_user.id:
+    application = db.get_or_404(Application, application_id)
+    if application.applicant_id != current_user.id:
         abort(404)
     return application
 
@@ -110,8 +110,8 @@ TIMELINE_ACTIONS = ["application.created", "application.book_generated"] + [
 @bp.get("/applications/<int:application_id>")
 @roles_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.PROGRAM_ADMIN)
 def detail(application_id: int):
-    application = db.session.get(Application, application_id)
-    if application is None or not can_view_application(current_user, application):
+    application = db.get_or_404(Application, application_id)
+    if not can_view_application(current_user, application):
         abort(404)
     own = application.applicant_id == current_user.id
     can_withdraw = own and workflow.can(application.state, workflow.Action.WITHDRAW, {"applicant"})
@@ -140,9 +140,7 @@ def _answers(application: Application) -> list[dict]:
 @bp.post("/calls/<int:call_id>/apply")
 @roles_required(Role.APPLICANT)
 def start(call_id: int):
-    call = db.session.get(Call, call_id)
-    if call is None:
-        abort(404)
+    call = db.get_or_404(Call, call_id)
     form = StartForm()
     form.unit_id.choices = unit_choices()  # any unit here: the service says why one outside the program's is refused
     if not form.validate_on_submit():
@@ -323,8 +321,8 @@ def upload(application_id: int):
 @roles_required(Role.APPLICANT)
 def delete_upload(application_id: int, document_id: int):
     application = _editable(application_id)
-    document = db.session.get(Document, document_id)
-    if document is None or document.application_id != application.id or document.kind == "referee_letter":
+    document = db.get_or_404(Document, document_id)
+    if document.application_id != application.id or document.kind == "referee_letter":
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -339,8 +337,8 @@ def delete_upload(application_id: int, document_id: int):
 @roles_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.PROGRAM_ADMIN, Role.EXPERT)
 def document(document_id: int):
     """Serve a stored PDF to the people allowed to see it; everyone else gets 404."""
-    doc = db.session.get(Document, document_id)
-    if doc is None or not can_view_document(current_user, doc):
+    doc = db.get_or_404(Document, document_id)
+    if not can_view_document(current_user, doc):
         abort(404)
     response = send_file(document_path(doc), mimetype="application/pdf", download_name=doc.original_name,
                          as_attachment=request.args.get("download") == "1", max_age=0)
@@ -366,8 +364,8 @@ def delete_exclusion(application_id: int, exclusion_id: int):
 
 
 def _own_referee(application: Application, referee_id: int) -> Referee:
-    referee = db.session.get(Referee, referee_id)
-    if referee is None or referee.application_id != application.id:
+    referee = db.get_or_404(Referee, referee_id)
+    if referee.application_id != application.id:
         abort(404)
     return referee
 
@@ -450,7 +448,7 @@ def request_recheck(application_id: int):
 @bp.get("/applications/<int:application_id>/book.pdf")
 @roles_required(Role.APPLICANT, Role.UNIT_ADMIN, Role.PROGRAM_ADMIN)
 def book(application_id: int):
-    application = db.session.get(Application, application_id)
-    if application is None or not can_view_application(current_user, application) or application.book is None:
+    application = db.get_or_404(Application, application_id)
+    if not can_view_application(current_user, application) or application.book is None:
         abort(404)
     return redirect(url_for("applications.document", document_id=application.book.id, download=1))

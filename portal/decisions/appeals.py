@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..chinese import chinese_number
+from ..i18n import is_english
 from .errors import DecisionError
 from ..accounts.models import User
 from ..applications import workflow
@@ -27,7 +28,6 @@ MIN_REASON = 20
 FEEDBACK_STATES = frozenset({"rejected", "waitlisted", "approved", "in_notice", "awarded", "appeal"})
 # An assignment counts as a review by that expert unless it was refused or taken back before any work.
 REVIEWED_STATUSES = ("invited", "accepted", "submitted")
-_DIGITS = "一二三四五六七八九"
 
 
 class Feedback(NamedTuple):
@@ -38,24 +38,11 @@ class Feedback(NamedTuple):
     comment: str
 
 
-def chinese_numeral(n: int) -> str:
-    """1 → 一, 10 → 十, 12 → 十二, 23 → 二十三 (enough for any panel)."""
-    if n < 1 or n > 99:
-        return str(n)
-    tens, ones = divmod(n, 10)
-    head = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens - 1] + "十")
-    return head + (_DIGITS[ones - 1] if ones else "")
-
-
-def _english(locale: str | None) -> bool:
-    return str(locale or get_locale() or "zh_CN").lower().startswith("en")
-
-
 def evaluator_label(kind: str, n: int, locale: str | None = None) -> str:
     """专家一 / Expert 1 for peer experts, 评价人一 / Evaluator 1 for user and social evaluators."""
     if kind == "peer":
-        return f"Expert {n}" if _english(locale) else f"专家{chinese_numeral(n)}"
-    return f"Evaluator {n}" if _english(locale) else f"评价人{chinese_numeral(n)}"
+        return f"Expert {n}" if is_english(locale) else f"专家{chinese_number(n)}"
+    return f"Evaluator {n}" if is_english(locale) else f"评价人{chinese_number(n)}"
 
 
 # ---------------------------------------------------------------- review rounds
@@ -90,7 +77,7 @@ def feedback_for(application: Application, locale: str | None = None) -> list[Fe
             .order_by(Evaluation.id))
     if since is not None:
         stmt = stmt.where(Assignment.invited_at > since)
-    english = _english(locale)
+    english = is_english(locale)
     counters = {"peer": 0, "external": 0}
     rows = []
     for _id, component, comment in db.session.execute(stmt).all():

@@ -1,7 +1,7 @@
 """Applicants: the experts' comments meant for them (专家一、专家二…) and the appeal (复审) within 15 days."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -112,9 +112,7 @@ def appeals():
 @roles_required(Role.PROGRAM_ADMIN)
 def decide(appeal_id: int):
     """Accept or dismiss one appeal with a note the applicant will read."""
-    found = db.session.get(Appeal, appeal_id)
-    if found is None:
-        abort(404)
+    found = db.get_or_404(Appeal, appeal_id)
     managed_or_404(current_user, found.application.call.program_id)
     form = _decision_form(found.id)
     if not form.validate_on_submit():

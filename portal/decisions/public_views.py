@@ -1,7 +1,7 @@
 """The public notice page (公示) and the objection form, open to anyone."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
@@ -53,9 +53,7 @@ def _within_limit() -> bool:
 @bp.route("/<int:notice_id>/objection", methods=["GET", "POST"])
 def objection(notice_id: int):
     """Anyone files an objection to a candidate while the notice is open."""
-    notice = db.session.get(Notice, notice_id)
-    if notice is None:
-        abort(404)
+    notice = db.get_or_404(Notice, notice_id)
     form = ObjectionForm()
     form.item_id.choices = [(item.id, f"{item.name}（{item.unit_name}）") for item in notice.items]
     ended = notice.status != "open" or utcnow() >= notice.ends_at

@@ -82,9 +82,7 @@ class HandleObjectionForm(FlaskForm):
 
 
 def _session(session_id: int) -> DecisionSession:
-    found = db.session.get(DecisionSession, session_id)
-    if found is None:
-        abort(404)
+    found = db.get_or_404(DecisionSession, session_id)
     managed_or_404(current_user, found.call.program_id)
     return found
 
@@ -188,8 +186,8 @@ def open_session(call_id: int):
 @roles_required(Role.PROGRAM_ADMIN)
 def record(session_id: int, application_id: int):
     session = _session(session_id)
-    application = db.session.get(Application, application_id)
-    if application is None or application.call_id != session.call_id:
+    application = db.get_or_404(Application, application_id)
+    if application.call_id != session.call_id:
         abort(404)
     form = DecisionForm(prefix=f"d{application_id}")
     if not form.validate_on_submit():
@@ -257,17 +255,13 @@ def publish(call_id: int):
 
 
 def _notice(notice_id: int) -> Notice:
-    found = db.session.get(Notice, notice_id)
-    if found is None:
-        abort(404)
+    found = db.get_or_404(Notice, notice_id)
     managed_or_404(current_user, found.call.program_id)
     return found
 
 
 def _objection(objection_id: int) -> Objection:
-    found = db.session.get(Objection, objection_id)
-    if found is None:
-        abort(404)
+    found = db.get_or_404(Objection, objection_id)
     managed_or_404(current_user, found.notice.call.program_id)
     return found
 

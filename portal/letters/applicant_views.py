@@ -19,8 +19,8 @@ def download(application_id: int):
     """The valid letter of one's own application; anyone else's, or none, is 404."""
     from .services import valid_letter
 
-    application = db.session.get(Application, application_id)
-    if application is None or application.applicant_id != current_user.id:
+    application = db.get_or_404(Application, application_id)
+    if application.applicant_id != current_user.id:
         abort(404)
     letter = valid_letter(application.id)
     if letter is None:

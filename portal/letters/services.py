@@ -31,7 +31,7 @@ from ..extensions import db
 from ..notifications.services import deliver_later, queue_email
 from ..programs.models import Call, Program
 from ..pdf import render
-from .chinese import chinese_date, serial_number
+from ..chinese import chinese_date, serial_number
 from .models import OUTCOMES, Letter, LetterJob, LetterTemplate
 
 log = logging.getLogger(__name__)

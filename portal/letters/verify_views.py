@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..i18n import current_locale
 from ..applications.models import Application
 from ..extensions import db, limiter
 from ..programs.models import Call
@@ -24,7 +24,7 @@ def _letter(code: str) -> Letter | None:
 
 def _page(letter: Letter, result: str | None = None, status: int = 200):
     return render_template("letters/verify_show.html", letter=letter, result=result,
-                           date_zh=services.chinese_issue_date(letter), locale=str(get_locale() or "zh_CN"),
+                           date_zh=services.chinese_issue_date(letter), locale=current_locale(),
                            labels=services.OUTCOME_LABELS, status_labels=services.STATUS_LABELS), status
 
 

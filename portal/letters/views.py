@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from ..i18n import current_locale
 from ..accounts.models import Role
 from ..applications.documents import document_path
 from ..applications.models import Application
@@ -29,12 +29,9 @@ PAGE_SIZE = 50
 MAX_SOURCE_CHARS = 200_000
 
 
-def _locale() -> str:
-    return str(get_locale() or "zh_CN")
-
 
 def _refusal(exc: render.TemplateError) -> str:
-    return exc.message(_locale())
+    return exc.message(current_locale())
 
 
 #: The program each kind of object belongs to, for the one scoping check below.
@@ -49,9 +46,7 @@ _PROGRAM_OF = {
 
 def _get(model, object_id: int):
     """The object, if it belongs to a program this person runs; another program's objects answer 404."""
-    found = db.session.get(model, object_id)
-    if found is None:
-        abort(404)
+    found = db.get_or_404(model, object_id)
     managed_or_404(current_user, _PROGRAM_OF[model](found))
     return found
 
@@ -167,7 +162,7 @@ def issue(application_id: int):
         letter = services.issue_letter(application, current_user, reason)
     except (services.LetterError, render.TemplateError) as exc:
         rollback()
-        message = exc.message(_locale()) if isinstance(exc, render.TemplateError) else exc.message
+        message = exc.message(current_locale()) if isinstance(exc, render.TemplateError) else exc.message
         flash(_("The letter was not issued: %(reason)s", reason=message), "danger")
         return redirect(url_for("letters.call_letters", call_id=application.call_id))
     commit()

@@ -12,7 +12,7 @@ from flask import current_app, render_template
 from sqlalchemy import select
 from ..i18n import in_locale
 
-from ..database import utcnow
+from ..database import on_commit, utcnow
 from ..extensions import db
 from .models import OutboxMessage
 
@@ -34,6 +34,11 @@ def queue_email(to: str, template: str, *, locale: str = "zh_CN", **context) -> 
     db.session.flush()
     db.session.info.setdefault("outbox_ids", []).append(message.id)
     return message
+
+
+def register_hooks() -> None:
+    """Deliver each committed transaction's emails: `portal.database.commit` calls `dispatch_pending` after it."""
+    on_commit(dispatch_pending)
 
 
 def dispatch_pending() -> None:

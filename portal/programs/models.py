@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..i18n import is_english
 from ..database import UTCDateTime, utcnow, values_check
 from ..extensions import db
 from .call_workflow import CallState, effective_state
@@ -28,7 +29,7 @@ class Unit(db.Model):
     children: Mapped[list["Unit"]] = relationship(back_populates="parent", order_by="Unit.code")
 
     def name(self, locale: str) -> str:
-        return self.name_en if locale.startswith("en") and self.name_en else self.name_zh
+        return self.name_en if is_english(locale) and self.name_en else self.name_zh
 
     def __repr__(self) -> str:
         return f"<Unit {self.code}>"
@@ -45,7 +46,7 @@ class Discipline(db.Model):
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("disciplines.code"), nullable=True)
 
     def name(self, locale: str) -> str:
-        return self.name_en if locale.startswith("en") and self.name_en else self.name_zh
+        return self.name_en if is_english(locale) and self.name_en else self.name_zh
 
 
 class ProgramLevel(str, enum.Enum):
@@ -109,10 +110,10 @@ class Program(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     def name(self, locale: str) -> str:
-        return self.name_en if locale.startswith("en") else self.name_zh
+        return self.name_en if is_english(locale) else self.name_zh
 
     def description(self, locale: str) -> str:
-        return self.description_en if locale.startswith("en") else self.description_zh
+        return self.description_en if is_english(locale) else self.description_zh
 
     @property
     def is_archived(self) -> bool:
@@ -201,10 +202,10 @@ class Call(db.Model):
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     def title(self, locale: str) -> str:
-        return self.title_en if locale.startswith("en") else self.title_zh
+        return self.title_en if is_english(locale) else self.title_zh
 
     def guide(self, locale: str) -> str:
-        return (self.guide_en or self.guide_zh) if locale.startswith("en") else (self.guide_zh or self.guide_en)
+        return (self.guide_en or self.guide_zh) if is_english(locale) else (self.guide_zh or self.guide_en)
 
     # What the call asks of applicants: the pinned version once published, the program's current one before.
     @property
@@ -266,4 +267,4 @@ class CallAttachment(db.Model):
     document: Mapped["Document"] = relationship(lazy="joined")  # noqa: F821
 
     def label(self, locale: str) -> str:
-        return (self.label_en or self.label_zh) if locale.startswith("en") else self.label_zh
+        return (self.label_en or self.label_zh) if is_english(locale) else self.label_zh

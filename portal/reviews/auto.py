@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
+from ..i18n import is_english
 from .errors import ReviewError
 from ..accounts.models import User
 from ..applications.models import Application
@@ -136,9 +137,8 @@ def replace(assignment: Assignment, actor) -> Assignment:
     pairs = [(a, e) for a, e in live] + [(application.id, assignment.expert_id)]
     found = solver.replace_expert(problem, pairs, application.id, assignment.expert_id, exclude=declined_before)
     if found.expert_id is None:
-        from flask_babel import get_locale
 
-        english = str(get_locale()).startswith("en")
+        english = is_english()
         reason = (found.shortfall.reason_en if english else found.shortfall.reason_zh) if found.shortfall else ""
         raise ReviewError(_("No replacement is available: %(reason)s", reason=reason))
     replacement = assign_expert(application, db.session.get(User, found.expert_id), actor, method="replace")

@@ -4,7 +4,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,6 +13,8 @@ from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, DecimalField, RadioField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..i18n import is_english
+from ..i18n import current_locale
 from ..errors import Refusal
 from ..accounts.models import Role
 from ..applications.documents import document_path
@@ -58,7 +59,7 @@ class DeclineForm(FlaskForm):
 
 def scoring_form_class(criteria: dict, locale: str, *, ask_familiarity: bool):
     """The scoring form built from the scheme: one 0–100 score per criterion, then the common questions."""
-    english = locale.startswith("en")
+    english = is_english(locale)
 
     class ScoringForm(FlaskForm):
         pass
@@ -130,14 +131,11 @@ def evaluable_documents(application: Application) -> list[Document]:
                                                      Document.kind.in_(kinds)).order_by(Document.id)).scalars().all()
 
 
-def _locale() -> str:
-    return str(get_locale())
-
 
 def _assignment(assignment_id: int) -> Assignment:
     """The current expert's own assignment, or 404 (other experts' ids reveal nothing)."""
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or not can_evaluate(current_user, assignment):
+    assignment = db.get_or_404(Assignment, assignment_id)
+    if not can_evaluate(current_user, assignment):
         abort(404)
     return assignment
 
@@ -173,7 +171,7 @@ def _page(assignment: Assignment, status: int = 200, *, accept_form=None, declin
         problem = exc.messages[0]
     open_for_scoring = assignment.status == "accepted" and application.state == "under_review"
     if form is None and criteria is not None and open_for_scoring:
-        form = scoring_form_class(criteria, _locale(), ask_familiarity=True)(
+        form = scoring_form_class(criteria, current_locale(), ask_familiarity=True)(
             formdata=None, data=scoring_data(assignment.evaluation))
     documents = evaluable_documents(application) if assignment.status in ("accepted", "submitted") else []
     return render_template(
@@ -248,7 +246,7 @@ def _score(assignment_id: int, submit: bool):
         criteria = criteria_for(assignment)
     except Refusal:
         abort(404)
-    form = scoring_form_class(criteria, _locale(), ask_familiarity=True)()
+    form = scoring_form_class(criteria, current_locale(), ask_familiarity=True)()
     if not form.validate_on_submit():
         return _page(assignment, 400, form=form)
     try:

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from ..i18n import current_locale
 from ..errors import Refusal
 from ..applications.services import reference
 from ..database import commit, rollback
@@ -38,7 +38,7 @@ def form(token: str):
         criteria = criteria_for(assignment)
     except Refusal:
         abort(404)
-    form_class = scoring_form_class(criteria, str(get_locale()), ask_familiarity=False)
+    form_class = scoring_form_class(criteria, current_locale(), ask_familiarity=False)
     if request.method == "GET":
         return _render(assignment, form_class(formdata=None, data=scoring_data(assignment.evaluation)), criteria)
     scoring = form_class()

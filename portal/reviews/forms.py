@@ -5,11 +5,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, EmailField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
+from ..i18n import is_english
 
 
 def endorse_form_class(criteria: dict | None, locale: str, exception: bool):
     """Endorsement: the unit's commitments, its assessment scores when the scheme has a unit component."""
-    english = locale.startswith("en")
+    english = is_english(locale)
 
     class EndorseForm(FlaskForm):
         post = StringField(_l("Post offered"), validators=[DataRequired(), Length(max=300)])

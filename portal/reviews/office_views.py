@@ -4,13 +4,14 @@ from __future__ import annotations
 from collections import Counter
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..i18n import is_english
+from ..i18n import current_locale
 from ..errors import Refusal
 from .. import exports
 from ..accounts.models import Role, User
@@ -34,9 +35,6 @@ bp = Blueprint("office", __name__, url_prefix="/office")
 #: Applications per page of a call's list.
 CALL_PAGE_SIZE = 50
 
-
-def _locale() -> str:
-    return str(get_locale())
 
 
 @bp.get("/")
@@ -102,11 +100,11 @@ def export_applications(call_id: int, fmt: str):
         select(Assignment.application_id, func.count()).join(Application)
         .where(Application.call_id == found.id, Assignment.status.in_(("invited", "accepted", "submitted")))
         .group_by(Assignment.application_id)).all())
-    locale = _locale()
+    locale = current_locale()
     disciplines = {d.code: d for d in db.session.execute(select(Discipline)).scalars()}
     header = [_("Number"), _("Applicant"), _("Unit"), _("Discipline"), _("Title"), _("Status"), _("Submitted"),
               _("Evaluators"), _("Integrity flag")]
-    english = locale.startswith("en")
+    english = is_english(locale)
     rows = [[a.id, a.applicant.name, a.unit.name(locale) if a.unit else "",
              " ".join(filter(None, [a.discipline_code, disciplines[a.discipline_code].name(locale)
                                     if a.discipline_code in disciplines else ""])),
@@ -127,8 +125,8 @@ def export_evaluations(call_id: int, fmt: str):
 
     found = _call(call_id)
     anonymised = request.args.get("anonymised") == "1"
-    locale = _locale()
-    english = locale.startswith("en")
+    locale = current_locale()
+    english = is_english(locale)
     definition = scheme_for_call(found).definition
     scheme = to_scoring(definition)
     criteria = []  # (component, code, label) in the scheme's order
@@ -197,8 +195,8 @@ class _ScoredRow:
 
 
 def _application(application_id: int) -> Application:
-    application = db.session.get(Application, application_id)
-    if application is None or application.state == "draft":
+    application = db.get_or_404(Application, application_id)
+    if application.state == "draft":
         abort(404)
     managed_or_404(current_user, application.call.program_id)
     return application
@@ -206,8 +204,8 @@ def _application(application_id: int) -> Application:
 
 def _assignment(assignment_id: int) -> Assignment:
     """An assignment on an application of a program this person runs (404 otherwise, or without the form)."""
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or not ConfirmForm().validate_on_submit():
+    assignment = db.get_or_404(Assignment, assignment_id)
+    if not ConfirmForm().validate_on_submit():
         abort(404)
     managed_or_404(current_user, assignment.application.call.program_id)
     return assignment
@@ -222,7 +220,7 @@ def candidates(application: Application) -> list[dict]:
     loads = loads_in_call(application.call_id)
     assigned = {a.expert_id for a in application.assignments if a.expert_id and a.status != "declined"
                 and a.status != "withdrawn"}
-    english = _locale().startswith("en")
+    english = is_english()
     rows = []
     for ei, expert in enumerate(problem.experts):
         if first not in {f for f, _s in expert.disciplines} or expert.id in assigned:
@@ -246,7 +244,7 @@ def application(application_id: int):
 def _page(found: Application, status: int = 200, **forms):
     scheme = scheme_for_call(found.call).definition
     invite = forms.get("invite_form") or InviteForm(prefix="invite")
-    english = _locale().startswith("en")
+    english = is_english()
     invite.kind.choices = [(k, COMPONENT_LABELS[k][1 if english else 0]) for k in ("user", "social")
                            if k in scheme["components"]]
     assignments = db.session.execute(select(Assignment).where(Assignment.application_id == found.id)
@@ -319,7 +317,7 @@ def invite(application_id: int):
     if not form.validate_on_submit():
         return _page(found, 400, invite_form=form)
     if not commit_or_refuse(services.invite_external, found, kind=form.kind.data, name=form.name.data,
-                            email=form.email.data, actor=current_user._get_current_object(), locale=_locale()):
+                            email=form.email.data, actor=current_user._get_current_object(), locale=current_locale()):
         return _page(found, 409, invite_form=form)
     return _done(found, _("%(name)s has been invited.", name=form.name.data))
 

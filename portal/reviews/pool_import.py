@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from ..i18n import is_english
 from ..errors import Refusal
 from ..accounts.models import Role, User, UserRole
 from ..accounts.services import external_url, find_user, grant_role, normalise_email, password_reset_link
@@ -82,7 +82,7 @@ class ImportReport:
 
 def column_label(key: str) -> str:
     """A column's header in the current language."""
-    return COLUMNS.get(key, (key, key))[1 if str(get_locale()).startswith("en") else 0]
+    return COLUMNS.get(key, (key, key))[1 if is_english() else 0]
 
 
 def _header_key(text: str) -> str | None:
@@ -388,7 +388,7 @@ def _example_row() -> list[str]:
     unit = db.session.execute(select(Unit.code).order_by(Unit.code)).scalars().first() or "UNIT-CODE"
     codes = db.session.execute(select(Discipline.code).where(Discipline.parent_code.is_not(None))
                                .order_by(Discipline.code).limit(2)).scalars().all() or ["A01"]
-    english = str(get_locale()).startswith("en")
+    english = is_english()
     return ["Zhang San" if english else "张三", "zhangsan@example.cn", unit, "Professor" if english else "研究员",
             "; ".join(codes), "algebraic geometry; number theory" if english else "代数几何; 数论",
             f"{unit}:{local_today().year - 2}", str(DEFAULT_LOAD_CAP)]

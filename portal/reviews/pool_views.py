@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +14,7 @@ from sqlalchemy.orm import aliased
 from wtforms import EmailField, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
+from ..i18n import current_locale
 from ..accounts.models import Role, User
 from ..applications.profile_views import _discipline_choices
 from ..auth import roles_required
@@ -65,13 +65,10 @@ class ConflictForm(FlaskForm):
 FORM_FIELD = {"unit_code": "unit_id"}
 
 
-def _locale() -> str:
-    return str(get_locale())
-
 
 def _expert_form(**kwargs) -> ExpertForm:
     form = ExpertForm(**kwargs)
-    locale = _locale()
+    locale = current_locale()
     form.unit_id.choices = [(0, _("— none —"))] + [(u.id, "\u3000" * depth + f"{u.name(locale)} ({u.code})")
                                                   for u, depth in tree_rows(all_units())]
     form.disciplines.choices = _discipline_choices(blank=False)
@@ -156,9 +153,7 @@ def new_expert():
 
 
 def _expert(user_id: int) -> ExpertProfile:
-    profile = db.session.get(ExpertProfile, user_id)
-    if profile is None:
-        abort(404)
+    profile = db.get_or_404(ExpertProfile, user_id)
     return profile
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,6 +11,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField
 from wtforms.validators import InputRequired, NumberRange
 
+from ..i18n import pick
+from ..i18n import current_locale
 from .. import exports
 from ..accounts.models import Role
 from ..auth import roles_required
@@ -36,9 +37,6 @@ class SaveOptionsForm(FlaskForm):
     threshold = FloatField(_l("Disagreement threshold"), validators=[
         InputRequired(), NumberRange(min=0, max=100, message=_l("Enter a number from 0 to 100."))])
 
-
-def _locale() -> str:
-    return str(get_locale())
 
 
 def _threshold(raw: str) -> float | None:
@@ -125,16 +123,12 @@ def save_options(call_id: int):
     return redirect(url_for("ranking.call_ranking", call_id=call.id))
 
 
-def _pick(pair: tuple[str, str], locale: str) -> str:
-    return pair[1] if locale.startswith("en") else pair[0]
-
-
 def ranking_table(ranking: service.Ranking, locale: str) -> tuple[list[str], list[list]]:
     """The ranking as a header (in `locale`) and rows, for the CSV and Excel exports."""
     components = ranking.components
     header = [_("Rank"), _("Applicant"), _("Unit"), _("Unit rank"), _("Discipline")]
     for name in components:
-        label = _pick(COMPONENT_LABELS.get(name, (name, name)), locale)
+        label = pick(COMPONENT_LABELS.get(name, (name, name)), locale)
         header += [label, _("Evaluations: %(component)s", component=label)]
     header += [_("Final score"), _("Evaluations"), _("Standard deviation"), _("Flags")]
     rows = []
@@ -145,7 +139,7 @@ def ranking_table(ranking: service.Ranking, locale: str) -> tuple[list[str], lis
         for name in components:
             cells += [row.component_scores.get(name), row.n_evaluations.get(name, 0)]
         cells += [row.final, row.n_total, row.std_dev,
-                  "; ".join(_pick(service.FLAG_LABELS[f], locale) for f in row.flags)]
+                  "; ".join(pick(service.FLAG_LABELS[f], locale) for f in row.flags)]
         rows.append(cells)
     return header, rows
 
@@ -158,7 +152,7 @@ def _export(call_id: int, fmt: str):
     except service.RankingError as exc:
         flash(_("The ranking cannot be computed: %(detail)s", detail=exc.message), "danger")
         return redirect(url_for("ranking.call_ranking", call_id=call.id))
-    header, rows = ranking_table(result, _locale())
+    header, rows = ranking_table(result, current_locale())
     return exports.download(f"ranking-{call.program.code}-{call.year}", fmt, header, rows, title=_("Ranking"))
 
 

@@ -5,10 +5,10 @@ import hashlib
 import secrets
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..i18n import is_english
 from .errors import ReviewError
 from ..accounts.models import User
 from ..applications import workflow
@@ -19,16 +19,14 @@ from ..database import utcnow
 from ..extensions import db
 from ..notifications.services import queue_email
 from . import conflicts
-from .models import Assignment, Evaluation, ExpertProfile, UnitReview
+from .assignment_workflow import LIVE, OPEN, AssignmentAction, AssignmentStatus, can, next_status
+from .models import Assignment, Evaluation, EvaluationStatus, ExpertProfile, UnitReview
 from .pool import build_problem
 from .schemes import fix_scheme, scheme_for_call
 
 RECHECK_DAYS = 15
 A = workflow.Action
 
-
-def _locale() -> str:
-    return str(get_locale() or "zh_CN")
 
 
 # ---------------------------------------------------------------- unit review (SPEC §5.1)
@@ -189,8 +187,7 @@ def assignment_violations(application: Application, expert_id: int) -> list[tupl
     # After an accepted appeal the application is reviewed again by new experts: the earlier panel neither counts
     # towards this round's limits nor may be assigned again.
     since = round_started_at(application)
-    live = [a.expert_id for a in application.assignments if a.expert_id and a.status in ("invited", "accepted",
-                                                                                             "submitted")
+    live = [a.expert_id for a in application.assignments if a.expert_id and a.status in LIVE
             and (since is None or a.invited_at > since)]
     if expert_id in previous_experts(application):
         return [VIOLATION_TEXT["previous_round"]]
@@ -214,10 +211,11 @@ def assign_expert(application: Application, expert: User, actor: User, *, method
         raise ReviewError(_("This person is not in the expert pool."))
     reasons = assignment_violations(application, expert.id)
     if reasons:
-        english = _locale().startswith("en")
+        english = is_english()
         raise ReviewError(*[(_("%(name)s cannot review this application: %(reason)s", name=expert.name,
                                     reason=en if english else zh)) for zh, en in reasons])
-    assignment = Assignment(application=application, kind="expert", expert_id=expert.id, status="invited",
+    assignment = Assignment(application=application, kind="expert", expert_id=expert.id,
+                            status=AssignmentStatus.INVITED.value,
                             due_date=due_date or _due(application.call), method=method, created_by_id=actor.id)
     db.session.add(assignment)
     db.session.flush()
@@ -244,7 +242,8 @@ def invite_external(application: Application, *, kind: str, name: str, email: st
     due = due_date or _due(application.call)
     assignment = Assignment(application=application, kind=kind, external_name=name.strip(),
                             external_email=email, token_hash=hashlib.sha256(token.encode()).hexdigest(),
-                            status="invited", due_date=due, method="manual", created_by_id=actor.id,
+                            status=AssignmentStatus.INVITED.value, due_date=due, method="manual",
+                            created_by_id=actor.id,
                             expires_at=datetime.combine(due + timedelta(days=7), time(16, 0), tzinfo=timezone.utc))
     db.session.add(assignment)
     db.session.flush()
@@ -260,7 +259,7 @@ def external_assignment_for_token(token: str) -> Assignment | None:
     """The open external assignment a link belongs to; None once submitted, withdrawn or expired."""
     digest = hashlib.sha256(token.encode()).hexdigest()
     assignment = db.session.execute(select(Assignment).where(Assignment.token_hash == digest)).scalar_one_or_none()
-    if assignment is None or assignment.status not in ("invited", "accepted"):
+    if assignment is None or assignment.status not in OPEN:
         return None
     if assignment.expires_at is not None and utcnow() >= assignment.expires_at:
         return None
@@ -268,8 +267,12 @@ def external_assignment_for_token(token: str) -> Assignment | None:
 
 
 def withdraw_assignment(assignment: Assignment, actor: User, reason: str = "") -> None:
-    if assignment.status == "submitted":
+    if assignment.status == AssignmentStatus.SUBMITTED:
         raise ReviewError(_("A submitted evaluation cannot be withdrawn."))
-    assignment.status = "withdrawn"
+    if assignment.status == AssignmentStatus.WITHDRAWN:
+        return  # a double click or a retry: withdrawn once, logged once
+    if not can(assignment.status, AssignmentAction.WITHDRAW):  # declined: the decline stays on record
+        raise ReviewError(_("This assignment is closed."))
+    assignment.status = next_status(assignment.status, AssignmentAction.WITHDRAW).value
     record("assignment.withdrawn", assignment.application, actor=actor,
            data={"assignment_id": assignment.id, "reason": reason})

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
+from ..i18n import current_locale
 from ..errors import Refusal
 from ..accounts.models import Role, User
 from ..applications.access import administered_unit_ids
@@ -26,14 +26,11 @@ from .schemes import scheme_for_call
 bp = Blueprint("unit", __name__, url_prefix="/unit")
 
 
-def _locale() -> str:
-    return str(get_locale())
-
 
 def _my_application(application_id: int) -> Application:
     """An application of one of my units (or their sub-units); anything else is 404."""
-    application = db.session.get(Application, application_id)
-    if (application is None or application.state == "draft"
+    application = db.get_or_404(Application, application_id)
+    if (application.state == "draft"
             or application.unit_id not in administered_unit_ids(current_user)):
         abort(404)
     return application
@@ -75,7 +72,7 @@ def queue():
 def _forms(application):
     scheme = scheme_for_call(application.call).definition
     unit_component = scheme["components"].get("unit")
-    form_class = endorse_form_class(unit_component["criteria"] if unit_component else None, _locale(),
+    form_class = endorse_form_class(unit_component["criteria"] if unit_component else None, current_locale(),
                                     application.exception_requested)
     return form_class, unit_component
 
@@ -140,9 +137,7 @@ def decide(application_id: int, verb: str):
 @roles_required(Role.UNIT_ADMIN)
 def ranking(call_id: int):
     """The unit's order of preference among the candidates it endorsed for this call."""
-    call = db.session.get(Call, call_id)
-    if call is None:
-        abort(404)
+    call = db.get_or_404(Call, call_id)
     units = administered_unit_ids(current_user)
     endorsed = db.session.execute(
         select(Application).join(UnitReview).where(

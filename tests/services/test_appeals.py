@@ -66,7 +66,7 @@ def test_comments_are_labelled_in_order_without_names_or_confidential_text(demo,
 
 
 def test_numerals_and_evaluator_labels():
-    assert [appeals.chinese_numeral(n) for n in (1, 9, 10, 11, 20, 23)] == ["一", "九", "十", "十一", "二十", "二十三"]
+    assert [appeals.chinese_number(n) for n in (1, 9, 10, 11, 20, 23)] == ["一", "九", "十", "十一", "二十", "二十三"]
     assert appeals.evaluator_label("user", 2, "zh_CN") == "评价人二"
     assert appeals.evaluator_label("social", 3, "en") == "Evaluator 3"
 

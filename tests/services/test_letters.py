@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal.applications.documents import document_path, read_document
 from portal.letters import services
 from portal.pdf import render
-from portal.letters.chinese import chinese_date
+from portal.chinese import chinese_date
 from portal.letters.models import Letter, LetterJob, LetterTemplate
 from portal.notifications.models import OutboxMessage
 from tests.factories import submitted_application

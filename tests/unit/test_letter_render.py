@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from portal.pdf import fonts as letter_fonts
-from portal.letters.chinese import chinese_date, chinese_number, serial_number
+from portal.chinese import chinese_date, chinese_number, serial_number
 from portal.pdf.render import (
     QR_MASK,
     STATIC_ROOT,

@@ -1,4 +1,4 @@
-"""Chinese formatting used on letters: dates in Chinese numerals and serial numbers.
+"""Chinese numerals for official documents: dates, counts (专家一) and serial numbers.
 
 >>> import datetime
 >>> chinese_date(datetime.date(2026, 11, 21))
