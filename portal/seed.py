@@ -9,7 +9,8 @@ from .accounts.models import Role
 from .accounts.services import create_user, find_user
 from .database import commit, utcnow
 from .extensions import db
-from .programs import call_admin, call_life, program_admin
+from .office import call_life, program_admin
+from .programs import call_admin
 from .programs.models import Call, Discipline, Program, Unit
 from .programs.seed_data import SEED_EXTRA_FIELDS, SEED_RULES
 from .reviews.models import ExpertProfile

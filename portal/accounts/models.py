@@ -103,6 +103,3 @@ class UserRole(db.Model):
     user: Mapped[User] = relationship(back_populates="roles")
     unit: Mapped["Unit | None"] = relationship(lazy="joined")  # noqa: F821
     program: Mapped["Program | None"] = relationship(lazy="joined")  # noqa: F821
-
-
-from ..programs.models import Program, Unit  # noqa: E402,F401  (relationship targets)

@@ -6,9 +6,11 @@ import hashlib
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from ..i18n import current_locale
 from ..errors import Refusal
 from ..audit.services import record
 from ..database import utcnow
@@ -90,8 +92,6 @@ def register(email: str, name: str, password: str, locale: str) -> User:
     """Create an applicant account and send the confirmation email."""
     email = normalise_email(email)
     if find_user(email):
-        from flask_babel import gettext as _
-
         raise AccountError(_("An account with this email already exists. Log in or reset your password."), "email")
     user = User(email=email, name=name.strip(), password_hash=hash_password(password), locale=locale)
     user.roles.append(UserRole(role=Role.APPLICANT.value))
@@ -111,8 +111,6 @@ def send_confirmation(user: User) -> None:
 
 def confirm_email(token: str) -> User:
     """Mark the address confirmed; the token must be genuine, unexpired and for the current email."""
-    from flask_babel import gettext as _
-
     try:
         data = _serializer("confirm-email").loads(token, max_age=current_app.config["EMAIL_CONFIRM_MAX_AGE"])
     except SignatureExpired:
@@ -146,8 +144,6 @@ def send_password_reset(email: str) -> None:
 
 def user_for_reset_token(token: str) -> User:
     """The account a reset link belongs to; refused when expired, forged or already used."""
-    from flask_babel import gettext as _
-
     try:
         data = _serializer("reset-password").loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
     except SignatureExpired:
@@ -172,8 +168,6 @@ def reset_password(token: str, password: str) -> User:
 
 def authenticate(email: str, password: str) -> User:
     """The user for these credentials, or AccountError with the reason to show."""
-    from flask_babel import gettext as _
-
     user = find_user(email)
     if not check_password(user, password):
         raise AccountError(_("Wrong email or password."))
@@ -215,11 +209,6 @@ def grant_role(user: User, role: str, unit_id: int | None, actor, program_id: in
     A program admin is granted one program per role row (`program_id`), or every program (office-wide) when
     `program_id` is None; only a program admin is bound to a program.
     """
-    from flask_babel import get_locale
-    from flask_babel import gettext as _
-
-    from ..programs.models import Program
-
     if role not in ROLE_VALUES:
         raise AccountError(_("Unknown role."), "role")
     if role == Role.UNIT_ADMIN.value and not unit_id:
@@ -228,7 +217,8 @@ def grant_role(user: User, role: str, unit_id: int | None, actor, program_id: in
         raise AccountError(_("Only a program admin runs a program."), "program_id")
     program = None
     if program_id is not None:
-        program = db.session.get(Program, program_id)
+        # The Program class as the grant's relationship knows it: accounts sit below programs and do not import them.
+        program = db.session.get(UserRole.program.property.mapper.class_, program_id)
         if program is None:
             raise AccountError(_("This program was not found."), "program_id")
     unit_id = unit_id if role == Role.UNIT_ADMIN.value else None
@@ -238,7 +228,7 @@ def grant_role(user: User, role: str, unit_id: int | None, actor, program_id: in
         if program is None:
             raise AccountError(_("This person already runs every program (office-wide)."), "program_id")
         raise AccountError(_("This person already runs the program %(program)s.",
-                             program=program.name(str(get_locale() or "zh_CN"))), "program_id")
+                             program=program.name(current_locale())), "program_id")
     user_role = UserRole(role=role, unit_id=unit_id, program_id=program_id)
     user.roles.append(user_role)
     db.session.flush()
@@ -248,8 +238,6 @@ def grant_role(user: User, role: str, unit_id: int | None, actor, program_id: in
 
 def revoke_role(user: User, role_id: int, actor) -> None:
     """Take a role away; the last sysadmin cannot lose the role (the portal would be unmanageable)."""
-    from flask_babel import gettext as _
-
     user_role = next((r for r in user.roles if r.id == role_id), None)
     if user_role is None:
         raise AccountError(_("This role was not found."))
@@ -262,8 +250,6 @@ def revoke_role(user: User, role_id: int, actor) -> None:
 
 
 def set_active(user: User, active: bool, actor) -> None:
-    from flask_babel import gettext as _
-
     if not active and user.id == getattr(actor, "id", None):
         raise AccountError(_("You cannot deactivate your own account."))
     user.active = active

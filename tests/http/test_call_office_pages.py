@@ -10,7 +10,8 @@ from sqlalchemy import select
 from portal.applications.models import Application
 from portal.database import utcnow
 from portal.decisions.models import DecisionSession
-from portal.programs import call_admin, call_life
+from portal.office import call_life
+from portal.programs import call_admin
 from portal.programs.models import Call, CallAttachment, Program, ProgramRules
 from portal.reviews.schemes import seed_schemes
 from tests.conftest import PASSWORD

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.models import UserRole
-from portal.programs import program_admin
+from portal.office import program_admin
 from portal.programs.models import Program
 from tests.conftest import PASSWORD
 

@@ -11,7 +11,7 @@ from portal.decisions.models import DecisionSession
 from portal.i18n import in_locale
 from portal.notifications.models import OutboxMessage
 from portal.programs import call_admin as calls
-from portal.programs import call_life
+from portal.office import call_life
 from portal.programs.errors import ProgramError, StaleEdit
 from portal.programs.models import Call, CallUnitQuota, Program, ProgramRules
 from portal.reviews.models import EvaluationScheme

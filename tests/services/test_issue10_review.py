@@ -8,7 +8,7 @@ from portal.applications.models import Document
 from portal.database import commit
 from portal.i18n import in_locale
 from portal.programs import call_admin as calls
-from portal.programs import program_admin as programs
+from portal.office import program_admin as programs
 from portal.programs import rules_editor
 from portal.programs.call_admin import CallInvalid
 from portal.programs.errors import ProgramError

@@ -12,7 +12,7 @@ from portal.applications.services import applicant_facts, profile_facts
 from portal.audit.models import AuditEntry
 from portal.database import utcnow
 from portal.i18n import in_locale
-from portal.programs import program_admin as programs
+from portal.office import program_admin as programs
 from portal.programs.access import can_manage
 from portal.programs.errors import ProgramError, StaleEdit
 from portal.programs.models import Call, Program, ProgramRules

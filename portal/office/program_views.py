@@ -15,14 +15,16 @@ from ..i18n import current_locale as _locale
 from ..i18n import pick
 from . import editor_messages as wording
 from . import program_admin as services
-from . import rules_editor as editor
-from .access import managed, managed_program_or_404 as _program
-from .eligibility import DEGREES, POST_LEVELS, RULE_PARAMS
-from .eligibility_messages import DEGREE_LABELS, POST_LEVEL_LABELS
-from .errors import ProgramError, run_locked
-from .models import Program, ProgramRules
+from ..programs import rules_editor as editor
+from ..programs.access import managed, managed_program_or_404 as _program
+from ..programs.eligibility import DEGREES, POST_LEVELS, RULE_PARAMS
+from ..programs.eligibility_messages import DEGREE_LABELS, POST_LEVEL_LABELS
+from ..programs.errors import ProgramError, run_locked
+from ..programs.models import Program, ProgramRules
 from .program_forms import program_form
-from .rule_text import describe
+from ..programs.rule_text import describe
+from ..accounts.services import find_user
+from ..applications.access import office_may_see_person
 
 bp = Blueprint("program_office", __name__, url_prefix="/office/programs")
 
@@ -257,8 +259,6 @@ def _may_try_on(email: str) -> None:
     """The panel reads a person's profile and their applications to every program: an office of some programs
     tries rules only on people who applied to one of them (or on itself). Anyone else gets the answer an unknown
     address gets, so the panel tells nothing about who has an account or a profile."""
-    from ..accounts.services import find_user
-    from ..applications.access import office_may_see_person
 
     person = find_user(email) if email else None
     if person is not None and not office_may_see_person(current_user, person.id):

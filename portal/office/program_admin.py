@@ -18,12 +18,18 @@ from ..accounts.models import Role, User, UserRole
 from ..audit.services import record
 from ..database import local_today, utcnow
 from ..extensions import db
-from . import eligibility, rules_editor
-from .call_admin import QUOTA_MAX
+from ..programs import eligibility, rules_editor
+from ..programs.call_admin import QUOTA_MAX
 from .editor_messages import problem_message
-from .errors import ProgramError, check_version
-from .models import Call, Program, ProgramRules, TalentCategory, Unit
-from .rules_editor import Problem
+from ..programs.errors import ProgramError, check_version
+from ..programs.models import Call, Program, ProgramRules, TalentCategory, Unit
+from ..programs.rules_editor import Problem
+from ..accounts.services import find_user
+from ..applications.documents import delete_document
+from ..applications.models import Application, Profile
+from ..applications.services import profile_facts
+from ..decisions.models import DecisionSession, Notice
+from ..letters.models import Letter, LetterJob, LetterTemplate
 
 # The settings a program's form edits; the code is given once, on create.
 SETTINGS = ("name_zh", "name_en", "description_zh", "description_en", "level", "category",
@@ -288,17 +294,12 @@ def restore_program(program: Program, actor: Any, *, version: Any) -> None:
 
 
 def application_count(program: Program) -> int:
-    from ..applications.models import Application
-
     return db.session.execute(select(func.count(Application.id)).join(Call, Application.call_id == Call.id)
                               .where(Call.program_id == program.id)).scalar_one()
 
 
 def _has_history(program: Program) -> bool:
     """Whether anything beyond configuration hangs off the program's calls (sessions, notices, letters, jobs)."""
-    from ..decisions.models import DecisionSession, Notice
-    from ..letters.models import Letter, LetterJob
-
     call_ids = select(Call.id).where(Call.program_id == program.id)
     for stmt in (select(DecisionSession.id).where(DecisionSession.call_id.in_(call_ids)),
                  select(Notice.id).where(Notice.call_id.in_(call_ids)),
@@ -312,8 +313,6 @@ def _has_history(program: Program) -> bool:
 def delete_program(program: Program, actor: Any, *, version: Any, confirmed: bool = False) -> None:
     """Delete a program nobody has applied to, with its calls and their guides' PDFs, versions, letter templates
     and grants; it cannot be undone, so the office must confirm it."""
-    from ..applications.documents import delete_document
-    from ..letters.models import LetterTemplate
 
     check_version(program, version)
     if application_count(program) or _has_history(program):
@@ -360,7 +359,6 @@ def call_facts(program: Program) -> tuple[eligibility.CallFacts, Call | None]:
 @dataclass(frozen=True)
 class Trial:
     """The "try these rules" panel's answer: whose profile, against which call, and each rule's verdict."""
-
     person: User
     call: Call | None
     application_id: int | None  # the application whose answers were used, if the person has one in that call
@@ -369,10 +367,6 @@ class Trial:
 
 def try_rules(program: Program, rules: list[dict], email: str) -> Trial:
     """Evaluate (unsaved) `rules` against one person's profile, as the applicant would see them."""
-    from ..accounts.services import find_user
-    from ..applications.models import Application, Profile
-    from ..applications.services import profile_facts
-
     person = find_user(email or "") if (email or "").strip() else None
     if person is None or db.session.get(Profile, person.id) is None:
         raise ProgramError(_("No one with a profile has this email address."), field="try_email")

@@ -9,7 +9,7 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, StringF
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..database import to_local
-from .call_admin import GUIDE_MAX_CHARS, QUOTA_MAX, local_datetime
+from ..programs.call_admin import GUIDE_MAX_CHARS, QUOTA_MAX, local_datetime
 
 # What a quota input takes (the same words as the services' refusals): empty for no limit, else 0 to QUOTA_MAX.
 _A_QUOTA = (NumberRange(min=0, message=_l("A quota cannot be negative.")),

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..i18n import pick
-from .eligibility_messages import PROGRAM_LEVEL_LABELS, RULE_LABELS
-from .rules_editor import Problem
+from ..programs.eligibility_messages import PROGRAM_LEVEL_LABELS, RULE_LABELS
+from ..programs.rules_editor import Problem
 
 # The levels as choices and headings: the eligibility messages' own words, capitalised.
 LEVEL_LABELS = {code: (zh, en[:1].upper() + en[1:]) for code, (zh, en) in PROGRAM_LEVEL_LABELS.items()}

@@ -5,11 +5,16 @@ from flask import Blueprint, abort, render_template, send_file
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..i18n import current_locale
 from ..database import utcnow
 from ..extensions import db
-from .call_admin import render_guide
-from .models import Call, CallAttachment
-from .rule_text import describe
+from ..programs.call_admin import render_guide
+from ..programs.models import Call, CallAttachment
+from ..programs.rule_text import describe
+from .documents import document_path
+from .forms import StartForm
+from .models import Application
+from .views import unit_choices
 
 bp = Blueprint("programs", __name__)
 
@@ -17,8 +22,8 @@ bp = Blueprint("programs", __name__)
 @bp.get("/calls/<int:call_id>")
 def call(call_id: int):
     """One call: what it asks for and who may apply; applicants start their application here."""
-    found = db.session.get(Call, call_id)
-    if found is None or found.status == "draft":
+    found = db.get_or_404(Call, call_id)
+    if found.status == "draft":
         abort(404)
     cutoff = found.cutoff_date.isoformat()
     # What the call asks: the version pinned when it was published (SPEC §3.2), not the program's later edits.
@@ -26,18 +31,13 @@ def call(call_id: int):
     existing = None
     start_form = None
     if current_user.is_authenticated and current_user.has_role("applicant"):
-        from ..applications.forms import StartForm
-        from ..applications.models import Application
-        from ..applications.views import unit_choices
-
         existing = db.session.execute(select(Application).where(
             Application.call_id == found.id, Application.applicant_id == current_user.id,
             Application.state != "withdrawn")).scalar_one_or_none()
         start_form = StartForm()
         start_form.unit_id.choices = unit_choices(found)
-    from flask_babel import get_locale
 
-    guide = render_guide(found.guide(str(get_locale() or "zh_CN")))
+    guide = render_guide(found.guide(current_locale()))
     return render_template("programs/call.html", call=found, program=found.program, rules=rules, now=utcnow(),
                            existing=existing, start_form=start_form, guide=guide)
 
@@ -45,10 +45,8 @@ def call(call_id: int):
 @bp.get("/calls/<int:call_id>/attachments/<int:attachment_id>")
 def attachment(call_id: int, attachment_id: int):
     """A PDF of a published call's guide, for anyone (a draft call's files do not exist for the public)."""
-    from ..applications.documents import document_path
-
-    found = db.session.get(CallAttachment, attachment_id)
-    if found is None or found.call_id != call_id or found.call.status == "draft":
+    found = db.get_or_404(CallAttachment, attachment_id)
+    if found.call_id != call_id or found.call.status == "draft":
         abort(404)
     document = found.document
     response = send_file(document_path(document), mimetype="application/pdf", download_name=document.original_name,

@@ -8,12 +8,13 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..i18n import pick
-from . import units as unit_service
-from .call_admin import QUOTA_MAX
-from .eligibility import PROGRAM_LEVELS
+from ..programs import units as unit_service
+from ..programs.call_admin import QUOTA_MAX
+from ..programs.eligibility import PROGRAM_LEVELS
 from .editor_messages import CATEGORY_LABELS, LEVEL_LABELS
 from .program_admin import MAX_EXPERTS, MAX_NOTICE_DAYS, MAX_REFEREES
-from .rules_editor import CODE_MAX
+from ..programs.rules_editor import CODE_MAX
+from ..reviews.schemes import latest
 
 
 def unit_choices(locale: str, blank_label: str) -> list[tuple[int, str]]:
@@ -26,8 +27,6 @@ def unit_choices(locale: str, blank_label: str) -> list[tuple[int, str]]:
 
 def category_choices(locale: str) -> list[tuple[str, str]]:
     """Talent categories, each with the evaluation scheme version it picks (the latest of the category)."""
-    from ..reviews.schemes import latest
-
     choices = []
     for code, pair in CATEGORY_LABELS.items():
         scheme = latest(code)
@@ -40,7 +39,6 @@ def category_choices(locale: str) -> list[tuple[str, str]]:
 
 class ProgramForm(FlaskForm):
     """A program's settings; `code` only when creating (it names the program for good)."""
-
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=CODE_MAX),
                                                 Regexp(r"^[a-z][a-z0-9_]*$", message=_l(
                                                     "Lowercase letters, digits and _, starting with a letter."))],

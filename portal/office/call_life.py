@@ -12,12 +12,19 @@ from sqlalchemy import func, select, update
 from ..audit.services import record
 from ..database import to_local, utcnow
 from ..extensions import db
-from . import call_workflow as wf
-from .call_admin import action_label, beijing, iso, stamp_edit, state_label
-from .call_workflow import CallAction, CallFacts, CallRefusal, CallState
-from .errors import ProgramError
-from .models import Call, ProgramRules
+from ..programs import call_workflow as wf
+from ..programs.call_admin import action_label, beijing, iso, stamp_edit, state_label
+from ..programs.call_workflow import CallAction, CallFacts, CallRefusal, CallState
+from ..programs.errors import ProgramError
+from ..programs.models import Call, ProgramRules
 from .program_admin import new_rules_version
+from ..accounts.models import User
+from ..accounts.services import external_url
+from ..applications.models import Application, Referee
+from ..decisions.models import DecisionSession
+from ..notifications.services import queue_email
+from ..reviews.models import EvaluationScheme
+from ..reviews.schemes import fix_scheme
 
 # Applications still waiting for the program office or the committee: while any is in one of these states the
 # call cannot be marked decided. Drafts and returned applications are out once the call has closed (they can no
@@ -28,8 +35,6 @@ UNDECIDED_STATES = ("submitted", "unit_endorsed", "formal_recheck", "under_revie
 DRAFT_STATES = ("draft", "returned")
 
 def _count(call: Call, states) -> int:
-    from ..applications.models import Application
-
     return db.session.execute(select(func.count()).select_from(Application).where(
         Application.call_id == call.id, Application.state.in_(tuple(states)))).scalar_one()
 
@@ -41,8 +46,6 @@ def waiting_counts(call: Call) -> tuple[int, int]:
 
 def decision_session_final(call: Call) -> bool:
     """True when the call's committee has a finalised decision session and no session is still open."""
-    from ..decisions.models import DecisionSession
-
     statuses = set(db.session.execute(select(DecisionSession.status)
                                       .where(DecisionSession.call_id == call.id)).scalars())
     return "finalised" in statuses and "draft" not in statuses
@@ -150,9 +153,6 @@ def unpublish(call: Call, *, actor, now: datetime | None = None) -> Call:
 def extend_deadline(call: Call, new_closes_at: datetime, *, actor, now: datetime | None = None) -> list[str]:
     """Move an open call's deadline later (also once it has closed, before review starts) and tell by email
     every applicant still writing an application to it. Returns the addresses told."""
-    from ..accounts.models import User
-    from ..applications.models import Application, Referee
-    from ..notifications.services import queue_email
 
     now = now or utcnow()
     call.status = _guard(call, CallAction.EXTEND, now, new_closes_at=new_closes_at).value
@@ -172,7 +172,6 @@ def extend_deadline(call: Call, new_closes_at: datetime, *, actor, now: datetime
     record("call.deadline_extended", call, actor=actor,
            data={"old_closes_at": iso(old), "new_closes_at": iso(new_closes_at), "told": len(holders),
                  "referee_links_extended": moved})
-    from ..accounts.services import external_url
 
     link = external_url("programs.call", call_id=call.id)
     for user in holders:
@@ -186,7 +185,6 @@ def extend_deadline(call: Call, new_closes_at: datetime, *, actor, now: datetime
 def start_review(call: Call, *, actor, confirmed: bool = False, now: datetime | None = None) -> Call:
     """closed → review: the evaluation scheme version is frozen. Refused while applications still wait for their
     unit or the formal check, unless the office confirms it."""
-    from ..reviews.schemes import fix_scheme
 
     now = now or utcnow()
     unit, formal = waiting_counts(call)
@@ -215,8 +213,6 @@ def mark_decided(call: Call, *, actor, now: datetime | None = None) -> Call:
 
 def scheme_version(call: Call) -> int | None:
     """The version of the evaluation scheme the call's review uses (None before review starts)."""
-    from ..reviews.models import EvaluationScheme
-
     scheme = db.session.get(EvaluationScheme, call.scheme_id) if call.scheme_id else None
     return scheme.version if scheme else None
 

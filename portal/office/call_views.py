@@ -13,14 +13,14 @@ from ..auth import roles_required
 from ..database import commit, rollback, to_local, utcnow
 from ..extensions import db
 from ..forms import ConfirmForm
-from . import call_admin as services
+from ..programs import call_admin as services
 from . import call_life as life
-from . import call_workflow as wf
-from .access import managed, managed_call_or_404 as _call, managed_program_or_404 as _program
+from ..programs import call_workflow as wf
+from ..programs.access import managed, managed_call_or_404 as _call, managed_program_or_404 as _program
 from .call_forms import AttachmentForm, CallForm, CopyForm, ExtendForm, StartReviewForm, quota_form_class
-from .call_workflow import CallAction
-from .errors import ProgramError, run_locked
-from .models import Call, CallAttachment, Program
+from ..programs.call_workflow import CallAction
+from ..programs.errors import ProgramError, run_locked
+from ..programs.models import Call, CallAttachment, Program
 
 bp = Blueprint("call_office", __name__, url_prefix="/office")
 
@@ -99,8 +99,8 @@ def _copy_source(program: Program, source_id: str | None) -> Call | None:
         return services.last_call(program)
     if not (source_id.isascii() and source_id.isdigit() and len(source_id) <= 9):
         abort(404)
-    source = db.session.get(Call, int(source_id))
-    if source is None or source.program_id != program.id:
+    source = db.get_or_404(Call, int(source_id))
+    if source.program_id != program.id:
         abort(404)
     return source
 
@@ -207,8 +207,8 @@ def attachments(call_id: int):
 @roles_required(Role.PROGRAM_ADMIN)
 def remove_attachment(call_id: int, attachment_id: int):
     call = _call(call_id)
-    attachment = db.session.get(CallAttachment, attachment_id)
-    if attachment is None or attachment.call_id != call.id:
+    attachment = db.get_or_404(CallAttachment, attachment_id)
+    if attachment.call_id != call.id:
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
