@@ -16,6 +16,9 @@ import pytest
 _TMP = Path(tempfile.mkdtemp(prefix="portal-tests-"))
 os.environ.setdefault("PORTAL_INSTANCE_DIR", str(_TMP / "instance"))
 
+# After the instance folder is set: the factories import the portal. Tests import PASSWORD from here.
+from tests.factories import PASSWORD, UnitFactory, UserFactory, password_hash  # noqa: E402
+
 
 def _database_url() -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
@@ -150,24 +153,16 @@ def client(app, db):
     return PortalClient(app.test_client())
 
 
-PASSWORD = "correct-horse-battery"
-
-
 @pytest.fixture()
 def make_user(db):
     """Create a confirmed account with the given roles: make_user('expert', ('unit_admin', unit_id)).
 
     A program admin holds one program with ('program_admin', None, program_id); a bare 'program_admin' is an
     office-wide grant (every program)."""
-    from portal.accounts.services import create_user
-
-    counter = {"n": 0}
-
     def factory(*roles, email=None, name="测试用户", password=PASSWORD, confirmed=True, locale="zh_CN"):
-        counter["n"] += 1
-        pairs = [(r, None) if isinstance(r, str) else tuple(r) for r in roles]
-        user = create_user(email or f"user{counter['n']}@example.cn", name, password, pairs,
-                           confirmed=confirmed, locale=locale, actor="test")
+        named = {"email": email.strip().lower()} if email else {}
+        user = UserFactory(**named, name=name, password_hash=password_hash(password), locale=locale,
+                           unconfirmed=not confirmed, roles=roles)
         db.session.commit()
         return user
 
@@ -176,11 +171,9 @@ def make_user(db):
 
 @pytest.fixture()
 def unit(db):
-    from portal.programs.models import Unit
-
-    parent = Unit(code="T-ROOT", name_zh="测试大学", name_en="Test University")
-    child = Unit(code="T-CHILD", name_zh="测试学院", name_en="Test School", parent=parent)
-    db.session.add_all([parent, child])
+    """A school (T-CHILD) of a university (T-ROOT)."""
+    child = UnitFactory(code="T-CHILD", name_zh="测试学院", name_en="Test School",
+                        parent=UnitFactory(code="T-ROOT", name_zh="测试大学", name_en="Test University"))
     db.session.commit()
     return child
 

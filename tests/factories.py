@@ -1,15 +1,318 @@
-"""Test data builders: PDFs, an eligible applicant for 百人计划, a complete application."""
+"""Test data: factory_boy factories for the models, and the builders tests share (PDFs, an eligible applicant for
+百人计划, an application in a given state, the demo data's people and objects).
+
+The factories add to the test's session and flush (`db.session` is looked up at each call, since the `db` fixture
+swaps it for one bound to the test's rolled-back connection); the test commits where the code under test would
+see committed data. A factory sets only what its model needs: everything else keeps the model's defaults, and
+traits (``ApplicationFactory(submitted=True)``) say what a test adds.
+"""
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import date, timedelta
 
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+from flask import current_app
 from pypdf import PdfWriter
 from sqlalchemy import select
 
-from portal.applications.models import Education, Position, Profile
-from portal.programs.models import Call, Program
+from portal.accounts.models import User, UserRole
+from portal.accounts.services import find_user, hash_password
+from portal.applications.models import Application, Education, Position, Profile
+from portal.applications.services import build_snapshot
+from portal.database import utcnow
+from portal.decisions.models import Appeal, DecisionSession
+from portal.extensions import db
+from portal.programs.models import Call, Program, Unit
+from portal.reviews.models import Assignment, Evaluation, ExpertProfile, UnitReview
 
+PASSWORD = "correct-horse-battery"
+#: States an application reaches only by being submitted: they need a submission time (a check constraint says so).
+_UNSUBMITTED = ("draft", "withdrawn")
+
+_hashes: dict[tuple, str] = {}
+
+
+def password_hash(password: str = PASSWORD) -> str:
+    """The argon2id hash of `password` with the running app's parameters, computed once a run: hashing is slow."""
+    key = (password, repr(current_app.config.get("PASSWORD_HASH_PARAMS")))
+    if key not in _hashes:
+        _hashes[key] = hash_password(password)
+    return _hashes[key]
+
+
+class BaseFactory(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731  (the session of the running test)
+        sqlalchemy_session_persistence = "flush"
+
+
+# ---------------------------------------------------------------- accounts and units
+
+class UnitFactory(BaseFactory):
+    class Meta:
+        model = Unit
+
+    code = factory.Sequence(lambda n: f"U-{n:04d}")
+    name_zh = factory.Sequence(lambda n: f"测试单位{n}")
+    name_en = factory.Sequence(lambda n: f"Test unit {n}")
+
+
+class UserRoleFactory(BaseFactory):
+    """One role of a person: UserRoleFactory(user=u, role="unit_admin", unit=unit)."""
+
+    class Meta:
+        model = UserRole
+
+    user = factory.SubFactory("tests.factories.UserFactory")
+    role = "applicant"
+
+
+class UserFactory(BaseFactory):
+    """A confirmed account whose password is PASSWORD.
+
+    Roles as conftest's make_user takes them: ``roles=["expert", ("unit_admin", unit_id),
+    ("program_admin", None, program_id)]`` (a bare "program_admin" is office-wide), or one trait:
+    ``UserFactory(expert=True)``. ``UserFactory(eligible=True)`` is an applicant whom 百人计划's rules admit.
+    """
+
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"person{n}@example.cn")
+    name = "测试用户"
+    password_hash = factory.LazyFunction(password_hash)
+    locale = "zh_CN"
+    email_confirmed_at = factory.LazyFunction(utcnow)
+
+    class Params:
+        unconfirmed = factory.Trait(email_confirmed_at=None)
+        applicant = factory.Trait(applicant_role=factory.RelatedFactory(UserRoleFactory, "user", role="applicant"))
+        expert = factory.Trait(expert_role=factory.RelatedFactory(UserRoleFactory, "user", role="expert"))
+        program_admin = factory.Trait(  # office-wide: every program
+            program_admin_role=factory.RelatedFactory(UserRoleFactory, "user", role="program_admin"))
+        sysadmin = factory.Trait(sysadmin_role=factory.RelatedFactory(UserRoleFactory, "user", role="sysadmin"))
+        eligible = factory.Trait(
+            applicant=True,
+            profile=factory.RelatedFactory("tests.factories.ProfileFactory", "user", bairen=True),
+            phd=factory.RelatedFactory("tests.factories.EducationFactory", "user", phd_abroad=True),
+            post=factory.RelatedFactory("tests.factories.PositionFactory", "user", research_abroad=True),
+        )
+
+    @factory.post_generation
+    def roles(user, create, extracted, **kwargs):
+        """Grant each role once; only a unit admin keeps a unit and only a program admin a program."""
+        grants = []
+        for role in extracted or ():
+            name, unit_id, *rest = (role, None) if isinstance(role, str) else tuple(role)
+            program_id = (rest[0] if rest else None) if name == "program_admin" else None
+            unit_id = unit_id if name == "unit_admin" else None
+            if (name, unit_id, program_id) not in grants:
+                grants.append((name, unit_id, program_id))
+        for name, unit_id, program_id in grants:
+            user.roles.append(UserRole(role=name, unit_id=unit_id, program_id=program_id))
+        if grants and create:
+            db.session.flush()
+
+
+# ---------------------------------------------------------------- programs and calls
+
+class ProgramFactory(BaseFactory):
+    class Meta:
+        model = Program
+
+    code = factory.Sequence(lambda n: f"program{n}")
+    name_zh = factory.Sequence(lambda n: f"测试计划{n}")
+    name_en = factory.Sequence(lambda n: f"Test programme {n}")
+    level = "institute"
+    category = "young"
+    experts_per_application = 3
+
+    class Params:
+        #: An institute's young-talent program with one rule and one document, as the call office tests use.
+        qingnian = factory.Trait(
+            code="qingnian", name_zh="青年英才开发计划", name_en="Young Talent Programme",
+            eligibility_rules=[{"rule": "max_age", "value": 35}],
+            required_documents=[{"code": "cv", "zh": "简历", "en": "CV"}], extra_fields=[], unit_quota=4)
+
+
+class CallFactory(BaseFactory):
+    """A call open now: published, opened yesterday, closing in 30 days."""
+
+    class Meta:
+        model = Call
+
+    program = factory.SubFactory(ProgramFactory)
+    year = factory.LazyFunction(lambda: utcnow().year)
+    title_zh = factory.LazyAttribute(lambda o: f"{o.program.name_zh} {o.year} 年度申报")
+    title_en = factory.LazyAttribute(lambda o: f"{o.program.name_en}, {o.year} call")
+    opens_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
+    closes_at = factory.LazyAttribute(lambda o: o.opens_at + timedelta(days=31))
+    cutoff_date = factory.LazyAttribute(lambda o: date(o.year, 12, 31))
+    status = "open"
+
+    class Params:
+        draft = factory.Trait(status="draft")
+
+
+# ---------------------------------------------------------------- applicants and applications
+
+class ProfileFactory(BaseFactory):
+    class Meta:
+        model = Profile
+
+    user = factory.SubFactory(UserFactory, applicant=True)
+
+    class Params:
+        #: The person of make_profile: born 1990, a Chinese citizen in 数学 (A01).
+        bairen = factory.Trait(gender="male", birth_date=date(1990, 5, 1), nationality="CN", id_type="id_card",
+                               id_number="110101199005011234", phone="13800000000", discipline_codes=["A01"],
+                               keywords=["代数几何", "数论"])
+
+
+class EducationFactory(BaseFactory):
+    class Meta:
+        model = Education
+
+    user_id = factory.SelfAttribute("user.id")
+    degree = "phd"
+    institution = "MIT"
+    country = "US"
+    year = 2014
+
+    class Params:
+        user = factory.SubFactory(UserFactory, applicant=True)
+        phd_abroad = factory.Trait(institution="Princeton University")
+
+
+class PositionFactory(BaseFactory):
+    class Meta:
+        model = Position
+
+    user_id = factory.SelfAttribute("user.id")
+    employer = "MIT"
+    country = "US"
+    title = "Assistant Professor"
+    post_level = "assistant_professor"
+    start_date = date(2015, 1, 1)
+    is_research = True
+
+    class Params:
+        user = factory.SubFactory(UserFactory, applicant=True)
+        abroad_years = 5
+        #: Research abroad from 2015 for `abroad_years` years, as 百人计划 asks.
+        research_abroad = factory.Trait(
+            end_date=factory.LazyAttribute(lambda o: o.start_date + timedelta(days=int(o.abroad_years * 365.25))))
+
+
+class ApplicationFactory(BaseFactory):
+    """An application; past draft (``state="under_review"`` or a trait) it has its submission time.
+
+    Only what the model needs is set; ``submitted_application`` below fills it in as an applicant would.
+    """
+
+    class Meta:
+        model = Application
+
+    call = factory.SubFactory(CallFactory)
+    applicant = factory.SubFactory(UserFactory, applicant=True)
+    unit = factory.SubFactory(UnitFactory)
+    state = "draft"
+    submitted_at = factory.LazyAttribute(lambda o: None if o.state in _UNSUBMITTED else utcnow())
+
+    class Params:
+        submitted = factory.Trait(state="submitted", submission_count=1)
+        under_review = factory.Trait(state="under_review", submission_count=1)
+        reviewed = factory.Trait(state="reviewed", submission_count=1)
+        awarded = factory.Trait(state="awarded", submission_count=1)
+        withdrawn = factory.Trait(state="withdrawn")
+
+
+# ---------------------------------------------------------------- review
+
+class UnitReviewFactory(BaseFactory):
+    class Meta:
+        model = UnitReview
+
+    application = factory.SubFactory(ApplicationFactory, submitted=True)
+    reviewer_id = factory.SelfAttribute("reviewer.id")
+
+    class Params:
+        reviewer = factory.SubFactory(UserFactory)
+
+
+class ExpertProfileFactory(BaseFactory):
+    class Meta:
+        model = ExpertProfile
+
+    user = factory.SubFactory(UserFactory, expert=True)
+    disciplines = factory.LazyFunction(lambda: ["A01"])
+
+
+class AssignmentFactory(BaseFactory):
+    """An expert asked to evaluate; once the expert has answered (accepted, declined, submitted) it has the time.
+
+    ``external=True``: an evaluator without an account, reached by a token link (kind "user", 用户评价).
+    """
+
+    class Meta:
+        model = Assignment
+
+    application = factory.SubFactory(ApplicationFactory, under_review=True)
+    kind = "expert"
+    expert = factory.SubFactory(UserFactory, expert=True)
+    status = "invited"
+    responded_at = factory.LazyAttribute(lambda o: None if o.status in ("invited", "withdrawn") else utcnow())
+
+    class Params:
+        external = factory.Trait(
+            kind="user", expert=None, external_name="用户代表",
+            token_hash=factory.Sequence(lambda n: hashlib.sha256(f"assignment-{n}".encode()).hexdigest()),
+            external_email=factory.LazyAttribute(lambda o: f"{o.token_hash[:10]}@example.cn"))
+
+
+class EvaluationFactory(BaseFactory):
+    """A submitted peer evaluation: EvaluationFactory(application=a, scores={"performance": 80, ...})."""
+
+    class Meta:
+        model = Evaluation
+
+    application = factory.SubFactory(ApplicationFactory, under_review=True)
+    evaluator_key = factory.Sequence(lambda n: f"user:{90000 + n}")
+    component = "peer"
+    scores = factory.LazyFunction(dict)
+    integrity_ok = True
+    status = "submitted"
+    submitted_at = factory.LazyAttribute(lambda o: utcnow() if o.status == "submitted" else None)
+
+
+# ---------------------------------------------------------------- decisions
+
+class DecisionSessionFactory(BaseFactory):
+    class Meta:
+        model = DecisionSession
+
+    call = factory.SubFactory(CallFactory)
+    status = "draft"
+    finalised_at = factory.LazyAttribute(lambda o: utcnow() if o.status == "finalised" else None)
+
+    class Params:
+        finalised = factory.Trait(status="finalised")
+
+
+class AppealFactory(BaseFactory):
+    class Meta:
+        model = Appeal
+
+    application = factory.SubFactory(ApplicationFactory, state="appeal")
+    reason = "专家意见与事实不符，请求复审。" * 3
+    status = "pending"
+
+
+# ---------------------------------------------------------------- files
 
 def pdf_bytes(pages: int = 1, encrypt: str | None = None) -> bytes:
     writer = PdfWriter()
@@ -22,21 +325,37 @@ def pdf_bytes(pages: int = 1, encrypt: str | None = None) -> bytes:
     return out.getvalue()
 
 
+# ---------------------------------------------------------------- the demo data (`flask seed demo`)
+
 def call_of(db, program_code: str) -> Call:
     return db.session.execute(select(Call).join(Program).where(Program.code == program_code)).scalars().first()
 
 
+def program_of(db, code: str) -> Program:
+    return db.session.execute(select(Program).where(Program.code == code)).scalar_one()
+
+
+def unit_id(db, code: str = "CAS-AMSS") -> int:
+    return db.session.execute(select(Unit.id).where(Unit.code == code)).scalar_one()
+
+
+def demo_expert(n: int = 1) -> User:
+    """The demo's n-th expert (expert@, expert2@ … demo.talent.cn)."""
+    return find_user("expert@demo.talent.cn" if n == 1 else f"expert{n}@demo.talent.cn")
+
+
+def demo_office() -> User:
+    """The demo's program office (an office-wide program admin)."""
+    return find_user("program@demo.talent.cn")
+
+
+# ---------------------------------------------------------------- applicants and their applications
+
 def make_profile(db, user, *, birth: date = date(1990, 5, 1), abroad_years: int = 5, post_level="assistant_professor"):
     """A profile that meets the 百人计划 rules: PhD 2014 abroad, `abroad_years` of research abroad after it."""
-    db.session.add(Profile(user_id=user.id, gender="male", birth_date=birth, nationality="CN", id_type="id_card",
-                           id_number="110101199005011234", phone="13800000000", discipline_codes=["A01"],
-                           keywords=["代数几何", "数论"]))
-    db.session.add(Education(user_id=user.id, degree="phd", institution="Princeton University", country="US",
-                             year=2014))
-    start = date(2015, 1, 1)
-    db.session.add(Position(user_id=user.id, employer="MIT", country="US", title="Assistant Professor",
-                            post_level=post_level, start_date=start,
-                            end_date=start + timedelta(days=int(abroad_years * 365.25)), is_research=True))
+    ProfileFactory(user=user, bairen=True, birth_date=birth)
+    EducationFactory(user=user, phd_abroad=True)
+    PositionFactory(user=user, research_abroad=True, abroad_years=abroad_years, post_level=post_level)
     db.session.commit()
 
 
@@ -54,28 +373,16 @@ def fill_application(db, application, *, plan: str = "研究代数几何与数�
     db.session.refresh(application)
 
 
-def unit_id(db, code: str = "CAS-AMSS") -> int:
-    from portal.programs.models import Unit
-
-    return db.session.execute(select(Unit.id).where(Unit.code == code)).scalar_one()
-
-
 def submitted_application(db, make_user, program_code: str = "bairen", *, unit_code: str = "CAS-AMSS",
                           name: str = "申请人", discipline: str = "A01", exception: bool = False):
     """An application in state submitted, as if its applicant had gone through every step."""
-    from portal.applications.models import Application
-    from portal.applications.services import build_snapshot
-    from portal.database import utcnow
-
     user = make_user("applicant", name=name)
     make_profile(db, user)
-    call = call_of(db, program_code)
-    application = Application(call_id=call.id, applicant_id=user.id, unit_id=unit_id(db, unit_code), state="draft",
-                              title=f"{name}的研究计划", discipline_code=discipline, keywords=["数论"],
-                              plan="研究计划" * 20, exception_requested=exception,
-                              exception_justification="成果特别突出，申请破格。" * 3 if exception else "")
-    db.session.add(application)
-    db.session.flush()
+    application = ApplicationFactory(call=call_of(db, program_code), applicant=user,
+                                     unit=db.session.get(Unit, unit_id(db, unit_code)),
+                                     title=f"{name}的研究计划", discipline_code=discipline, keywords=["数论"],
+                                     plan="研究计划" * 20, exception_requested=exception,
+                                     exception_justification="成果特别突出，申请破格。" * 3 if exception else "")
     now = utcnow()
     application.snapshot = build_snapshot(application, [], now)
     application.state = "submitted"
