@@ -140,7 +140,8 @@ class Transition:
     notify: frozenset[str]
 
 
-def _t(source, action, target, roles, notify, needs_comment=False):
+def _t(source: State, action: Action, target: State, roles: Iterable[str], notify: Iterable[str],
+       needs_comment: bool = False) -> Transition:
     return Transition(source, action, target, frozenset(roles), needs_comment, frozenset(notify))
 
 

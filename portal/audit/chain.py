@@ -13,7 +13,7 @@ GENESIS = "0" * 64
 def canonical(fields: dict[str, Any]) -> str:
     """A stable text form of one entry: sorted keys, no spaces, UTC ISO times."""
 
-    def default(value):
+    def default(value: object) -> str:
         if isinstance(value, datetime):
             if value.tzinfo is None:
                 value = value.replace(tzinfo=timezone.utc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 class CallState(str, enum.Enum):
@@ -91,7 +92,7 @@ class CallRefusal:
     """Why an action is refused: a code and its values; the services put it into the user's language."""
 
     code: str
-    values: dict = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 def effective_state(status: str | CallState, closes_at: datetime, now: datetime) -> CallState:

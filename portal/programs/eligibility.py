@@ -75,7 +75,7 @@ class RuleResult:
     passed: bool
     message_zh: str
     message_en: str
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
     def message(self, locale: Any) -> str:
         """The reason in Chinese for any zh locale ('zh', 'zh_CN', …), else in English."""
@@ -142,7 +142,9 @@ def longest_run(runs: Sequence[Run]) -> Run | None:
 
 # --- rule registry -------------------------------------------------------------------
 
-Evaluator = Callable[[Mapping, ApplicantFacts, CallFacts], RuleResult]
+# One rule as the call stores it (JSON): {"rule": name, parameter: value, …}; validate_rules checks its shape.
+Rule = Mapping[str, Any]
+Evaluator = Callable[[Rule, ApplicantFacts, CallFacts], RuleResult]
 RULE_TYPES: dict[str, Evaluator] = {}
 # Rule name -> {parameter: kind}; a kind ending in "?" is optional. Kinds are checked by _KIND_CHECKS.
 RULE_PARAMS: dict[str, dict[str, str]] = {}
@@ -206,7 +208,7 @@ def validate_rules(rules: Any) -> list[str]:
     return [f"Rule {i}: {p}" for i, rule in enumerate(rules, start=1) for p in _rule_problems(rule)]
 
 
-def evaluate(rules: Sequence[Mapping], applicant: ApplicantFacts, call: CallFacts) -> list[RuleResult]:
+def evaluate(rules: Sequence[Rule], applicant: ApplicantFacts, call: CallFacts) -> list[RuleResult]:
     """Evaluate each rule in order; a malformed rule fails rather than being skipped."""
     results = []
     for rule in rules:
@@ -249,7 +251,7 @@ _AGE_TESTS = {"max_age": lambda age, limit: age <= limit, "max_age_exclusive": l
 @_rule("max_age", value="int")
 @_rule("max_age_exclusive", value="int")  # "under 40" (百人计划) is age < 40, not <= 39 by convention
 @_rule("min_age", value="int")
-def _age(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
+def _age(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
     name = rule["rule"]
     if applicant.birth_date is None:
         return _result(name, False, "age.missing")
@@ -258,7 +260,7 @@ def _age(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> RuleResul
 
 
 @_rule("min_degree", value="degree")
-def _min_degree(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
+def _min_degree(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
     if not applicant.education:
         return _result("min_degree", False, "education.missing")
     best = (max(applicant.education, key=lambda e: _rank(DEGREES, e.degree)).degree or "").strip().lower()
@@ -268,7 +270,7 @@ def _min_degree(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> Ru
 
 
 @_rule("degree_abroad", min_degree="degree?")
-def _degree_abroad(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
+def _degree_abroad(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
     if not applicant.education:
         return _result("degree_abroad", False, "education.missing")
     required = rule.get("min_degree", "bachelor")
@@ -283,7 +285,7 @@ def _degree_abroad(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) ->
 
 
 @_rule("consecutive_years_abroad", value="int", research_only="bool?", after_phd="bool?")
-def _consecutive_years_abroad(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
+def _consecutive_years_abroad(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
     name, required = "consecutive_years_abroad", rule["value"]
     research_only, after_phd = rule.get("research_only", False), rule.get("after_phd", False)
     if not applicant.positions:
@@ -307,7 +309,7 @@ def _consecutive_years_abroad(rule: Mapping, applicant: ApplicantFacts, call: Ca
 
 
 @_rule("min_post_level", value="post_level", abroad="bool?", current="bool?")
-def _min_post_level(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
+def _min_post_level(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
     # By default any post held by the cutoff counts, not only the current one: applicants to
     # the Thousand Talents programs may already have come back to a post in China.
     required, abroad, current = rule["value"], rule.get("abroad", False), rule.get("current", False)
@@ -331,7 +333,7 @@ def _min_post_level(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -
 
 
 @_rule("years_in_current_post", value="int", post_level="post_level?")
-def _years_in_current_post(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
+def _years_in_current_post(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
     # Back-to-back posts at the same level join (a technician moving institutes stays in a
     # technical-support post); without post_level, continuous employment up to the cutoff counts.
     name, required, level = "years_in_current_post", rule["value"], rule.get("post_level")
@@ -350,7 +352,7 @@ def _years_in_current_post(rule: Mapping, applicant: ApplicantFacts, call: CallF
 
 
 @_rule("nationality", allowed="codes?", excluded="codes?")
-def _nationality(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
+def _nationality(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
     nationality = (applicant.nationality or "").strip().upper()
     if not nationality:
         return _result("nationality", False, "nationality.missing")
@@ -365,7 +367,7 @@ def _nationality(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> R
 
 
 @_rule("no_same_level_program")
-def _no_same_level_program(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
+def _no_same_level_program(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
     level = call.program_level
     key = ("held" if level in applicant.held_program_levels
            else "live" if level in applicant.live_application_levels else "pass")
@@ -374,7 +376,7 @@ def _no_same_level_program(rule: Mapping, applicant: ApplicantFacts, call: CallF
 
 
 @_rule("max_attempts", value="int")
-def _max_attempts(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
+def _max_attempts(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
     # `value` is the most applications allowed in total, this one included; earlier rounds
     # only, each year once, so a withdrawn and resubmitted application in this call is one attempt.
     earlier = sorted({y for y in applicant.previous_attempts if y < call.year})
@@ -384,7 +386,7 @@ def _max_attempts(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> 
 
 
 @_rule("no_consecutive_rounds")
-def _no_consecutive_rounds(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
+def _no_consecutive_rounds(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
     previous = call.year - 1
     return _verdict("no_consecutive_rounds", previous not in applicant.previous_attempts, previous=previous)
 
@@ -403,7 +405,7 @@ def _number(value: Any) -> float | int | None:
 
 @_rule("min_extra", field="field", value="number", label_zh="text?", label_en="text?")
 @_rule("max_extra", field="field", value="number", label_zh="text?", label_en="text?")
-def _extra_bound(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
+def _extra_bound(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
     name, labels = rule["rule"], msg.extra_labels(rule["field"], rule.get("label_zh"), rule.get("label_en"))
     actual = _number(applicant.extra.get(rule["field"]))
     if actual is None:
@@ -416,7 +418,7 @@ _YES, _NO = {"true", "yes", "y", "1", "on", "是"}, {"false", "no", "n", "0", "o
 
 
 @_rule("extra_true", field="field", label_zh="text?", label_en="text?")
-def _extra_true(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
+def _extra_true(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
     labels = msg.extra_labels(rule["field"], rule.get("label_zh"), rule.get("label_en"))
     value = applicant.extra.get(rule["field"])
     text = value.strip().lower() if isinstance(value, str) else None
@@ -440,7 +442,7 @@ def _as_date(value: Any) -> date | None:
 
 
 @_rule("company_age_years", min="int?", max="int?")
-def _company_age_years(rule: Mapping, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
+def _company_age_years(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
     name, cutoff = "company_age_years", call.cutoff_date
     founded = _as_date(applicant.extra.get("company_founded"))
     if founded is None:

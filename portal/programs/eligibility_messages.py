@@ -243,7 +243,7 @@ def words(name: str, zh: str, en: str) -> dict[str, str]:
     return {f"{name}_zh": zh, f"{name}_en": en}
 
 
-def labels(name: str, table: dict, key: Any) -> dict[str, str]:
+def labels(name: str, table: dict[str, tuple[str, str]], key: Any) -> dict[str, str]:
     """Template arguments naming `key` from one of the label tables; an unknown key shows as itself."""
     return words(name, *table.get(key, (str(key), str(key))))
 

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from .eligibility_messages import DEGREE_LABELS, POST_LEVEL_LABELS, bound_words, extra_labels
 
 
-def _label(table, key, i):
-    return table.get(key, (key, key))[i]
+def _label(table: Mapping[str, tuple[str, str]], key: Any, i: int) -> str:
+    return table.get(key, (str(key), str(key)))[i]
 
 
-def describe(rule: Mapping, cutoff: str) -> tuple[str, str]:
+def describe(rule: Mapping[str, Any], cutoff: str) -> tuple[str, str]:
     """(Chinese, English) sentence saying what the rule requires; ages and years count to `cutoff`."""
     name, v = rule.get("rule"), rule.get("value")
     if name == "max_age":

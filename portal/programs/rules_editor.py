@@ -41,7 +41,7 @@ class Problem:
     code: str
     row: int | None = None
     field: str | None = None
-    values: dict = dataclass_field(default_factory=dict, hash=False)
+    values: dict[str, Any] = dataclass_field(default_factory=dict, hash=False)
 
 
 # ---------------------------------------------------------------- reading rows and row operations
@@ -73,7 +73,8 @@ def typed_row(raw: Mapping[str, Any], columns: Mapping[str, str]) -> dict[str, A
     return {key: is_ticked(raw.get(key)) if kind == "tick" else _text(raw, key) for key, kind in columns.items()}
 
 
-def apply_op(rows: list[dict], op: str, new_row: dict | None = None) -> list[dict] | None:
+def apply_op(rows: list[dict[str, Any]], op: str,
+             new_row: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:
     """Rows after the button `op` ("add", "remove:3", "up:3", "down:3"); None when `op` is not a row operation."""
     rows = list(rows)
     if op == "add":
@@ -95,7 +96,7 @@ def apply_op(rows: list[dict], op: str, new_row: dict | None = None) -> list[dic
     return rows
 
 
-def _text(row: Mapping, key: str) -> str:
+def _text(row: Mapping[str, Any], key: str) -> str:
     value = row.get(key)
     return value.strip() if isinstance(value, str) else ""
 
@@ -135,7 +136,8 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _code_problems(code: str, row: int, seen: set[str], prefix: str, reserved=frozenset(), reserved_prefix=None):
+def _code_problems(code: str, row: int, seen: set[str], prefix: str, reserved: frozenset[str] = frozenset(),
+                   reserved_prefix: str | None = None) -> list[Problem]:
     if not code:
         return [Problem(f"{prefix}.code_missing", row, "code")]
     if len(code) > CODE_MAX or not CODE_RE.fullmatch(code):
@@ -147,7 +149,7 @@ def _code_problems(code: str, row: int, seen: set[str], prefix: str, reserved=fr
     return []
 
 
-def _label_problems(row: Mapping, i: int, prefix: str) -> list[Problem]:
+def _label_problems(row: Mapping[str, Any], i: int, prefix: str) -> list[Problem]:
     problems = []
     for language in ("zh", "en"):
         label = _text(row, language)
@@ -159,7 +161,7 @@ def _label_problems(row: Mapping, i: int, prefix: str) -> list[Problem]:
     return problems
 
 
-def _too_many(rows: Sequence, prefix: str) -> list[Problem]:
+def _too_many(rows: Sequence[Any], prefix: str) -> list[Problem]:
     return [Problem(f"{prefix}.too_many", None, None, {"max": MAX_ROWS})] if len(rows) > MAX_ROWS else []
 
 
@@ -169,7 +171,7 @@ def blank_document_row() -> dict[str, Any]:
     return {"code": "", "zh": "", "en": "", "required": True, "max_files": "1"}
 
 
-def document_rows(items: Sequence[Mapping]) -> list[dict[str, Any]]:
+def document_rows(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Stored documents as rows of the editor."""
     return [{"code": d.get("code", ""), "zh": d.get("zh", ""), "en": d.get("en", ""),
              "required": d.get("required", True) is not False, "max_files": _show(d.get("max_files", 1))}
@@ -183,9 +185,10 @@ def document_rows_from_form(form: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [typed_row(r, DOCUMENT_COLUMNS) for r in read_rows(form, "doc")]
 
 
-def documents_from_rows(rows: Sequence[Mapping]) -> tuple[list[dict], list[Problem]]:
+def documents_from_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[Problem]]:
     """The stored required documents of `rows`, and the problems found (empty when they can be saved)."""
-    items, problems, seen = [], _too_many(rows, "document"), set()
+    items, problems = [], _too_many(rows, "document")
+    seen: set[str] = set()
     for i, row in enumerate(rows):
         code = _text(row, "code")
         problems += _code_problems(code, i, seen, "document", RESERVED_DOCUMENT_CODES, RESERVED_DOCUMENT_PREFIX)
@@ -199,7 +202,7 @@ def documents_from_rows(rows: Sequence[Mapping]) -> tuple[list[dict], list[Probl
     return items, problems
 
 
-def normalise_documents(items: Sequence[Mapping]) -> list[dict]:
+def normalise_documents(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Documents with the defaults spelt out (required: true, max_files: 1), to tell a real change from none."""
     return [{**d, "required": d.get("required", True) is not False, "max_files": d.get("max_files", 1)}
             for d in items or []]
@@ -211,12 +214,12 @@ def blank_question_row() -> dict[str, Any]:
     return {"code": "", "type": "text", "zh": "", "en": "", "required": True, "min": "", "max": "", "choices": ""}
 
 
-def choices_text(choices: Sequence[Mapping]) -> str:
+def choices_text(choices: Sequence[Mapping[str, Any]]) -> str:
     """Choices as the editor's lines "value | 中文 | English"."""
     return "\n".join(f"{c.get('value', '')} | {c.get('zh', '')} | {c.get('en', '')}" for c in choices or [])
 
 
-def question_rows(items: Sequence[Mapping]) -> list[dict[str, Any]]:
+def question_rows(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Stored questions as rows of the editor."""
     return [{"code": q.get("code", ""), "type": q.get("type", "text"), "zh": q.get("zh", ""), "en": q.get("en", ""),
              "required": q.get("required", True) is not False, "min": _show(q.get("min")),
@@ -234,6 +237,7 @@ def question_rows_from_form(form: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _bound(kind: str, text: str) -> tuple[Any, bool]:
     """(value, ok) of a typed min or max for a question of type `kind`."""
+    value: int | float | str | None
     if kind == "number":
         value = _parse_number(text)
     elif kind == "text":
@@ -243,7 +247,7 @@ def _bound(kind: str, text: str) -> tuple[Any, bool]:
     return value, value is not None
 
 
-def _choices(text: str, i: int) -> tuple[list[dict], list[Problem]]:
+def _choices(text: str, i: int) -> tuple[list[dict[str, Any]], list[Problem]]:
     choices, problems, seen = [], [], set()
     for n, line in enumerate((raw for raw in text.splitlines() if raw.strip()), start=1):
         parts = [p.strip() for p in line.split("|")]
@@ -258,9 +262,10 @@ def _choices(text: str, i: int) -> tuple[list[dict], list[Problem]]:
     return choices, problems
 
 
-def questions_from_rows(rows: Sequence[Mapping]) -> tuple[list[dict], list[Problem]]:
+def questions_from_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[Problem]]:
     """The stored extra questions of `rows`, and the problems found (empty when they can be saved)."""
-    items, problems, seen = [], _too_many(rows, "question"), set()
+    items, problems = [], _too_many(rows, "question")
+    seen: set[str] = set()
     for i, row in enumerate(rows):
         code, kind = _text(row, "code"), _text(row, "type")
         problems += _code_problems(code, i, seen, "question")
@@ -288,7 +293,8 @@ def questions_from_rows(rows: Sequence[Mapping]) -> tuple[list[dict], list[Probl
             problems.append(Problem("question.min_gt_max", i, "min", {"min": _show(bounds["min"]),
                                                                         "max": _show(bounds["max"])}))
         item.update(bounds)
-        text = row.get("choices") if isinstance(row.get("choices"), str) else ""
+        typed = row.get("choices")
+        text = typed if isinstance(typed, str) else ""
         if kind == "choice":
             choices, found = _choices(text, i)
             problems += found
@@ -301,12 +307,13 @@ def questions_from_rows(rows: Sequence[Mapping]) -> tuple[list[dict], list[Probl
     return items, problems
 
 
-def normalise_questions(items: Sequence[Mapping]) -> list[dict]:
+def normalise_questions(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Questions with the default spelt out (required: true), to tell a real change from none."""
     return [{**q, "required": q.get("required", True) is not False} for q in items or []]
 
 
-def rules_needing_questions(rules: Sequence[Mapping], questions: Sequence[Mapping]) -> list[Problem]:
+def rules_needing_questions(rules: Sequence[Mapping[str, Any]],
+                            questions: Sequence[Mapping[str, Any]]) -> list[Problem]:
     """Saved rules that would lose their question (or get one of the wrong type) with these questions."""
     problems = []
     for n, rule in enumerate(rules or [], start=1):
@@ -324,7 +331,7 @@ def blank_rule_row(kind: str) -> dict[str, Any]:
     return {"kind": kind, **{p: (False if k.rstrip("?") == "bool" else "") for p, k in spec.items()}}
 
 
-def rule_rows(rules: Sequence[Mapping]) -> list[dict[str, Any]]:
+def rule_rows(rules: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Stored rules as rows of the editor; parameters a kind does not know are kept so they are reported."""
     rows = []
     for rule in rules or []:
@@ -356,8 +363,9 @@ def rule_rows_from_form(form: Mapping[str, Any]) -> list[dict[str, Any]]:
 _CODE_SPLIT = re.compile(r"[\s,，、;；]+")
 
 
-def _parse_param(base: str, text: str) -> tuple[Any, str | None, dict]:
+def _parse_param(base: str, text: str) -> tuple[Any, str | None, dict[str, Any]]:
     """(value, problem code, values) of one typed parameter of kind `base`."""
+    value: int | float | None
     if base == "int":
         value = _parse_whole(text)
         return value, None if value is not None else "rule.not_whole", {"value": text}
@@ -375,7 +383,7 @@ def _parse_param(base: str, text: str) -> tuple[Any, str | None, dict]:
     return text, None, {}  # field, text
 
 
-def _question_problems(rule: Mapping, i: int, questions: Sequence[Mapping]) -> list[Problem]:
+def _question_problems(rule: Mapping[str, Any], i: int, questions: Sequence[Mapping[str, Any]]) -> list[Problem]:
     """A question rule's question must exist with the right type; company_age_years needs the founding date."""
     by_code = {q.get("code"): q for q in questions or []}
     name = rule.get("rule")
@@ -399,7 +407,8 @@ def _question_problems(rule: Mapping, i: int, questions: Sequence[Mapping]) -> l
     return []
 
 
-def rules_from_rows(rows: Sequence[Mapping], questions: Sequence[Mapping]) -> tuple[list[dict], list[Problem]]:
+def rules_from_rows(rows: Sequence[Mapping[str, Any]],
+                    questions: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[Problem]]:
     """The stored eligibility rules of `rows` (checked against the program's `questions`), and the problems found.
 
     Empty optional inputs and unticked optional checkboxes are left out, so a rule saved unchanged is stored
@@ -430,9 +439,9 @@ def rules_from_rows(rows: Sequence[Mapping], questions: Sequence[Mapping]) -> tu
                     code = "rule.no_question" if base == "field" else "rule.missing"
                     found.append(Problem(code, i, param, {"param": param}))
                 continue
-            value, code, values = _parse_param(base, text)
-            if code:
-                found.append(Problem(code, i, param, {"param": param, **values}))
+            value, refused, values = _parse_param(base, text)
+            if refused:
+                found.append(Problem(refused, i, param, {"param": param, **values}))
             else:
                 rule[param] = value
         if kind == "nationality" and ("allowed" in rule) == ("excluded" in rule) and not found:
@@ -459,7 +468,7 @@ def rules_from_rows(rows: Sequence[Mapping], questions: Sequence[Mapping]) -> tu
     return rules, problems
 
 
-def _fill_labels(rule: dict, questions: Sequence[Mapping]) -> None:
+def _fill_labels(rule: dict[str, Any], questions: Sequence[Mapping[str, Any]]) -> None:
     if rule.get("label_zh") or rule.get("label_en") or rule["field"] in EXTRA_LABELS:
         return
     question = next((q for q in questions or [] if q.get("code") == rule["field"]), None)
@@ -469,7 +478,8 @@ def _fill_labels(rule: dict, questions: Sequence[Mapping]) -> None:
 
 def problems_by_row(problems: Sequence[Problem]) -> tuple[list[Problem], dict[int, list[Problem]]]:
     """(problems of the list as a whole, problems per row index)."""
-    general, per_row = [], {}
+    general: list[Problem] = []
+    per_row: dict[int, list[Problem]] = {}
     for problem in problems:
         if problem.row is None:
             general.append(problem)

@@ -35,7 +35,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 from time import perf_counter
-from typing import Any, Hashable, Iterable
+from typing import Any, Hashable, Iterable, Literal
 
 import numpy as np
 from ortools.graph.python.min_cost_flow import SimpleMinCostFlow
@@ -116,7 +116,7 @@ class Prepared:
 
 
 # -- bulk conflicts + affinity -----------------------------------------------------------------------------
-def _block(index: ProblemIndex, g: int, rows: np.ndarray, timings: dict | None = None) -> np.ndarray:
+def _block(index: ProblemIndex, g: int, rows: np.ndarray, timings: dict[str, float] | None = None) -> np.ndarray:
     """Affinity (int32, thousandths) of group-g application rows x group-g experts; -1 where hard conflict."""
     t0 = perf_counter()
     G = index.groups[g]
@@ -311,7 +311,7 @@ def _solve_flow(index: ProblemIndex, codes: np.ndarray, aff: np.ndarray) -> np.n
     status = smcf.solve_max_flow_with_min_cost()
     if status != smcf.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed: {status}")
-    return smcf.flows(np.arange(n_e, n_e + len(codes), dtype=np.int32)) > 0
+    return np.asarray(smcf.flows(np.arange(n_e, n_e + len(codes), dtype=np.int32))) > 0
 
 
 def assign(problem: Problem | ProblemIndex | Prepared, *, max_rounds: int = 3, search_budget: int = 20_000,
@@ -330,7 +330,8 @@ def assign(problem: Problem | ProblemIndex | Prepared, *, max_rounds: int = 3, s
     if not seed_greedy:  # only for testing the sparsification fallback
         g_comp = np.full(len(ga), -1)
     out_codes, out_aff = [], []
-    n_arcs, rounds, short_rows, certified = 0, 0, {}, True
+    n_arcs, rounds, certified = 0, 0, True
+    short_rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for c in np.unique(prep.comp_of_group).tolist():
         groups = np.flatnonzero(prep.comp_of_group == c)
         parts_c, parts_f = [g_codes[g_comp == c]], [gf[g_comp == c]]
@@ -373,8 +374,14 @@ def assign(problem: Problem | ProblemIndex | Prepared, *, max_rounds: int = 3, s
                    stats=stats, rows=short_rows)
 
 
+# A node of the search in _augmenting_arcs: ("a", application) or ("s", application, unit), the slot the
+# application fills with one expert of that unit.
+_Node = tuple[Literal["a"], int] | tuple[Literal["s"], int, int]
+
+
 def _augmenting_arcs(index: ProblemIndex, short: list[int], a_ch: np.ndarray, e_ch: np.ndarray, load: np.ndarray,
-                     rows: dict, budget: int) -> tuple[np.ndarray, np.ndarray, bool]:
+                     rows: dict[int, tuple[np.ndarray, np.ndarray]],
+                     budget: int) -> tuple[np.ndarray, np.ndarray, bool]:
     """Arcs missing from the sparse graph that lie on augmenting paths of the full problem.
 
     Breadth-first search backwards from the short applications over the full residual graph, computing the
@@ -385,11 +392,12 @@ def _augmenting_arcs(index: ProblemIndex, short: list[int], a_ch: np.ndarray, e_
     ne, unit, cap = len(index.experts), index.e_unit, index.e_cap
     by_e = np.argsort(e_ch, kind="stable")
     e_sorted, a_by_e = e_ch[by_e], a_ch[by_e]
-    seen_e: dict[int, tuple] = {}  # expert -> (application whose eligible arc reached it, previous node)
-    seen_slot: dict[tuple, int] = {}
-    seen_a = {a: None for a in short}
+    # expert -> (application whose eligible arc reached it, previous node)
+    seen_e: dict[int, tuple[int, _Node]] = {}
+    seen_slot: dict[tuple[int, int], int] = {}
+    seen_a: dict[int, _Node | None] = {a: None for a in short}
     local: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    queue = deque(("a", a) for a in short)
+    queue: deque[_Node] = deque(("a", a) for a in short)
     free: list[int] = []
 
     def row(a: int) -> tuple[np.ndarray, np.ndarray]:
@@ -428,13 +436,15 @@ def _augmenting_arcs(index: ProblemIndex, short: list[int], a_ch: np.ndarray, e_
                     seen_slot[slot] = e
                     queue.append(("s", *slot))
     on_path: set[int] = set()
-    for e in free:  # walk each path back to its short application
-        while e is not None:
-            a, node = seen_e[e]
+    prev: _Node | None
+    for start in free:  # walk each path back to its short application
+        at: int | None = start
+        while at is not None:
+            a, prev = seen_e[at]
             on_path.add(a)
-            while node is not None and node[0] == "a":
-                node = seen_a[node[1]]
-            e = None if node is None else seen_slot[node[1:]]
+            while prev is not None and prev[0] == "a":
+                prev = seen_a[prev[1]]
+            at = None if prev is None else seen_slot[prev[1:]]
     if not on_path:
         return np.zeros(0, np.int64), np.zeros(0, np.int32), not queue
     # every eligible arc of the applications on the paths and of the short ones
@@ -513,7 +523,8 @@ def replace_expert(problem: Problem | ProblemIndex | Prepared, current_pairs: It
 
 # -- results ------------------------------------------------------------------------------------------------
 def _result(index: ProblemIndex, a: np.ndarray, e: np.ndarray, f: np.ndarray, method: str, *,
-            stats: dict | None = None, rows: dict | None = None) -> AssignmentResult:
+            stats: dict[str, Any] | None = None,
+            rows: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> AssignmentResult:
     t0 = perf_counter()
     order = np.lexsort((e, -f, a))
     a, e, f = a[order], e[order], f[order]

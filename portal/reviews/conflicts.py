@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Iterable, Mapping, Sequence
+from typing import Any, Hashable, Iterable, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -49,15 +49,22 @@ HARD_KINDS = ("same_branch", "former_unit", "excluded", "declared", "self")
 _EXCLUDED, _DECLARED, _SELF = 1, 2, 4  # bit flags of explicit pairs
 
 
+class Id(Protocol):
+    """What a unit's, expert's or application's id must be: hashable and ordered (they are kept in id order)."""
+
+    def __hash__(self) -> int: ...
+    def __lt__(self, other: Any, /) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Unit:
-    id: Hashable
+    id: Id
     parent_id: Hashable | None = None
 
 
 @dataclass(frozen=True)
 class Expert:
-    id: Hashable
+    id: Id
     person_id: Hashable
     unit_id: Hashable
     disciplines: tuple[tuple[str, str], ...]  # (first_level, second_level) pairs, e.g. ("A", "A01")
@@ -70,12 +77,12 @@ class Expert:
 
 @dataclass(frozen=True)
 class Application:
-    id: Hashable
+    id: Id
     person_id: Hashable
     unit_id: Hashable
     discipline: tuple[str, str]  # (first_level, second_level)
     keywords: frozenset[str] = frozenset()
-    excluded_expert_ids: frozenset = frozenset()
+    excluded_expert_ids: frozenset[Hashable] = frozenset()
     email: str = ""
     name: str = ""
 
@@ -213,8 +220,8 @@ class ProblemIndex:
             for ei in e_of_person.get(int(self.a_person[ai]), ()):
                 explicit[(ai, ei)] = explicit.get((ai, ei), 0) | _SELF
         for pair in self.declared:
-            ps = [persons.get(p) for p in pair]
-            if len(ps) == 1 or None in ps:
+            ps = [persons[p] for p in pair if p in persons]
+            if len(pair) == 1 or len(ps) < len(pair):
                 continue  # a person declaring a conflict with themselves, or a person not in this call
             for x, y in (ps, ps[::-1]):
                 for ai in a_of_person.get(x, ()):
@@ -259,7 +266,7 @@ class ProblemIndex:
         `rows` are local positions in `groups[g].apps`."""
         G = self.groups[g]
         ab = self.a_branch[G.apps[rows]]
-        mask = ab[:, None] == G.e_branch[None, :]
+        mask: np.ndarray = ab[:, None] == G.e_branch[None, :]
         qi, pos = expand(G.former_keys, ab)
         mask[qi, G.former_e[pos]] = True
         qi, pos = expand(G.expl_keys, np.asarray(rows))
@@ -271,7 +278,10 @@ class ProblemIndex:
         """Hard conflicts of one (application index, expert index) pair, straight from the definitions."""
         a, e, p = self.apps[ai], self.experts[ei], self.problem
         kinds = []
-        root = lambda uid: int(self.unit_root[self.unit_pos[uid]])  # noqa: E731
+
+        def root(uid: Hashable) -> int:
+            return int(self.unit_root[self.unit_pos[uid]])
+
         if root(a.unit_id) == root(e.unit_id):
             kinds.append("same_branch")
         since = p.reference_year - p.conflict_years
@@ -383,14 +393,14 @@ def _within_one_edit(a: str, b: str) -> bool:
 
 
 # -- internals -------------------------------------------------------------------------------------------
-def _positions(ids: list, what: str) -> dict:
+def _positions(ids: Sequence[Hashable], what: str) -> dict[Hashable, int]:
     pos = {x: i for i, x in enumerate(ids)}
     if len(pos) != len(ids):
         raise ValueError(f"duplicate {what} ids")
     return pos
 
 
-def _roots(units: list[Unit], pos: dict) -> np.ndarray:
+def _roots(units: list[Unit], pos: dict[Hashable, int]) -> np.ndarray:
     root = np.full(len(units), -1, dtype=np.int64)
     for i, u in enumerate(units):
         chain, j = [], i

@@ -45,7 +45,7 @@ class Component:
     weight: float  # fraction of the final score; a scheme's weights sum to 1
     criteria: Mapping[str, float]  # criterion code -> relative weight (normalised, so 50/50 or 0.6/0.4 alike)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not (math.isfinite(self.weight) and self.weight >= 0):
             raise ValueError(f"component weight must be a non-negative number, got {self.weight!r}")
         if not self.criteria:
@@ -62,7 +62,7 @@ class Scheme:
 
     components: Mapping[str, Component]
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.components:
             raise ValueError("a scheme needs at least one component")
         total = math.fsum(c.weight for c in self.components.values())
@@ -88,7 +88,7 @@ class Options:
     quota: int | None = None
     expected_per_component: Mapping[str, int] | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.disagreement_threshold >= 0:
             raise ValueError("disagreement_threshold must be >= 0")
         if self.quota is not None and self.quota < 0:
@@ -199,7 +199,7 @@ def _normalise(raw: dict[Hashable, float], evaluations: Sequence[Evaluation]) ->
         for e in members:
             by_evaluator[e.evaluator_id].append(e)
         for own in by_evaluator.values():
-            for e, z in zip(own, z_scores([raw[e.evaluation_id] for e in own])):
+            for e, z in zip(own, z_scores([raw[e.evaluation_id] for e in own]), strict=True):
                 mapped[e.evaluation_id] = _clamp(call_mean + z * call_sd)
     return mapped
 
@@ -270,14 +270,15 @@ def aggregate(
             scores[name] = _combine(items, options.trimmed)
             # Spread over all scores as used (normalised if on), before trimming: trimming hides outliers from
             # the mean, but the committee should still see that the experts disagreed.
-            spreads[name] = mean_and_sd([s.score for s in items])[1]
-            if spreads[name] > options.disagreement_threshold:
+            spreads[name] = spread = mean_and_sd([s.score for s in items])[1]
+            if spread > options.disagreement_threshold:
                 flags.add(FLAG_DISAGREEMENT)
         if aid in integrity:
             flags.add(FLAG_INTEGRITY)
         final = None
-        if all(s is not None for s in scores.values()):
-            final = _clamp(math.fsum(c.weight * scores[n] for n, c in scheme.components.items()))
+        weighted = [(c.weight, scores[n]) for n, c in scheme.components.items()]
+        if all(score is not None for _, score in weighted):
+            final = _clamp(math.fsum(w * score for w, score in weighted if score is not None))
         results.append((aid, final, scores, counts, spreads, flags))
 
     results.sort(key=lambda r: (r[1] is None, -(_tie_key(r[1]) or 0.0), r[0]))
