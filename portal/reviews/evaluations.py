@@ -13,13 +13,12 @@ from ..database import utcnow
 from ..extensions import db
 from ..notifications.services import queue_email
 from ..programs.access import program_admins_for
-from .models import Assignment, Evaluation
+from .assignment_workflow import LIVE, OPEN, AssignmentAction, AssignmentStatus, can, next_status
+from .models import Assignment, Evaluation, EvaluationStatus
 from .schemes import scheme_for_call
 
 FAMILIARITY = ("familiar", "somewhat", "unfamiliar")
 RECOMMENDATIONS = ("priority", "support", "oppose")
-# An expert reaches an assignment while it is open or done; a declined or withdrawn one is gone for them.
-REACHABLE = ("invited", "accepted", "submitted")
 
 
 class EvaluationError(ReviewError):
@@ -31,9 +30,10 @@ class EvaluationError(ReviewError):
 
 
 def can_evaluate(user: User | None, assignment: Assignment) -> bool:
-    """Only the assigned expert, and only while the assignment is open or submitted."""
+    """Only the assigned expert, and only while the assignment is open or submitted (a declined or withdrawn one
+    is gone for them)."""
     return (user is not None and getattr(user, "is_authenticated", False) and assignment.kind == "expert"
-            and assignment.expert_id == user.id and user.has_role(Role.EXPERT) and assignment.status in REACHABLE)
+            and assignment.expert_id == user.id and user.has_role(Role.EXPERT) and assignment.status in LIVE)
 
 
 def component_of(assignment: Assignment) -> str:
@@ -69,9 +69,9 @@ def _ensure_own(assignment: Assignment, expert: User) -> None:
 def accept_assignment(assignment: Assignment, expert: User, statement: str) -> None:
     """Accept with the signed no-conflict statement (the text, the signer and the time are kept)."""
     _ensure_own(assignment, expert)
-    if assignment.status == "accepted":
+    if assignment.status == AssignmentStatus.ACCEPTED:
         return  # a double click or a retry: the first signature stands
-    if assignment.status != "invited":
+    if not can(assignment.status, AssignmentAction.ACCEPT):
         raise ReviewError(_("This invitation has already been answered."))
     _ensure_under_review(assignment.application)
     if not (statement or "").strip():
@@ -79,7 +79,7 @@ def accept_assignment(assignment: Assignment, expert: User, statement: str) -> N
     now = utcnow()
     assignment.no_conflict_statement = (f"{statement.strip()}\n— {expert.name} <{expert.email}>, "
                                         f"{now:%Y-%m-%d %H:%M:%S} UTC")
-    assignment.status = "accepted"
+    assignment.status = next_status(assignment.status, AssignmentAction.ACCEPT).value
     assignment.responded_at = now
     record("assignment.accepted", assignment.application, actor=expert, data={"assignment_id": assignment.id})
     db.session.flush()
@@ -88,14 +88,14 @@ def accept_assignment(assignment: Assignment, expert: User, statement: str) -> N
 def decline_assignment(assignment: Assignment, expert: User, reason: str) -> None:
     """Decline (before submitting): the slot is free for another expert and the program office is told."""
     _ensure_own(assignment, expert)
-    if assignment.status not in ("invited", "accepted"):
+    if not can(assignment.status, AssignmentAction.DECLINE):
         raise ReviewError(_("This assignment can no longer be declined."))
     reason = (reason or "").strip()
     if not reason:
         raise ReviewError(_("Give the reason for declining."))
     if assignment.evaluation is not None:  # an unfinished draft must not count, nor block a later assignment
         db.session.delete(assignment.evaluation)
-    assignment.status = "declined"
+    assignment.status = next_status(assignment.status, AssignmentAction.DECLINE).value
     assignment.responded_at = utcnow()
     assignment.decline_reason = reason[:500]
     application = assignment.application
@@ -119,13 +119,14 @@ def evaluation_for(assignment: Assignment) -> Evaluation:
     found = db.session.execute(select(Evaluation).where(Evaluation.application_id == assignment.application_id,
                                                         Evaluation.evaluator_key == key)).scalar_one_or_none()
     if found is not None:
-        if found.status == "submitted":
+        if found.status == EvaluationStatus.SUBMITTED:
             raise ReviewError(_("This evaluation has been submitted and is locked."))
         found.assignment = assignment  # the same person's draft from a withdrawn assignment carries over
         evaluation = found
     else:
         evaluation = Evaluation(application_id=assignment.application_id, assignment=assignment,
-                                evaluator_key=key, component=component_of(assignment), scores={}, status="draft")
+                                evaluator_key=key, component=component_of(assignment), scores={},
+                                status=EvaluationStatus.DRAFT.value)
         db.session.add(evaluation)
     db.session.flush()
     return evaluation
@@ -179,20 +180,21 @@ def save_evaluation(assignment: Assignment, *, scores: dict, familiarity: str | 
     """Save the draft, or submit it; a submitted evaluation is locked and refuses every change."""
     # Re-read under a row lock: a second tab or a double click must find the first submission.
     db.session.refresh(assignment, with_for_update=True)
-    if assignment.status == "submitted" or (assignment.evaluation is not None
-                                            and assignment.evaluation.status == "submitted"):
+    if assignment.status == AssignmentStatus.SUBMITTED or (
+            assignment.evaluation is not None and assignment.evaluation.status == EvaluationStatus.SUBMITTED):
         raise ReviewError(_("This evaluation has been submitted and is locked."))
-    if assignment.status == "invited" and assignment.kind == "expert":
+    if assignment.status == AssignmentStatus.INVITED and assignment.kind == "expert":
         raise ReviewError(_("Accept the assignment before scoring."))
-    if assignment.status not in ("invited", "accepted"):
+    if assignment.status not in OPEN:
         raise ReviewError(_("This assignment is closed."))
     application = assignment.application
     _ensure_under_review(application)
     clean = _checked(assignment, scores, familiarity, recommendation, integrity_ok, integrity_note, submit)
     evaluation = evaluation_for(assignment)
     now = utcnow()
-    if assignment.status == "invited":  # outside evaluators accept by starting to score
-        assignment.status, assignment.responded_at = "accepted", now
+    if assignment.status == AssignmentStatus.INVITED:  # outside evaluators accept by starting to score
+        assignment.status = next_status(assignment.status, AssignmentAction.ACCEPT).value
+        assignment.responded_at = now
     evaluation.scores = clean
     evaluation.familiarity = (familiarity or None) if assignment.kind == "expert" else None
     evaluation.recommendation = recommendation or None
@@ -202,8 +204,8 @@ def save_evaluation(assignment: Assignment, *, scores: dict, familiarity: str | 
         evaluation.integrity_ok = bool(integrity_ok)
         evaluation.integrity_note = "" if integrity_ok else (integrity_note or "").strip()
     if submit:
-        evaluation.status, evaluation.submitted_at = "submitted", now
-        assignment.status = "submitted"
+        evaluation.status, evaluation.submitted_at = EvaluationStatus.SUBMITTED.value, now
+        assignment.status = next_status(assignment.status, AssignmentAction.SUBMIT).value
         # Scores and recommendation go into the log; the comments stay in the evaluation.
         record("evaluation.submitted", application, actor=_actor(assignment),
                data={"assignment_id": assignment.id, "evaluation_id": evaluation.id,

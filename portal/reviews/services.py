@@ -75,8 +75,8 @@ def endorse(application: Application, actor: User, *, post: str, startup_funds: 
             db.session.delete(old)
             db.session.flush()
         db.session.add(Evaluation(application_id=application.id, evaluator_key=key, component="unit",
-                                  scores={k: float(v) for k, v in unit_scores.items()}, status="submitted",
-                                  submitted_at=utcnow(), integrity_ok=True))
+                                  scores={k: float(v) for k, v in unit_scores.items()},
+                                  status=EvaluationStatus.SUBMITTED.value, submitted_at=utcnow(), integrity_ok=True))
     db.session.flush()
     return review
 
