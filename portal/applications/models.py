@@ -131,6 +131,9 @@ class Application(db.Model):
                                                          nullable=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the current review round began (an accepted appeal sends the application back to review with new
+    # experts); None in the first round. Assignments made up to this moment belong to an earlier round.
+    review_round_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     integrity_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     integrity_cleared_reason: Mapped[str] = mapped_column(Text, default="")
     exception_endorsed: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -19,6 +19,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..programs.models import Call
 from ..reviews.models import Assignment, Evaluation
+from ..reviews.rounds import previous_experts, round_started_at  # noqa: F401 (part of the appeals' API)
 from ..reviews.schemes import COMPONENT_LABELS
 from .models import Appeal
 
@@ -43,27 +44,6 @@ def evaluator_label(kind: str, n: int, locale: str | None = None) -> str:
     if kind == "peer":
         return f"Expert {n}" if is_english(locale) else f"专家{chinese_number(n)}"
     return f"Evaluator {n}" if is_english(locale) else f"评价人{chinese_number(n)}"
-
-
-# ---------------------------------------------------------------- review rounds
-
-def round_started_at(application: Application) -> datetime | None:
-    """When the current review round began: the latest accepted appeal; None while in the first round."""
-    return db.session.execute(
-        select(Appeal.decided_at).where(Appeal.application_id == application.id, Appeal.status == "accepted")
-        .order_by(Appeal.decided_at.desc()).limit(1)).scalar_one_or_none()
-
-
-def previous_experts(application: Application) -> set[int]:
-    """Experts who reviewed the application in an earlier round; an accepted appeal needs new experts."""
-    since = round_started_at(application)
-    if since is None:
-        return set()
-    return set(db.session.execute(
-        select(Assignment.expert_id).where(Assignment.application_id == application.id,
-                                           Assignment.kind == "expert", Assignment.expert_id.is_not(None),
-                                           Assignment.status.in_(REVIEWED_STATUSES),
-                                           Assignment.invited_at <= since)).scalars())
 
 
 def feedback_for(application: Application, locale: str | None = None) -> list[Feedback]:
@@ -164,6 +144,8 @@ def decide_appeal(appeal: Appeal, actor: User, accept: bool, note: str) -> None:
     appeal.decided_by_id = actor.id
     # Set after the transition so that it is later than every assignment of the closing round.
     appeal.decided_at = utcnow()
+    if accept:  # a new review round begins; the review machinery reads its start from the application
+        application.review_round_started_at = appeal.decided_at
     db.session.flush()
 
 

@@ -55,15 +55,12 @@ def build_problem(call: Call, *, application_ids: list[int] | None = None, exper
             excluded[app_id].add(expert_id)
         # An application sent back to review by an accepted appeal must get new experts: the earlier panel
         # counts as excluded, for automatic assignment and for the office's candidate list alike.
-        from ..decisions.models import Appeal
-
-        round_start = (select(Appeal.application_id, func.max(Appeal.decided_at).label("since"))
-                       .where(Appeal.status == "accepted", Appeal.application_id.in_(ids))
-                       .group_by(Appeal.application_id).subquery())
         for app_id, expert_id in db.session.execute(
                 select(Assignment.application_id, Assignment.expert_id)
-                .join(round_start, round_start.c.application_id == Assignment.application_id)
-                .where(Assignment.expert_id.is_not(None), Assignment.invited_at <= round_start.c.since)).all():
+                .join(Application, Application.id == Assignment.application_id)
+                .where(Application.id.in_(ids), Application.review_round_started_at.is_not(None),
+                       Assignment.expert_id.is_not(None),
+                       Assignment.invited_at <= Application.review_round_started_at)).all():
             excluded[app_id].add(expert_id)
 
     exp_stmt = (select(ExpertProfile, User.email, User.name).join(User, ExpertProfile.user_id == User.id)

@@ -164,20 +164,15 @@ def _evaluations(call: Call) -> list:
     # Only the columns aggregation needs: comments (the confidential ones too) never leave the database here.
     # After an accepted appeal only the new round counts: evaluations of assignments made before the appeal was
     # granted stay on record but are left out (the unit's own assessment, with no assignment, always counts).
-    from ..decisions.models import Appeal
-
-    round_start = (select(Appeal.application_id, func.max(Appeal.decided_at).label("since"))
-                   .where(Appeal.status == "accepted").group_by(Appeal.application_id).subquery())
     return db.session.execute(
         select(Evaluation.id, Evaluation.application_id, Evaluation.evaluator_key, Evaluation.component,
                Evaluation.scores, Evaluation.familiarity, Evaluation.integrity_ok)
         .join(Application, Application.id == Evaluation.application_id)
         .outerjoin(Assignment, Assignment.id == Evaluation.assignment_id)
-        .outerjoin(round_start, round_start.c.application_id == Evaluation.application_id)
         .where(Application.call_id == call.id, Application.state.in_(REVIEW_STATES),
                Evaluation.status == "submitted",
-               or_(Evaluation.assignment_id.is_(None), round_start.c.since.is_(None),
-                   Assignment.invited_at > round_start.c.since))
+               or_(Evaluation.assignment_id.is_(None), Application.review_round_started_at.is_(None),
+                   Assignment.invited_at > Application.review_round_started_at))
         .order_by(Evaluation.id)).all()
 
 
@@ -437,14 +432,12 @@ def _was_or_is_in_review(application: Application) -> bool:
 
 @event.listens_for(Session, "after_flush")
 def _note_changes(session, _flush_context) -> None:
-    from ..decisions.models import Appeal
-
     calls, apps = set(), set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Application):
             if _was_or_is_in_review(obj):
                 calls.add(obj.call_id)
-        elif isinstance(obj, (Evaluation, Assignment, UnitReview, Appeal)):
+        elif isinstance(obj, (Evaluation, Assignment, UnitReview)):
             if obj.application_id is not None:
                 apps.add(obj.application_id)
         elif isinstance(obj, Call):

@@ -22,6 +22,7 @@ from . import conflicts
 from .assignment_workflow import LIVE, OPEN, AssignmentAction, AssignmentStatus, can, next_status
 from .models import Assignment, Evaluation, EvaluationStatus, ExpertProfile, UnitReview
 from .pool import build_problem
+from .rounds import previous_experts, round_started_at
 from .schemes import fix_scheme, scheme_for_call
 
 RECHECK_DAYS = 15
@@ -182,7 +183,6 @@ def _due(call) -> date:
 
 def assignment_violations(application: Application, expert_id: int) -> list[tuple[str, str]]:
     """Why this expert may not review this application, as (zh, en) reasons; empty when allowed."""
-    from ..decisions.appeals import previous_experts, round_started_at
 
     # After an accepted appeal the application is reviewed again by new experts: the earlier panel neither counts
     # towards this round's limits nor may be assigned again.

@@ -76,7 +76,9 @@ def test_appeals_and_scheme_pins_bump_the_calls_stamp(demo, db):
 
     call, ids = build_hand_case(demo)
     stamp = call.ranking_stamp
-    db.session.add(Appeal(application_id=ids["A"], reason="复审申请", status="accepted", decided_at=utcnow()))
+    granted = utcnow()  # what granting an appeal does: the appeal is decided, a new review round begins
+    db.session.add(Appeal(application_id=ids["A"], reason="复审申请", status="accepted", decided_at=granted))
+    db.session.get(Application, ids["A"]).review_round_started_at = granted
     commit()
     assert call.ranking_stamp == stamp + 1
     db.session.get(Application, ids["A"]).title = "新题目"  # in review: shown in the ranking
