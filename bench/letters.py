@@ -83,9 +83,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def single_process(n: int, warmup: int) -> dict:
-    from portal.pdf.render import default_approval_template, get_renderer
+    from portal.letters.rendering import default_approval_template, letter_renderer
 
-    renderer, template = get_renderer(), default_approval_template()
+    renderer, template = letter_renderer(), default_approval_template()
     for i in range(warmup):
         renderer.render(template, letter_context(10_000 + i))
     times, cpu, sizes = [], [], []
@@ -222,9 +222,9 @@ def batch(n: int, workers: int, database_url: str | None, redis_url: str) -> tup
 
 def baseline_html() -> str:
     """The same letter as the benchmark, for plain WeasyPrint with the system font."""
-    from portal.pdf.render import default_approval_template, get_renderer
+    from portal.letters.rendering import default_approval_template, letter_renderer
 
-    html = get_renderer().render_html(default_approval_template(), letter_context(1))
+    html = letter_renderer().render_html(default_approval_template(), letter_context(1))
     return html.replace('"Letter Serif"', '"Noto Serif CJK SC"')
 
 
@@ -276,8 +276,8 @@ def ablation(n: int) -> list[tuple[str, str | None, float, float, float]]:
     """
     from urllib.parse import quote
 
-    from portal.pdf.fonts import make_seal_svg
-    from portal.pdf.render import LetterRenderer, default_approval_template, qr_png_data_uri
+    from portal.letters.rendering import LetterRenderer, default_approval_template, qr_png_data_uri
+    from portal.letters.seal import make_seal_svg
 
     template = default_approval_template()
     outline_seal = "data:image/svg+xml," + quote(make_seal_svg(outlines=True))

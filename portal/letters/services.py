@@ -30,7 +30,7 @@ from ..database import commit, local_today, rollback, to_local, utcnow
 from ..extensions import db
 from ..notifications.services import deliver_later, queue_email
 from ..programs.models import Call, Program
-from ..pdf import render
+from . import rendering
 from ..chinese import chinese_date, serial_number
 from .models import OUTCOMES, Letter, LetterJob, LetterTemplate
 
@@ -42,7 +42,7 @@ OUTCOME_LABELS = {"approved": _l("Selection letter"), "rejected": _l("Non-select
                   "waitlisted": _l("Waiting-list notice")}
 STATUS_LABELS = {"valid": _l("Valid"), "revoked": _l("Revoked")}
 
-_STATIC = Path(render.STATIC_ROOT)
+_STATIC = Path(rendering.STATIC_ROOT)
 DEFAULT_TERMS = {
     "approved": ["入选者应在收到通知后三十日内签订任务书，明确聘期目标、年度计划和考核指标。",
                  "专项经费须按照国家有关规定管理使用，专款专用，不得挪作他用。"],
@@ -88,10 +88,10 @@ def template_for(program: Program, outcome: str) -> LetterTemplate:
 
 
 def save_template(program: Program, outcome: str, source: str, actor, note: str = "") -> LetterTemplate:
-    """Store a new version after proving it renders in the sandbox; raises render.TemplateError if refused."""
-    render.check_template(source)
+    """Store a new version after proving it renders in the sandbox; raises TemplateError if refused."""
+    rendering.check_template(source)
     # A full render on sample data also catches undefined placeholders and refused assets (file:, http:).
-    render.render_letter_pdf(source, sample_context(program, outcome))
+    rendering.render_letter_pdf(source, sample_context(program, outcome))
     current = template_for(program, outcome)
     version = LetterTemplate(program_id=program.id, outcome=outcome, version=current.version + 1, source=source,
                              note=(note or "")[:500], created_by_id=getattr(actor, "id", None))
@@ -106,7 +106,7 @@ def sample_context(program: Program, outcome: str) -> dict:
     """Sample values for the live preview: the program's own name and year, a made-up recipient."""
     year = db.session.execute(select(func.max(Call.year)).where(Call.program_id == program.id)).scalar()
     code = "SAMP-LE00-0000-0000"
-    return render.sample_context(
+    return rendering.sample_context(
         issuer_name=_issuer(), program_name=program.name_zh, program_year=year or local_today().year,
         serial_year=local_today().year, serial_no=12, serial=serial_number(local_today().year, 12),
         outcome=outcome, terms=list(DEFAULT_TERMS[outcome]), issue_date=local_today(), verification_code=code,
@@ -202,8 +202,8 @@ def render_for(application: Application, serial_no: int, template: LetterTemplat
     if template is None or template.outcome != outcome:
         template = template_for(application.call.program, outcome)
     issue_date, code = local_today(), new_verification_code()
-    pdf = render.render_letter_pdf(template.source, letter_context(application, outcome, issue_date.year, serial_no,
-                                                                   code, issue_date))
+    context = letter_context(application, outcome, issue_date.year, serial_no, code, issue_date)
+    pdf = rendering.render_letter_pdf(template.source, context)
     return RenderedLetter(outcome, template.id, serial_no, issue_date, code, pdf)
 
 
@@ -428,7 +428,7 @@ def warm_up_renderer() -> None:
     """Warm the process's letter renderer up once (fonts, caches: ~0.3 s); later calls cost nothing."""
     global _warmed_pid
     if _warmed_pid != os.getpid():  # a forked child starts from its parent's flag
-        render.get_renderer().warm_up()
+        rendering.letter_renderer().warm_up()
         _warmed_pid = os.getpid()
 
 

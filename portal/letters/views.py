@@ -17,8 +17,8 @@ from ..extensions import db
 from ..programs.access import managed, managed_or_404
 from ..programs.models import Call, Program
 from ..views_support import commit_or_refuse
-from ..pdf import render
-from . import services
+from ..pdf.sandbox import TemplateError
+from . import rendering, services
 from .models import OUTCOMES, Letter, LetterJob, LetterTemplate
 
 bp = Blueprint("letters", __name__, url_prefix="/office/letters")
@@ -30,7 +30,7 @@ MAX_SOURCE_CHARS = 200_000
 
 
 
-def _refusal(exc: render.TemplateError) -> str:
+def _refusal(exc: TemplateError) -> str:
     return exc.message(current_locale())
 
 
@@ -98,7 +98,7 @@ def save_template(program_id: int, outcome: str):
     note = request.form.get("note", "")[:500]
     try:
         version = services.save_template(program, outcome, source, current_user, note)
-    except render.TemplateError as exc:
+    except TemplateError as exc:
         rollback()
         current = services.template_for(program, outcome)
         return render_template("letters/template_edit.html", program=program, outcome=outcome, current=current,
@@ -116,8 +116,8 @@ def preview(program_id: int, outcome: str):
     program = _program_outcome(program_id, outcome)
     source = request.form.get("source", "")[:MAX_SOURCE_CHARS]
     try:
-        pdf = render.render_letter_pdf(source, services.sample_context(program, outcome))
-    except render.TemplateError as exc:
+        pdf = rendering.render_letter_pdf(source, services.sample_context(program, outcome))
+    except TemplateError as exc:
         return render_template("letters/preview_refused.html", program=program, outcome=outcome,
                                message=_refusal(exc), labels=services.OUTCOME_LABELS), 422
     response = make_response(pdf)
@@ -160,9 +160,9 @@ def issue(application_id: int):
     reason = request.form.get("reason", "")[:500]
     try:
         letter = services.issue_letter(application, current_user, reason)
-    except (services.LetterError, render.TemplateError) as exc:
+    except (services.LetterError, TemplateError) as exc:
         rollback()
-        message = exc.message(current_locale()) if isinstance(exc, render.TemplateError) else exc.message
+        message = exc.message(current_locale()) if isinstance(exc, TemplateError) else exc.message
         flash(_("The letter was not issued: %(reason)s", reason=message), "danger")
         return redirect(url_for("letters.call_letters", call_id=application.call_id))
     commit()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.applications.documents import document_path, read_document
 from portal.letters import services
-from portal.pdf import render
+from portal.pdf.sandbox import TemplateError
 from portal.chinese import chinese_date
 from portal.letters.models import Letter, LetterJob, LetterTemplate
 from portal.notifications.models import OutboxMessage
@@ -116,10 +116,10 @@ def test_templates_are_versioned_and_sandboxed(db, demo, admin):
     assert first.version == 1 and "{{ recipient_name }}" in first.source
     second = services.save_template(program, "approved", first.source.replace("特此通知", "特此函告"), admin, "wording")
     assert second.version == 2 and services.template_for(program, "approved").id == second.id
-    with pytest.raises(render.TemplateError) as refused:
+    with pytest.raises(TemplateError) as refused:
         services.save_template(program, "approved", "<p>{{ ''.__class__ }}</p>", admin, "")
     assert "__class__" in refused.value.message_en and refused.value.message_zh
-    with pytest.raises(render.TemplateError):
+    with pytest.raises(TemplateError):
         services.save_template(program, "approved", '<img src="file:///etc/passwd">', admin, "")
     count = db.session.execute(select(LetterTemplate).where(LetterTemplate.program_id == program.id,
                                                             LetterTemplate.outcome == "approved")).scalars().all()

@@ -11,18 +11,10 @@ import pytest
 
 from portal.pdf import fonts as letter_fonts
 from portal.chinese import chinese_date, chinese_number, serial_number
-from portal.pdf.render import (
-    QR_MASK,
-    STATIC_ROOT,
-    AssetNotFoundError,
-    AssetRefusedError,
-    LetterRenderer,
-    TemplateError,
-    TemplateSecurityError,
-    UndefinedPlaceholderError,
-    check_template,
-    default_approval_template,
-)
+from portal.letters.rendering import QR_MASK, LetterRenderer, check_template, default_approval_template
+from portal.letters.seal import make_seal_svg
+from portal.pdf.render import STATIC_ROOT, AssetNotFoundError, AssetRefusedError
+from portal.pdf.sandbox import TemplateError, TemplateSecurityError, UndefinedPlaceholderError
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -260,7 +252,7 @@ def test_fast_subsetting_gives_weasyprints_font_programs(renderer, letters):
 def test_seal_is_text_in_the_letter_font():
     """The seal asset is what make_seal_svg draws: text (cheap to draw), not glyph outlines."""
     seal = (STATIC_ROOT / "seal.svg").read_text(encoding="utf-8")
-    assert seal == letter_fonts.make_seal_svg()
+    assert seal == make_seal_svg()
     assert "<text" in seal and "<path" not in seal and 'font-family="Letter Serif' in seal
 
 
