@@ -374,8 +374,9 @@ def fill_application(db, application, *, plan: str = "研究代数几何与数�
 
 
 def submitted_application(db, make_user, program_code: str = "bairen", *, unit_code: str = "CAS-AMSS",
-                          name: str = "申请人", discipline: str = "A01", exception: bool = False):
-    """An application in state submitted, as if its applicant had gone through every step."""
+                          name: str = "申请人", discipline: str = "A01", exception: bool = False,
+                          state: str = "submitted"):
+    """An application as if its applicant had gone through every step and submitted it, then left in `state`."""
     user = make_user("applicant", name=name)
     make_profile(db, user)
     application = ApplicationFactory(call=call_of(db, program_code), applicant=user,
@@ -383,10 +384,23 @@ def submitted_application(db, make_user, program_code: str = "bairen", *, unit_c
                                      title=f"{name}的研究计划", discipline_code=discipline, keywords=["数论"],
                                      plan="研究计划" * 20, exception_requested=exception,
                                      exception_justification="成果特别突出，申请破格。" * 3 if exception else "")
+    return _submit(db, application, state)
+
+
+def under_review(db, applicant, code: str = "bairen", unit_code: str = "CAS-AMSS") -> Application:
+    """A filled-in application with its snapshot, put straight into review (the unit and formal check passed)."""
+    if db.session.get(Profile, applicant.id) is None:
+        make_profile(db, applicant)
+    application = ApplicationFactory(call=call_of(db, code), applicant=applicant,
+                                     unit=db.session.get(Unit, unit_id(db, unit_code)))
+    fill_application(db, application)
+    return _submit(db, application, "under_review")
+
+
+def _submit(db, application: Application, state: str) -> Application:
+    """Freeze the draft into its snapshot as submitting does, and leave it in `state`."""
     now = utcnow()
     application.snapshot = build_snapshot(application, [], now)
-    application.state = "submitted"
-    application.submitted_at = now
-    application.submission_count = 1
+    application.state, application.submitted_at, application.submission_count = state, now, 1
     db.session.commit()
     return application

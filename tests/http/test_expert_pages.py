@@ -13,8 +13,7 @@ from portal.reviews.models import Assignment, Evaluation
 from portal.reviews.services import assign_expert, invite_external
 from portal.seed import DEMO_PASSWORD
 from tests.conftest import PASSWORD
-from tests.factories import make_profile
-from tests.services.test_evaluations import expert, office, under_review
+from tests.factories import demo_expert, demo_office, make_profile, under_review
 
 SCORES = {"score_performance": "88", "score_influence": "75.5", "familiarity": "familiar",
           "recommendation": "priority", "comment_for_applicant": "研究计划清晰，建议加强国际合作。",
@@ -32,14 +31,14 @@ def application(demo, applicant):
 
 
 def _assign(db, application, n=1, **kwargs):
-    assignment = assign_expert(application, expert(n), office(), **kwargs)
+    assignment = assign_expert(application, demo_expert(n), demo_office(), **kwargs)
     db.session.commit()
     return assignment
 
 
 def _login_expert(client, n=1):
     client.logout()
-    response = client.login(expert(n).email, DEMO_PASSWORD)
+    response = client.login(demo_expert(n).email, DEMO_PASSWORD)
     assert response.status_code == 302
 
 
@@ -59,7 +58,7 @@ def test_queue_shows_due_dates_invitations_first_and_overdue(client, demo, make_
     late = _assign(demo, under_review(demo, make_user("applicant")), due_date=date.today() - timedelta(days=3))
     fresh = _assign(demo, under_review(demo, make_user("applicant")), due_date=date(2031, 2, 1))
     for assignment in (done, late):
-        evaluations.accept_assignment(assignment, expert(), "无利益冲突")
+        evaluations.accept_assignment(assignment, demo_expert(), "无利益冲突")
     demo.session.commit()
     _login_expert(client)
     page = client.get("/expert/").get_data(as_text=True)
@@ -121,7 +120,7 @@ def test_declining_frees_the_slot(client, demo, make_user):
     assert set(demo.session.execute(select(OutboxMessage.to_address).where(
         OutboxMessage.template == "assignment_declined")).scalars()) == {
         u.email for u in program_admins_for(application.call.program_id)} >= {"program@demo.talent.cn"}
-    assert assign_expert(application, expert(4), office()).status == "invited"
+    assert assign_expert(application, demo_expert(4), demo_office()).status == "invited"
 
 
 # ------------------------------------------------------------------ the scoring form
@@ -256,7 +255,7 @@ def test_documents_only_after_accepting_and_never_referee_letters(client, demo, 
 
 def test_another_experts_assignment_is_404_everywhere(client, demo, application):
     assignment = _assign(demo, application)
-    evaluations.accept_assignment(assignment, expert(), "无利益冲突")
+    evaluations.accept_assignment(assignment, demo_expert(), "无利益冲突")
     demo.session.commit()
     document = application.documents[0]
     _login_expert(client, 2)
@@ -295,7 +294,7 @@ def test_confidential_comments_are_never_shown_to_applicant_or_unit(client, demo
 # ------------------------------------------------------------------ outside evaluators by token link
 
 def _invite(db, application, email="user@example.com"):
-    invite_external(application, kind="user", name="刘用户", email=email, actor=office())
+    invite_external(application, kind="user", name="刘用户", email=email, actor=demo_office())
     db.session.commit()
     mail = db.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == email)).scalar_one()
     assert mail.template == "evaluator_invitation" and "刘用户" in mail.body_text

@@ -11,7 +11,7 @@ from portal.reviews.services import assign_expert
 from portal.seed import DEMO_PASSWORD
 from tests.conftest import PASSWORD
 from tests.http.test_call_office_pages import english, form_data, make_call, program  # noqa: F401 (fixtures)
-from tests.services.test_evaluations import expert, office, under_review
+from tests.factories import demo_expert, demo_office, under_review
 
 HUGE = "9" * 25  # more than any database integer holds
 
@@ -106,9 +106,9 @@ def test_the_expert_sees_the_document_names_of_the_calls_version(client, demo):
     call.program.required_documents = [{"code": d.kind, "zh": "后来的名称", "en": "Later name"}
                                        for d in application.documents]
     demo.session.commit()
-    assignment = assign_expert(application, expert(1), office())
+    assignment = assign_expert(application, demo_expert(1), demo_office())
     demo.session.commit()
-    client.login(expert(1).email, DEMO_PASSWORD)
+    client.login(demo_expert(1).email, DEMO_PASSWORD)
     client.post_form(f"/expert/assignments/{assignment.id}/accept", {"no_conflict": "y"})
     page = client.get(f"/expert/assignments/{assignment.id}").get_data(as_text=True)
     assert "版本中的材料名" in page and "后来的名称" not in page

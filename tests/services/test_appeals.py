@@ -10,23 +10,15 @@ from portal.errors import Refusal
 from portal.database import commit, utcnow
 from portal.decisions import appeals
 from portal.reviews import evaluations, services
-from tests.factories import submitted_application
+from tests.factories import demo_expert, demo_office, submitted_application
 
 REASON = "评审过程中专家王某与本人存在合作关系，未按规定回避，请求复审。"
 
 
-def office():
-    return find_user("program@demo.talent.cn")
-
-
-def expert(n: int):
-    return find_user("expert@demo.talent.cn" if n == 1 else f"expert{n}@demo.talent.cn")
-
-
 def evaluate(application, n: int, for_applicant: str, confidential: str = "仅供委员会参考：不建议资助。"):
     """Expert n is assigned, accepts and submits an evaluation with both comments."""
-    assignment = services.assign_expert(application, expert(n), office())
-    evaluations.accept_assignment(assignment, expert(n), "本人与申请人不存在利益冲突。")
+    assignment = services.assign_expert(application, demo_expert(n), demo_office())
+    evaluations.accept_assignment(assignment, demo_expert(n), "本人与申请人不存在利益冲突。")
     criteria = evaluations.criteria_for(assignment)
     evaluations.save_evaluation(assignment, scores={code: 70 for code in criteria}, familiarity="familiar",
                                 recommendation="support", comment_for_applicant=for_applicant,
@@ -40,17 +32,17 @@ def reviewed(db, make_user, panel=((1, "研究计划清晰，创新性较强。"
     application = submitted_application(db, make_user, **kw)
     services.endorse(application, find_user("unit@demo.talent.cn"), post="研究员", startup_funds="300 万元",
                      space="200 平方米", opinion="同意推荐", unit_scores={"performance": 85, "influence": 80})
-    services.formal_pass(application, office(), "材料齐全")
+    services.formal_pass(application, demo_office(), "材料齐全")
     for n, comment in panel:
         evaluate(application, n, comment)
-    services.complete_review(application, office())
+    services.complete_review(application, demo_office())
     commit()
     return application
 
 
 def rejected(db, make_user, **kw):
     application = reviewed(db, make_user, **kw)
-    apply_transition(application, workflow.Action.REJECT, office())
+    apply_transition(application, workflow.Action.REJECT, demo_office())
     commit()
     return application
 
@@ -103,7 +95,7 @@ def test_appeal_needs_grounds_and_the_applicant(demo, make_user):
     with pytest.raises(Refusal, match="20"):
         appeals.file_appeal(application, application.applicant, "不同意专家意见。")
     with pytest.raises(Refusal):
-        appeals.file_appeal(application, office(), REASON)
+        appeals.file_appeal(application, demo_office(), REASON)
     assert application.state == "rejected"
 
 
@@ -118,21 +110,21 @@ def test_accepted_appeal_goes_back_to_review_with_new_experts(demo, make_user):
     appeal = appeals.file_appeal(application, application.applicant, REASON)
     commit()
     with pytest.raises(Refusal):  # the note is required
-        appeals.decide_appeal(appeal, office(), True, "  ")
-    appeals.decide_appeal(appeal, office(), True, "回避问题属实，重新组织评审。")
+        appeals.decide_appeal(appeal, demo_office(), True, "  ")
+    appeals.decide_appeal(appeal, demo_office(), True, "回避问题属实，重新组织评审。")
     commit()
     assert application.state == "under_review" and appeal.status == "accepted"
-    assert appeals.previous_experts(application) == {expert(1).id, expert(2).id}
+    assert appeals.previous_experts(application) == {demo_expert(1).id, demo_expert(2).id}
     assert not appeals.feedback_visible(application)
     with pytest.raises(Refusal):  # a previous expert is not assigned again
-        services.assign_expert(application, expert(1), office())
+        services.assign_expert(application, demo_expert(1), demo_office())
     with pytest.raises(Refusal):  # an appeal is decided once
-        appeals.decide_appeal(appeal, office(), False, "再议")
+        appeals.decide_appeal(appeal, demo_office(), False, "再议")
 
     # The new round: only its comments are shown, numbered from 专家一 again.
     evaluate(application, 3, "第二轮意见：工作基础扎实。")
-    services.complete_review(application, office())
-    apply_transition(application, workflow.Action.REJECT, office())
+    services.complete_review(application, demo_office())
+    apply_transition(application, workflow.Action.REJECT, demo_office())
     commit()
     assert [(r.label, r.comment) for r in appeals.feedback_for(application, "zh_CN")] == [
         ("专家一", "第二轮意见：工作基础扎实。")]
@@ -142,10 +134,10 @@ def test_accepted_appeal_goes_back_to_review_with_new_experts(demo, make_user):
 def test_dismissed_appeal_leaves_the_rejection_with_the_note(demo, make_user):
     application = rejected(demo, make_user)
     appeal = appeals.file_appeal(application, application.applicant, REASON)
-    appeals.decide_appeal(appeal, office(), False, "经核查，评审程序符合规定。")
+    appeals.decide_appeal(appeal, demo_office(), False, "经核查，评审程序符合规定。")
     commit()
     assert application.state == "rejected"
     assert (appeal.status, appeal.decision_note) == ("rejected", "经核查，评审程序符合规定。")
-    assert appeal.decided_by_id == office().id and appeal.decided_at is not None
+    assert appeal.decided_by_id == demo_office().id and appeal.decided_at is not None
     assert not appeals.can_appeal(application)  # the dismissal does not open a second window
     assert appeals.pending_appeals() == []

@@ -2,53 +2,18 @@
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.services import find_user
-from portal.applications.models import Application
-from portal.applications.services import build_snapshot
 from portal.errors import Refusal
 from portal.audit.models import AuditEntry
-from portal.database import utcnow
 from portal.notifications.models import OutboxMessage
-from portal.programs.models import Unit
 from portal.reviews import evaluations
 from portal.reviews.evaluations import EvaluationError
 from portal.reviews.models import Evaluation
 from portal.reviews.services import assign_expert, invite_external
-from tests.factories import call_of, fill_application, make_profile
+from tests.factories import demo_expert, demo_office, under_review
 
 FULL = dict(scores={"performance": 88, "influence": 75.5}, familiarity="familiar", recommendation="priority",
             comment_for_applicant="研究计划清晰。", comment_confidential="仅供委员会参考。", integrity_ok=True,
             integrity_note="")
-
-
-def under_review(db, applicant, code="bairen", unit_code="CAS-AMSS") -> Application:
-    """A submitted application with its snapshot, put straight into review (the unit and formal check passed)."""
-    if not _has_profile(db, applicant):
-        make_profile(db, applicant)
-    unit_id = db.session.execute(select(Unit.id).where(Unit.code == unit_code)).scalar_one()
-    application = Application(call_id=call_of(db, code).id, applicant_id=applicant.id, unit_id=unit_id)
-    db.session.add(application)
-    db.session.flush()
-    fill_application(db, application)
-    now = utcnow()
-    application.snapshot = build_snapshot(application, [], now)
-    application.state, application.submitted_at, application.submission_count = "under_review", now, 1
-    db.session.commit()
-    return application
-
-
-def _has_profile(db, user) -> bool:
-    from portal.applications.models import Profile
-
-    return db.session.get(Profile, user.id) is not None
-
-
-def expert(n: int = 1):
-    return find_user("expert@demo.talent.cn" if n == 1 else f"expert{n}@demo.talent.cn")
-
-
-def office():
-    return find_user("program@demo.talent.cn")
 
 
 @pytest.fixture()
@@ -57,14 +22,14 @@ def application(demo, make_user):
 
 
 def _assign(db, application, n=1):
-    assignment = assign_expert(application, expert(n), office())
+    assignment = assign_expert(application, demo_expert(n), demo_office())
     db.session.commit()
     return assignment
 
 
 def _accepted(db, application, n=1):
     assignment = _assign(db, application, n)
-    evaluations.accept_assignment(assignment, expert(n), "本人与申请人无利益冲突。")
+    evaluations.accept_assignment(assignment, demo_expert(n), "本人与申请人无利益冲突。")
     db.session.commit()
     return assignment
 
@@ -80,31 +45,31 @@ def _audit(db, application, action):
 def test_accepting_needs_the_signed_statement(demo, application):
     assignment = _assign(demo, application)
     with pytest.raises(Refusal):
-        evaluations.accept_assignment(assignment, expert(), "   ")
+        evaluations.accept_assignment(assignment, demo_expert(), "   ")
     assert assignment.status == "invited"
-    evaluations.accept_assignment(assignment, expert(), "本人与申请人无利益冲突。")
+    evaluations.accept_assignment(assignment, demo_expert(), "本人与申请人无利益冲突。")
     demo.session.commit()
     assert assignment.status == "accepted" and assignment.responded_at is not None
     statement = assignment.no_conflict_statement
     assert "本人与申请人无利益冲突。" in statement and "王建国" in statement and "UTC" in statement
-    evaluations.accept_assignment(assignment, expert(), "again")  # a double click changes nothing
+    evaluations.accept_assignment(assignment, demo_expert(), "again")  # a double click changes nothing
     assert assignment.no_conflict_statement == statement
     assert len(_audit(demo, application, "assignment.accepted")) == 1
-    evaluations.decline_assignment(assignment, expert(), "发现利益冲突")
+    evaluations.decline_assignment(assignment, demo_expert(), "发现利益冲突")
     with pytest.raises(Refusal):  # a declined invitation stays declined
-        evaluations.accept_assignment(assignment, expert(), "无利益冲突")
+        evaluations.accept_assignment(assignment, demo_expert(), "无利益冲突")
 
 
 def test_only_the_assigned_expert_may_evaluate(demo, application, make_user):
     assignment = _assign(demo, application)
-    assert evaluations.can_evaluate(expert(), assignment)
-    assert not evaluations.can_evaluate(expert(2), assignment)
+    assert evaluations.can_evaluate(demo_expert(), assignment)
+    assert not evaluations.can_evaluate(demo_expert(2), assignment)
     assert not evaluations.can_evaluate(application.applicant, assignment)
     assert not evaluations.can_evaluate(None, assignment)
     with pytest.raises(Refusal):
-        evaluations.accept_assignment(assignment, expert(2), "无冲突")
-    evaluations.decline_assignment(assignment, expert(), "时间冲突")
-    assert not evaluations.can_evaluate(expert(), assignment)
+        evaluations.accept_assignment(assignment, demo_expert(2), "无冲突")
+    evaluations.decline_assignment(assignment, demo_expert(), "时间冲突")
+    assert not evaluations.can_evaluate(demo_expert(), assignment)
 
 
 def test_declining_frees_the_slot_and_tells_the_program_office(demo, make_user):
@@ -113,11 +78,11 @@ def test_declining_frees_the_slot_and_tells_the_program_office(demo, make_user):
     _assign(demo, application, 2)
     _assign(demo, application, 3)
     with pytest.raises(Refusal):
-        assign_expert(application, expert(4), office())
+        assign_expert(application, demo_expert(4), demo_office())
     demo.session.rollback()
     with pytest.raises(Refusal):
-        evaluations.decline_assignment(first, expert(), "")
-    evaluations.decline_assignment(first, expert(), "近期出国，无法按时完成评审")
+        evaluations.decline_assignment(first, demo_expert(), "")
+    evaluations.decline_assignment(first, demo_expert(), "近期出国，无法按时完成评审")
     demo.session.commit()
     assert first.status == "declined" and first.decline_reason == "近期出国，无法按时完成评审"
     from portal.programs.access import program_admins_for
@@ -129,7 +94,7 @@ def test_declining_frees_the_slot_and_tells_the_program_office(demo, make_user):
     assert "近期出国" in mail.body_text
     assert "王建国" in mail.subject + mail.body_text
     assert f"http://portal.test/office/applications/{application.id}" in mail.body_text
-    replacement = assign_expert(application, expert(4), office())
+    replacement = assign_expert(application, demo_expert(4), demo_office())
     assert replacement.status == "invited"
     assert len(_audit(demo, application, "assignment.declined")) == 1
 
@@ -138,7 +103,7 @@ def test_declining_after_a_draft_drops_it_and_the_expert_can_come_back(demo, app
     assignment = _accepted(demo, application)
     evaluations.save_evaluation(assignment, **{**FULL, "scores": {"performance": 60}}, submit=False)
     demo.session.commit()
-    evaluations.decline_assignment(assignment, expert(), "发现与申请人曾合作")
+    evaluations.decline_assignment(assignment, demo_expert(), "发现与申请人曾合作")
     demo.session.commit()
     assert demo.session.execute(select(Evaluation)).scalars().all() == []
     again = _accepted(demo, application)
@@ -150,7 +115,7 @@ def test_declining_after_a_draft_drops_it_and_the_expert_can_come_back(demo, app
 def test_one_draft_per_evaluator(demo, application):
     assignment = _accepted(demo, application)
     draft = evaluations.evaluation_for(assignment)
-    assert (draft.evaluator_key, draft.component, draft.status) == (f"user:{expert().id}", "peer", "draft")
+    assert (draft.evaluator_key, draft.component, draft.status) == (f"user:{demo_expert().id}", "peer", "draft")
     assert evaluations.evaluation_for(assignment).id == draft.id
 
 
@@ -206,7 +171,7 @@ def test_a_submitted_evaluation_is_locked(demo, application):
         demo.session.rollback()
     assert demo.session.get(Evaluation, evaluation.id).scores == {"performance": 88.0, "influence": 75.5}
     with pytest.raises(Refusal):
-        evaluations.decline_assignment(assignment, expert(), "改变主意")
+        evaluations.decline_assignment(assignment, demo_expert(), "改变主意")
 
 
 def test_integrity_no_flags_the_application(demo, application):
@@ -232,7 +197,7 @@ def test_an_application_out_of_review_refuses_scores(demo, application):
 
 def test_external_evaluators_score_their_component_without_familiarity(demo, make_user):
     application = under_review(demo, make_user("applicant"), code="support_talent")
-    assignment = invite_external(application, kind="user", name="刘用户", email="user@example.com", actor=office())
+    assignment = invite_external(application, kind="user", name="刘用户", email="user@example.com", actor=demo_office())
     demo.session.commit()
     scores = {"completion": 90, "attitude": 95}
     with pytest.raises(EvaluationError) as refused:
