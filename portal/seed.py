@@ -15,6 +15,7 @@ from .programs.models import Call, Discipline, Program, Unit
 from .programs.seed_data import SEED_EXTRA_FIELDS, SEED_RULES
 from .reviews.models import ExpertProfile
 from .reviews.schemes import seed_schemes
+from .seed_applications import load_demo_applications
 
 DEMO_PASSWORD = "demo-password-2026"
 
@@ -160,7 +161,6 @@ def load_demo(now: datetime | None = None) -> list[tuple[str, str]]:
             db.session.add(ExpertProfile(user_id=user.id, unit_id=units[unit_code].id, disciplines=disciplines,
                                          keywords=keywords, title=title, load_cap=10))
     seed_schemes()
-    from .seed_applications import load_demo_applications
 
     load_demo_applications(DEMO_PASSWORD)
     commit()

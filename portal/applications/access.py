@@ -1,13 +1,18 @@
 """Who may do what with an application or a document: checked here, in one place."""
 from __future__ import annotations
 
+from flask import abort
+from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.models import Role, User
 from ..extensions import db
 from ..programs.access import can_manage, managed, managed_program_ids
 from ..programs.units import descendant_ids
-from .models import Application, Document
+from ..storage import Document
+from .models import Application
+from .workflow import State
+from ..programs.models import Call, CallAttachment
 
 
 def administered_unit_ids(user: User) -> set[int]:
@@ -39,7 +44,7 @@ def actor_roles(user: User | None, application: Application) -> set[str]:
 
 def can_view_application(user: User | None, application: Application) -> bool:
     roles = actor_roles(user, application)
-    if application.state == "draft":  # a draft is the applicant's own business
+    if application.state == State.DRAFT:  # a draft is the applicant's own business
         return Role.APPLICANT.value in roles
     return bool(roles & {Role.APPLICANT.value, Role.UNIT_ADMIN.value, Role.PROGRAM_ADMIN.value})
 
@@ -60,7 +65,7 @@ def can_view_document(user: User | None, document: Document) -> bool:
         return document.owner_id == user.id or _office_may_see(user, document)
     roles = actor_roles(user, application)
     if document.kind == "referee_letter":
-        return bool(roles & {Role.UNIT_ADMIN.value, Role.PROGRAM_ADMIN.value}) and application.state != "draft"
+        return bool(roles & {Role.UNIT_ADMIN.value, Role.PROGRAM_ADMIN.value}) and application.state != State.DRAFT
     return can_view_application(user, application)
 
 
@@ -69,7 +74,6 @@ def _office_may_see(user: User, document: Document) -> bool:
     profile file of someone who applied (past the draft) to a program they run."""
     if not user.has_role(Role.PROGRAM_ADMIN):
         return False
-    from ..programs.models import Call, CallAttachment
 
     if document.kind == "call_guide":
         program_id = db.session.execute(select(Call.program_id).join(CallAttachment)
@@ -90,9 +94,16 @@ def office_may_see_person(user: User, person_id: int | None) -> bool:
         return False
     if person_id == user.id:
         return True
-    from ..programs.models import Call
 
     return db.session.execute(
         select(Application.id).join(Call, Call.id == Application.call_id)
-        .where(Application.applicant_id == person_id, Application.state != "draft",
+        .where(Application.applicant_id == person_id, Application.state != State.DRAFT,
                managed(Call.program_id, user)).limit(1)).first() is not None
+
+
+def own_application_or_404(application_id: int) -> Application:
+    """The current user's application, or 404 (never 403: other people's ids reveal nothing)."""
+    application = db.get_or_404(Application, application_id)
+    if application.applicant_id != current_user.id:
+        abort(404)
+    return application

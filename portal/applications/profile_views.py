@@ -16,7 +16,7 @@ from ..database import commit, rollback
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..programs.models import Discipline
-from .documents import DocumentError, delete_document, save_document
+from ..storage import DocumentError, delete_document, save_document
 from .forms import AwardForm, EducationForm, PositionForm, ProfileForm, ProjectForm, WorkForm, keywords_from_text
 from .models import Award, Education, Position, Profile, Project, Work
 
@@ -36,7 +36,7 @@ SECTIONS = {
 
 
 
-def _discipline_choices(blank=True):
+def discipline_choices(blank=True):
     locale = current_locale()
     rows = db.session.execute(select(Discipline).order_by(Discipline.code)).scalars().all()
     parents = {d.code: d for d in rows if d.parent_code is None}
@@ -55,7 +55,7 @@ def edit():
     profile = db.session.get(Profile, current_user.id) or Profile(user_id=current_user.id)
     form = ProfileForm(obj=profile)
     form.nationality.choices = countries.choices(current_locale())
-    form.discipline_codes.choices = _discipline_choices()
+    form.discipline_codes.choices = discipline_choices()
     if request.method == "GET":
         form.name.data = current_user.name
         form.discipline_codes.data = (profile.discipline_codes or [""])[0]

@@ -7,14 +7,16 @@ import secrets
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..accounts.services import external_url
 from ..accounts.models import Role, User, UserRole
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
 from ..notifications.services import queue_email
-from .documents import delete_document, save_document
+from ..storage import delete_document, save_document
 from .models import Application, Exclusion, Referee
-from .services import ApplicationError, _external, ensure_editable
+from .services import ApplicationError, ensure_editable
+from .workflow import EDITABLE_STATES
 
 MAX_EXCLUSIONS = 3
 MAX_REFEREES = 5
@@ -50,7 +52,7 @@ def _send_invitation(referee: Referee, token: str, locale: str) -> None:
     program = application.call.program
     queue_email(referee.email, "referee_invitation", locale=locale, referee=referee,
                 applicant_name=application.applicant.name, program_name=program.name(locale),
-                link=_external("referees.letter", token=token), closes_at=application.call.closes_at)
+                link=external_url("referees.letter", token=token), closes_at=application.call.closes_at)
 
 
 def remind_referee(referee: Referee, locale: str) -> None:
@@ -87,7 +89,7 @@ def upload_letter(referee: Referee, data: bytes, filename: str) -> None:
     if referee.letter_received_at is not None:
         raise ApplicationError(_("Your letter has already been received. Thank you."))
     application = referee.application
-    if application.state not in ("draft", "returned"):
+    if application.state not in EDITABLE_STATES:
         raise ApplicationError(_("This application has been submitted; letters can no longer be added."))
     document = save_document(data, kind="referee_letter", original_name=filename, owner_id=None,
                              application_id=application.id)
@@ -97,7 +99,7 @@ def upload_letter(referee: Referee, data: bytes, filename: str) -> None:
            data={"referee_id": referee.id, "sha256": document.sha256})
     applicant = application.applicant
     queue_email(applicant.email, "referee_letter_arrived", locale=applicant.locale, user=applicant,
-                referee_name=referee.name, link=_external("applications.edit", application_id=application.id,
+                referee_name=referee.name, link=external_url("applications.edit", application_id=application.id,
                                                           step="referees"))
 
 

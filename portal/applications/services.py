@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -12,26 +12,24 @@ from ..i18n import is_english
 from ..errors import Refusal
 from ..accounts.models import Role, User, UserRole
 from ..audit.services import record
-from ..database import after_commit, utcnow
+from ..database import after_commit, commit, rollback, utcnow
 from ..extensions import db
 from ..i18n import current_locale as _locale
 from ..notifications.services import queue_email
 from ..programs import eligibility as rules
 from ..programs.models import Call, CallStatus, Discipline, Program, Unit
 from ..programs.units import descendant_ids
+from ..storage import clean_name, delete_document, inspect_pdf, save_document
 from . import questions, workflow
 from .access import actor_roles
 from .models import Application, Award, Education, Position, Profile, Project, Work
-
-# States in which an application still competes (counts against "one program of a level at a time").
-LIVE_STATES = {"submitted", "returned", "unit_endorsed", "formal_recheck", "under_review", "reviewed", "approved",
-               "waitlisted", "in_notice", "appeal"}
-HELD_STATES = {"awarded"}
+from .workflow import EDITABLE_STATES, HELD_STATES, LIVE_STATES, State
+from ..accounts.services import external_url
+from ..programs.access import program_admins_for
 
 
 class ApplicationError(Refusal):
     """A refused action on an application, with the reasons to show (already translated)."""
-
 
 def beijing(value: datetime) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm:ss")
@@ -46,7 +44,7 @@ def start_application(call: Call, applicant: User, unit_id: int) -> Application:
         raise ApplicationError(_("This call is not open for applications."))
     existing = db.session.execute(
         select(Application).where(Application.call_id == call.id, Application.applicant_id == applicant.id,
-                                  Application.state != "withdrawn")).scalar_one_or_none()
+                                  Application.state != State.WITHDRAWN)).scalar_one_or_none()
     if existing is not None:
         return existing
     refused = unit_refusal(call.program, unit_id)
@@ -192,7 +190,6 @@ def completeness_problems(application: Application) -> list[str]:
 @dataclass
 class Review:
     """Everything the applicant sees on the last step before submitting."""
-
     results: list[rules.RuleResult]
     problems: list[str]
     eligible: bool
@@ -245,7 +242,6 @@ def notify(application: Application, step: workflow.Transition, comment: str | N
         for user in unit_admins_for(application.unit_id):
             recipients.setdefault(user.email, user)
     if "program_office" in step.notify:  # the office of this program only
-        from ..programs.access import program_admins_for
 
         for user in program_admins_for(application.call.program_id):
             recipients.setdefault(user.email, user)
@@ -255,13 +251,7 @@ def notify(application: Application, step: workflow.Transition, comment: str | N
         state = workflow.STATE_LABELS[step.target][1 if english else 0]
         queue_email(user.email, "application_status", locale=user.locale, user=user, application=application,
                     program_name=program.name(user.locale), state=state, comment=comment or "",
-                    link=_external("applications.detail", application_id=application.id))
-
-
-def _external(endpoint: str, **values) -> str:
-    from ..accounts.services import external_url
-
-    return external_url(endpoint, **values)
+                    link=external_url("applications.detail", application_id=application.id))
 
 
 def unit_admins_for(unit_id: int) -> list[User]:
@@ -289,8 +279,8 @@ def submit_application(application_id: int, actor: User) -> SubmitOutcome:
         .execution_options(populate_existing=True)).scalar_one_or_none()
     if application is None or application.applicant_id != actor.id:
         raise LookupError(application_id)
-    if application.state not in ("draft", "returned"):
-        if application.submitted_at is not None and application.state != "withdrawn":
+    if application.state not in EDITABLE_STATES:
+        if application.submitted_at is not None and application.state != State.WITHDRAWN:
             return SubmitOutcome(application, already=True)
         raise ApplicationError(_("This application cannot be submitted in its present state."))
     now = utcnow()
@@ -303,7 +293,7 @@ def submit_application(application_id: int, actor: User) -> SubmitOutcome:
     checked = review(application)
     if not checked.can_submit:
         raise ApplicationError(*checked.problems)
-    action = workflow.Action.SUBMIT if application.state == "draft" else workflow.Action.RESUBMIT
+    action = workflow.Action.SUBMIT if application.state == State.DRAFT else workflow.Action.RESUBMIT
     application.submitted_at = now
     application.submission_count += 1
     application.snapshot = build_snapshot(application, checked.results, now)
@@ -322,8 +312,6 @@ def submit_application_with_retry(application_id: int, actor: User, attempts: in
 
     from sqlalchemy.exc import OperationalError
 
-    from ..database import commit, rollback
-
     for attempt in range(attempts):
         try:
             outcome = submit_application(application_id, actor)
@@ -338,16 +326,14 @@ def submit_application_with_retry(application_id: int, actor: User, attempts: in
 
 
 def withdraw_application(application: Application, actor: User, reason: str = "") -> None:
-    if application.state == "draft":
+    if application.state == State.DRAFT:
         raise ApplicationError(_("A draft is not withdrawn: delete it instead."))
     apply_transition(application, workflow.Action.WITHDRAW, actor, comment=reason or None)
 
 
 def delete_draft(application: Application, actor: User) -> None:
-    if application.state != "draft" or application.applicant_id != actor.id:
+    if application.state != State.DRAFT or application.applicant_id != actor.id:
         raise ApplicationError(_("Only a draft can be deleted."))
-    from .documents import delete_document
-
     for document in list(application.documents):
         delete_document(document)
     record("application.deleted", application, actor=actor)
@@ -361,8 +347,6 @@ def add_document(application: Application, data: bytes, *, kind: str, original_n
     already has its `max_files` files refuses another (delete one first). A refused file changes nothing; the
     same file under the same name again (a double click, a retried upload) is the file already there, not a
     second copy."""
-    from .documents import _clean_name, delete_document, inspect_pdf, save_document
-
     ensure_editable(application)
     locale = _locale()
     wanted = next((k for k in questions.document_kinds(application.call.required_documents) if k.code == kind), None)
@@ -373,7 +357,7 @@ def add_document(application: Application, data: bytes, *, kind: str, original_n
     db.session.execute(select(Application.id).where(Application.id == application.id).with_for_update())
     db.session.expire(application, ["documents"])
     have = [d for d in application.documents if d.kind == kind]
-    name = _clean_name(original_name)
+    name = clean_name(original_name)
     same = next((d for d in have if d.sha256 == checked.sha256 and d.original_name == name), None)
     if same is not None:
         return same
@@ -394,7 +378,6 @@ def add_document(application: Application, data: bytes, *, kind: str, original_n
 def generate_book(application_id: int, submission: int) -> int | None:
     """Render the application book from the frozen snapshot (a background job after submission)."""
     from .book import render_book
-    from .documents import save_document
 
     application = db.session.get(Application, application_id)
     if application is None or application.snapshot is None or application.submission_count != submission:
@@ -406,7 +389,6 @@ def generate_book(application_id: int, submission: int) -> int | None:
                              owner_id=application.applicant_id, application_id=application.id)
     application.book_document_id = document.id
     record("application.book_generated", application, actor="system", data={"sha256": document.sha256})
-    from ..database import commit
 
     commit()
     return document.id
@@ -495,3 +477,21 @@ def count_live(call_id: int) -> int:
     return db.session.execute(select(func.count()).select_from(Application).where(
         Application.call_id == call_id, Application.state.in_(LIVE_STATES))).scalar_one()
 
+
+# ---------------------------------------------------------------- the applicant's recheck (复核) of a formal check
+
+RECHECK_DAYS = 15
+
+
+def recheck_deadline(application: Application) -> datetime | None:
+    if application.state != State.INELIGIBLE or application.state_changed_at is None:
+        return None
+    return application.state_changed_at + timedelta(days=RECHECK_DAYS)
+
+
+def request_recheck(application: Application, actor: User, reason: str) -> None:
+    deadline = recheck_deadline(application)
+    if deadline is not None and utcnow() > deadline:
+        raise ApplicationError(_("A recheck can be requested within %(n)s days of the formal check; that time has "
+                               "passed.", n=RECHECK_DAYS))
+    apply_transition(application, workflow.Action.REQUEST_RECHECK, actor, comment=reason)

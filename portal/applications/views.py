@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .access import own_application_or_404
 from ..errors import Refusal
 from ..accounts.models import Role
 from ..audit.models import AuditEntry
@@ -18,14 +19,14 @@ from ..i18n import current_locale as _locale
 from ..forms import ConfirmForm
 from ..programs.models import Call
 from ..programs.units import all_units, tree_rows
+from ..storage import Document, delete_document, document_path
 from ..views_support import commit_or_refuse
 from . import referees as referee_service
 from . import questions, services, workflow
 from .access import can_edit_application, can_view_application, can_view_document
-from .documents import delete_document, document_path
 from .forms import (BasicsForm, ExceptionForm, ExclusionForm, RecheckRequestForm, RefereeForm, StartForm, SubmitForm,
                     UploadForm, WithdrawForm, keywords_from_text, plan_form_class)
-from .models import Application, Document, Referee
+from .models import Application, Referee
 from .profile_views import _discipline_choices
 
 bp = Blueprint("applications", __name__)
@@ -50,16 +51,8 @@ def unit_choices(scope=None) -> list[tuple]:
     return [("", _("— choose —"))] + [(u.id, "\u3000" * (depth - top) + u.name(locale)) for u, depth in rows]
 
 
-def _own_application(application_id: int) -> Application:
-    """The current user's application, or 404 (never 403: other people's ids reveal nothing)."""
-    application = db.get_or_404(Application, application_id)
-    if application.applicant_id != current_user.id:
-        abort(404)
-    return application
-
-
 def _editable(application_id: int) -> Application:
-    application = _own_application(application_id)
+    application = own_application_or_404(application_id)
     if not can_edit_application(current_user, application):
         flash(_("This application has been submitted and can no longer be changed."), "warning")
         abort(redirect(url_for("applications.detail", application_id=application.id)))
@@ -78,13 +71,8 @@ def dashboard():
                  joinedload(Application.book))
         .order_by(Application.created_at.desc())).unique().scalars().all()
     timelines = timeline_for([a.id for a in applications])
-    from ..letters.models import Letter
-
-    lettered = set(db.session.execute(select(Letter.application_id).where(
-        Letter.application_id.in_([a.id for a in applications]), Letter.status == "valid")).scalars()) \
-        if applications else set()
+    # Which of them have a letter is the letters feature's to say: the template asks its lettered() global.
     return render_template("applications/dashboard.html", applications=applications, timelines=timelines,
-                           lettered=lettered,
                            labels=STATE_TEXT, action_labels=ACTION_TEXT)
 
 
@@ -115,9 +103,7 @@ def detail(application_id: int):
         abort(404)
     own = application.applicant_id == current_user.id
     can_withdraw = own and workflow.can(application.state, workflow.Action.WITHDRAW, {"applicant"})
-    from ..reviews.services import recheck_deadline
-
-    recheck_until = recheck_deadline(application) if own else None
+    recheck_until = services.recheck_deadline(application) if own else None
     return render_template("applications/detail.html", application=application, own=own,
                            timeline_entries=timeline_for([application.id])[application.id], labels=STATE_TEXT,
                            action_labels=ACTION_TEXT, withdraw_form=WithdrawForm(),
@@ -130,7 +116,7 @@ def _answers(application: Application) -> list[dict]:
     """The call's questions with the answers: as submitted once the application has left the applicant's
     hands, as they stand in the draft before."""
     snapshot = application.snapshot or {}
-    if application.state not in ("draft", "returned") and "extra" in snapshot.get("application", {}):
+    if application.state not in workflow.EDITABLE_STATES and "extra" in snapshot.get("application", {}):
         return questions.answers_from_snapshot(snapshot["application"]["extra"], _locale())
     return questions.answers(application.call.extra_fields, application.extra, _locale())
 
@@ -157,7 +143,7 @@ def start(call_id: int):
 @bp.post("/applications/<int:application_id>/delete")
 @roles_required(Role.APPLICANT)
 def delete(application_id: int):
-    application = _own_application(application_id)
+    application = own_application_or_404(application_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if not commit_or_refuse(services.delete_draft, application, current_user._get_current_object()):
@@ -393,7 +379,7 @@ def referee_action(application_id: int, referee_id: int, verb: str):
 @bp.post("/applications/<int:application_id>/submit")
 @roles_required(Role.APPLICANT)
 def submit(application_id: int):
-    application = _own_application(application_id)
+    application = own_application_or_404(application_id)
     form = SubmitForm()
     if not form.validate_on_submit():
         flash(form.pledge.errors[0] if form.pledge.errors else _("Confirm that the information is true."), "danger")
@@ -406,7 +392,7 @@ def submit(application_id: int):
         rollback()
         for message in exc.messages:
             flash(message, "danger")
-        if application.state in ("draft", "returned"):
+        if application.state in workflow.EDITABLE_STATES:
             return redirect(url_for("applications.edit", application_id=application.id, step="review"))
         return redirect(url_for("applications.detail", application_id=application.id))
     if already:
@@ -419,12 +405,11 @@ def submit(application_id: int):
 @bp.post("/applications/<int:application_id>/withdraw")
 @roles_required(Role.APPLICANT)
 def withdraw(application_id: int):
-    application = _own_application(application_id)
+    application = own_application_or_404(application_id)
     form = WithdrawForm()
-    if form.validate_on_submit():
-        if commit_or_refuse(services.withdraw_application, application, current_user._get_current_object(),
-                            form.reason.data or ""):
-            flash(_("The application has been withdrawn."), "success")
+    if form.validate_on_submit() and commit_or_refuse(services.withdraw_application, application,
+                                                      current_user._get_current_object(), form.reason.data or ""):
+        flash(_("The application has been withdrawn."), "success")
     return redirect(url_for("applications.detail", application_id=application.id))
 
 
@@ -432,15 +417,13 @@ def withdraw(application_id: int):
 @roles_required(Role.APPLICANT)
 def request_recheck(application_id: int):
     """Ask for a recheck (复核) of a failed formal check, within 15 days, with reasons."""
-    from ..reviews.services import request_recheck as ask
-
-    application = _own_application(application_id)
+    application = own_application_or_404(application_id)
     form = RecheckRequestForm(prefix="recheck")
     reason = (form.reason.data or "").strip() if form.validate_on_submit() else ""
     if not reason:
         flash(_("Give your reasons for the recheck."), "danger")
         return redirect(url_for("applications.detail", application_id=application.id))
-    if commit_or_refuse(ask, application, current_user._get_current_object(), reason):
+    if commit_or_refuse(services.request_recheck, application, current_user._get_current_object(), reason):
         flash(_("Your request for a recheck has been sent to the program office."), "success")
     return redirect(url_for("applications.detail", application_id=application.id))
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from ..database import commit
 
 notices_cli = AppGroup("notices", help="Public notices (公示).")
 
@@ -10,7 +11,6 @@ notices_cli = AppGroup("notices", help="Public notices (公示).")
 @notices_cli.command("close")
 def close_notices():
     """Award the candidates of every notice whose period has ended with no pending or upheld objection."""
-    from ..database import commit
     from .services import close_due_notices
 
     reports = close_due_notices()

@@ -11,8 +11,10 @@ from wtforms.validators import DataRequired, Length
 
 from ..errors import Refusal
 from ..accounts.models import Role
-from ..applications.views import STATE_TEXT, _own_application
+from ..applications.access import own_application_or_404
+from ..applications.views import STATE_TEXT
 from ..auth import roles_required
+from ..applications.workflow import State
 from ..database import commit, rollback
 from ..extensions import db
 from ..programs.access import managed_or_404, managed_program_ids
@@ -58,7 +60,7 @@ def _feedback_page(application, form: AppealForm | None = None, status: int = 20
         "decisions/feedback.html", application=application, labels=STATE_TEXT, visible=visible,
         feedback=service.feedback_for(application) if visible else [], appeals=service.appeals_of(application),
         appeal_status=APPEAL_STATUS, open_until=open_until, form=form or AppealForm(),
-        window_passed=application.state == "rejected" and open_until is None,
+        window_passed=application.state == State.REJECTED and open_until is None,
         min_reason=service.MIN_REASON), status
 
 
@@ -66,14 +68,14 @@ def _feedback_page(application, form: AppealForm | None = None, status: int = 20
 @roles_required(Role.APPLICANT)
 def feedback(application_id: int):
     """The comments for the applicant once the decision is final, and the appeal form while it is open."""
-    return _feedback_page(_own_application(application_id))
+    return _feedback_page(own_application_or_404(application_id))
 
 
 @bp.post("/<int:application_id>/appeal")
 @roles_required(Role.APPLICANT)
 def appeal(application_id: int):
     """File an appeal (复审); refused ones come back with the typed grounds kept."""
-    application = _own_application(application_id)
+    application = own_application_or_404(application_id)
     form = AppealForm()
     if not form.validate_on_submit():
         return _feedback_page(application, form, 400)

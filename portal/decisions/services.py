@@ -13,18 +13,22 @@ from ..accounts.models import User
 from ..applications import workflow
 from ..applications.models import Application
 from ..applications.services import apply_transition, beijing
+from ..applications.workflow import PLACE_STATES, State
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
 from ..notifications.services import queue_email
 from ..programs.models import Call, Discipline
-from .models import Decision, DecisionSession, Notice, NoticeItem, Objection
+from .models import (Decision, DecisionSession, Notice, NoticeItem, NoticeStatus, Objection, ObjectionStatus,
+                     SessionStatus)
+from ..accounts.services import external_url
+from ..programs.access import program_admins_for
+from ..reviews.ranking import RankingError, ranking_for_call
+from ..reviews.schemes import options_for_call
 
 OUTCOMES = ("approve", "reject", "waitlist")
 OUTCOME_ACTIONS = {"approve": workflow.Action.APPROVE, "reject": workflow.Action.REJECT,
                    "waitlist": workflow.Action.WAITLIST}
-# States that hold one of the call's places: the quota counts them together with draft approvals.
-PLACE_STATES = ("approved", "in_notice", "awarded")
 MAX_NOTICE_DAYS = 60
 
 
@@ -55,9 +59,10 @@ def current_session(call: Call, open_only: bool = False) -> DecisionSession | No
     """The call's open session, else (unless open_only) its latest finalised one."""
     stmt = select(DecisionSession).where(DecisionSession.call_id == call.id)
     if open_only:
-        stmt = stmt.where(DecisionSession.status == "draft")
+        stmt = stmt.where(DecisionSession.status == SessionStatus.DRAFT)
     # Draft first: while a session is open it is the one to show.
-    return db.session.execute(stmt.order_by((DecisionSession.status == "draft").desc(), DecisionSession.id.desc())
+    return db.session.execute(stmt.order_by((DecisionSession.status == SessionStatus.DRAFT).desc(),
+                                            DecisionSession.id.desc())
                               .limit(1)).scalar_one_or_none()
 
 
@@ -92,7 +97,7 @@ def places_taken(session: DecisionSession, except_application_id: int | None = N
         Application.call_id == session.call_id, Application.state.in_(PLACE_STATES))).scalar_one()
     drafts = (select(func.count()).select_from(Decision).join(Application, Application.id == Decision.application_id)
               .where(Decision.session_id == session.id, Decision.outcome == "approve",
-                     Application.state == "reviewed"))
+                     Application.state == State.REVIEWED))
     if except_application_id is not None:
         drafts = drafts.where(Decision.application_id != except_application_id)
     return held + db.session.execute(drafts).scalar_one()
@@ -101,13 +106,13 @@ def places_taken(session: DecisionSession, except_application_id: int | None = N
 def record_decision(session: DecisionSession, application: Application, outcome: str, votes_for: int,
                     votes_against: int, votes_abstain: int, note: str, actor: User) -> Decision:
     """Record or replace the draft decision on one application; nothing changes state until finalise."""
-    if session.status != "draft":
+    if session.status != SessionStatus.DRAFT:
         raise DecisionError(_("This decision session has been finalised; its decisions can no longer change."))
     if application.call_id != session.call_id:
         raise DecisionError(_("This application does not belong to the session's call."))
     if outcome not in OUTCOMES:
         raise DecisionError(_("Choose approve, reject or waitlist."))
-    if application.state != "reviewed":
+    if application.state != State.REVIEWED:
         raise DecisionError(_("Only applications whose review is complete can be decided (%(name)s is not).",
                                  name=application.applicant.name))
     if outcome == "approve" and application.integrity_flag:
@@ -139,7 +144,6 @@ def record_decision(session: DecisionSession, application: Application, outcome:
 @dataclass
 class TopResult:
     """What approve_top did: the decisions recorded and the candidates it passed over, with why."""
-
     approved: list[Decision] = field(default_factory=list)
     skipped_flagged: list[Application] = field(default_factory=list)
     quota_left: int | None = None
@@ -148,10 +152,7 @@ class TopResult:
 def approve_top(session: DecisionSession, n: int, actor: User, votes_for: int, votes_against: int,
                 votes_abstain: int, note: str = "") -> TopResult:
     """Approve the N best-ranked reviewed candidates not yet decided, skipping flagged ones, within the quota."""
-    from ..reviews.ranking import RankingError, ranking_for_call
-    from ..reviews.schemes import options_for_call
-
-    if session.status != "draft":
+    if session.status != SessionStatus.DRAFT:
         raise DecisionError(_("This decision session has been finalised; its decisions can no longer change."))
     if n < 1:
         raise DecisionError(_("Enter how many candidates to approve (at least 1)."))
@@ -174,7 +175,7 @@ def approve_top(session: DecisionSession, n: int, actor: User, votes_for: int, v
         if len(result.approved) >= left:
             break
         application = row.application
-        if application.state != "reviewed" or application.id in decided or row.final is None:
+        if application.state != State.REVIEWED or application.id in decided or row.final is None:
             continue
         if application.integrity_flag:
             result.skipped_flagged.append(application)
@@ -189,7 +190,6 @@ def approve_top(session: DecisionSession, n: int, actor: User, votes_for: int, v
 @dataclass
 class FinaliseReport:
     """Counts after finalising: outcomes applied, decisions skipped and reviewed candidates left undecided."""
-
     applied: dict[str, int]
     skipped: list[str]
     undecided: int
@@ -197,12 +197,12 @@ class FinaliseReport:
 
 def finalise(session: DecisionSession, actor: User, minutes: str) -> FinaliseReport:
     """Apply every draft decision to its application and close the session; undecided ones stay reviewed."""
-    if session.status != "draft":
+    if session.status != SessionStatus.DRAFT:
         raise DecisionError(_("This decision session has already been finalised."))
     if not (minutes or "").strip():
         raise DecisionError(_("Write the minutes of the meeting before finalising."))
     flagged = [d.application.applicant.name for d in session.decisions
-               if d.outcome == "approve" and d.application.integrity_flag and d.application.state == "reviewed"]
+               if d.outcome == "approve" and d.application.integrity_flag and d.application.state == State.REVIEWED]
     if flagged:
         # A flag raised after the vote: the committee must look again rather than approve silently.
         raise DecisionError(_("These candidates now have an open integrity flag and cannot be approved: "
@@ -210,7 +210,7 @@ def finalise(session: DecisionSession, actor: User, minutes: str) -> FinaliseRep
     applied, skipped = {o: 0 for o in OUTCOMES}, []
     for decision in session.decisions:
         application = decision.application
-        if application.state != "reviewed":  # withdrawn or reopened since the vote
+        if application.state != State.REVIEWED:  # withdrawn or reopened since the vote
             skipped.append(application.applicant.name)
             continue
         apply_transition(application, OUTCOME_ACTIONS[decision.outcome], actor, comment=decision.note,
@@ -219,9 +219,9 @@ def finalise(session: DecisionSession, actor: User, minutes: str) -> FinaliseRep
         applied[decision.outcome] += 1
     decided = {d.application_id for d in session.decisions}
     reviewed = db.session.execute(select(Application.id).where(
-        Application.call_id == session.call_id, Application.state == "reviewed")).scalars().all()
+        Application.call_id == session.call_id, Application.state == State.REVIEWED)).scalars().all()
     undecided = sum(1 for a in reviewed if a not in decided)
-    session.status, session.minutes = "finalised", minutes.strip()
+    session.status, session.minutes = SessionStatus.FINALISED.value, minutes.strip()
     session.finalised_at, session.finalised_by_id = utcnow(), actor.id
     db.session.flush()
     record("decision_session.finalised", session, actor=actor,
@@ -234,7 +234,6 @@ def finalise(session: DecisionSession, actor: User, minutes: str) -> FinaliseRep
 @dataclass
 class PublishResult:
     """A published notice, or (for programs without one) the candidates awarded directly."""
-
     notice: Notice | None
     count: int
 
@@ -247,7 +246,7 @@ def publish_notice(call: Call, actor: User, days: int | None = None) -> PublishR
     if not 1 <= days <= MAX_NOTICE_DAYS:
         raise DecisionError(_("The notice period is between 1 and %(max)s days.", max=MAX_NOTICE_DAYS))
     candidates = db.session.execute(
-        select(Application).where(Application.call_id == call.id, Application.state == "approved")
+        select(Application).where(Application.call_id == call.id, Application.state == State.APPROVED)
         .options(joinedload(Application.applicant), joinedload(Application.unit))
         .order_by(Application.id)).unique().scalars().all()
     if not candidates:
@@ -262,7 +261,7 @@ def publish_notice(call: Call, actor: User, days: int | None = None) -> PublishR
     now = utcnow()
     program = call.program
     notice = Notice(call_id=call.id, days=days, published_at=now, ends_at=now + timedelta(days=days),
-                    status="open", published_by_id=actor.id,
+                    status=NoticeStatus.OPEN.value, published_by_id=actor.id,
                     title=f"{program.name_zh} {call.year} 年度拟入选人选公示")
     # The public text is frozen as published: later edits to names or units must not rewrite a past notice.
     notice.items = [NoticeItem(application_id=a.id, name=a.applicant.name, unit_name=a.unit.name_zh,
@@ -281,7 +280,7 @@ def file_objection(notice: Notice, item_id: int | None, contact_name: str, conta
                    now: datetime | None = None) -> Objection:
     """Anyone's objection to a candidate in an open notice; the program office is told."""
     now = now or utcnow()
-    if notice.status != "open" or now >= notice.ends_at:
+    if notice.status != NoticeStatus.OPEN or now >= notice.ends_at:
         raise DecisionError(_("The objection period of this notice ended on %(time)s (Beijing time); "
                                  "objections are no longer accepted.", time=beijing(notice.ends_at)))
     item = next((i for i in notice.items if i.id == item_id), None)
@@ -306,10 +305,6 @@ def file_objection(notice: Notice, item_id: int | None, contact_name: str, conta
 
 
 def _tell_office(objection: Objection) -> None:
-    from ..accounts.services import external_url
-
-    from ..programs.access import program_admins_for
-
     admins = program_admins_for(objection.notice.call.program_id)  # the office of this program only
     link = external_url("decisions.notice", notice_id=objection.notice_id)
     for user in admins:
@@ -320,15 +315,15 @@ def _tell_office(objection: Objection) -> None:
 def handle_objection(objection: Objection, upheld: bool, note: str, actor: User,
                      now: datetime | None = None) -> Objection:
     """Record how an objection was handled; upholding it turns the candidate's approval into a rejection."""
-    if objection.status != "pending":
+    if objection.status != ObjectionStatus.PENDING:
         raise DecisionError(_("This objection has already been handled."))
     if not (note or "").strip():
         raise DecisionError(_("Write how the objection was handled (the finding and its grounds)."))
-    objection.status = "upheld" if upheld else "dismissed"
+    objection.status = (ObjectionStatus.UPHELD if upheld else ObjectionStatus.DISMISSED).value
     objection.handling_note, objection.handled_by_id = note.strip(), actor.id
     objection.handled_at = now or utcnow()
     application = objection.item.application if objection.item else None
-    if upheld and application is not None and application.state == "in_notice":
+    if upheld and application is not None and application.state == State.IN_NOTICE:
         apply_transition(application, workflow.Action.UPHOLD_OBJECTION, actor, comment=note.strip(),
                          data={"objection_id": objection.id})
     db.session.flush()
@@ -343,7 +338,6 @@ def handle_objection(objection: Objection, upheld: bool, note: str, actor: User,
 @dataclass
 class CloseReport:
     """What closing one notice did."""
-
     notice: Notice
     awarded: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
@@ -353,11 +347,11 @@ class CloseReport:
 def _close(notice: Notice, now: datetime) -> CloseReport:
     report = CloseReport(notice)
     objections = db.session.execute(select(Objection).where(Objection.notice_id == notice.id)).scalars().all()
-    pending = {o.item_id for o in objections if o.status == "pending"}
-    upheld = {o.item_id for o in objections if o.status == "upheld"}
+    pending = {o.item_id for o in objections if o.status == ObjectionStatus.PENDING}
+    upheld = {o.item_id for o in objections if o.status == ObjectionStatus.UPHELD}
     for item in notice.items:
         application = item.application
-        if application.state != "in_notice":
+        if application.state != State.IN_NOTICE:
             continue
         if item.id in pending or None in pending:  # an objection to the whole notice holds every candidate
             report.waiting.append(item.name)
@@ -366,7 +360,7 @@ def _close(notice: Notice, now: datetime) -> CloseReport:
                              data={"notice_id": notice.id})
             report.awarded.append(item.name)
     if not report.waiting:
-        notice.status, notice.closed_at, report.closed = "closed", now, True
+        notice.status, notice.closed_at, report.closed = NoticeStatus.CLOSED.value, now, True
         db.session.flush()
         record("notice.closed", notice, actor="system", data={"awarded": len(report.awarded)})
     return report
@@ -378,7 +372,7 @@ def close_due_notices(now: datetime | None = None, *, program_ids: set[int] | No
     `program_ids` limits it to the notices of those programs (a program office's own); None means every program.
     """
     now = now or utcnow()
-    stmt = select(Notice).where(Notice.status == "open", Notice.ends_at <= now)
+    stmt = select(Notice).where(Notice.status == NoticeStatus.OPEN, Notice.ends_at <= now)
     if program_ids is not None:
         stmt = stmt.where(Notice.call_id.in_(select(Call.id).where(Call.program_id.in_(sorted(program_ids)))))
     due = db.session.execute(stmt.order_by(Notice.id)).scalars().all()

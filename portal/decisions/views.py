@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..accounts.models import Role
 from ..applications.models import Application
+from ..applications.workflow import State
 from ..applications.views import STATE_TEXT
 from ..auth import roles_required
 from ..database import commit
@@ -24,7 +25,9 @@ from ..programs.access import managed_call_or_404 as _call, managed_or_404, mana
 from ..programs.models import Call
 from ..views_support import commit_or_refuse
 from . import services
-from .models import Decision, DecisionSession, Notice, NoticeItem, Objection
+from .models import Decision, DecisionSession, Notice, NoticeItem, Objection, ObjectionStatus, SessionStatus
+from ..reviews.ranking import RankingError, page_of, ranking_for_call
+from ..reviews.schemes import options_for_call
 
 bp = Blueprint("decisions", __name__, url_prefix="/office/decisions")
 
@@ -94,15 +97,12 @@ PAGE_SIZE = 50
 def _rows(call: Call, page: int):
     """One page of the ranking rows (with the ranking itself, for the pager), or of the reviewed applications
     unranked when the ranking cannot be computed."""
-    from ..reviews.ranking import RankingError, ranking_for_call
-    from ..reviews.schemes import options_for_call
-
     try:
         ranking = ranking_for_call(call, options_for_call(call), page=page, per_page=PAGE_SIZE)
         return ranking.rows, ranking, None
     except RankingError as exc:
         listed = db.paginate(
-            select(Application).where(Application.call_id == call.id, Application.state == "reviewed")
+            select(Application).where(Application.call_id == call.id, Application.state == State.REVIEWED)
             .options(joinedload(Application.applicant), joinedload(Application.unit))
             .order_by(Application.id), page=page, per_page=PAGE_SIZE, error_out=False)
         return [SimpleNamespace(application=a, rank=None, final=None, flags=("integrity",) if a.integrity_flag
@@ -111,15 +111,12 @@ def _rows(call: Call, page: int):
 
 
 def _page(call: Call, status: int = 200, **forms):
-    from ..reviews.ranking import page_of
-    from ..reviews.schemes import options_for_call
-
     session = services.current_session(call)
     failed = forms.get("decision_form")
     page = request.args.get("page", 1, type=int) or 1
     if failed is not None:  # show the page of the application whose decision was refused
         page = page_of(call, options_for_call(call), int(failed._prefix[1:-1]), PAGE_SIZE)
-    rows, pages, ranking_error = _rows(call, page) if session is not None and session.status == "draft" \
+    rows, pages, ranking_error = _rows(call, page) if session is not None and session.status == SessionStatus.DRAFT \
         else ([], None, None)
     shown = [row.application.id for row in rows]
     decisions = {d.application_id: d for d in db.session.execute(select(Decision).where(
@@ -129,7 +126,7 @@ def _page(call: Call, status: int = 200, **forms):
         Decision.session_id == session.id)).scalar_one() if session is not None else 0
     decision_forms = {}
     for row in rows:
-        if row.application.state != "reviewed":
+        if row.application.state != State.REVIEWED:
             continue
         if failed is not None and failed._prefix == f"d{row.application.id}-":
             decision_forms[row.application.id] = failed
@@ -138,7 +135,7 @@ def _page(call: Call, status: int = 200, **forms):
         decision_forms[row.application.id] = DecisionForm(prefix=f"d{row.application.id}", formdata=None,
                                                           obj=current)
     approved = db.session.execute(select(func.count()).select_from(Application).where(
-        Application.call_id == call.id, Application.state == "approved")).scalar_one()
+        Application.call_id == call.id, Application.state == State.APPROVED)).scalar_one()
     notices = db.session.execute(select(Notice).where(Notice.call_id == call.id)
                                  .order_by(Notice.id.desc())).scalars().all()
     return render_template(
@@ -271,7 +268,7 @@ def _notice_page(notice: Notice, status: int = 200, failed: HandleObjectionForm 
                                     .options(joinedload(Objection.item)).order_by(Objection.id)).scalars().all()
     forms = {o.id: (failed if failed is not None and failed._prefix == f"o{o.id}-"
                     else HandleObjectionForm(prefix=f"o{o.id}", formdata=None))
-             for o in objections if o.status == "pending"}
+             for o in objections if o.status == ObjectionStatus.PENDING}
     items = db.session.execute(select(NoticeItem).where(NoticeItem.notice_id == notice.id)
                                .options(joinedload(NoticeItem.application)).order_by(NoticeItem.id)).scalars().all()
     return render_template("decisions/notice.html", notice=notice, items=items, objections=objections, forms=forms,

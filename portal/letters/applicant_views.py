@@ -3,14 +3,26 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, send_file
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..accounts.models import Role
-from ..applications.documents import document_path
 from ..applications.models import Application
 from ..auth import roles_required
 from ..extensions import db
+from ..storage import document_path
+from .models import Letter
 
 bp = Blueprint("my_letters", __name__)
+
+
+@bp.app_template_global()
+def lettered(application_ids) -> set[int]:
+    """Which of these applications have a letter in force (the applicant's dashboard links to them)."""
+    ids = list(application_ids)
+    if not ids:
+        return set()
+    return set(db.session.execute(select(Letter.application_id).where(
+        Letter.application_id.in_(ids), Letter.status == "valid")).scalars())
 
 
 @bp.get("/applications/<int:application_id>/letter")

@@ -7,7 +7,8 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import false, select, true
 
-from ..accounts.models import Role
+from ..accounts.models import Role, User, UserRole
+from ..extensions import db
 
 
 def managed_program_ids(user: Any) -> set[int] | None:
@@ -42,7 +43,6 @@ def managed_or_404(user: Any, program: Any) -> None:
 
 def managed_program_or_404(program_id: int):
     """A program the logged-in person runs; any other program does not exist for them (404)."""
-    from ..extensions import db
     from .models import Program
 
     program = db.get_or_404(Program, program_id)
@@ -52,7 +52,6 @@ def managed_program_or_404(program_id: int):
 
 def managed_call_or_404(call_id: int):
     """A call of a program the logged-in person runs; any other call does not exist for them (404)."""
-    from ..extensions import db
     from .models import Call
 
     call = db.get_or_404(Call, call_id)
@@ -65,9 +64,6 @@ def program_admins_for(program: Any) -> list:
 
     Emails addressed to the program office go to these people only, never to the offices of other programs.
     """
-    from ..accounts.models import User, UserRole
-    from ..extensions import db
-
     program_id = program if isinstance(program, int) else program.id
     grant = (UserRole.role == Role.PROGRAM_ADMIN.value) & (
         UserRole.program_id.is_(None) | (UserRole.program_id == program_id))
@@ -80,7 +76,6 @@ def runs_every_program_of(user: Any, category: str) -> bool:
 
     A category's evaluation scheme is shared by its programs: only someone running all of them may change it.
     """
-    from ..extensions import db
     from .models import Program
 
     held = managed_program_ids(user)

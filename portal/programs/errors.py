@@ -8,15 +8,15 @@ from flask_babel import gettext as _
 
 from ..errors import Refusal
 from ..extensions import db
+from ..accounts.models import User
+from ..database import commit, rollback
 
 
 class ProgramError(Refusal):
     """A refused program or call action, with the reasons to show (already translated) and the field at fault."""
 
-
 class StaleEdit(ProgramError):
     """Someone else saved the program or call after this form was loaded."""
-
 
 def check_version(obj: Any, submitted: Any) -> None:
     """Refuse a save made on an older version of `obj` (a Program or a Call), naming who changed it and when.
@@ -35,8 +35,6 @@ def check_version(obj: Any, submitted: Any) -> None:
 
 
 def stale_message(obj: Any) -> str:
-    from ..accounts.models import User
-
     who = db.session.get(User, obj.updated_by_id) if getattr(obj, "updated_by_id", None) else None
     when = format_datetime(obj.updated_at, "yyyy-MM-dd HH:mm") if getattr(obj, "updated_at", None) else "—"
     return _("%(name)s saved a newer version at %(time)s (Beijing time). Your changes are still in the form: "
@@ -52,8 +50,6 @@ def run_locked(obj: Any, verb, *args, **kwargs) -> tuple[bool, Any, ProgramError
     slipped in between the check and the UPDATE (StaleDataError at flush or commit).
     """
     from sqlalchemy.orm.exc import StaleDataError
-
-    from ..database import commit, rollback
 
     try:
         result = verb(*args, **kwargs)

@@ -9,18 +9,20 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
+from ..accounts.services import external_url
 from ..i18n import is_english
 from .errors import ReviewError
 from ..accounts.models import User
 from ..applications.models import Application
-from ..applications.services import _external
+from ..applications.workflow import State
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
 from ..notifications.services import queue_email
 from . import assignment as solver
+from .assignment_workflow import LIVE, AssignmentStatus
 from .models import Assignment
-from .pool import LIVE_ASSIGNMENT, build_problem
+from .pool import build_problem
 from .services import _due, assign_expert
 
 
@@ -54,9 +56,9 @@ class Preview:
 def applications_to_assign(call) -> list[int]:
     """Applications under review that have no live expert yet (partly staffed ones are completed by hand)."""
     staffed = select(Assignment.application_id).where(Assignment.expert_id.is_not(None),
-                                                      Assignment.status.in_(LIVE_ASSIGNMENT))
+                                                      Assignment.status.in_(LIVE))
     return db.session.execute(select(Application.id).where(
-        Application.call_id == call.id, Application.state == "under_review",
+        Application.call_id == call.id, Application.state == State.UNDER_REVIEW,
         Application.id.not_in(staffed)).order_by(Application.id)).scalars().all()
 
 
@@ -97,8 +99,8 @@ def commit_preview(call, *, mode: str, seed: int | None, k: int | None, fingerpr
     due, now = _due(call), utcnow()
     method = "random" if mode == "random" else "auto"
     db.session.execute(insert(Assignment), [
-        {"application_id": a, "kind": "expert", "expert_id": e, "status": "invited", "due_date": due,
-         "invited_at": now, "method": method, "created_by_id": actor.id, "no_conflict_statement": "",
+        {"application_id": a, "kind": "expert", "expert_id": e, "status": AssignmentStatus.INVITED.value,
+         "due_date": due, "invited_at": now, "method": method, "created_by_id": actor.id, "no_conflict_statement": "",
          "decline_reason": "", "external_name": ""} for a, e, _f in fresh.result.pairs])
     from .ranking import mark_changed
 
@@ -110,7 +112,7 @@ def commit_preview(call, *, mode: str, seed: int | None, k: int | None, fingerpr
     for expert_id, n in counts.items():  # one email per expert, not one per application
         expert = fresh.experts[expert_id]
         queue_email(expert.email, "expert_invitation", locale=expert.locale, user=expert, count=n,
-                    program_name=program.name(expert.locale), due=due, link=_external("expert.queue"))
+                    program_name=program.name(expert.locale), due=due, link=external_url("expert.queue"))
     result = fresh.result
     record("assignment.committed", call, actor=actor, data={
         "mode": mode, "seed": seed, "k": fresh.k, "pairs": len(result.pairs), "experts": len(counts),
@@ -122,16 +124,17 @@ def commit_preview(call, *, mode: str, seed: int | None, k: int | None, fingerpr
 
 def replace(assignment: Assignment, actor) -> Assignment:
     """A new expert for one application whose expert declined; no other assignment moves."""
-    if assignment.status != "declined" or assignment.kind != "expert":
+    if assignment.status != AssignmentStatus.DECLINED or assignment.kind != "expert":
         raise ReviewError(_("Only a declined expert is replaced."))
     application = assignment.application
     call = application.call
     live = db.session.execute(
         select(Assignment.application_id, Assignment.expert_id).join(Application)
-        .where(Application.call_id == call.id, Application.state == "under_review",
-               Assignment.expert_id.is_not(None), Assignment.status.in_(LIVE_ASSIGNMENT))).all()
+        .where(Application.call_id == call.id, Application.state == State.UNDER_REVIEW,
+               Assignment.expert_id.is_not(None), Assignment.status.in_(LIVE))).all()
     declined_before = db.session.execute(select(Assignment.expert_id).where(
-        Assignment.application_id == application.id, Assignment.status == "declined")).scalars().all()
+        Assignment.application_id == application.id,
+        Assignment.status == AssignmentStatus.DECLINED)).scalars().all()
     ids = sorted({a for a, _e in live} | {application.id})
     problem = build_problem(call, application_ids=ids, subtract_loads=False)
     pairs = [(a, e) for a, e in live] + [(application.id, assignment.expert_id)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from ..database import commit, rollback
 
 reminders_cli = AppGroup("reminders", help="Reminders to experts before and after their due dates.")
 
@@ -11,7 +12,6 @@ reminders_cli = AppGroup("reminders", help="Reminders to experts before and afte
 @click.option("--dry-run", is_flag=True, help="Only list who would be reminded today.")
 def send_reminders(dry_run: bool):
     """Email each expert whose evaluations are due soon or overdue (run it daily)."""
-    from ..database import commit, rollback
     from . import reminders
 
     found = reminders.due_reminders() if dry_run else reminders.send()

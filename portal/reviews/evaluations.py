@@ -4,10 +4,12 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..accounts.services import external_url
 from .errors import ReviewError
 from ..accounts.models import Role, User
 from ..applications.models import Application
-from ..applications.services import _external, reference
+from ..applications.services import reference
+from ..applications.workflow import State
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
@@ -55,7 +57,7 @@ def _actor(assignment: Assignment):
 
 
 def _ensure_under_review(application: Application) -> None:
-    if application.state != "under_review":
+    if application.state != State.UNDER_REVIEW:
         raise ReviewError(_("This application is no longer under review."))
 
 
@@ -105,7 +107,7 @@ def decline_assignment(assignment: Assignment, expert: User, reason: str) -> Non
         queue_email(admin.email, "assignment_declined", locale=admin.locale, user=admin, expert=expert,
                     program_name=application.call.program.name(admin.locale), reference=reference(application),
                     reason=assignment.decline_reason,
-                    link=_external("office.application", application_id=application.id))
+                    link=external_url("office.application", application_id=application.id))
     db.session.flush()
 
 

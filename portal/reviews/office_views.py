@@ -16,17 +16,19 @@ from ..errors import Refusal
 from .. import exports
 from ..accounts.models import Role, User
 from ..applications.models import Application
+from ..applications.workflow import State
 from ..applications.views import ACTION_TEXT, STATE_TEXT, timeline_for
 from ..auth import roles_required
 from ..database import commit, rollback, to_local
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..programs.access import managed, managed_call_or_404 as _call, managed_or_404, runs_every_program_of
-from ..programs.models import Call, Program, Unit
+from ..programs.models import Call, Discipline, Program, Unit
 from ..views_support import commit_or_refuse
 from . import conflicts, services
+from .assignment_workflow import ENDED, LIVE, STATUS_LABELS
 from .forms import AssignForm, ClearFlagForm, FormalCheckForm, InviteForm, RecheckDecisionForm
-from .models import ASSIGNMENT_STATUS_LABELS, Assignment, ExpertProfile
+from .models import Assignment, EvaluationStatus, ExpertProfile
 from .pool import build_problem, loads_in_call
 from .schemes import COMPONENT_LABELS, scheme_for_call
 
@@ -55,7 +57,7 @@ def calls():
 
 def _call_applications(found: Call, state: str, q: str):
     """The office's list of a call's applications, filtered as on the page."""
-    stmt = (select(Application).where(Application.call_id == found.id, Application.state != "draft")
+    stmt = (select(Application).where(Application.call_id == found.id, Application.state != State.DRAFT)
             .order_by(Application.id))
     if state in STATE_TEXT:
         stmt = stmt.where(Application.state == state)
@@ -80,7 +82,7 @@ def call(call_id: int):
         joinedload(Application.applicant), joinedload(Application.unit), selectinload(Application.assignments))
     page = db.paginate(stmt, per_page=CALL_PAGE_SIZE, error_out=False, count=True)
     counts = dict(db.session.execute(select(Application.state, func.count()).where(
-        Application.call_id == found.id, Application.state != "draft").group_by(Application.state)).all())
+        Application.call_id == found.id, Application.state != State.DRAFT).group_by(Application.state)).all())
     return render_template("reviews/office_call.html", call=found, page=page, applications=page.items,
                            labels=STATE_TEXT, state=state, q=q, counts=counts)
 
@@ -89,8 +91,6 @@ def call(call_id: int):
 @roles_required(Role.PROGRAM_ADMIN)
 def export_applications(call_id: int, fmt: str):
     """The call's applications as listed (state filter and search kept), as CSV or Excel."""
-    from ..programs.models import Discipline
-
     found = _call(call_id)
     state = request.args.get("state") or ""
     q = (request.args.get("q") or "").strip()[:100]
@@ -98,7 +98,7 @@ def export_applications(call_id: int, fmt: str):
         joinedload(Application.applicant), joinedload(Application.unit))).unique().scalars().all()
     live = dict(db.session.execute(
         select(Assignment.application_id, func.count()).join(Application)
-        .where(Application.call_id == found.id, Assignment.status.in_(("invited", "accepted", "submitted")))
+        .where(Application.call_id == found.id, Assignment.status.in_(LIVE))
         .group_by(Assignment.application_id)).all())
     locale = current_locale()
     disciplines = {d.code: d for d in db.session.execute(select(Discipline)).scalars()}
@@ -146,7 +146,7 @@ def export_evaluations(call_id: int, fmt: str):
         .outerjoin(Unit, Unit.id == Application.unit_id)
         .outerjoin(Assignment, Assignment.id == Evaluation.assignment_id)
         .outerjoin(expert, expert.id == Assignment.expert_id)
-        .where(Application.call_id == found.id, Evaluation.status == "submitted")
+        .where(Application.call_id == found.id, Evaluation.status == EvaluationStatus.SUBMITTED)
         .order_by(Application.id, Evaluation.component, Evaluation.id)).all()
     from .expert_views import FAMILIARITY_CHOICES, RECOMMENDATION_CHOICES
 
@@ -187,7 +187,6 @@ def export_evaluations(call_id: int, fmt: str):
 
 class _ScoredRow:
     """What scoring.evaluation_score reads of an evaluation."""
-
     def __init__(self, evaluation):
         self.evaluation_id = evaluation.id
         self.criteria = dict(evaluation.scores or {})
@@ -196,7 +195,7 @@ class _ScoredRow:
 
 def _application(application_id: int) -> Application:
     application = db.get_or_404(Application, application_id)
-    if application.state == "draft":
+    if application.state == State.DRAFT:
         abort(404)
     managed_or_404(current_user, application.call.program_id)
     return application
@@ -218,8 +217,7 @@ def candidates(application: Application) -> list[dict]:
     ai = index.a_pos.get(application.id)
     first = problem.applications[0].discipline[0] if problem.applications else ""
     loads = loads_in_call(application.call_id)
-    assigned = {a.expert_id for a in application.assignments if a.expert_id and a.status != "declined"
-                and a.status != "withdrawn"}
+    assigned = {a.expert_id for a in application.assignments if a.expert_id and a.status not in ENDED}
     english = is_english()
     rows = []
     for ei, expert in enumerate(problem.experts):
@@ -257,7 +255,7 @@ def _page(found: Application, status: int = 200, **forms):
         assign_form=AssignForm(prefix="assign"), invite_form=invite,
         flag_form=forms.get("flag_form") or ClearFlagForm(prefix="flag"), plain=ConfirmForm(),
         assignments=assignments, scheme=scheme, component_labels=COMPONENT_LABELS,
-        status_labels=ASSIGNMENT_STATUS_LABELS, candidates=candidates(found) if found.state == "under_review" and "peer" in scheme["components"] else [],
+        status_labels=STATUS_LABELS, candidates=candidates(found) if found.state == State.UNDER_REVIEW and "peer" in scheme["components"] else [],
         timeline_entries=timeline_for([found.id])[found.id], labels=STATE_TEXT, action_labels=ACTION_TEXT), status
 
 
@@ -363,8 +361,6 @@ def experts():
     stmt = (select(ExpertProfile).options(joinedload(ExpertProfile.user), joinedload(ExpertProfile.unit))
             .join(User, User.id == ExpertProfile.user_id).order_by(User.name, User.id))
     if q:
-        from ..programs.models import Unit
-
         stmt = stmt.where(User.name.icontains(q, autoescape=True)
                           | ExpertProfile.unit_id.in_(select(Unit.id).where(Unit.name_zh.icontains(q, autoescape=True)
                                                                          | Unit.name_en.icontains(q, autoescape=True)))

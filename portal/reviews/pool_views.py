@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from ..i18n import current_locale
 from ..accounts.models import Role, User
-from ..applications.profile_views import _discipline_choices
+from ..applications.profile_views import discipline_choices
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
@@ -71,7 +71,7 @@ def _expert_form(**kwargs) -> ExpertForm:
     locale = current_locale()
     form.unit_id.choices = [(0, _("— none —"))] + [(u.id, "\u3000" * depth + f"{u.name(locale)} ({u.code})")
                                                   for u, depth in tree_rows(all_units())]
-    form.disciplines.choices = _discipline_choices(blank=False)
+    form.disciplines.choices = discipline_choices(blank=False)
     return form
 
 

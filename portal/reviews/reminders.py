@@ -17,17 +17,19 @@ from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..applications.models import Application
+from ..applications.workflow import State
 from ..database import local_today, utcnow
 from ..extensions import db
 from ..notifications.services import queue_email
 from ..programs.models import Call
-from .models import OPEN_ASSIGNMENT_STATUSES, Assignment
+from .assignment_workflow import OPEN, AssignmentStatus
+from .models import Assignment
+from ..accounts.services import external_url
 
 
 @dataclass
 class Reminder:
     """One email: an expert, the kind ("due_soon" or "overdue") and the assignments it lists."""
-
     expert: User
     kind: str
     assignments: list[Assignment] = field(default_factory=list)
@@ -43,7 +45,8 @@ def due_reminders(on: date | None = None) -> list[Reminder]:
     rows = db.session.execute(
         select(Assignment).join(Application, Application.id == Assignment.application_id)
         # Evaluations are taken only while the application is under review (portal/reviews/evaluations.py).
-        .where(Assignment.kind == "expert", Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES), Application.state == "under_review",
+        .where(Assignment.kind == "expert", Assignment.status.in_(OPEN),
+               Application.state == State.UNDER_REVIEW,
                Assignment.due_date.is_not(None), Assignment.due_date <= soon)
         .options(joinedload(Assignment.expert), joinedload(Assignment.application).joinedload(Application.call)
                  .joinedload(Call.program))
@@ -67,7 +70,6 @@ def due_reminders(on: date | None = None) -> list[Reminder]:
 def send(on: date | None = None) -> list[Reminder]:
     """Queue today's reminder emails and mark their assignments reminded; the caller commits."""
     on = on or local_today()
-    from ..accounts.services import external_url
 
     reminders = due_reminders(on)
     now = utcnow()
@@ -78,7 +80,7 @@ def send(on: date | None = None) -> list[Reminder]:
         lines = [{"reference": a.application_id,
                   "program": a.application.call.program.name_en if english else a.application.call.program.name_zh,
                   "due": a.due_date.isoformat(), "days_late": (on - a.due_date).days,
-                  "accepted": a.status == "accepted"} for a in reminder.assignments]
+                  "accepted": a.status == AssignmentStatus.ACCEPTED} for a in reminder.assignments]
         queue_email(expert.email, f"expert_reminder_{reminder.kind}", locale=locale, user=expert,
                     count=len(lines), lines=lines, first_due=min(a.due_date for a in reminder.assignments).isoformat(),
                     link=external_url("expert.queue"))

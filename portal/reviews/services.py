@@ -8,12 +8,15 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..accounts.services import external_url
+from ..applications.services import RECHECK_DAYS, recheck_deadline, request_recheck  # noqa: F401 (the formal check's API)
 from ..i18n import is_english
 from .errors import ReviewError
 from ..accounts.models import User
 from ..applications import workflow
 from ..applications.models import Application
-from ..applications.services import _external, apply_transition
+from ..applications.services import apply_transition
+from ..applications.workflow import NOT_ENDORSED_STATES, State
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
@@ -24,8 +27,8 @@ from .models import Assignment, Evaluation, EvaluationStatus, ExpertProfile, Uni
 from .pool import build_problem
 from .rounds import previous_experts, round_started_at
 from .schemes import fix_scheme, scheme_for_call
+from ..programs.access import can_manage
 
-RECHECK_DAYS = 15
 A = workflow.Action
 
 
@@ -35,7 +38,7 @@ A = workflow.Action
 def endorsed_count(call_id: int, unit_id: int) -> int:
     return db.session.execute(select(func.count()).select_from(UnitReview).join(Application).where(
         Application.call_id == call_id, Application.unit_id == unit_id,
-        Application.state.not_in(("withdrawn", "unit_declined", "returned", "submitted")))).scalar_one()
+        Application.state.not_in(NOT_ENDORSED_STATES))).scalar_one()
 
 
 def endorse(application: Application, actor: User, *, post: str, startup_funds: str, space: str, opinion: str,
@@ -122,20 +125,6 @@ def formal_fail(application: Application, actor: User, reasons: str) -> None:
     apply_transition(application, A.FORMAL_FAIL, actor, comment=reasons)
 
 
-def recheck_deadline(application: Application) -> datetime | None:
-    if application.state != "ineligible" or application.state_changed_at is None:
-        return None
-    return application.state_changed_at + timedelta(days=RECHECK_DAYS)
-
-
-def request_recheck(application: Application, actor: User, reason: str) -> None:
-    deadline = recheck_deadline(application)
-    if deadline is not None and utcnow() > deadline:
-        raise ReviewError(_("A recheck can be requested within %(n)s days of the formal check; that time has "
-                                 "passed.", n=RECHECK_DAYS))
-    apply_transition(application, A.REQUEST_RECHECK, actor, comment=reason)
-
-
 def decide_recheck(application: Application, actor: User, accept: bool, comment: str) -> None:
     if accept:
         fix_scheme(application.call)
@@ -148,8 +137,6 @@ def complete_review(application: Application, actor: User) -> None:
 
 def clear_integrity_flag(application: Application, actor: User, reason: str) -> None:
     """Lift the integrity flag (it blocks approval) with a written reason."""
-    from ..programs.access import can_manage
-
     if not can_manage(actor, application.call.program_id):
         raise ReviewError(_("Only the program office can clear an integrity flag."))
     if len(reason.strip()) < 5:
@@ -183,7 +170,6 @@ def _due(call) -> date:
 
 def assignment_violations(application: Application, expert_id: int) -> list[tuple[str, str]]:
     """Why this expert may not review this application, as (zh, en) reasons; empty when allowed."""
-
     # After an accepted appeal the application is reviewed again by new experts: the earlier panel neither counts
     # towards this round's limits nor may be assigned again.
     since = round_started_at(application)
@@ -205,7 +191,7 @@ def assignment_violations(application: Application, expert_id: int) -> list[tupl
 def assign_expert(application: Application, expert: User, actor: User, *, method: str = "manual",
                   due_date: date | None = None) -> Assignment:
     """Invite one expert, refused with the reasons when any conflict rule forbids it."""
-    if application.state not in ("under_review",):
+    if application.state != State.UNDER_REVIEW:
         raise ReviewError(_("Experts are assigned once the application has passed the formal check."))
     if db.session.get(ExpertProfile, expert.id) is None:
         raise ReviewError(_("This person is not in the expert pool."))
@@ -223,7 +209,7 @@ def assign_expert(application: Application, expert: User, actor: User, *, method
            data={"assignment_id": assignment.id, "expert_id": expert.id, "method": method})
     queue_email(expert.email, "expert_invitation", locale=expert.locale, user=expert,
                 program_name=application.call.program.name(expert.locale), due=assignment.due_date,
-                link=_external("expert.queue"))
+                link=external_url("expert.queue"))
     return assignment
 
 
@@ -232,7 +218,7 @@ def invite_external(application: Application, *, kind: str, name: str, email: st
     """A user or social evaluator: a personal token link, no account; it stops working after submission or expiry."""
     if kind not in ("user", "social"):
         raise ReviewError(_("Unknown evaluator kind."))
-    if application.state != "under_review":
+    if application.state != State.UNDER_REVIEW:
         raise ReviewError(_("Evaluators are invited once the application has passed the formal check."))
     components = scheme_for_call(application.call).definition["components"]
     if kind not in components:
@@ -251,7 +237,7 @@ def invite_external(application: Application, *, kind: str, name: str, email: st
            data={"assignment_id": assignment.id, "kind": kind, "email": email})
     queue_email(email, "evaluator_invitation", locale=locale, name=name, kind=kind,
                 program_name=application.call.program.name(locale), due=due,
-                link=_external("evaluate.form", token=token))
+                link=external_url("evaluate.form", token=token))
     return assignment
 
 
