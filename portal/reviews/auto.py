@@ -23,7 +23,7 @@ from . import assignment as solver
 from .assignment_workflow import LIVE, AssignmentStatus
 from .models import Assignment
 from .pool import build_problem
-from .services import _due, assign_expert
+from .services import assign_expert, review_due_date
 
 
 @dataclass
@@ -96,7 +96,7 @@ def commit_preview(call, *, mode: str, seed: int | None, k: int | None, fingerpr
                                  "before committing."))
     if not fresh.result.pairs:
         raise ReviewError(_("There is nothing to assign."))
-    due, now = _due(call), utcnow()
+    due, now = review_due_date(call), utcnow()
     method = "random" if mode == "random" else "auto"
     db.session.execute(insert(Assignment), [
         {"application_id": a, "kind": "expert", "expert_id": e, "status": AssignmentStatus.INVITED.value,

@@ -164,7 +164,8 @@ VIOLATION_TEXT = {
 }
 
 
-def _due(call) -> date:
+def review_due_date(call) -> date:
+    """When an assignment made now is due: the call's review deadline, else three weeks from today."""
     return call.review_due or (utcnow() + timedelta(days=21)).date()
 
 
@@ -202,7 +203,7 @@ def assign_expert(application: Application, expert: User, actor: User, *, method
                                     reason=en if english else zh)) for zh, en in reasons])
     assignment = Assignment(application=application, kind="expert", expert_id=expert.id,
                             status=AssignmentStatus.INVITED.value,
-                            due_date=due_date or _due(application.call), method=method, created_by_id=actor.id)
+                            due_date=due_date or review_due_date(application.call), method=method, created_by_id=actor.id)
     db.session.add(assignment)
     db.session.flush()
     record("assignment.created", application, actor=actor,
@@ -225,7 +226,7 @@ def invite_external(application: Application, *, kind: str, name: str, email: st
         raise ReviewError(_("This program's evaluation scheme has no %(kind)s evaluation.", kind=kind))
     email = email.strip().lower()
     token = secrets.token_urlsafe(32)
-    due = due_date or _due(application.call)
+    due = due_date or review_due_date(application.call)
     assignment = Assignment(application=application, kind=kind, external_name=name.strip(),
                             external_email=email, token_hash=hashlib.sha256(token.encode()).hexdigest(),
                             status=AssignmentStatus.INVITED.value, due_date=due, method="manual",
