@@ -9,13 +9,12 @@ from sqlalchemy import select
 
 from portal.applications.models import Application
 from portal.database import utcnow
-from portal.decisions.models import DecisionSession
 from portal.office import call_life
 from portal.programs import call_admin
 from portal.programs.models import Call, CallAttachment, Program, ProgramRules
 from portal.reviews.schemes import seed_schemes
 from tests.conftest import PASSWORD
-from tests.factories import pdf_bytes
+from tests.factories import ApplicationFactory, DecisionSessionFactory, ProgramFactory, pdf_bytes
 
 BEIJING = timezone(timedelta(hours=8))
 DAY = timedelta(days=1)
@@ -23,11 +22,7 @@ DAY = timedelta(days=1)
 
 @pytest.fixture()
 def program(db):
-    found = Program(code="qingnian", name_zh="青年英才开发计划", name_en="Young Talent Programme", level="institute",
-                    category="young", eligibility_rules=[{"rule": "max_age", "value": 35}],
-                    required_documents=[{"code": "cv", "zh": "简历", "en": "CV"}], extra_fields=[],
-                    experts_per_application=3, unit_quota=4)
-    db.session.add(found)
+    found = ProgramFactory(qingnian=True)
     db.session.commit()
     seed_schemes()
     db.session.commit()
@@ -307,7 +302,7 @@ def test_an_open_call_closes_by_itself_and_shows_it(english, admin, program, db)
 def test_extend_with_the_form_and_its_refusal(english, admin, program, db, make_user, unit):
     call = make_call(db, program, admin, publish=True)
     holder = make_user("applicant", email="draft@example.cn", locale="en")
-    db.session.add(Application(call_id=call.id, applicant_id=holder.id, unit_id=unit.id, state="draft"))
+    ApplicationFactory(call=call, applicant=holder, unit=unit)
     db.session.commit()
     old = fresh(db, call.id).closes_at.astimezone(BEIJING)
     earlier = old - DAY
@@ -334,8 +329,7 @@ def test_extend_with_the_form_and_its_refusal(english, admin, program, db, make_
 def test_start_review_needs_confirmation_then_decide(english, admin, program, db, make_user, unit):
     call = make_call(db, program, admin, publish=True)
     applicant = make_user("applicant")
-    db.session.add(Application(call_id=call.id, applicant_id=applicant.id, unit_id=unit.id, state="submitted",
-                               submitted_at=utcnow()))
+    ApplicationFactory(call=call, applicant=applicant, unit=unit, state="submitted")
     call = fresh(db, call.id)
     call.closes_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
@@ -354,7 +348,7 @@ def test_start_review_needs_confirmation_then_decide(english, admin, program, db
     db.session.commit()
     refused = english.post_form(f"/office/calls/{call.id}/decide")
     assert refused.status_code == 409 and "decision session is not finalised" in refused.get_data(as_text=True)
-    db.session.add(DecisionSession(call_id=call.id, status="finalised", finalised_at=utcnow()))
+    DecisionSessionFactory(call=call, finalised=True)
     db.session.commit()
     assert english.post_form(f"/office/calls/{call.id}/decide").status_code == 302
     assert fresh(db, call.id).status == "decided"
@@ -365,9 +359,7 @@ def test_start_review_needs_confirmation_then_decide(english, admin, program, db
 # ---------------------------------------------------------------- another program's office
 
 def test_another_programs_office_gets_404(client, program, db, make_user):
-    other = Program(code="other", name_zh="其他计划", name_en="Other", level="institute", category="young",
-                    experts_per_application=3)
-    db.session.add(other)
+    other = ProgramFactory(code="other", name_zh="其他计划", name_en="Other")
     db.session.commit()
     owner = make_user("program_admin")
     call = make_call(db, program, owner)

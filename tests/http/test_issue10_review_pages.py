@@ -11,7 +11,7 @@ from portal.reviews.services import assign_expert
 from portal.seed import DEMO_PASSWORD
 from tests.conftest import PASSWORD
 from tests.http.test_call_office_pages import english, form_data, make_call, program  # noqa: F401 (fixtures)
-from tests.factories import demo_expert, demo_office, under_review
+from tests.factories import ProgramFactory, demo_expert, demo_office, under_review
 
 HUGE = "9" * 25  # more than any database integer holds
 
@@ -39,9 +39,7 @@ def test_a_double_click_on_copy_makes_one_call(english, admin, program, db):
 
 
 def test_copy_names_its_source_and_refuses_another_programs_call(english, admin, program, db):
-    other = Program(code="other", name_zh="其他计划", name_en="Other", level="institute", category="young",
-                    experts_per_application=3)
-    db.session.add(other)
+    other = ProgramFactory(code="other", name_zh="其他计划", name_en="Other")
     db.session.commit()
     foreign = make_call(db, other, admin, year=2026)
     response = english.post_form(f"/office/calls/copy/{program.id}", {"source_id": str(foreign.id)})

@@ -6,14 +6,13 @@ from sqlalchemy import select
 
 from portal.accounts.services import find_user
 from portal.errors import Refusal
-from portal.database import commit, utcnow
+from portal.database import commit
 from portal.decisions import services
 from portal.decisions.models import DecisionSession, Notice
 from portal.notifications.models import OutboxMessage
-from portal.reviews.models import Evaluation
 from portal.reviews.schemes import scheme_for_call
 from portal.seed import load_demo
-from tests.factories import call_of, submitted_application
+from tests.factories import EvaluationFactory, call_of, submitted_application
 
 
 @pytest.fixture()
@@ -26,14 +25,12 @@ def reviewed(db, make_user, scores, program="bairen"):
     """Applications in state reviewed with one unit and one peer evaluation each, scored as given."""
     applications = []
     for i, score in enumerate(scores):
-        application = submitted_application(db, make_user, program, name=f"候选人{i + 1}")
-        application.state = "reviewed"
+        application = submitted_application(db, make_user, program, name=f"候选人{i + 1}", state="reviewed")
         definition = scheme_for_call(application.call).definition
         for component, spec in definition["components"].items():
-            db.session.add(Evaluation(application_id=application.id, evaluator_key=f"{component}-{i}",
-                                      component=component, scores={code: score for code in spec["criteria"]},
-                                      familiarity="familiar" if component == "peer" else None, integrity_ok=True,
-                                      status="submitted", submitted_at=utcnow()))
+            EvaluationFactory(application=application, evaluator_key=f"{component}-{i}", component=component,
+                              scores={code: score for code in spec["criteria"]},
+                              familiarity="familiar" if component == "peer" else None)
         applications.append(application)
     db.session.commit()
     return applications

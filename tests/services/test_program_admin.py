@@ -1,21 +1,21 @@
 """The program office's verbs on programs (portal/programs/program_admin.py): create and grant, edit under the
 optimistic lock, versions of documents / questions / rules, archive, restore and delete."""
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import UserRole
-from portal.applications.models import Application, Education, Position, Profile
+from portal.applications.models import Application
 from portal.applications.services import applicant_facts, profile_facts
 from portal.audit.models import AuditEntry
-from portal.database import utcnow
 from portal.i18n import in_locale
 from portal.office import program_admin as programs
 from portal.programs.access import can_manage
 from portal.programs.errors import ProgramError, StaleEdit
 from portal.programs.models import Call, Program, ProgramRules
+from tests.factories import CallFactory, EducationFactory, PositionFactory, ProfileFactory, ProgramFactory
 
 SETTINGS = dict(name_zh="青年英才开发计划", name_en="Young Talents Plan", level="institute", category="young",
                 experts_per_application=3, referees_required=0, notice_required=True, notice_days=7)
@@ -35,12 +35,8 @@ def english(db):
 @pytest.fixture()
 def holder(make_user, db):
     """A program admin who holds one named program (not office-wide)."""
-    user = make_user("program_admin", name="周敏")
-    other = Program(code="other", name_zh="其他", name_en="Other", level="national", category="top")
-    db.session.add(other)
-    db.session.flush()
-    user.roles[0].program_id = other.id
-    db.session.commit()
+    other = ProgramFactory(code="other", name_zh="其他", name_en="Other", level="national", category="top")
+    user = make_user(("program_admin", None, other.id), name="周敏")
     assert user.program_ids == {other.id}
     return user
 
@@ -240,11 +236,7 @@ def test_rules_are_checked_against_the_saved_questions(db, office):
 def test_a_pinned_call_keeps_its_version(db, office):
     program = make(office)
     db.session.flush()
-    now = utcnow()
-    call = Call(program=program, year=2027, title_zh="2027", title_en="2027", opens_at=now,
-                closes_at=now + timedelta(days=30), cutoff_date=date(2027, 12, 31), status="open",
-                rules=program.rule_versions[0])
-    db.session.add(call)
+    call = CallFactory(program=program, year=2027, rules=program.rule_versions[0])
     db.session.commit()
     programs.save_rules(program, [{"rule": "max_age", "value": 45}], office, version=program.version)
     db.session.commit()
@@ -284,9 +276,7 @@ def test_a_program_with_applications_cannot_be_deleted(demo, office):
 def test_a_program_nobody_applied_to_is_deleted_with_its_calls_versions_and_grants(db, holder):
     program = make(holder)
     db.session.flush()
-    now = utcnow()
-    db.session.add(Call(program=program, year=2027, title_zh="2027", title_en="2027", opens_at=now,
-                        closes_at=now + timedelta(days=30), cutoff_date=date(2027, 12, 31)))
+    CallFactory(program=program, year=2027, draft=True)
     db.session.commit()
     program_id = program.id
     with pytest.raises(ProgramError, match="tick the box"):
@@ -318,10 +308,10 @@ def test_profile_facts_is_what_applicant_facts_gives(demo):
 def test_try_rules_on_a_person_without_an_application(db, office, make_user):
     program = make(office)
     person = make_user("applicant", email="try@example.cn")
-    db.session.add(Profile(user_id=person.id, birth_date=date(1960, 1, 1), nationality="CN"))
-    db.session.add(Education(user_id=person.id, degree="phd", institution="MIT", country="US", year=1990))
-    db.session.add(Position(user_id=person.id, employer="MIT", country="US", title="Professor",
-                            post_level="professor", start_date=date(1995, 1, 1)))
+    ProfileFactory(user=person, birth_date=date(1960, 1, 1), nationality="CN")
+    EducationFactory(user=person, degree="phd", institution="MIT", country="US", year=1990)
+    PositionFactory(user=person, employer="MIT", country="US", title="Professor", post_level="professor",
+                    start_date=date(1995, 1, 1))
     db.session.commit()
     trial = programs.try_rules(program, [{"rule": "max_age", "value": 35}, {"rule": "min_degree", "value": "phd"},
                                          {"rule": "extra_true", "field": "returns"}], "TRY@example.cn")

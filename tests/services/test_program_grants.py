@@ -10,10 +10,7 @@ from portal.audit.models import AuditEntry
 from portal.programs.access import (can_manage, managed, managed_program_ids, program_admins_for,
                                     runs_every_program_of)
 from portal.programs.models import Call, Program
-
-
-def _program(db, code: str) -> Program:
-    return db.session.execute(select(Program).where(Program.code == code)).scalar_one()
+from tests.factories import AssignmentFactory, program_of, submitted_application
 
 
 def _granted(db) -> list[dict]:
@@ -23,7 +20,7 @@ def _granted(db) -> list[dict]:
 
 def test_grant_role_holds_programs_one_row_each(demo, make_user):
     db = demo
-    bairen, qianren = _program(db, "bairen"), _program(db, "qianren_long")
+    bairen, qianren = program_of(db, "bairen"), program_of(db, "qianren_long")
     user = make_user("applicant")
     sysadmin = make_user("sysadmin")
 
@@ -57,7 +54,7 @@ def test_a_program_only_for_a_program_admin_and_only_a_real_one(demo, make_user)
     db = demo
     user, sysadmin = make_user("applicant"), make_user("sysadmin")
     with pytest.raises(accounts.AccountError) as refused:
-        accounts.grant_role(user, "expert", None, sysadmin, program_id=_program(db, "bairen").id)
+        accounts.grant_role(user, "expert", None, sysadmin, program_id=program_of(db, "bairen").id)
     assert refused.value.field == "program_id"
     with pytest.raises(accounts.AccountError) as refused:
         accounts.grant_role(user, "program_admin", None, sysadmin, program_id=999999)
@@ -68,7 +65,7 @@ def test_a_program_only_for_a_program_admin_and_only_a_real_one(demo, make_user)
 
 def test_create_user_takes_pairs_and_program_triples(demo, make_user):
     db = demo
-    bairen = _program(db, "bairen")
+    bairen = program_of(db, "bairen")
     office = accounts.create_user("office@example.cn", "办公室", "a-long-password",
                                   [("program_admin", None, bairen.id), ("expert", None)], actor="test")
     assert office.program_ids == {bairen.id} and office.role_names == {"program_admin", "expert"}
@@ -82,7 +79,7 @@ def test_create_user_takes_pairs_and_program_triples(demo, make_user):
 
 def test_managed_filters_rows_by_held_programs(demo, make_user):
     db = demo
-    bairen = _program(db, "bairen")
+    bairen = program_of(db, "bairen")
     holder = make_user(("program_admin", None, bairen.id))
     calls = db.session.execute(select(Call).where(managed(Call.program_id, holder))).scalars().all()
     assert calls and {c.program_id for c in calls} == {bairen.id}
@@ -93,7 +90,7 @@ def test_managed_filters_rows_by_held_programs(demo, make_user):
 
 def test_the_program_office_is_who_runs_the_program(demo, make_user):
     db = demo
-    bairen, qianren = _program(db, "bairen"), _program(db, "qianren_long")
+    bairen, qianren = program_of(db, "bairen"), program_of(db, "qianren_long")
     own = make_user(("program_admin", None, bairen.id), email="own@example.cn")
     other = make_user(("program_admin", None, qianren.id), email="other@example.cn")
     wide = make_user("program_admin", email="wide@example.cn")
@@ -107,18 +104,14 @@ def test_the_program_office_is_who_runs_the_program(demo, make_user):
 def test_an_experts_decline_is_told_to_this_programs_office_only(demo, make_user):
     from portal.notifications.models import OutboxMessage
     from portal.reviews import evaluations
-    from portal.reviews.models import Assignment
-    from tests.factories import submitted_application
 
     db = demo
-    bairen, qianren = _program(db, "bairen"), _program(db, "qianren_long")
+    bairen, qianren = program_of(db, "bairen"), program_of(db, "qianren_long")
     own = make_user(("program_admin", None, bairen.id), email="own@example.cn")
     other = make_user(("program_admin", None, qianren.id), email="other@example.cn")
-    application = submitted_application(db, make_user)
-    application.state = "under_review"
+    application = submitted_application(db, make_user, state="under_review")
     expert = make_user("expert", email="busy-expert@example.cn")
-    assignment = Assignment(application_id=application.id, kind="expert", expert_id=expert.id, status="invited")
-    db.session.add(assignment)
+    assignment = AssignmentFactory(application=application, expert=expert)
     db.session.commit()
     evaluations.decline_assignment(assignment, expert, "出差，无法按时完成")
     told = set(db.session.execute(select(OutboxMessage.to_address)
@@ -128,14 +121,14 @@ def test_an_experts_decline_is_told_to_this_programs_office_only(demo, make_user
 
 def test_categories_scheme_needs_every_program_of_the_category(demo, make_user):
     db = demo
-    youth, young_talent = _program(db, "qianren_youth"), _program(db, "youth_talent")
+    youth, young_talent = program_of(db, "qianren_youth"), program_of(db, "youth_talent")
     assert youth.category == young_talent.category == "young"
     one = make_user(("program_admin", None, young_talent.id))
     both = make_user(("program_admin", None, young_talent.id), ("program_admin", None, youth.id))
     assert not runs_every_program_of(one, "young")
     assert runs_every_program_of(both, "young")
     assert runs_every_program_of(make_user("program_admin"), "young")
-    assert runs_every_program_of(make_user(("program_admin", None, _program(db, "bairen").id)), "top")
+    assert runs_every_program_of(make_user(("program_admin", None, program_of(db, "bairen").id)), "top")
     assert not runs_every_program_of(make_user("expert"), "top")
 
 
@@ -146,8 +139,8 @@ def test_an_application_of_another_program_gives_no_office_role(demo, make_user)
     db = demo
     application = db.session.execute(select(Application).join(Call).join(Program)
                                      .where(Program.code == "bairen")).scalars().first()
-    stranger = make_user(("program_admin", None, _program(db, "qianren_long").id))
-    owner = make_user(("program_admin", None, _program(db, "bairen").id))
+    stranger = make_user(("program_admin", None, program_of(db, "qianren_long").id))
+    owner = make_user(("program_admin", None, program_of(db, "bairen").id))
     assert "program_admin" not in actor_roles(stranger, application)
     assert not can_view_application(stranger, application)
     assert "program_admin" in actor_roles(owner, application) and can_view_application(owner, application)
@@ -160,7 +153,7 @@ def test_closing_due_notices_and_pending_appeals_for_held_programs_only(db, make
 
     objects = build_program_objects(db)
     notice = db.session.get(Notice, objects["notice"])
-    qianren = _program(db, "qianren_long")
+    qianren = program_of(db, "qianren_long")
     later = notice.ends_at + timedelta(seconds=1)
     assert appeals.pending_appeals({qianren.id}) == []
     assert [a.id for a in appeals.pending_appeals({objects["program"]})] == [objects["appeal"]]

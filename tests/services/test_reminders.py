@@ -6,23 +6,13 @@ from sqlalchemy import select
 from portal.database import commit, local_today, utcnow
 from portal.notifications.models import OutboxMessage
 from portal.reviews import reminders
-from portal.reviews.models import Assignment
-from tests.factories import submitted_application
+from tests.factories import AssignmentFactory, submitted_application
 
 TODAY = date(2026, 11, 21)
 
 
-def _under_review(db, make_user, name):
-    application = submitted_application(db, make_user, name=name)
-    application.state = "under_review"
-    db.session.commit()
-    return application
-
-
 def _assign(db, application, expert, due, status="invited"):
-    assignment = Assignment(application_id=application.id, kind="expert", expert_id=expert.id, status=status,
-                            due_date=due, responded_at=utcnow() if status != "invited" else None)
-    db.session.add(assignment)
+    assignment = AssignmentFactory(application=application, expert=expert, status=status, due_date=due)
     db.session.commit()
     return assignment
 
@@ -35,7 +25,7 @@ def _mails(db, to):
 def test_due_soon_once_overdue_then_every_week_one_email_per_expert(demo, db, make_user):
     expert = make_user("expert", name="钱七", email="qian@example.cn")
     other = make_user("expert", name="孙八", email="sun@example.cn", locale="en")
-    a, b, c = (_under_review(db, make_user, name) for name in ("甲", "乙", "丙"))
+    a, b, c = (submitted_application(db, make_user, name=name, state="under_review") for name in ("甲", "乙", "丙"))
     soon_a = _assign(db, a, expert, TODAY + timedelta(days=2))
     soon_b = _assign(db, b, expert, TODAY + timedelta(days=3), status="accepted")
     _assign(db, c, expert, TODAY + timedelta(days=4))  # not yet: beyond the 3 days
@@ -66,7 +56,7 @@ def test_due_soon_once_overdue_then_every_week_one_email_per_expert(demo, db, ma
 
 def test_the_command_lists_and_sends(app, demo, db, make_user):
     expert = make_user("expert", name="周九", email="zhou@example.cn")
-    application = _under_review(db, make_user, "丁")
+    application = submitted_application(db, make_user, name="丁", state="under_review")
     _assign(db, application, expert, local_today() + timedelta(days=1))
     runner = app.test_cli_runner()
     dry = runner.invoke(args=["reminders", "send", "--dry-run"])
