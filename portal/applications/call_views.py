@@ -15,6 +15,7 @@ from .documents import document_path
 from .forms import StartForm
 from .models import Application
 from .views import unit_choices
+from .workflow import State
 
 bp = Blueprint("programs", __name__)
 
@@ -33,7 +34,7 @@ def call(call_id: int):
     if current_user.is_authenticated and current_user.has_role("applicant"):
         existing = db.session.execute(select(Application).where(
             Application.call_id == found.id, Application.applicant_id == current_user.id,
-            Application.state != "withdrawn")).scalar_one_or_none()
+            Application.state != State.WITHDRAWN)).scalar_one_or_none()
         start_form = StartForm()
         start_form.unit_id.choices = unit_choices(found)
 

@@ -221,8 +221,34 @@ TERMINAL: frozenset[State] = frozenset(set(State) - {e.source for e in _EDGES})
 # States at or after a decision (or a withdrawal): withdrawing is no longer possible. Draft is not among them
 # although it cannot be withdrawn either: it is deleted instead.
 DECIDED: frozenset[State] = frozenset(set(State) - set(_WITHDRAWABLE) - {State.DRAFT})
-# States in which the applicant may edit the application and its documents.
+# States in which the applicant may edit the application and its documents (and is told when a deadline moves).
 EDITABLE_STATES: frozenset[State] = frozenset({State.DRAFT, State.RETURNED})
+# States in which an application still competes: it counts against "one program of a level at a time" (SPEC §3.3)
+# and as one of the call's live applications.
+LIVE_STATES: frozenset[State] = frozenset({
+    State.SUBMITTED, State.RETURNED, State.UNIT_ENDORSED, State.FORMAL_RECHECK, State.UNDER_REVIEW, State.REVIEWED,
+    State.APPROVED, State.WAITLISTED, State.IN_NOTICE, State.APPEAL})
+# An award held: the applicant holds a program of that level.
+HELD_STATES: frozenset[State] = frozenset({State.AWARDED})
+# With a unit review on file, these do not use one of the unit's endorsements for the call: withdrawn, declined,
+# or (back) before the unit's answer.
+NOT_ENDORSED_STATES: frozenset[State] = frozenset({State.WITHDRAWN, State.RETURNED, State.SUBMITTED,
+                                                   State.UNIT_DECLINED})
+# Applications that have passed the formal check: they are (or were) in front of the experts and the committee.
+REVIEW_STATES: frozenset[State] = frozenset({
+    State.UNDER_REVIEW, State.REVIEWED, State.APPROVED, State.REJECTED, State.WAITLISTED, State.IN_NOTICE,
+    State.AWARDED, State.APPEAL})
+# States that hold one of the call's places: the quota counts them together with draft approvals.
+PLACE_STATES: frozenset[State] = frozenset({State.APPROVED, State.IN_NOTICE, State.AWARDED})
+# The committee has spoken (an appeal of its rejection included): the applicant reads the evaluators' comments.
+FEEDBACK_STATES: frozenset[State] = frozenset({State.REJECTED, State.WAITLISTED, State.APPROVED, State.IN_NOTICE,
+                                               State.AWARDED, State.APPEAL})
+# Applications still waiting for the program office or the committee: while any is in one of these states the
+# call cannot be marked decided. Drafts and returned applications are out once the call has closed (they can no
+# longer be submitted); withdrawn, declined and ineligible ones are settled; approved, rejected, waitlisted,
+# in_notice and awarded carry the committee's outcome. An appeal (复审) pending an answer is not settled yet.
+UNDECIDED_STATES: frozenset[State] = frozenset({State.SUBMITTED, State.UNIT_ENDORSED, State.FORMAL_RECHECK,
+                                                State.UNDER_REVIEW, State.REVIEWED, State.APPEAL})
 
 # Error codes, stable for templates and API clients.
 NOT_ALLOWED_IN_STATE = "not_allowed_in_state"

@@ -15,20 +15,18 @@ from ..accounts.models import User
 from ..applications import workflow
 from ..applications.models import Application
 from ..applications.services import apply_transition
+from ..applications.workflow import FEEDBACK_STATES, State
 from ..database import utcnow
 from ..extensions import db
 from ..programs.models import Call
-from ..reviews.models import Assignment, Evaluation
+from ..reviews.assignment_workflow import LIVE
+from ..reviews.models import Assignment, Evaluation, EvaluationStatus
 from ..reviews.rounds import previous_experts, round_started_at  # noqa: F401 (part of the appeals' API)
 from ..reviews.schemes import COMPONENT_LABELS
-from .models import Appeal
+from .models import Appeal, AppealStatus
 
 APPEAL_DAYS = 15
 MIN_REASON = 20
-# The committee's decision is final in these states; before it, comments could still change the outcome.
-FEEDBACK_STATES = frozenset({"rejected", "waitlisted", "approved", "in_notice", "awarded", "appeal"})
-# An assignment counts as a review by that expert unless it was refused or taken back before any work.
-REVIEWED_STATUSES = ("invited", "accepted", "submitted")
 
 
 class Feedback(NamedTuple):
@@ -52,7 +50,8 @@ def feedback_for(application: Application, locale: str | None = None) -> list[Fe
     # Only the three columns the applicant may see are read, so nothing else can leak into a template.
     stmt = (select(Evaluation.id, Evaluation.component, Evaluation.comment_for_applicant)
             .join(Assignment, Evaluation.assignment_id == Assignment.id)
-            .where(Evaluation.application_id == application.id, Evaluation.status == "submitted",
+            .where(Evaluation.application_id == application.id,
+                   Evaluation.status == EvaluationStatus.SUBMITTED,
                    Evaluation.component.in_(("peer", "user", "social")))
             .order_by(Evaluation.id))
     if since is not None:
@@ -77,7 +76,7 @@ def feedback_visible(application: Application) -> bool:
 
 def appeal_deadline(application: Application) -> datetime | None:
     """The last moment to appeal: the rejection plus 15 days; None unless the application stands rejected."""
-    if application.state != "rejected" or application.state_changed_at is None:
+    if application.state != State.REJECTED or application.state_changed_at is None:
         return None
     return application.state_changed_at + timedelta(days=APPEAL_DAYS)
 
@@ -118,7 +117,8 @@ def file_appeal(application: Application, actor: User, reason: str) -> Appeal:
                                  n=APPEAL_DAYS))
     if len(reason) < MIN_REASON:
         raise DecisionError(_("State the grounds for your appeal (at least %(n)s characters).", n=MIN_REASON))
-    appeal = Appeal(application_id=application.id, reason=reason, status="pending", filed_at=utcnow())
+    appeal = Appeal(application_id=application.id, reason=reason, status=AppealStatus.PENDING.value,
+                    filed_at=utcnow())
     db.session.add(appeal)
     db.session.flush()
     apply_transition(application, workflow.Action.APPEAL, actor, comment=reason, data={"appeal_id": appeal.id})
@@ -127,7 +127,7 @@ def file_appeal(application: Application, actor: User, reason: str) -> Appeal:
 
 def decide_appeal(appeal: Appeal, actor: User, accept: bool, note: str) -> None:
     """Accept (back to review with new experts) or dismiss (the rejection stands), with a written note."""
-    if appeal.status != "pending":
+    if appeal.status != AppealStatus.PENDING:
         raise DecisionError(_("This appeal has already been decided."))
     note = (note or "").strip()
     application = appeal.application
@@ -135,11 +135,11 @@ def decide_appeal(appeal: Appeal, actor: User, accept: bool, note: str) -> None:
     reviewed = sorted(set(db.session.execute(
         select(Assignment.expert_id).where(Assignment.application_id == application.id,
                                            Assignment.kind == "expert", Assignment.expert_id.is_not(None),
-                                           Assignment.status.in_(REVIEWED_STATUSES))).scalars()))
+                                           Assignment.status.in_(LIVE))).scalars()))
     action = workflow.Action.ACCEPT_APPEAL if accept else workflow.Action.REJECT_APPEAL
     apply_transition(application, action, actor, comment=note,
                      data={"appeal_id": appeal.id, **({"previous_experts": reviewed} if accept else {})})
-    appeal.status = "accepted" if accept else "rejected"
+    appeal.status = (AppealStatus.ACCEPTED if accept else AppealStatus.REJECTED).value
     appeal.decision_note = note
     appeal.decided_by_id = actor.id
     # Set after the transition so that it is later than every assignment of the closing round.
@@ -154,7 +154,7 @@ def pending_appeals(program_ids: set[int] | None = None) -> list[Appeal]:
 
     `program_ids` keeps the appeals of those programs only (a program office's own); None means every program.
     """
-    stmt = select(Appeal).where(Appeal.status == "pending")
+    stmt = select(Appeal).where(Appeal.status == AppealStatus.PENDING)
     if program_ids is not None:
         stmt = stmt.where(Appeal.application_id.in_(
             select(Application.id).join(Call, Call.id == Application.call_id)

@@ -16,7 +16,7 @@ from ..errors import Refusal
 from ..database import commit, rollback, utcnow
 from ..extensions import db, limiter
 from . import services
-from .models import Notice
+from .models import Notice, NoticeStatus
 
 bp = Blueprint("notice", __name__, url_prefix="/notice")
 
@@ -37,7 +37,8 @@ class ObjectionForm(FlaskForm):
 @bp.get("/")
 def index():
     """Open notices and their candidates, as published."""
-    notices = db.session.execute(select(Notice).where(Notice.status == "open", Notice.ends_at > utcnow())
+    notices = db.session.execute(select(Notice).where(Notice.status == NoticeStatus.OPEN,
+                                                      Notice.ends_at > utcnow())
                                  .options(selectinload(Notice.items)).order_by(Notice.published_at.desc())
                                  ).scalars().all()
     return render_template("decisions/public_notices.html", notices=notices)
@@ -56,7 +57,7 @@ def objection(notice_id: int):
     notice = db.get_or_404(Notice, notice_id)
     form = ObjectionForm()
     form.item_id.choices = [(item.id, f"{item.name}（{item.unit_name}）") for item in notice.items]
-    ended = notice.status != "open" or utcnow() >= notice.ends_at
+    ended = notice.status != NoticeStatus.OPEN or utcnow() >= notice.ends_at
     page = {"notice": notice, "ended": ended}
     if ended:
         return render_template("decisions/public_objection.html", form=None, **page), \

@@ -32,7 +32,8 @@ from ..notifications.services import deliver_later, queue_email
 from ..programs.models import Call, Program
 from . import rendering
 from ..chinese import chinese_date, serial_number
-from .models import OUTCOMES, Letter, LetterJob, LetterTemplate
+from .models import (ACTIVE_JOB_STATUSES, OUTCOMES, Letter, LetterJob, LetterJobStatus, LetterStatus,
+                     LetterTemplate)
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ def _next_serial(program_id: int, year: int) -> int:
 def valid_letter(application_id: int) -> Letter | None:
     """The application's letter in force, if any."""
     return db.session.execute(select(Letter).where(Letter.application_id == application_id,
-                                                   Letter.status == "valid")).scalar()
+                                                   Letter.status == LetterStatus.VALID)).scalar()
 
 
 def letter_context(application: Application, outcome: str, serial_year: int, serial_no: int, code: str,
@@ -170,7 +171,7 @@ def _page_count(pdf: bytes) -> int:
 def batch_running(program_id: int) -> bool:
     """Whether a batch of this program's letters is queued or running (it holds reserved serial numbers)."""
     return db.session.execute(select(LetterJob.id).join(Call, Call.id == LetterJob.call_id).where(
-        Call.program_id == program_id, LetterJob.status.in_(("queued", "running"))).limit(1)).first() is not None
+        Call.program_id == program_id, LetterJob.status.in_(ACTIVE_JOB_STATUSES)).limit(1)).first() is not None
 
 
 def reserve_serials(program_id: int, year: int, count: int) -> int:
@@ -240,8 +241,8 @@ def issue_letter(application: Application, actor, reason: str = "", *,
         _mark_revoked(previous, reason or "重新签发 / re-issued")
     letter = Letter(application_id=application.id, program_id=program.id, template_id=rendered.template_id,
                     outcome=outcome, serial_year=year, serial_no=serial_no, serial=serial_number(year, serial_no),
-                    verification_code=code, version=version, status="valid", document_id=document.id,
-                    sha256=document.sha256, issued_at=utcnow(), issued_by_id=getattr(actor, "id", None))
+                    verification_code=code, version=version, status=LetterStatus.VALID.value,
+                    document_id=document.id, sha256=document.sha256, issued_at=utcnow(), issued_by_id=getattr(actor, "id", None))
     db.session.add(letter)
     db.session.flush()
     user = application.applicant
@@ -260,7 +261,7 @@ def issue_letter(application: Application, actor, reason: str = "", *,
 
 def _mark_revoked(letter: Letter, reason: str) -> None:
     # Only the row changes: the stored PDF and its hash stay exactly as issued.
-    letter.status = "revoked"
+    letter.status = LetterStatus.REVOKED.value
     letter.revoked_at = utcnow()
     letter.revoked_reason = (reason or "")[:500]
     db.session.flush()
@@ -274,7 +275,7 @@ def _record_revoked(letter: Letter, actor) -> None:
 
 def revoke_letter(letter: Letter, actor, reason: str) -> None:
     """Revoke a letter in force without replacing it."""
-    if letter.status != "valid":
+    if letter.status != LetterStatus.VALID:
         raise LetterError(str(_l("This letter is already revoked.")))
     _mark_revoked(letter, reason)
     _record_revoked(letter, actor)
@@ -291,7 +292,7 @@ def _needing_letters(call_id: int):
     """The call's decided applications without a letter in force for their current outcome (a SELECT of ids)."""
     outcome = case(*[(Application.state == state, value) for state, value in OUTCOME_FOR_STATE.items()])
     return (select(Application.id)
-            .outerjoin(Letter, (Letter.application_id == Application.id) & (Letter.status == "valid"))
+            .outerjoin(Letter, (Letter.application_id == Application.id) & (Letter.status == LetterStatus.VALID))
             .where(Application.call_id == call_id, Application.state.in_(OUTCOME_FOR_STATE),
                    Letter.id.is_(None) | (Letter.outcome != outcome)))
 
@@ -321,7 +322,7 @@ def start_batch(call: Call, actor) -> LetterJob:
     if batch_running(call.program_id):
         raise LetterError(str(_l("Letters of this program are being issued in a batch; try again when it "
                                  "has finished.")))
-    job = LetterJob(call_id=call.id, status="queued", total=count_needing_letters(call.id),
+    job = LetterJob(call_id=call.id, status=LetterJobStatus.QUEUED.value, total=count_needing_letters(call.id),
                     created_by_id=getattr(actor, "id", None))
     db.session.add(job)
     db.session.flush()
@@ -336,15 +337,15 @@ def run_batch(job_id: int, chunk_size: int | None = None) -> None:
     after another (same code). Progress (done / failed) is counted by the chunks, and the chunk
     that counts the last letter marks the job done (or failed)."""
     job = db.session.get(LetterJob, job_id)
-    if job is None or job.status != "queued":
+    if job is None or job.status != LetterJobStatus.QUEUED:
         return  # already run (a retried job must not issue letters twice)
     ids = applications_needing_letters(job.call_id)
     call = db.session.get(Call, job.call_id)
     first = reserve_serials(call.program_id, local_today().year, len(ids))
     numbered = [[app_id, first + i] for i, app_id in enumerate(ids)]
     claimed = db.session.execute(
-        update(LetterJob).where(LetterJob.id == job_id, LetterJob.status == "queued")
-        .values(status="running", total=len(ids), done=0, failed=0)
+        update(LetterJob).where(LetterJob.id == job_id, LetterJob.status == LetterJobStatus.QUEUED)
+        .values(status=LetterJobStatus.RUNNING.value, total=len(ids), done=0, failed=0)
         .execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
         rollback()
@@ -380,7 +381,8 @@ def _load_chunk(application_ids: list[int], actor_id: int | None) -> _Chunk:
         .options(joinedload(Application.applicant), joinedload(Application.unit),
                  joinedload(Application.call).joinedload(Call.program))).unique().scalars()}
     valid = {letter.application_id: letter for letter in db.session.execute(
-        select(Letter).where(Letter.application_id.in_(application_ids), Letter.status == "valid")).scalars()}
+        select(Letter).where(Letter.application_id.in_(application_ids),
+                             Letter.status == LetterStatus.VALID)).scalars()}
     versions = dict(db.session.execute(
         select(Letter.application_id, func.max(Letter.version)).where(Letter.application_id.in_(application_ids))
         .group_by(Letter.application_id)).all())
@@ -402,7 +404,7 @@ def run_batch_chunk(job_id: int, letters: list) -> None:
     The chunk's rows are loaded once and kept through the letters' commits; the applicants' emails
     go out together when the chunk ends (one delivery job, one SMTP connection)."""
     job = db.session.get(LetterJob, job_id)
-    if job is None or job.status != "running":
+    if job is None or job.status != LetterJobStatus.RUNNING:
         return
     actor_id = job.created_by_id
     warm_up_renderer()
@@ -498,9 +500,10 @@ def _finish_batch(job_id: int) -> None:
 
     def finish() -> None:
         finished = db.session.execute(
-            update(LetterJob).where(LetterJob.id == job_id, LetterJob.status == "running",
+            update(LetterJob).where(LetterJob.id == job_id, LetterJob.status == LetterJobStatus.RUNNING,
                                     LetterJob.done + LetterJob.failed >= LetterJob.total)
-            .values(status=case(((LetterJob.failed > 0) & (LetterJob.done == 0), "failed"), else_="done"),
+            .values(status=case(((LetterJob.failed > 0) & (LetterJob.done == 0), LetterJobStatus.FAILED.value),
+                                else_=LetterJobStatus.DONE.value),
                     finished_at=utcnow())
             .execution_options(synchronize_session=False)).rowcount
         if finished:

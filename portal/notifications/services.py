@@ -14,7 +14,7 @@ from ..i18n import in_locale
 
 from ..database import on_commit, utcnow
 from ..extensions import db
-from .models import OutboxMessage
+from .models import DELIVERED_STATUSES, OutboxMessage, OutboxStatus
 
 log = logging.getLogger("portal.mail")
 
@@ -88,7 +88,7 @@ def deliver_many(message_ids: list[int]) -> dict[int, str]:
     messages = db.session.execute(select(OutboxMessage).where(OutboxMessage.id.in_(message_ids))
                                   .order_by(OutboxMessage.id)).scalars().all()
     statuses = {m.id: m.status for m in messages}
-    pending = [m for m in messages if m.status not in ("sent", "logged")]
+    pending = [m for m in messages if m.status not in DELIVERED_STATUSES]
     if not pending:
         return statuses
     cfg = current_app.config
@@ -101,7 +101,7 @@ def deliver_many(message_ids: list[int]) -> dict[int, str]:
             if cfg.get("PORTAL_ENV") == "development":
                 print(f"\n----- email to {message.to_address} -----\nSubject: {message.subject}\n\n"
                       f"{message.body_text}-----", flush=True)
-            message.status = "logged"
+            message.status = OutboxStatus.LOGGED.value
             message.sent_at = utcnow()
     else:
         try:
@@ -113,12 +113,12 @@ def deliver_many(message_ids: list[int]) -> dict[int, str]:
                             smtplib.SMTPDataError) as exc:  # this message only; the connection stays usable
                         _failed(message, exc)
                     else:
-                        message.status = "sent"
+                        message.status = OutboxStatus.SENT.value
                         message.sent_at = utcnow()
                         message.error = ""
         except (OSError, smtplib.SMTPException) as exc:
             for message in pending:
-                if message.status != "sent":
+                if message.status != OutboxStatus.SENT:
                     _failed(message, exc)
     db.session.commit()
     return {m.id: m.status for m in messages}
@@ -126,7 +126,7 @@ def deliver_many(message_ids: list[int]) -> dict[int, str]:
 
 def _failed(message: OutboxMessage, exc: Exception) -> None:
     log.error("email to %s failed: %s", message.to_address, exc)
-    message.status = "failed"
+    message.status = OutboxStatus.FAILED.value
     message.error = str(exc)[:2000]
 
 

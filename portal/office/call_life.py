@@ -21,18 +21,11 @@ from .program_admin import new_rules_version
 from ..accounts.models import User
 from ..accounts.services import external_url
 from ..applications.models import Application, Referee
+from ..applications.workflow import EDITABLE_STATES, UNDECIDED_STATES
 from ..decisions.models import DecisionSession
 from ..notifications.services import queue_email
 from ..reviews.models import EvaluationScheme
 from ..reviews.schemes import fix_scheme
-
-# Applications still waiting for the program office or the committee: while any is in one of these states the
-# call cannot be marked decided. Drafts and returned applications are out once the call has closed (they can no
-# longer be submitted); withdrawn, declined and ineligible ones are settled; approved, rejected, waitlisted,
-# in_notice and awarded carry the committee's outcome. An appeal (复审) pending an answer is not settled yet.
-UNDECIDED_STATES = ("submitted", "unit_endorsed", "formal_recheck", "under_review", "reviewed", "appeal")
-# States of the applications told when a deadline moves: those still being written.
-DRAFT_STATES = ("draft", "returned")
 
 def _count(call: Call, states) -> int:
     return db.session.execute(select(func.count()).select_from(Application).where(
@@ -167,7 +160,7 @@ def extend_deadline(call: Call, new_closes_at: datetime, *, actor, now: datetime
         .values(expires_at=new_closes_at).execution_options(synchronize_session=False)).rowcount
     holders = db.session.execute(
         select(User).join(Application, Application.applicant_id == User.id)
-        .where(Application.call_id == call.id, Application.state.in_(DRAFT_STATES))
+        .where(Application.call_id == call.id, Application.state.in_(EDITABLE_STATES))
         .distinct().order_by(User.id)).scalars().all()
     record("call.deadline_extended", call, actor=actor,
            data={"old_closes_at": iso(old), "new_closes_at": iso(new_closes_at), "told": len(holders),

@@ -28,6 +28,7 @@ from ..accounts.services import find_user
 from ..applications.documents import delete_document
 from ..applications.models import Application, Profile
 from ..applications.services import profile_facts
+from ..applications.workflow import State
 from ..decisions.models import DecisionSession, Notice
 from ..letters.models import Letter, LetterJob, LetterTemplate
 
@@ -376,7 +377,7 @@ def try_rules(program: Program, rules: list[dict], email: str) -> Trial:
         # A draft's answers are the applicant's own business: only what was submitted is tried.
         application = db.session.execute(
             select(Application).where(Application.call_id == call.id, Application.applicant_id == person.id,
-                                      Application.submitted_at.isnot(None), Application.state != "draft")
+                                      Application.submitted_at.isnot(None), Application.state != State.DRAFT)
             .order_by(Application.id.desc()).limit(1)).scalar_one_or_none()
     applicant = profile_facts(person.id, program, extra=application.extra if application else None,
                               exclude_application_id=application.id if application else None)

@@ -19,12 +19,14 @@ from ..errors import Refusal
 from ..accounts.models import Role
 from ..applications.documents import document_path
 from ..applications.models import Application, Document
+from ..applications.workflow import State
 from ..applications.services import reference
 from ..auth import roles_required
 from ..database import commit, local_today, rollback
 from ..extensions import db
 from ..views_support import commit_or_refuse
 from . import evaluations
+from .assignment_workflow import AssignmentStatus
 from .evaluations import EvaluationError, can_evaluate, criteria_for
 from .models import Assignment
 from .schemes import COMPONENT_LABELS
@@ -37,6 +39,8 @@ FAMILIARITY_CHOICES = [("familiar", _l("Familiar (熟悉)")), ("somewhat", _l("S
                        ("unfamiliar", _l("Unfamiliar (不熟悉)"))]
 RECOMMENDATION_CHOICES = [("priority", _l("Priority support (优先支持)")), ("support", _l("Support (支持)")),
                           ("oppose", _l("Do not support (不支持)"))]
+# The application's documents are shown once the expert has accepted (and signed the no-conflict statement).
+DOCUMENTS_SHOWN = frozenset({AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED})
 INTEGRITY_CHOICES = [("yes", _l("Yes: I know of no misconduct")), ("no", _l("No: I know of misconduct"))]
 SCORE_RANGE = NumberRange(min=0, max=100, message=_l("Give a score between 0 and 100."))
 
@@ -146,10 +150,11 @@ def _assignment(assignment_id: int) -> Assignment:
 @roles_required(Role.EXPERT)
 def queue():
     """My assignments, invitations awaiting an answer first; a fixed number of queries however many."""
-    rank = case({"invited": 0, "accepted": 1, "submitted": 2}, value=Assignment.status, else_=3)
+    rank = case({AssignmentStatus.INVITED: 0, AssignmentStatus.ACCEPTED: 1, AssignmentStatus.SUBMITTED: 2},
+                value=Assignment.status, else_=3)
     page = db.paginate(
         select(Assignment).where(Assignment.kind == "expert", Assignment.expert_id == current_user.id,
-                                 Assignment.status != "withdrawn")
+                                 Assignment.status != AssignmentStatus.WITHDRAWN)
         .options(joinedload(Assignment.application).options(
             joinedload(Application.call), joinedload(Application.unit), joinedload(Application.applicant)))
         .order_by(rank, Assignment.due_date.is_(None), Assignment.due_date, Assignment.id),
@@ -169,18 +174,18 @@ def _page(assignment: Assignment, status: int = 200, *, accept_form=None, declin
         criteria = criteria_for(assignment)
     except Refusal as exc:
         problem = exc.messages[0]
-    open_for_scoring = assignment.status == "accepted" and application.state == "under_review"
+    open_for_scoring = assignment.status == AssignmentStatus.ACCEPTED and application.state == State.UNDER_REVIEW
     if form is None and criteria is not None and open_for_scoring:
         form = scoring_form_class(criteria, current_locale(), ask_familiarity=True)(
             formdata=None, data=scoring_data(assignment.evaluation))
-    documents = evaluable_documents(application) if assignment.status in ("accepted", "submitted") else []
+    documents = evaluable_documents(application) if assignment.status in DOCUMENTS_SHOWN else []
     return render_template(
         "reviews/expert_assignment.html", assignment=assignment, application=application, program=program,
         snapshot=application.snapshot or {}, blind=program.blind_review, criteria=criteria, problem=problem,
         form=form if open_for_scoring else None, accept_form=accept_form or AcceptForm(formdata=None),
         decline_form=decline_form or DeclineForm(formdata=None), documents=documents, labels=STATUS_LABELS,
         component=COMPONENT_LABELS["peer"], evaluation=assignment.evaluation, today=local_today(),
-        under_review=application.state == "under_review", reference=reference(application)), status
+        under_review=application.state == State.UNDER_REVIEW, reference=reference(application)), status
 
 
 @bp.get("/assignments/<int:assignment_id>")
@@ -196,7 +201,7 @@ def document(assignment_id: int, document_id: int):
     """An application document, for the expert who accepted the assignment."""
     assignment = _assignment(assignment_id)
     doc = db.session.get(Document, document_id)
-    if (assignment.status not in ("accepted", "submitted") or doc is None
+    if (assignment.status not in DOCUMENTS_SHOWN or doc is None
             or doc.application_id != assignment.application_id
             or doc not in evaluable_documents(assignment.application)):
         abort(404)

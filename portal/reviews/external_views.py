@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from ..i18n import current_locale
 from ..errors import Refusal
 from ..applications.services import reference
+from ..applications.workflow import State
 from ..database import commit, rollback
 from ..extensions import limiter
 from . import evaluations
@@ -32,7 +33,7 @@ def _render(assignment, form, criteria, status=200, done=False):
 def form(token: str):
     """The evaluator's form: save a draft, or submit once, after which the link answers 404."""
     assignment = external_assignment_for_token(token)
-    if assignment is None or assignment.application.state != "under_review":
+    if assignment is None or assignment.application.state != State.UNDER_REVIEW:
         abort(404)  # unknown, expired, submitted or withdrawn links look the same
     try:
         criteria = criteria_for(assignment)

@@ -87,14 +87,6 @@ class DeclaredConflict(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-#: An assignment's status as the program office reads it, (zh, en); experts see their own wording (expert_views).
-ASSIGNMENT_STATUS_LABELS = {"invited": ("已邀请", "invited"), "accepted": ("已接受", "accepted"),
-                            "submitted": ("已提交", "submitted"), "declined": ("已谢绝", "declined"),
-                            "withdrawn": ("已撤回", "withdrawn")}
-#: Assignments still waiting for the evaluator's work.
-OPEN_ASSIGNMENT_STATUSES = ("invited", "accepted")
-
-
 class Assignment(db.Model):
     """An evaluator asked to score one application: an expert with an account, or an external token link."""
 

@@ -10,9 +10,9 @@ from ..applications.models import Application, Exclusion
 from ..extensions import db
 from ..programs.models import Call, Discipline, Unit
 from . import conflicts as c
+from .assignment_workflow import LIVE
 from .models import Assignment, DeclaredConflict, ExpertProfile
 
-LIVE_ASSIGNMENT = ("invited", "accepted", "submitted")
 
 
 def first_levels() -> dict[str, str]:
@@ -29,7 +29,7 @@ def loads_in_call(call_id: int, expert_ids: list[int] | None = None) -> dict[int
     """How many live assignments each expert holds in this call."""
     stmt = (select(Assignment.expert_id, func.count()).join(Application, Assignment.application_id == Application.id)
             .where(Application.call_id == call_id, Assignment.expert_id.is_not(None),
-                   Assignment.status.in_(LIVE_ASSIGNMENT)).group_by(Assignment.expert_id))
+                   Assignment.status.in_(LIVE)).group_by(Assignment.expert_id))
     if expert_ids is not None:
         stmt = stmt.where(Assignment.expert_id.in_(expert_ids))
     return dict(db.session.execute(stmt).all())

@@ -20,16 +20,15 @@ from ..errors import Refusal
 from ..accounts.models import User
 from ..applications.models import Application
 from ..audit.services import record
+from ..applications.workflow import REVIEW_STATES
 from ..extensions import db
 from ..programs.models import Call, Discipline, Unit
 from . import scoring
 from .models import Assignment, Evaluation, EvaluationScheme, UnitReview
+from .assignment_workflow import LIVE
 from .schemes import SchemeError, options_for_call, scheme_for_call, to_scoring
+from .models import EvaluationStatus
 
-# Applications that have passed the formal check: they are (or were) in front of the experts and the committee.
-REVIEW_STATES = ("under_review", "reviewed", "approved", "rejected", "waitlisted", "in_notice", "awarded", "appeal")
-# Assignments that still count as an evaluation the office is waiting for (or has received).
-LIVE_ASSIGNMENT_STATUSES = ("invited", "accepted", "submitted")
 # Outside evaluators are invited one by one, so their expected number is what was actually invited.
 INVITED_COMPONENTS = ("user", "social")
 
@@ -170,7 +169,7 @@ def _evaluations(call: Call) -> list:
         .join(Application, Application.id == Evaluation.application_id)
         .outerjoin(Assignment, Assignment.id == Evaluation.assignment_id)
         .where(Application.call_id == call.id, Application.state.in_(REVIEW_STATES),
-               Evaluation.status == "submitted",
+               Evaluation.status == EvaluationStatus.SUBMITTED,
                or_(Evaluation.assignment_id.is_(None), Application.review_round_started_at.is_(None),
                    Assignment.invited_at > Application.review_round_started_at))
         .order_by(Evaluation.id)).all()
@@ -181,7 +180,7 @@ def _invited_counts(call: Call) -> dict[tuple[int, str], int]:
         select(Assignment.application_id, Assignment.kind, func.count())
         .join(Application, Application.id == Assignment.application_id)
         .where(Application.call_id == call.id, Application.state.in_(REVIEW_STATES),
-               Assignment.kind.in_(INVITED_COMPONENTS), Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES))
+               Assignment.kind.in_(INVITED_COMPONENTS), Assignment.status.in_(LIVE))
         .group_by(Assignment.application_id, Assignment.kind)).all()
     return {(application_id, kind): n for application_id, kind, n in rows}
 

@@ -12,6 +12,7 @@ from ..errors import Refusal
 from ..accounts.models import Role, User
 from ..applications.access import administered_unit_ids
 from ..applications.models import Application
+from ..applications.workflow import NOT_ENDORSED_STATES, State
 from ..applications.views import ACTION_TEXT, STATE_TEXT, timeline_for
 from ..auth import roles_required
 from ..database import commit, rollback
@@ -30,7 +31,7 @@ bp = Blueprint("unit", __name__, url_prefix="/unit")
 def _my_application(application_id: int) -> Application:
     """An application of one of my units (or their sub-units); anything else is 404."""
     application = db.get_or_404(Application, application_id)
-    if (application.state == "draft"
+    if (application.state == State.DRAFT
             or application.unit_id not in administered_unit_ids(current_user)):
         abort(404)
     return application
@@ -42,7 +43,7 @@ def queue():
     """Every submitted application naming my units, grouped by call, with the endorsements used."""
     units = administered_unit_ids(current_user)
     applications = db.session.execute(
-        select(Application).where(Application.unit_id.in_(units), Application.state != "draft")
+        select(Application).where(Application.unit_id.in_(units), Application.state != State.DRAFT)
         # Only what the list shows: snapshots and plans are large; applicants' roles are never shown.
         .options(load_only(Application.id, Application.call_id, Application.applicant_id, Application.unit_id,
                            Application.state, Application.title, Application.submitted_at,
@@ -60,8 +61,7 @@ def queue():
         used = group["units"].setdefault(application.unit_id, {
             "unit": application.unit, "endorsed": 0,
             "quota": application.call.quota_for_unit(application.unit_id)})
-        if application.unit_review is not None and application.state not in ("withdrawn", "returned",
-                                                                               "submitted", "unit_declined"):
+        if application.unit_review is not None and application.state not in NOT_ENDORSED_STATES:
             group["endorsed"] += 1
             used["endorsed"] += 1
     for group in calls.values():
@@ -91,7 +91,7 @@ def _page(application, endorse_form, unit_component, status=200, return_form=Non
         endorse_form=endorse_form, unit_component=unit_component,
         return_form=return_form or ReasonForm(prefix="return"), decline_form=decline_form or ReasonForm(prefix="decline"),
         timeline_entries=timeline_for([application.id])[application.id], labels=STATE_TEXT, action_labels=ACTION_TEXT,
-        can_decide=application.state == "submitted",
+        can_decide=application.state == State.SUBMITTED,
         quota=application.call.quota_for_unit(application.unit_id),
         endorsed=services.endorsed_count(application.call_id, application.unit_id)), status
 
@@ -142,7 +142,7 @@ def ranking(call_id: int):
     endorsed = db.session.execute(
         select(Application).join(UnitReview).where(
             Application.call_id == call.id, Application.unit_id.in_(units),
-            Application.state.not_in(("withdrawn", "returned", "submitted", "unit_declined")))
+            Application.state.not_in(NOT_ENDORSED_STATES))
         .options(joinedload(Application.applicant), joinedload(Application.unit_review))
         .order_by(UnitReview.unit_rank.is_(None), UnitReview.unit_rank, Application.id)).unique().scalars().all()
     form = RankForm()

@@ -16,7 +16,9 @@ from ..applications.workflow import STATE_LABELS, State
 from ..database import local_today, utcnow
 from ..extensions import db
 from ..programs.models import Call, Discipline, Unit
-from ..reviews.models import ASSIGNMENT_STATUS_LABELS, OPEN_ASSIGNMENT_STATUSES, Assignment, Evaluation
+from ..reviews.assignment_workflow import OPEN as OPEN_ASSIGNMENTS
+from ..reviews.assignment_workflow import STATUS_LABELS as ASSIGNMENT_STATUS_LABELS
+from ..reviews.models import Assignment, Evaluation, EvaluationStatus
 from ..reviews.pool import first_levels
 from ..reviews.ranking import RankingError, ranking_lines
 
@@ -105,7 +107,7 @@ def call_statistics(call: Call) -> CallStatistics:
 
 
 def _count(call: Call) -> CallStatistics:
-    in_call = (Application.call_id == call.id) & (Application.state != "draft")
+    in_call = (Application.call_id == call.id) & (Application.state != State.DRAFT)
 
     states = dict(db.session.execute(select(Application.state, func.count()).where(in_call)
                                      .group_by(Application.state)).all())
@@ -160,10 +162,10 @@ def _count(call: Call) -> CallStatistics:
     assignments = Breakdown([(label, statuses[status]) for status, label in ASSIGNMENT_STATUS_LABELS.items()
                              if statuses.get(status)])
     overdue = db.session.execute(in_call_assignments.where(
-        Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES), Assignment.due_date < local_today())).scalar_one()
+        Assignment.status.in_(OPEN_ASSIGNMENTS), Assignment.due_date < local_today())).scalar_one()
     evaluations = db.session.execute(
         select(func.count()).select_from(Evaluation).join(Application, Application.id == Evaluation.application_id)
-        .where(Application.call_id == call.id, Evaluation.status == "submitted")).scalar_one()
+        .where(Application.call_id == call.id, Evaluation.status == EvaluationStatus.SUBMITTED)).scalar_one()
 
     try:
         finals = [line.final for line in ranking_lines(call) if line.final is not None]
