@@ -3,9 +3,10 @@ from sqlalchemy import select
 
 from portal.applications.models import Application
 from portal.database import commit, utcnow
-from portal.reviews.models import Evaluation, UnitReview
+from portal.reviews.models import Evaluation
 from portal.reviews.ranking import ranking_for_call
 from portal.reviews.schemes import options_for_call
+from tests.factories import AppealFactory, EvaluationFactory, UnitReviewFactory
 from tests.services.test_ranking import build_hand_case, top_scores
 
 
@@ -37,8 +38,9 @@ def test_every_change_the_ranking_depends_on_is_seen_after_its_commit(demo, db, 
     commit()
     assert _finals(call)[a][1] == 24 + 0.7 * 90
 
-    db.session.add(Evaluation(application_id=c, evaluator_key="user:9002", component="peer",
-                              scores=top_scores(40), status="submitted", submitted_at=utcnow()))
+    # Built, not flushed: the commit itself must note what it writes.
+    db.session.add(EvaluationFactory.build(application=db.session.get(Application, c), evaluator_key="user:9002",
+                                           scores=top_scores(40)))
     commit()  # a new evaluation
     assert _finals(call)[c][1] == round(24 + 0.7 * (70 + 85 + 40) / 3, 2)
 
@@ -47,7 +49,8 @@ def test_every_change_the_ranking_depends_on_is_seen_after_its_commit(demo, db, 
     assert "integrity" in _finals(call)[b][2]
 
     reviewer = make_user("program_admin")
-    db.session.add(UnitReview(application_id=a, reviewer_id=reviewer.id, unit_rank=2))  # the unit's ranking
+    db.session.add(UnitReviewFactory.build(application=db.session.get(Application, a), reviewer=reviewer,
+                                           unit_rank=2))  # the unit's ranking
     commit()
     assert _finals(call)[a][3] == 2
 
@@ -72,12 +75,11 @@ def test_a_transaction_sees_its_own_changes_and_a_rollback_leaves_the_cache_righ
 
 
 def test_appeals_and_scheme_pins_bump_the_calls_stamp(demo, db):
-    from portal.decisions.models import Appeal
-
     call, ids = build_hand_case(demo)
     stamp = call.ranking_stamp
     granted = utcnow()  # what granting an appeal does: the appeal is decided, a new review round begins
-    db.session.add(Appeal(application_id=ids["A"], reason="复审申请", status="accepted", decided_at=granted))
+    AppealFactory(application=db.session.get(Application, ids["A"]), reason="复审申请", status="accepted",
+                  decided_at=granted)
     db.session.get(Application, ids["A"]).review_round_started_at = granted
     commit()
     assert call.ranking_stamp == stamp + 1
