@@ -35,9 +35,15 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from benchdocs import fresh_postgresql, machine, paragraph, replace_section  # noqa: E402
 
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+    "余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+)
 COMPOUND_SURNAMES = ["欧阳", "司马", "诸葛", "上官", "东方"]
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国红梅鹏飞宇浩然晨阳雪婷欣怡子涵思远博文俊杰嘉琪雨萱志宏海燕春林振华晓东立新德明"
+GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国红梅鹏飞宇"
+    "浩然晨阳雪婷欣怡子涵思远博文俊杰嘉琪雨萱志宏海燕春林振华晓东立新德明"
+)
 # Outside GB 2312 level 1 (the core font): level 2, GBK, CJK Ext. A and Ext. B.
 RARE = "䶮𠮷堃喆玥珺赟昇淼犇燚垚鑫昊祎婧琦瑄翀骞彧璟昶暐煊珏瑀曌𨱏镕埼珅琸玙璠瑢頔晔"
 PROGRAMS = ["青年拔尖人才支持计划", "海外优秀青年学者计划", "领军人才培养计划", "卓越工程师支持计划"]
@@ -183,7 +189,7 @@ def batch(n: int, workers: int, database_url: str | None, redis_url: str) -> tup
                 cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 started = time.perf_counter()
                 commit()  # enqueues run_batch
-                log = open(scratch / "workers.log", "w")
+                log = open(scratch / "workers.log", "w")  # noqa: SIM115 - closed below, once the workers stop
                 # Long-running workers, as in production: a burst worker that starts while run_batch is still
                 # splitting the batch finds the queue empty and leaves its colleague to do all the chunks.
                 procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "portal", "jobs", "worker"],

@@ -236,7 +236,7 @@ def _server_env(url: str, redis_url: str) -> dict:
 def serve(url: str, redis_url: str, workers: int, threads: int, port: int, log_path: Path) -> list[subprocess.Popen]:
     """gunicorn with `workers` workers of `threads` threads and one RQ worker, as in production (README)."""
     env = _server_env(url, redis_url)
-    log = open(log_path, "w")
+    log = open(log_path, "w")  # noqa: SIM115 - the servers write to it after we return
     procs = [subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers),
                                "--threads", str(threads), "-b",
                                f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log),

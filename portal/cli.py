@@ -32,7 +32,7 @@ def seed_demo():
     from .seed import DEMO_PASSWORD, load_demo
 
     accounts = load_demo()
-    click.echo("Demo data loaded. Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo data loaded. Demo logins (password for all: {DEMO_PASSWORD}):")
     for role, email in accounts:
         click.echo(f"  {role:<14} {email}")
 

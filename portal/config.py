@@ -73,7 +73,8 @@ def load_config(overrides: dict | None = None) -> dict:
         if production:
             raise ConfigError(
                 "SECRET_KEY is not set. Production refuses to start without it: "
-                "set SECRET_KEY to a long random string (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+                "set SECRET_KEY to a long random string "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')."
             )
         secret_key = _development_secret_key()
     cfg = {

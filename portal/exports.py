@@ -96,10 +96,7 @@ def _sheet_title(title: str) -> str:
 
 def download(stem: str, fmt: str, header: Sequence[str], rows: Iterable[Sequence], *, title: str = "") -> Response:
     """The table as an attachment named `stem`.csv or `stem`.xlsx."""
-    if fmt == "xlsx":
-        body = xlsx_bytes(header, rows, title or stem)
-    else:
-        body = (BOM + csv_text(header, rows)).encode("utf-8")
+    body = xlsx_bytes(header, rows, title or stem) if fmt == "xlsx" else (BOM + csv_text(header, rows)).encode("utf-8")
     return Response(body, headers={"Content-Type": _MIME[fmt],
                                    "Content-Disposition": f'attachment; filename="{stem}.{fmt}"',
                                    "Cache-Control": "private, no-store"})

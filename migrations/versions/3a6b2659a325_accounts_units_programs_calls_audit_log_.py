@@ -1,7 +1,7 @@
 """accounts, units, programs, calls, audit log, outbox
 
 Revision ID: 3a6b2659a325
-Revises: 
+Revises:
 Create Date: 2026-11-21 05:09:02.127031
 
 """

@@ -114,9 +114,9 @@ def confirm_email(token: str) -> User:
     try:
         data = _serializer("confirm-email").loads(token, max_age=current_app.config["EMAIL_CONFIRM_MAX_AGE"])
     except SignatureExpired:
-        raise AccountError(_("This confirmation link has expired. Log in to have a new one sent."))
+        raise AccountError(_("This confirmation link has expired. Log in to have a new one sent.")) from None
     except BadSignature:
-        raise AccountError(_("This confirmation link is not valid."))
+        raise AccountError(_("This confirmation link is not valid.")) from None
     user = db.session.get(User, data.get("uid"))
     if user is None or user.email != data.get("email"):
         raise AccountError(_("This confirmation link is not valid."))
@@ -147,9 +147,9 @@ def user_for_reset_token(token: str) -> User:
     try:
         data = _serializer("reset-password").loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
     except SignatureExpired:
-        raise AccountError(_("This password reset link has expired. Ask for a new one."))
+        raise AccountError(_("This password reset link has expired. Ask for a new one.")) from None
     except BadSignature:
-        raise AccountError(_("This password reset link is not valid."))
+        raise AccountError(_("This password reset link is not valid.")) from None
     user = db.session.get(User, data.get("uid"))
     if user is None or data.get("fp") != _password_fingerprint(user):
         raise AccountError(_("This password reset link has already been used. Ask for a new one."))

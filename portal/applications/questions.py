@@ -176,9 +176,8 @@ def check(q: Question, value: Any) -> Problem | None:
     elif q.type == "bool":
         if not isinstance(value, bool):
             return Problem("not_yes_no")
-    elif q.type == "choice":
-        if q.choice(value) is None:
-            return Problem("not_a_choice")
+    elif q.type == "choice" and q.choice(value) is None:
+        return Problem("not_a_choice")
     return None
 
 

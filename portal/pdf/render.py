@@ -242,7 +242,7 @@ class PdfRenderer:
                 if self._manifest is None and self.auto_prepare:
                     try:
                         self._manifest = letter_fonts.prepare_fonts(self.fonts_dir)
-                    except Exception as exception:  # no hb-subset, read-only disk...
+                    except Exception as exception:  # noqa: BLE001 - no hb-subset, read-only disk...
                         LOGGER.warning("Cannot prepare letter fonts in %s: %s",
                                        self.fonts_dir, exception)
                 if self._manifest is None:

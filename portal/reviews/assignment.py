@@ -250,9 +250,9 @@ def _greedy_pairs(prep: Prepared) -> tuple[list[int], list[int], list[int]]:
     index, k = prep.index, prep.index.k
     cap, unit = index.e_cap.tolist(), index.e_unit.tolist()
     load = [0] * len(cap)
-    lists = [(ce.tolist(), ca.tolist()) for ce, ca in zip(prep.cand_e, prep.cand_aff)]
+    lists = [(ce.tolist(), ca.tolist()) for ce, ca in zip(prep.cand_e, prep.cand_aff, strict=True)]
     out_a, out_e, out_f = [], [], []
-    for ai, (g, r) in enumerate(zip(index.a_group.tolist(), index.a_row.tolist())):
+    for ai, (g, r) in enumerate(zip(index.a_group.tolist(), index.a_row.tolist(), strict=True)):
         es, fs = lists[g][0][r], lists[g][1][r]
         used: set[int] = set()
         taken = 0
@@ -262,7 +262,7 @@ def _greedy_pairs(prep: Prepared) -> tuple[list[int], list[int], list[int]]:
                     break
                 row_e, row_f = _sorted_row(index, ai)
                 es, fs = row_e[len(es):].tolist(), row_f[len(fs):].tolist()
-            for e, f in zip(es, fs):
+            for e, f in zip(es, fs, strict=True):
                 if f < 0 or taken >= k:
                     break
                 if load[e] < cap[e] and unit[e] not in used:
@@ -464,7 +464,7 @@ def random_draw(problem: Problem | ProblemIndex | Prepared, seed: int) -> Assign
     for ai in range(len(index.apps)):
         row_e, row_f = _sorted_row(index, ai)
         order = np.argsort(row_e)
-        cands = list(zip(row_e[order].tolist(), row_f[order].tolist()))
+        cands = list(zip(row_e[order].tolist(), row_f[order].tolist(), strict=True))
         used: set[int] = set()
         for _ in range(index.k):
             ok = [(e, f) for e, f in cands if load[e] < cap[e] and unit[e] not in used]
@@ -505,7 +505,7 @@ def replace_expert(problem: Problem | ProblemIndex | Prepared, current_pairs: It
     banned = {dei, *mine, *(index.e_pos[x] for x in exclude if x in index.e_pos)}
     row_e, row_f = _sorted_row(index, ai)
     used = {int(index.e_unit[e]) for e in mine}
-    for e, f in zip(row_e.tolist(), row_f.tolist()):
+    for e, f in zip(row_e.tolist(), row_f.tolist(), strict=True):
         if e not in banned and load[e] < index.e_cap[e] and int(index.e_unit[e]) not in used:
             new = (application_id, index.experts[e].id, f / AFF_SCALE)
             if pos is None:
@@ -529,7 +529,7 @@ def _result(index: ProblemIndex, a: np.ndarray, e: np.ndarray, f: np.ndarray, me
     order = np.lexsort((e, -f, a))
     a, e, f = a[order], e[order], f[order]
     apps, experts = index.apps, index.experts
-    pairs = [(apps[x].id, experts[y].id, z / AFF_SCALE) for x, y, z in zip(a.tolist(), e.tolist(), f.tolist())]
+    pairs = [(apps[x].id, experts[y].id, z / AFF_SCALE) for x, y, z in zip(a.tolist(), e.tolist(), f.tolist(), strict=True)]
     load = np.bincount(e, minlength=len(experts))
     got = np.bincount(a, minlength=len(apps))
     bounds = np.searchsorted(a, np.arange(len(apps) + 1))
@@ -539,13 +539,13 @@ def _result(index: ProblemIndex, a: np.ndarray, e: np.ndarray, f: np.ndarray, me
         shortfalls.append(_shortfall(index, ai, int(got[ai]), row, load, e[bounds[ai]:bounds[ai + 1]].tolist()))
     stats = dict(stats or {})
     stats.setdefault("timings", {})["result"] = perf_counter() - t0
-    return AssignmentResult(pairs, shortfalls, dict(zip([x.id for x in experts], load.tolist())),
+    return AssignmentResult(pairs, shortfalls, dict(zip([x.id for x in experts], load.tolist(), strict=True)),
                             int(f.sum()) / AFF_SCALE, _warnings(index, a.tolist(), e.tolist()), method, None, stats)
 
 
 def _warnings(index: ProblemIndex, a: list[int], e: list[int]) -> list[AssignmentWarning]:
     out = []
-    for ai, ei in zip(a, e):
+    for ai, ei in zip(a, e, strict=True):
         for kind, detail in index.potential_conflicts(ai, ei):
             out.append(AssignmentWarning(index.apps[ai].id, index.experts[ei].id, kind, detail))
     return out

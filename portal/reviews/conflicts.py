@@ -402,7 +402,7 @@ def _positions(ids: Sequence[Hashable], what: str) -> dict[Hashable, int]:
 
 def _roots(units: list[Unit], pos: dict[Hashable, int]) -> np.ndarray:
     root = np.full(len(units), -1, dtype=np.int64)
-    for i, u in enumerate(units):
+    for i in range(len(units)):
         chain, j = [], i
         while root[j] < 0:
             chain.append(j)

@@ -121,8 +121,8 @@ def _table(filename: str, data: bytes) -> list[list[str]]:
 
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many kinds for a broken or disguised file
-            raise PoolError(_("The file is not a valid XLSX workbook."), "file")
+        except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a broken or disguised file
+            raise PoolError(_("The file is not a valid XLSX workbook."), "file") from None
         try:
             sheet = book.worksheets[0]
             return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
@@ -139,7 +139,7 @@ def parse_rows(filename: str, data: bytes) -> list[dict]:
         raise PoolError(_("The file is empty."), "file")
     header = table[start]
     keys = [_header_key(h) for h in header]
-    unknown = [h for h, k in zip(header, keys) if k is None]
+    unknown = [h for h, k in zip(header, keys, strict=True) if k is None]
     if unknown:
         raise PoolError(_("Unknown columns: %(columns)s. Use the headers of the template.",
                           columns=", ".join(unknown)), "file")
@@ -153,7 +153,7 @@ def parse_rows(filename: str, data: bytes) -> list[dict]:
     # Numbered as the spreadsheet numbers them, so an error points at the line the admin sees.
     for number, values in enumerate(table[start + 1:], start=start + 2):
         if any(values):
-            rows.append({"row": number, **{k: v for k, v in zip(keys, values) if k}})
+            rows.append({"row": number, **{k: v for k, v in zip(keys, values, strict=False) if k}})
     if not rows:
         raise PoolError(_("The file has no expert rows below its header."), "file")
     if len(rows) > MAX_ROWS:
@@ -414,7 +414,7 @@ def export_template(kind: str) -> tuple[bytes, str, str]:
         sheet.append(example)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for letter, width in zip("ABCDEFGH", (12, 28, 14, 12, 16, 28, 26, 10)):
+        for letter, width in zip("ABCDEFGH", (12, 28, 14, 12, 16, 28, 26, 10), strict=True):
             sheet.column_dimensions[letter].width = width
         out = io.BytesIO()
         book.save(out)

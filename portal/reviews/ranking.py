@@ -1,6 +1,7 @@
 """A call's ranking (SPEC §4.1, §6.1): load applications and evaluations in a fixed number of queries, aggregate."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -303,7 +304,7 @@ def _compute_once(key: tuple, call: Call, scheme: scoring.Scheme, options: scori
         return lines
     finally:
         if connection is not None and mine:
-            try:
+            with contextlib.suppress(RedisError):
                 connection.delete(_shared_key(key) + ":computing")
             except RedisError:
                 pass
@@ -339,7 +340,7 @@ def warm(call_id: int, stamp: int) -> None:
     call = db.session.get(Call, call_id)
     if call is None or call.ranking_stamp != stamp:
         return
-    try:
+    with contextlib.suppress(RankingError):
         ranking_for_call(call, options_for_call(call), page=1)
     except RankingError:
         pass

@@ -131,7 +131,7 @@ def test_apply_from_profile_to_application_book(page, live_app, browser):
     with page.expect_download() as download_info:
         page.click("#book-link")
     path = download_info.value.path()
-    data = open(path, "rb").read()
+    data = path.read_bytes()
     assert data.startswith(b"%PDF")
     from io import BytesIO
 

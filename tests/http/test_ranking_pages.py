@@ -44,7 +44,7 @@ def test_page_shows_options_and_normalising_changes_the_order(client, hand_case,
 def test_options_saved_as_the_default_change_the_plain_page(client, hand_case, admin, db):
     call, ids = hand_case
     page = client.get(f"/office/calls/{call.id}/ranking?applied=1&normalise=1&threshold=12").get_data(as_text=True)
-    assert 'action="/office/calls/%d/ranking/options"' % call.id in page
+    assert f'action="/office/calls/{call.id}/ranking/options"' in page
     response = client.post_form(f"/office/calls/{call.id}/ranking/options", {"normalise": "y", "threshold": "12"})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/office/calls/{call.id}/ranking")
     page = client.get(f"/office/calls/{call.id}/ranking").get_data(as_text=True)

@@ -26,7 +26,7 @@ def add_applications(db, call, names, *, unit="CAS-AMSS", state="under_review", 
     """Applicants and their applications, inserted in bulk (fast enough for a thousand); returns the ids in order."""
     tag = uuid.uuid4().hex[:8]
     emails = [f"r{tag}-{i}@example.cn" for i in range(len(names))]
-    db.session.execute(insert(User), [{"email": e, "name": n, "password_hash": "!"} for e, n in zip(emails, names)])
+    db.session.execute(insert(User), [{"email": e, "name": n, "password_hash": "!"} for e, n in zip(emails, names, strict=True)])
     users = dict(db.session.execute(select(User.email, User.id).where(User.email.in_(emails))).all())
     now, unit_pk = utcnow(), unit_id(db, unit)
     db.session.execute(insert(Application), [
@@ -128,7 +128,7 @@ def test_flags_disagreement_missing_integrity_and_tie_at_the_quota(demo):
              t2: [90, 90, 90]}
     rows = [(x, unit_key, "unit", top_scores(80)) for x in (d, m, i1, i2, cleared, t1, t2)]
     for application_id, scores in panel.items():
-        for expert, score in zip(experts, scores):
+        for expert, score in zip(experts, scores, strict=True):
             extra = {"integrity_ok": False} if expert == "user:1" and application_id in (i2, cleared) else {}
             rows.append((application_id, expert, "peer", top_scores(score), extra))
     add_evaluations(demo, rows)

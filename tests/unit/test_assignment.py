@@ -121,7 +121,7 @@ def test_at_most_one_expert_per_unit():
     assert "仅来自 2 个单位" in sf.reason_zh and "only 2 units" in sf.reason_en
     es2 = es + [ex(4, 2)]
     res2 = assign(problem(units(), es2, [app(1, 4, kw="x"), app(2, 5)], k=2))
-    for a, experts in by_app(res2).items():
+    for experts in by_app(res2).values():
         assert len({e.unit_id for e in es2 if e.id in experts}) == len(experts)
 
 
@@ -224,7 +224,7 @@ def test_replace_expert_keeps_other_pairs():
     assert check_pairs(ProblemIndex(p), rep.pairs) == []
     idx = ProblemIndex(p)
     # best feasible: nothing better was available
-    loads = {e: n for e, n in res.loads.items()}
+    loads = dict(res.loads)
     loads[declined] -= 1
     mine = [e for a, e, _ in rep.pairs if a == aid and e != rep.expert_id]
     ai = idx.a_pos[aid]
@@ -282,7 +282,7 @@ def assert_valid(p: Problem, res) -> None:
     for a, e, f in res.pairs:
         assert eligible(p, apps[a], experts[e])
         assert round(f * 1000) == naive_affinity(apps[a], experts[e])
-    for a, es in per_app.items():
+    for es in per_app.values():
         assert len(es) <= p.k
         assert len({experts[e].unit_id for e in es}) == len(es)
     counts = {e: 0 for e in experts}

@@ -1,6 +1,7 @@
 """Score aggregation (SPEC §4.1): hand-computed cases for every option, and properties checked with hypothesis."""
 
 import math
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -252,7 +253,7 @@ def test_results_stay_on_the_scale_and_are_ranked(call, options):
     keys = [round(r.final, 9) for r in scored]
     assert keys == sorted(keys, reverse=True)
     assert all(r.final is None for r in results[len(scored):])
-    for position, (before, after) in enumerate(zip(scored, scored[1:]), start=2):
+    for position, (before, after) in enumerate(pairwise(scored), start=2):
         tied = round(before.final, 9) == round(after.final, 9)
         assert after.rank == (before.rank if tied else position)
         assert not tied or before.application_id < after.application_id
@@ -299,7 +300,7 @@ def test_raising_a_score_never_lowers_the_experts_own_z_score(values, data):
 def test_trimming_with_familiarity_weights_is_not_monotone():
     familiarity = ["familiar"] * 4 + ["unfamiliar"]
     def final(scores):
-        evals = [peer(i, "A", f"e{i}", s, familiarity=f) for i, (s, f) in enumerate(zip(scores, familiarity))]
+        evals = [peer(i, "A", f"e{i}", s, familiarity=f) for i, (s, f) in enumerate(zip(scores, familiarity, strict=True))]
         return aggregate(evals, ONE, Options(trimmed=True, familiarity_weights=True))[0].final
     # Middle three: 10, 10, 90 (weights 1) -> 36.67. Raise 90 to 95: it becomes the top and is dropped, and the
     # unfamiliar 91 (weight 0.4) comes back: (10 + 10 + 0.4 * 91) / 2.4 = 23.5.
