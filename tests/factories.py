@@ -361,7 +361,7 @@ def make_profile(db, user, *, birth: date = date(1990, 5, 1), abroad_years: int 
 
 def fill_application(db, application, *, plan: str = "研究代数几何与数论的交叉问题，" * 5):
     """Everything an application needs except referee letters."""
-    from portal.applications.documents import save_document
+    from portal.storage import save_document
 
     application.title = "代数几何中的算术问题"
     application.discipline_code = "A01"

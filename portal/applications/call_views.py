@@ -9,9 +9,10 @@ from ..i18n import current_locale
 from ..database import utcnow
 from ..extensions import db
 from ..programs.call_admin import render_guide
+from ..programs.call_workflow import CallState
 from ..programs.models import Call, CallAttachment
 from ..programs.rule_text import describe
-from .documents import document_path
+from ..storage import document_path
 from .forms import StartForm
 from .models import Application
 from .views import unit_choices
@@ -24,7 +25,7 @@ bp = Blueprint("programs", __name__)
 def call(call_id: int):
     """One call: what it asks for and who may apply; applicants start their application here."""
     found = db.get_or_404(Call, call_id)
-    if found.status == "draft":
+    if found.status == CallState.DRAFT:
         abort(404)
     cutoff = found.cutoff_date.isoformat()
     # What the call asks: the version pinned when it was published (SPEC §3.2), not the program's later edits.
@@ -47,7 +48,7 @@ def call(call_id: int):
 def attachment(call_id: int, attachment_id: int):
     """A PDF of a published call's guide, for anyone (a draft call's files do not exist for the public)."""
     found = db.get_or_404(CallAttachment, attachment_id)
-    if found.call_id != call_id or found.call.status == "draft":
+    if found.call_id != call_id or found.call.status == CallState.DRAFT:
         abort(404)
     document = found.document
     response = send_file(document_path(document), mimetype="application/pdf", download_name=document.original_name,

@@ -1,14 +1,15 @@
-"""Applicant profiles, applications, documents, referees and expert exclusions (SPEC §3)."""
+"""Applicant profiles, applications, referees and expert exclusions (SPEC §3); files are portal.storage.Document."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedString
 from ..database import UTCDateTime, utcnow, values_check
 from ..extensions import db
+from ..storage import Document
 from .workflow import State
 
 
@@ -155,28 +156,6 @@ class Application(db.Model):
     @property
     def state_enum(self) -> State:
         return State(self.state)
-
-
-class Document(db.Model):
-    """An uploaded or generated PDF, stored outside the web root under a random name."""
-
-    __tablename__ = "documents"
-    __table_args__ = (CheckConstraint("size_bytes > 0", name="not_empty"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
-    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"),
-                                                       nullable=True, index=True)
-    kind: Mapped[str] = mapped_column(String(30))
-    original_name: Mapped[str] = mapped_column(String(255))
-    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
-    size_bytes: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
-    page_count: Mapped[int] = mapped_column(Integer)
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    application: Mapped["Application | None"] = relationship(back_populates="documents",
-                                                             foreign_keys=[application_id])
 
 
 class Referee(db.Model):

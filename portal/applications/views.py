@@ -27,7 +27,7 @@ from .access import can_edit_application, can_view_application, can_view_documen
 from .forms import (BasicsForm, ExceptionForm, ExclusionForm, RecheckRequestForm, RefereeForm, StartForm, SubmitForm,
                     UploadForm, WithdrawForm, keywords_from_text, plan_form_class)
 from .models import Application, Referee
-from .profile_views import _discipline_choices
+from .profile_views import discipline_choices
 
 bp = Blueprint("applications", __name__)
 
@@ -185,7 +185,7 @@ def _save_or_refuse(application, step, form, **context):
 def _step_basics(application):
     form = BasicsForm(obj=application)
     form.unit_id.choices = unit_choices(application.call)
-    form.discipline_code.choices = _discipline_choices()
+    form.discipline_code.choices = discipline_choices()
     if request.method == "GET":
         form.keywords.data = ", ".join(application.keywords or [])
     if form.validate_on_submit():

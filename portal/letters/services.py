@@ -23,13 +23,13 @@ from sqlalchemy.orm import joinedload
 from ..errors import Refusal
 from ..accounts.models import User
 from ..accounts.services import external_url
-from ..applications.documents import PdfInfo, save_document
 from ..applications.models import Application
 from ..audit.services import record
 from ..database import commit, local_today, rollback, to_local, utcnow
 from ..extensions import db
 from ..notifications.services import deliver_later, queue_email
 from ..programs.models import Call, Program
+from ..storage import PdfInfo, save_document
 from . import rendering
 from ..chinese import chinese_date, serial_number
 from .models import (ACTIVE_JOB_STATUSES, OUTCOMES, Letter, LetterJob, LetterJobStatus, LetterStatus,
@@ -439,8 +439,8 @@ def _is_locked(exc: Exception) -> bool:
 
 
 def _when_unlocked(work, *args, **kwargs):
-    """``work(*args, **kwargs)`` then commit; when SQLite answers "database is locked" (two workers writing at once),
-    roll back and try again after a short, growing, random pause. Returns what ``work`` returned."""
+    """``work(*args, **kwargs)`` then commit; when SQLite answers "database is locked" (two workers writing at once), roll
+    back and try again after a short, growing, random pause. Returns what ``work`` returned."""
     for attempt in range(_LOCK_ATTEMPTS):
         try:
             result = work(*args, **kwargs)

@@ -25,7 +25,7 @@ from ..programs.errors import ProgramError, check_version
 from ..programs.models import Call, Program, ProgramRules, TalentCategory, Unit
 from ..programs.rules_editor import Problem
 from ..accounts.services import find_user
-from ..applications.documents import delete_document
+from ..storage import delete_document
 from ..applications.models import Application, Profile
 from ..applications.services import profile_facts
 from ..applications.workflow import State

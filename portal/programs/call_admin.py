@@ -20,6 +20,7 @@ from ..audit.services import record
 from ..database import local_zone, to_local, utcnow
 from ..extensions import db
 from ..i18n import pick
+from ..storage import DocumentError, delete_document, inspect_pdf, save_document
 from . import call_workflow as wf
 from .call_workflow import CallAction, CallState
 from .errors import ProgramError, check_version
@@ -342,7 +343,6 @@ def add_attachment(call: Call, data: bytes, *, filename: str, label_zh: str, lab
                    actor) -> CallAttachment:
     """Store a PDF of the guide, checked like an application's uploads (a refused file changes nothing; the same
     file under the same label again, a double click or a retried upload, is the attachment already there)."""
-    from ..applications.documents import DocumentError, inspect_pdf, save_document
 
     if call.status == CallState.DECIDED.value:
         raise ProgramError(_("The call is decided: its guide can no longer change."))
@@ -377,7 +377,6 @@ def add_attachment(call: Call, data: bytes, *, filename: str, label_zh: str, lab
 
 def remove_attachment(call: Call, attachment: CallAttachment, *, actor) -> None:
     """Take a PDF off the call's page (the file is removed once the transaction commits)."""
-    from ..applications.documents import delete_document
 
     if attachment.call_id != call.id:
         raise LookupError(attachment.id)

@@ -25,7 +25,7 @@ LABEL_MAX = 200
 MAX_ROWS = 50
 QUESTION_TYPES = ("text", "number", "bool", "date", "choice")
 BOUNDED_TYPES = ("text", "number", "date")  # types that take min / max
-# Document kinds the portal itself stores next to the program's documents (portal/applications/documents.py).
+# Document kinds the portal itself stores next to the program's documents (portal/storage.py).
 RESERVED_DOCUMENT_CODES = frozenset({"letter", "work", "referee_letter", "call_guide"})
 RESERVED_DOCUMENT_PREFIX = "book"
 # Rules that read an answer of the application form, and the question type they need.

@@ -17,13 +17,13 @@ from ..i18n import is_english
 from ..i18n import current_locale
 from ..errors import Refusal
 from ..accounts.models import Role
-from ..applications.documents import document_path
-from ..applications.models import Application, Document
+from ..applications.models import Application
 from ..applications.workflow import State
 from ..applications.services import reference
 from ..auth import roles_required
 from ..database import commit, local_today, rollback
 from ..extensions import db
+from ..storage import Document, document_path
 from ..views_support import commit_or_refuse
 from . import evaluations
 from .assignment_workflow import AssignmentStatus

@@ -123,7 +123,7 @@ def build_program_objects(db) -> dict:
     letter job, a call attachment (a stored PDF) and an application's document (its book). Built directly through
     models and the storage service."""
     from portal.accounts.services import find_user
-    from portal.applications.documents import save_document
+    from portal.storage import save_document
     from portal.applications.models import Application
     from portal.database import utcnow
     from portal.decisions.models import Appeal, DecisionSession, Notice, NoticeItem, Objection

@@ -5,7 +5,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.applications.models import Application, Document, Referee
+from portal.applications.models import Application, Referee
+from portal.storage import Document
 from portal.notifications.models import OutboxMessage
 from tests.conftest import PortalClient
 from tests.factories import call_of, fill_application, make_profile, pdf_bytes

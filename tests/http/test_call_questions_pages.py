@@ -6,7 +6,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.applications.models import Application, Document
+from portal.applications.models import Application
+from portal.storage import Document
 from portal.applications.services import build_snapshot
 from portal.database import utcnow
 from portal.programs.models import CallUnitQuota, Unit

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.applications.models import Document, Position
+from portal.applications.models import Position
+from portal.storage import Document
 from portal.database import utcnow
 from portal.notifications.models import OutboxMessage
 from portal.reviews import evaluations

@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.applications.documents import read_document
+from portal.storage import read_document
 from portal.letters import services
 from portal.letters.models import Letter, LetterJob
 from portal.programs.models import Program

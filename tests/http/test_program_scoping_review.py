@@ -211,7 +211,7 @@ def test_the_try_panel_reads_only_profiles_of_the_offices_applicants(db, demo, c
 
 def test_profile_files_only_of_the_offices_applicants(db, demo, client, make_user):
     from portal.accounts.services import find_user
-    from portal.applications.documents import save_document
+    from portal.storage import save_document
 
     work = save_document(pdf_bytes(), kind="work", original_name="work.pdf",
                          owner_id=find_user("li.na@demo.talent.cn").id)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.applications import referees as referee_service
 from portal.applications import services
-from portal.applications.documents import DocumentError, inspect_pdf, read_document, save_document
+from portal.storage import DocumentError, inspect_pdf, read_document, save_document
 from portal.applications.models import Profile
 from portal.audit.models import AuditEntry
 from portal.database import commit, utcnow
@@ -83,7 +83,7 @@ def test_stored_file_is_outside_static_under_a_random_name(demo, applicant, app)
     commit()
     assert document.original_name == "我的简历.pdf"
     assert "我的简历" not in document.stored_name and len(document.stored_name) == 44
-    from portal.applications.documents import document_path
+    from portal.storage import document_path
 
     path = document_path(document)
     assert str(path).startswith(app.config["UPLOAD_FOLDER"]) and "static" not in str(path)

@@ -9,7 +9,7 @@ from portal.reviews.errors import ReviewError
 from portal.accounts.services import find_user
 from portal.applications import services
 from portal.applications.forms import plan_form_class
-from portal.applications.models import Document
+from portal.storage import Document
 from portal.applications.services import ApplicationError
 from portal.database import commit, rollback, utcnow
 from portal.decisions import services as decisions

@@ -6,7 +6,7 @@ from io import BytesIO
 from pypdf import PdfReader
 
 from portal.accounts.services import find_user
-from portal.applications.documents import read_document
+from portal.storage import read_document
 from portal.database import commit
 from portal.decisions import appeals
 from portal.decisions import services as decisions

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.applications import questions, services
-from portal.applications.models import Document
+from portal.storage import Document
 from portal.database import commit
 from portal.i18n import in_locale
 from portal.programs import call_admin as calls

@@ -6,7 +6,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from portal.applications.documents import document_path, read_document
+from portal.storage import document_path, read_document
 from portal.letters import services
 from portal.pdf.sandbox import TemplateError
 from portal.chinese import chinese_date

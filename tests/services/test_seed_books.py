@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.services import find_user
-from portal.applications.documents import document_path
-from portal.applications.models import Application, Document
+from portal.applications.models import Application
+from portal.storage import Document, document_path
 from portal.extensions import db as _db
 from portal.seed import load_demo
 from portal.seed_applications import DEMO_APPLICANTS

@@ -1,4 +1,10 @@
-"""PDF uploads: checked by content, stored outside the web root under random names, hashed (SPEC §3.3)."""
+"""Stored files: every PDF the portal keeps (uploads, call guides, application books, letters) as a `Document` row and
+a file under UPLOAD_FOLDER, named at random, hashed, checked by content when uploaded (SPEC §3.3).
+
+Files follow the transaction: a file written for work that is rolled back is removed again, and a deleted document's
+file is removed only once the deletion has committed (`files_written` / `files_to_delete` in the session's info,
+honoured by portal.database.commit and rollback).
+"""
 from __future__ import annotations
 
 import hashlib
@@ -6,18 +12,44 @@ import io
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..errors import Refusal
-from ..extensions import db
-from .models import Document
+from .database import UTCDateTime, utcnow
+from .errors import Refusal
+from .extensions import db
 
 PDF_MAGIC = b"%PDF-"
+
+
+class Document(db.Model):
+    """An uploaded or generated PDF, stored outside the web root under a random name."""
+
+    __tablename__ = "documents"
+    __table_args__ = (CheckConstraint("size_bytes > 0", name="not_empty"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"),
+                                                       nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    page_count: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # An applicant's upload or book belongs to the application (applications/models.py, resolved by name).
+    application: Mapped["Application | None"] = relationship(  # noqa: F821
+        back_populates="documents", foreign_keys=[application_id])
 
 
 class DocumentError(Refusal):
@@ -49,11 +81,13 @@ def inspect_pdf(data: bytes) -> PdfInfo:
             raise DocumentError(_("This PDF is password-protected or encrypted. Upload an unprotected copy."))
         pages = len(reader.pages)
         if pages:
-            reader.pages[0].mediabox  # touching the first page proves the page tree can be read
+            reader.pages[0].mediabox  # noqa: B018 - touching the first page proves the page tree can be read
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError):
-        raise DocumentError(_("This PDF is damaged and cannot be read. Export it again and upload the new copy."))
+        raise DocumentError(
+            _("This PDF is damaged and cannot be read. Export it again and upload the new copy.")
+        ) from None
     if pages < 1:
         raise DocumentError(_("This PDF has no pages."))
     return PdfInfo(size=len(data), sha256=hashlib.sha256(data).hexdigest(), page_count=pages)
@@ -75,7 +109,7 @@ def save_document(data: bytes, *, kind: str, original_name: str, owner_id: int |
     """Check and store a PDF; the row is flushed, the file is removed again if the transaction fails."""
     info = checked or inspect_pdf(data)
     stored_name = secrets.token_hex(20) + ".pdf"
-    document = Document(kind=kind, original_name=_clean_name(original_name), stored_name=stored_name,
+    document = Document(kind=kind, original_name=clean_name(original_name), stored_name=stored_name,
                         size_bytes=info.size, sha256=info.sha256, page_count=info.page_count, owner_id=owner_id,
                         application_id=application_id)
     path = document_path(document)
@@ -103,7 +137,8 @@ def read_document(document: Document) -> bytes:
     return document_path(document).read_bytes()
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
+    """The file name an upload is shown under: no directory, printable, at most 200 characters, ending in .pdf."""
     name = os.path.basename((name or "").replace("\\", "/")).strip() or "document.pdf"
     name = "".join(c for c in name if c.isprintable())[:200]
     return name if name.lower().endswith(".pdf") else name + ".pdf"
