@@ -5,8 +5,7 @@ import pytest
 
 from portal.applications.models import Application
 from portal.decisions import services as decisions
-from portal.reviews.models import ExpertProfile
-from tests.factories import call_of
+from tests.factories import ExpertProfileFactory, call_of
 from tests.services.test_ranking import add_applications, add_evaluations, top_scores, unit_id
 
 
@@ -79,7 +78,7 @@ def test_a_refused_decision_is_shown_on_the_page_of_its_application(client, db, 
 def test_the_expert_pool_comes_a_page_at_a_time_and_is_searchable(client, db, demo_call, admin, make_user):
     for i in range(55):
         expert = make_user("expert", name=f"池{i:02d}")
-        db.session.add(ExpertProfile(user_id=expert.id, unit_id=unit_id(db), disciplines=["F0203"]))
+        ExpertProfileFactory(user=expert, unit_id=unit_id(db), disciplines=["F0203"])
     db.session.commit()
     page = client.get("/office/experts").get_data(as_text=True)
     assert len(re.findall(r'href="/office/pool/\d+"', page)) == 50

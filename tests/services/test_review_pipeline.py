@@ -10,7 +10,7 @@ from portal.database import commit, utcnow
 from portal.notifications.models import OutboxMessage
 from portal.reviews import services
 from portal.reviews.models import DeclaredConflict, Evaluation, ExpertProfile
-from tests.factories import submitted_application, unit_id
+from tests.factories import ExpertProfileFactory, demo_office, submitted_application, unit_id
 
 
 @pytest.fixture()
@@ -20,7 +20,7 @@ def unit_admin(demo):
 
 @pytest.fixture()
 def office(demo):
-    return find_user("program@demo.talent.cn")
+    return demo_office()
 
 
 def _endorse(app, admin, **kw):
@@ -142,7 +142,7 @@ def test_manual_assignment_checks_every_conflict_rule(demo, make_user, unit_admi
         services.assign_expert(application, wu, office)
 
     same_unit = make_user("expert", name="同单位专家")
-    demo.session.add(ExpertProfile(user_id=same_unit.id, unit_id=unit_id(demo, "CAS-IOP"), disciplines=["A01"]))
+    ExpertProfileFactory(user=same_unit, unit_id=unit_id(demo, "CAS-IOP"), disciplines=["A01"])
     with pytest.raises(Refusal, match="同一单位|same unit"):
         services.assign_expert(application, same_unit, office)  # CAS-IOP and CAS-AMSS share the CAS branch
 
