@@ -473,8 +473,6 @@ def cpu_seconds(pid: int, with_children: bool = False) -> float:
     if with_children:
         try:
             pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-        except OSError:
-            pass
     for one in pids:
         try:
             fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()

@@ -306,8 +306,6 @@ def _compute_once(key: tuple, call: Call, scheme: scoring.Scheme, options: scori
         if connection is not None and mine:
             with contextlib.suppress(RedisError):
                 connection.delete(_shared_key(key) + ":computing")
-            except RedisError:
-                pass
 
 
 def _lines(call: Call, stored: EvaluationScheme, scheme: scoring.Scheme, options: scoring.Options) -> list[_Line]:
@@ -342,8 +340,6 @@ def warm(call_id: int, stamp: int) -> None:
         return
     with contextlib.suppress(RankingError):
         ranking_for_call(call, options_for_call(call), page=1)
-    except RankingError:
-        pass
 
 
 def _prepare(call: Call, options: scoring.Options):
