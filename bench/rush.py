@@ -37,6 +37,7 @@ submit; no error in the servers' logs. Prints one line per measure and exits 1 i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import html
 import http.client
@@ -180,7 +181,7 @@ def setup_database(total: int) -> tuple[int, list[tuple[int, str]], dict]:
         raise SystemExit(f"set-up error: {len(refused)} drafts cannot be submitted, e.g. {next(iter(refused.items()))}")
     commit()
     timings["review"] = time.perf_counter() - started
-    return call.id, [(a.id, u.email) for a, u in zip(applications, users)], timings
+    return call.id, [(a.id, u.email) for a, u in zip(applications, users, strict=True)], timings
 
 
 # -- A tiny HTTP client: one applicant, its own cookies ------------------------------------------------
@@ -384,17 +385,14 @@ def make_plans(drafts: list[tuple[int, str]], n: int, late: int, deadline: float
     kinds += ["single"] * (n - len(kinds))
     rng.shuffle(kinds)
     span = window - (LAST_LOGIN if login_in_window else LAST_CLICK)
-    for i, ((application_id, email), kind) in enumerate(zip(drafts[:n], kinds)):
+    for i, ((application_id, email), kind) in enumerate(zip(drafts[:n], kinds, strict=False)):
         moment = deadline - window + span * (math.sqrt(rng.random()) if ramp else rng.random())
         if login_in_window:
             plans.append(Plan(i, application_id, email, kind, moment, None, rng.uniform(1.0, 4.0)))
         else:
             plans.append(Plan(i, application_id, email, kind, moment - rng.uniform(*LEAD), moment))
     for j, (application_id, email) in enumerate(drafts[n:n + late]):
-        if login_in_window:
-            login_at = deadline - 8 + j * 0.5
-        else:
-            login_at = deadline - LEAD[1] + j * (LEAD[1] - 5) / max(late, 1)
+        login_at = deadline - 8 + j * 0.5 if login_in_window else deadline - LEAD[1] + j * (LEAD[1] - 5) / max(late, 1)
         plans.append(Plan(n + j, application_id, email, "late", login_at,
                           deadline + 1 + j * 2 / max(late - 1, 1)))
     return plans
@@ -413,13 +411,13 @@ def start_servers(env: dict, scratch: Path, port: int, workers: int, job_workers
                   job_nice: int) -> list[subprocess.Popen]:
     """gunicorn as in the README's deployment section, and the RQ workers (`flask jobs worker`), these at
     the CPU priority `job_nice` (as systemd's Nice=)."""
-    log = open(scratch / "gunicorn.log", "w")
+    log = open(scratch / "gunicorn.log", "w")  # noqa: SIM115 - the servers write to it after we return
     procs = [subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--access-logfile", str(scratch / "access.log"),
          "--access-logformat", '%(h)s "%(r)s" %(s)s %(D)s', "wsgi:app"],
         cwd=ROOT, env=env, stdout=log, stderr=log)]
-    jobs_log = open(scratch / "jobs.log", "w")
+    jobs_log = open(scratch / "jobs.log", "w")  # noqa: SIM115 - the servers write to it after we return
     procs += [subprocess.Popen([sys.executable, "-m", "flask", "--app", "portal", "jobs", "worker"],
                                cwd=ROOT, env=env, stdout=jobs_log, stderr=jobs_log,
                                preexec_fn=(lambda: os.nice(job_nice)) if job_nice else None)
@@ -471,7 +469,7 @@ def cpu_seconds(pid: int, with_children: bool = False) -> float:
     total = 0.0
     pids = [pid]
     if with_children:
-        try:
+        with contextlib.suppress(OSError):
             pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     for one in pids:
         try:
@@ -737,10 +735,10 @@ def write_docs(path: Path, command: str, r: dict) -> None:
         "one is still a draft with no submission, snapshot, audit entry, email, book or job; the audit log's hash "
         "chain verifies (`flask audit verify`'s check). From the answers: every login lands on the submit page, "
         "which shows no missing item; every submit POST redirects to a page with the right message (申请已提交 for "
-        "one POST of a double click and 该申请此前已提交，未重复提交 for the other; 申请已提交 or 该申请此前已提交 after "
-        "a retry; the deadline with its time for the late ones); gunicorn's access log holds no 5xx and its and the "
-        "job workers' logs no error. Latencies are measured by the client and include the wait in gunicorn's "
-        "listen queue; the submit POST's server-side time is gunicorn's own (`%(D)s`).")
+        "one POST of a double click and 该申请此前已提交，未重复提交 for the other; 申请已提交 or "
+        "该申请此前已提交 after a retry; the deadline with its time for the late ones); gunicorn's access log holds "
+        "no 5xx and its and the job workers' logs no error. Latencies are measured by the client and include the "
+        "wait in gunicorn's listen queue; the submit POST's server-side time is gunicorn's own (`%(D)s`).")
     if not r["login_in_window"]:
         body += paragraph(
             "With the logins in the last minute too (`--login-in-window`: the 305 logins spread over the 48 s up to "
@@ -869,7 +867,7 @@ def main(argv=None) -> int:
                     t.join(timeout=max(1.0, deadline + 120 - time.time()))
                 if any(t.is_alive() for t in threads):
                     failures.append("some applicants had not finished 2 minutes after the deadline")
-                cpu_rush = [after - before for after, before in zip(servers_cpu(procs), cpu_before)]
+                cpu_rush = [after - before for after, before in zip(servers_cpu(procs), cpu_before, strict=True)]
                 _books, books_at = wait_for_books(plans, deadline + args.books_wait)
             finally:
                 stop(procs)
