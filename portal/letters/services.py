@@ -439,8 +439,8 @@ def _is_locked(exc: Exception) -> bool:
 
 
 def _when_unlocked(work, *args, **kwargs):
-    """``work(*args, **kwargs)`` then commit; when SQLite answers "database is locked" (two workers writing at once), roll
-    back and try again after a short, growing, random pause. Returns what ``work`` returned."""
+    """``work(*args, **kwargs)`` then commit; when SQLite answers "database is locked" (two workers writing at once),
+    roll back and try again after a short, growing, random pause. Returns what ``work`` returned."""
     for attempt in range(_LOCK_ATTEMPTS):
         try:
             result = work(*args, **kwargs)

@@ -345,7 +345,7 @@ def test_extend_emails_the_draft_holders_only_in_their_language(db, program, off
     call = calls.create_call(program, actor=office, **figures())
     call_life.publish(call, actor=office)
     zh = applicant_with(db, make_user, call, "draft", unit, email="zh@example.cn")
-    en = applicant_with(db, make_user, call, "returned", unit, locale="en", email="en@example.cn")
+    applicant_with(db, make_user, call, "returned", unit, locale="en", email="en@example.cn")
     applicant_with(db, make_user, call, "submitted", unit, email="done@example.cn")
     applicant_with(db, make_user, call, "withdrawn", unit, email="gone@example.cn")
     old = call.closes_at
