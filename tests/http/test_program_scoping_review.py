@@ -10,13 +10,9 @@ from sqlalchemy import func, select
 from portal.audit.models import AuditEntry
 from portal.programs.models import Call, CallAttachment, Program
 from tests.conftest import PASSWORD
-from tests.factories import pdf_bytes, submitted_application
+from tests.factories import pdf_bytes, program_of, submitted_application
 from tests.http.test_access_matrix import (CROSS_PROGRAM, MATRIX, P2, PROGRAM_PLACEHOLDERS, _is_program_admin_route,
                                            _url, build_program_objects)
-
-
-def _program(db, code: str) -> Program:
-    return db.session.execute(select(Program).where(Program.code == code)).scalar_one()
 
 
 def _call(db, code: str) -> Call:
@@ -34,7 +30,7 @@ def objects(db):
 
 
 def _holding(client, make_user, db, *codes, email=None):
-    user = make_user(*[("program_admin", None, _program(db, code).id) for code in codes], email=email)
+    user = make_user(*[("program_admin", None, program_of(db, code).id) for code in codes], email=email)
     assert client.login(user.email, PASSWORD).status_code == 302
     return user
 
@@ -90,7 +86,7 @@ def test_every_method_of_an_office_route_answers_404_to_another_programs_office(
                                                                                 make_user, objects):
     """The matrix walks a page with GET; its form's POST (save, check, try, commit …) is refused as well and
     changes nothing; this program's office gets through."""
-    stranger = make_user(("program_admin", None, _program(db, P2).id), email="other-office@example.cn")
+    stranger = make_user(("program_admin", None, program_of(db, P2).id), email="other-office@example.cn")
     owner = make_user(("program_admin", None, objects["program"]), email="own-office@example.cn")
     url = _url(app, endpoint, MATRIX[endpoint][2], {"other": stranger.id, "me": owner.id, **objects})
     client.login(stranger.email, PASSWORD)
@@ -188,7 +184,7 @@ def test_the_try_panel_reads_only_profiles_of_the_offices_applicants(db, demo, c
     from portal.applications.models import Profile
     from datetime import date
 
-    youth = _program(db, "youth_talent")
+    youth = program_of(db, "youth_talent")
     office = _holding(client, make_user, db, "youth_talent", "support_talent", email="youth-office@example.cn")
     unknown = _try(client, youth, "nobody@example.cn").get_data(as_text=True)
     refused = _try(client, youth, "li.na@demo.talent.cn")  # applied to 百人计划 only
