@@ -51,7 +51,7 @@ def start_application(call: Call, applicant: User, unit_id: int) -> Application:
     if refused:
         raise ApplicationError(refused)
     profile = db.session.get(Profile, applicant.id)
-    application = Application(call_id=call.id, applicant_id=applicant.id, unit_id=unit_id, state="draft",
+    application = Application(call_id=call.id, applicant_id=applicant.id, unit_id=unit_id, state=State.DRAFT.value,
                               keywords=list(profile.keywords) if profile else [],
                               discipline_code=(profile.discipline_codes or [""])[0] if profile else "")
     db.session.add(application)

@@ -45,7 +45,7 @@ def open_session(call: Call, actor: User, committee_size: int = 15, quorum: int 
         raise DecisionError(_("The quorum (%(quorum)s) cannot exceed the committee size (%(size)s).",
                                  quorum=quorum, size=committee_size))
     session = DecisionSession(call_id=call.id, committee_size=committee_size, quorum=quorum,
-                              two_thirds=bool(two_thirds), status="draft", opened_by_id=actor.id,
+                              two_thirds=bool(two_thirds), status=SessionStatus.DRAFT.value, opened_by_id=actor.id,
                               title=(title or "").strip()[:200] or f"{call.program.name_zh} {call.year} 会议评审")
     db.session.add(session)
     db.session.flush()

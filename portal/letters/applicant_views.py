@@ -10,7 +10,7 @@ from ..applications.models import Application
 from ..auth import roles_required
 from ..extensions import db
 from ..storage import document_path
-from .models import Letter
+from .models import Letter, LetterStatus
 
 bp = Blueprint("my_letters", __name__)
 
@@ -22,7 +22,7 @@ def lettered(application_ids) -> set[int]:
     if not ids:
         return set()
     return set(db.session.execute(select(Letter.application_id).where(
-        Letter.application_id.in_(ids), Letter.status == "valid")).scalars())
+        Letter.application_id.in_(ids), Letter.status == LetterStatus.VALID)).scalars())
 
 
 @bp.get("/applications/<int:application_id>/letter")

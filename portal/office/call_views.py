@@ -169,7 +169,7 @@ def quotas(call_id: int):
     elif request.method == "POST":
         status = 400
     return render_template("programs/call_quotas.html", call=call, units=units, form=form, errors=errors,
-                           editable=call.status in ("draft", "open")), status
+                           editable=call.status in (wf.CallState.DRAFT, wf.CallState.OPEN)), status
 
 
 # ---------------------------------------------------------------- the guide's attachments
