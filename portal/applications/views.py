@@ -11,7 +11,6 @@ from sqlalchemy.orm import joinedload
 from .access import own_application_or_404
 from ..errors import Refusal
 from ..accounts.models import Role
-from ..audit.models import AuditEntry
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
@@ -28,14 +27,13 @@ from .forms import (BasicsForm, ExceptionForm, ExclusionForm, RecheckRequestForm
                     UploadForm, WithdrawForm, keywords_from_text, plan_form_class)
 from .models import Application, Referee
 from .profile_views import discipline_choices
+from .status_text import ACTION_TEXT, STATE_TEXT, timeline_for
 
 bp = Blueprint("applications", __name__)
 
 STEPS = [("basics", _l("Basics")), ("plan", _l("Plan")), ("experts", _l("Experts to exclude")),
          ("documents", _l("Documents")), ("referees", _l("Referees")), ("review", _l("Check and submit"))]
 STEP_NAMES = [s for s, _label in STEPS]
-STATE_TEXT = {state.value: pair for state, pair in workflow.STATE_LABELS.items()}
-ACTION_TEXT = {action.value: pair for action, pair in workflow.ACTION_LABELS.items()}
 
 
 def unit_choices(scope=None) -> list[tuple]:
@@ -74,25 +72,6 @@ def dashboard():
     # Which of them have a letter is the letters feature's to say: the template asks its lettered() global.
     return render_template("applications/dashboard.html", applications=applications, timelines=timelines,
                            labels=STATE_TEXT, action_labels=ACTION_TEXT)
-
-
-def timeline_for(application_ids: list[int]) -> dict[int, list[AuditEntry]]:
-    """Each application's history, read from the audit log in one query."""
-    result: dict[int, list[AuditEntry]] = {i: [] for i in application_ids}
-    if not application_ids:
-        return result
-    entries = db.session.execute(
-        select(AuditEntry).where(AuditEntry.object_type == "Application",
-                                 AuditEntry.object_id.in_([str(i) for i in application_ids]),
-                                 AuditEntry.action.in_(TIMELINE_ACTIONS))
-        .order_by(AuditEntry.id)).scalars().all()
-    for entry in entries:
-        result[int(entry.object_id)].append(entry)
-    return result
-
-
-TIMELINE_ACTIONS = ["application.created", "application.book_generated"] + [
-    f"application.{a.value}" for a in workflow.Action]
 
 
 @bp.get("/applications/<int:application_id>")

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length
 from ..errors import Refusal
 from ..accounts.models import Role
 from ..applications.access import own_application_or_404
-from ..applications.views import STATE_TEXT
+from ..applications.status_text import STATE_TEXT
 from ..auth import roles_required
 from ..applications.workflow import State
 from ..database import commit, rollback

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..accounts.models import Role
 from ..applications.models import Application
 from ..applications.workflow import State
-from ..applications.views import STATE_TEXT
+from ..applications.status_text import STATE_TEXT
 from ..auth import roles_required
 from ..database import commit
 from ..extensions import db

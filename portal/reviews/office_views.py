@@ -17,7 +17,7 @@ from .. import exports
 from ..accounts.models import Role, User
 from ..applications.models import Application
 from ..applications.workflow import State
-from ..applications.views import ACTION_TEXT, STATE_TEXT, timeline_for
+from ..applications.status_text import ACTION_TEXT, STATE_TEXT, timeline_for
 from ..auth import roles_required
 from ..database import commit, rollback, to_local
 from ..extensions import db

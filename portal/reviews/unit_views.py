@@ -13,7 +13,7 @@ from ..accounts.models import Role, User
 from ..applications.access import administered_unit_ids
 from ..applications.models import Application
 from ..applications.workflow import NOT_ENDORSED_STATES, State
-from ..applications.views import ACTION_TEXT, STATE_TEXT, timeline_for
+from ..applications.status_text import ACTION_TEXT, STATE_TEXT, timeline_for
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
