@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import uuid
 from datetime import date, timedelta
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 from flask import current_app
 from pypdf import PdfWriter
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from portal.accounts.models import User, UserRole
 from portal.accounts.services import find_user, hash_password
@@ -27,6 +28,7 @@ from portal.decisions.models import Appeal, DecisionSession
 from portal.extensions import db
 from portal.programs.models import Call, Program, Unit
 from portal.reviews.models import Assignment, Evaluation, ExpertProfile, UnitReview
+from portal.reviews.ranking import mark_changed
 
 PASSWORD = "correct-horse-battery"
 #: States an application reaches only by being submitted: they need a submission time (a check constraint says so).
@@ -347,6 +349,62 @@ def demo_expert(n: int = 1) -> User:
 def demo_office() -> User:
     """The demo's program office (an office-wide program admin)."""
     return find_user("program@demo.talent.cn")
+
+
+# ---------------------------------------------------------------- many rows at once, for rankings and long lists
+
+def add_applications(db, call, names, *, unit="CAS-AMSS", state="under_review", discipline="A01") -> list[int]:
+    """Applicants and their applications, inserted in bulk (fast enough for a thousand); returns the ids in order."""
+    tag = uuid.uuid4().hex[:8]
+    emails = [f"r{tag}-{i}@example.cn" for i in range(len(names))]
+    db.session.execute(insert(User), [{"email": e, "name": n, "password_hash": "!"}
+                                      for e, n in zip(emails, names, strict=True)])
+    users = dict(db.session.execute(select(User.email, User.id).where(User.email.in_(emails))).all())
+    now, unit_pk = utcnow(), unit_id(db, unit)
+    db.session.execute(insert(Application), [
+        {"call_id": call.id, "applicant_id": users[e], "unit_id": unit_pk, "state": state, "submitted_at": now,
+         "discipline_code": discipline, "title": f"课题 {i}"} for i, e in enumerate(emails)])
+    by_user = dict(db.session.execute(select(Application.applicant_id, Application.id)
+                                      .where(Application.applicant_id.in_(users.values()))).all())
+    mark_changed(db.session, call_ids=[call.id])  # Core inserts are not seen by the ranking's change tracking
+    db.session.commit()
+    return [by_user[users[e]] for e in emails]
+
+
+def top_scores(value: float) -> dict:
+    """Both criteria of the 'top' scheme at the same value, so the component score is that value."""
+    return {"performance": value, "influence": value}
+
+
+def add_evaluations(db, rows) -> None:
+    """rows: (application id, evaluator key, component, scores) or with a fifth item of extra columns."""
+    now = utcnow()
+    values = []
+    for row in rows:
+        application_id, key, component, scores, *extra = row
+        values.append({"application_id": application_id, "evaluator_key": key, "component": component,
+                       "scores": scores, "status": "submitted", "submitted_at": now, "integrity_ok": True,
+                       **(extra[0] if extra else {})})
+    db.session.execute(insert(Evaluation), values)
+    mark_changed(db.session, application_ids={v["application_id"] for v in values})
+    db.session.commit()
+
+
+def build_hand_case(db):
+    """Three 'bairen' applications in one unit, a neutral, a strict and a lenient expert: the ranking computed by
+    hand in tests/services/test_ranking.py."""
+    call = call_of(db, "bairen")
+    call.program.experts_per_application = 3
+    a, b, c = add_applications(db, call, ["安娜", "白桦", "陈䶮"])
+    unit_key = f"unit:{unit_id(db)}"
+    neutral, strict, lenient = "user:9001", "user:9002", "user:9003"
+    add_evaluations(db, [(x, unit_key, "unit", top_scores(80)) for x in (a, b, c)] + [
+        (a, neutral, "peer", top_scores(80)), (b, neutral, "peer", top_scores(75)),
+        (c, neutral, "peer", top_scores(70)),
+        (a, strict, "peer", top_scores(60)), (b, strict, "peer", top_scores(55)),     # neutral − 20
+        (b, lenient, "peer", top_scores(90)), (c, lenient, "peer", top_scores(85)),  # neutral + 15
+    ])
+    return call, {"A": a, "B": b, "C": c}
 
 
 # ---------------------------------------------------------------- applicants and their applications

@@ -6,7 +6,7 @@ import pytest
 def hand_case(db):
     """The demo data and the three hand-computed applications of tests/services/test_ranking.py."""
     from portal.seed import load_demo
-    from tests.services.test_ranking import build_hand_case
+    from tests.factories import build_hand_case
 
     load_demo()
     return build_hand_case(db)

@@ -5,8 +5,7 @@ import pytest
 
 from portal.applications.models import Application
 from portal.decisions import services as decisions
-from tests.factories import ExpertProfileFactory, call_of
-from tests.services.test_ranking import add_applications, add_evaluations, top_scores, unit_id
+from tests.factories import ExpertProfileFactory, add_applications, add_evaluations, call_of, top_scores, unit_id
 
 
 @pytest.fixture()

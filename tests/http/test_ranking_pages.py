@@ -10,8 +10,7 @@ from portal.audit.models import AuditEntry
 from portal.reviews.models import UnitReview
 from portal.reviews.ranking import mark_changed
 from tests.conftest import PASSWORD
-from tests.factories import call_of
-from tests.services.test_ranking import add_applications, add_evaluations, top_scores, unit_id
+from tests.factories import add_applications, add_evaluations, call_of, top_scores, unit_id
 
 
 def _order(page, ids):

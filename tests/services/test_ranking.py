@@ -1,77 +1,13 @@
 """A call's ranking from the database (SPEC §4.1): hand-computed orders, flags, user-evaluated calls, saved options."""
-import hashlib
-import uuid
-
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from portal.accounts.models import User
 from portal.applications.models import Application
 from portal.audit.models import AuditEntry
-from portal.database import utcnow
-from portal.programs.models import Unit
-from portal.reviews.models import Assignment, Evaluation, UnitReview
-from portal.reviews.ranking import RankingError, mark_changed, ranking_for_call, save_options
+from portal.reviews.ranking import RankingError, ranking_for_call, save_options
 from portal.reviews.schemes import options_for_call
-from tests.factories import call_of
-
-
-# ---------------------------------------------------------------- builders (also used by the HTTP tests)
-
-def unit_id(db, code="CAS-AMSS") -> int:
-    return db.session.execute(select(Unit.id).where(Unit.code == code)).scalar_one()
-
-
-def add_applications(db, call, names, *, unit="CAS-AMSS", state="under_review", discipline="A01") -> list[int]:
-    """Applicants and their applications, inserted in bulk (fast enough for a thousand); returns the ids in order."""
-    tag = uuid.uuid4().hex[:8]
-    emails = [f"r{tag}-{i}@example.cn" for i in range(len(names))]
-    db.session.execute(insert(User), [{"email": e, "name": n, "password_hash": "!"} for e, n in zip(emails, names, strict=True)])
-    users = dict(db.session.execute(select(User.email, User.id).where(User.email.in_(emails))).all())
-    now, unit_pk = utcnow(), unit_id(db, unit)
-    db.session.execute(insert(Application), [
-        {"call_id": call.id, "applicant_id": users[e], "unit_id": unit_pk, "state": state, "submitted_at": now,
-         "discipline_code": discipline, "title": f"课题 {i}"} for i, e in enumerate(emails)])
-    by_user = dict(db.session.execute(select(Application.applicant_id, Application.id)
-                                      .where(Application.applicant_id.in_(users.values()))).all())
-    mark_changed(db.session, call_ids=[call.id])  # Core inserts are not seen by the ranking's change tracking
-    db.session.commit()
-    return [by_user[users[e]] for e in emails]
-
-
-def top_scores(value: float) -> dict:
-    """Both criteria of the 'top' scheme at the same value, so the component score is that value."""
-    return {"performance": value, "influence": value}
-
-
-def add_evaluations(db, rows) -> None:
-    """rows: (application id, evaluator key, component, scores) or with a fifth item of extra columns."""
-    now = utcnow()
-    values = []
-    for row in rows:
-        application_id, key, component, scores, *extra = row
-        values.append({"application_id": application_id, "evaluator_key": key, "component": component,
-                       "scores": scores, "status": "submitted", "submitted_at": now, "integrity_ok": True,
-                       **(extra[0] if extra else {})})
-    db.session.execute(insert(Evaluation), values)
-    mark_changed(db.session, application_ids={v["application_id"] for v in values})
-    db.session.commit()
-
-
-def build_hand_case(db):
-    """Three 'bairen' applications in one unit, a neutral, a strict and a lenient expert; see the test below."""
-    call = call_of(db, "bairen")
-    call.program.experts_per_application = 3
-    a, b, c = add_applications(db, call, ["安娜", "白桦", "陈䶮"])
-    unit_key = f"unit:{unit_id(db)}"
-    neutral, strict, lenient = "user:9001", "user:9002", "user:9003"
-    add_evaluations(db, [(x, unit_key, "unit", top_scores(80)) for x in (a, b, c)] + [
-        (a, neutral, "peer", top_scores(80)), (b, neutral, "peer", top_scores(75)),
-        (c, neutral, "peer", top_scores(70)),
-        (a, strict, "peer", top_scores(60)), (b, strict, "peer", top_scores(55)),     # neutral − 20
-        (b, lenient, "peer", top_scores(90)), (c, lenient, "peer", top_scores(85)),  # neutral + 15
-    ])
-    return call, {"A": a, "B": b, "C": c}
+from tests.factories import (AssignmentFactory, UnitReviewFactory, add_applications, add_evaluations,
+                             build_hand_case, call_of, top_scores, unit_id)
 
 
 def _order(ranking, ids):
@@ -156,7 +92,7 @@ def test_flags_disagreement_missing_integrity_and_tie_at_the_quota(demo):
 def test_unit_rank_and_discipline_come_along(demo, make_user):
     call, ids = build_hand_case(demo)
     reviewer = make_user(("unit_admin", unit_id(demo)))
-    demo.session.add(UnitReview(application_id=ids["B"], reviewer_id=reviewer.id, unit_rank=2))
+    UnitReviewFactory(application=demo.session.get(Application, ids["B"]), reviewer=reviewer, unit_rank=2)
     demo.session.commit()
     ranking = ranking_for_call(call, options_for_call(call))
     row = next(r for r in ranking.rows if r.application.id == ids["B"])
@@ -166,13 +102,8 @@ def test_unit_rank_and_discipline_come_along(demo, make_user):
 
 
 def _external(db, application_id, status):
-    digest = hashlib.sha256(uuid.uuid4().bytes).hexdigest()
-    assignment = Assignment(application_id=application_id, kind="user", external_name="用户代表",
-                            external_email=f"{digest[:10]}@example.cn", token_hash=digest, status=status,
-                            responded_at=utcnow() if status == "submitted" else None)
-    db.session.add(assignment)
-    db.session.flush()
-    return assignment.id
+    return AssignmentFactory(application=db.session.get(Application, application_id), external=True,
+                             status=status).id
 
 
 def test_support_call_is_ranked_on_user_evaluations_alone(demo):

@@ -6,8 +6,7 @@ from portal.database import commit, utcnow
 from portal.reviews.models import Evaluation
 from portal.reviews.ranking import ranking_for_call
 from portal.reviews.schemes import options_for_call
-from tests.factories import AppealFactory, EvaluationFactory, UnitReviewFactory
-from tests.services.test_ranking import build_hand_case, top_scores
+from tests.factories import AppealFactory, EvaluationFactory, UnitReviewFactory, build_hand_case, top_scores
 
 
 def _finals(call):
