@@ -8,8 +8,9 @@ from sqlalchemy import select
 from portal.applications.models import Application, Referee
 from portal.storage import Document
 from portal.notifications.models import OutboxMessage
+from portal.programs.models import Unit
 from tests.conftest import PortalClient
-from tests.factories import call_of, fill_application, make_profile, pdf_bytes
+from tests.factories import ApplicationFactory, call_of, fill_application, make_profile, pdf_bytes, unit_id
 
 
 @pytest.fixture()
@@ -19,15 +20,9 @@ def scholar(demo, login_as):
     return user
 
 
-def _unit_id(db):
-    from portal.programs.models import Unit
-
-    return db.session.execute(select(Unit.id).where(Unit.code == "CAS-AMSS")).scalar_one()
-
-
 def _start(client, db, code="bairen"):
     call = call_of(db, code)
-    response = client.post_form(f"/calls/{call.id}/apply", {"unit_id": str(_unit_id(db))})
+    response = client.post_form(f"/calls/{call.id}/apply", {"unit_id": str(unit_id(db))})
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     return db.session.execute(select(Application).order_by(Application.id.desc())).scalars().first()
 
@@ -53,12 +48,12 @@ def test_call_page_shows_rules_documents_quota_and_countdown(client, demo):
 def test_steps_save_on_the_server_and_keep_typed_values(client, demo, scholar):
     application = _start(client, demo)
     response = client.post_form(f"/applications/{application.id}/edit/basics", {
-        "unit_id": str(_unit_id(demo)), "title": "", "discipline_code": "A01", "keywords": "数论，代数几何"})
+        "unit_id": str(unit_id(demo)), "title": "", "discipline_code": "A01", "keywords": "数论，代数几何"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "该字段是必填字段" in page and 'value="数论, 代数几何"' not in page
     assert "数论，代数几何" in page  # what was typed comes back
     response = client.post_form(f"/applications/{application.id}/edit/basics", {
-        "unit_id": str(_unit_id(demo)), "title": "算术几何", "discipline_code": "A01", "keywords": "数论，代数几何"})
+        "unit_id": str(unit_id(demo)), "title": "算术几何", "discipline_code": "A01", "keywords": "数论，代数几何"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/edit/plan")
     demo.session.expire_all()
     saved = demo.session.get(Application, application.id)
@@ -169,16 +164,16 @@ def test_dashboard_timeline_and_constant_queries(client, demo, scholar, app, cou
     def dashboard():
         return count_queries(lambda: client.get("/applications").get_data(as_text=True))
 
-    services.start_application(calls[0], scholar, _unit_id(demo))
+    services.start_application(calls[0], scholar, unit_id(demo))
     demo.session.commit()
     one, page = dashboard()
     assert "开始填写申请" in page
     # 29 more applications (the unique rule is per call: reuse calls through withdrawn copies).
+    unit = demo.session.get(Unit, unit_id(demo))
     for i in range(29):
         call = calls[i % len(calls)]
-        application = Application(call_id=call.id, applicant_id=scholar.id, unit_id=_unit_id(demo), state="withdrawn",
-                                  submitted_at=call.opens_at, title=f"第{i}号")
-        demo.session.add(application)
+        ApplicationFactory(call=call, applicant=scholar, unit=unit, withdrawn=True, submitted_at=call.opens_at,
+                           title=f"第{i}号")
     demo.session.commit()
     thirty, page = dashboard()
     assert page.count("application-card") == 30

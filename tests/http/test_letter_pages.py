@@ -8,8 +8,8 @@ from sqlalchemy import select
 from portal.storage import read_document
 from portal.letters import services
 from portal.letters.models import Letter, LetterJob
-from portal.programs.models import Program
 from tests.conftest import PASSWORD
+from tests.factories import program_of
 from tests.services.test_letters import pdf_text
 
 
@@ -23,13 +23,9 @@ def awarded(db, demo, make_user):
     return application
 
 
-def _program(db):
-    return db.session.execute(select(Program).where(Program.code == "bairen")).scalar_one()
-
-
 def test_editor_preview_and_sandbox_refusal(client, db, demo, login_as):
     login_as("program_admin")
-    program = _program(db)
+    program = program_of(db, "bairen")
     url = f"/office/letters/programs/{program.id}/approved"
     page = client.get(url).get_data(as_text=True)
     assert "{{ recipient_name }}" in page and 'formtarget="_blank"' in page and "<script>" not in page

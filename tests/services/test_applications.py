@@ -11,7 +11,7 @@ from portal.applications.models import Profile
 from portal.audit.models import AuditEntry
 from portal.database import commit, utcnow
 from portal.notifications.models import OutboxMessage
-from tests.factories import call_of, fill_application, make_profile, pdf_bytes
+from tests.factories import call_of, fill_application, make_profile, pdf_bytes, unit_id
 
 
 @pytest.fixture()
@@ -23,15 +23,9 @@ def applicant(demo, make_user):
 
 def _start(db, user, code="bairen"):
     call = call_of(db, code)
-    application = services.start_application(call, user, call.program.id and _unit_id(db))
+    application = services.start_application(call, user, call.program.id and unit_id(db))
     db.session.commit()
     return application
-
-
-def _unit_id(db):
-    from portal.programs.models import Unit
-
-    return db.session.execute(select(Unit.id).where(Unit.code == "CAS-AMSS")).scalar_one()
 
 
 def _give_letter(db, application):
@@ -129,7 +123,7 @@ def test_exception_request_lets_an_ineligible_applicant_submit(demo, applicant):
 
 def test_one_live_application_per_call_and_same_level_rule(demo, applicant):
     first = _start(demo, applicant)
-    again = services.start_application(first.call, applicant, _unit_id(demo))
+    again = services.start_application(first.call, applicant, unit_id(demo))
     assert again.id == first.id
 
 
@@ -247,7 +241,7 @@ def test_withdraw_before_decision_only(demo, applicant):
     services.submit_application(application.id, applicant)
     services.withdraw_application(application, applicant, "改投其他计划")
     assert application.state == "withdrawn"
-    again = services.start_application(application.call, applicant, _unit_id(demo))
+    again = services.start_application(application.call, applicant, unit_id(demo))
     assert again.id != application.id  # a withdrawn application no longer blocks a new one
     again.state = "approved"
     again.submitted_at = utcnow()

@@ -14,10 +14,10 @@ from portal.notifications.models import OutboxMessage
 from portal.programs import call_admin as calls
 from portal.office import call_life
 from portal.programs.errors import ProgramError, StaleEdit
-from portal.programs.models import Call, CallUnitQuota, Program, ProgramRules
+from portal.programs.models import Call, CallUnitQuota, ProgramRules
 from portal.reviews.models import EvaluationScheme
 from portal.reviews.schemes import latest, save_version, seed_schemes
-from tests.factories import pdf_bytes
+from tests.factories import ApplicationFactory, DecisionSessionFactory, ProgramFactory, pdf_bytes
 
 DAY = timedelta(days=1)
 BEIJING = timezone(timedelta(hours=8))
@@ -32,11 +32,7 @@ def english(db):
 
 @pytest.fixture()
 def program(db):
-    found = Program(code="qingnian", name_zh="青年英才开发计划", name_en="Young Talent Programme", level="institute",
-                    category="young", eligibility_rules=[{"rule": "max_age", "value": 35}],
-                    required_documents=[{"code": "cv", "zh": "简历", "en": "CV"}], extra_fields=[],
-                    experts_per_application=3, unit_quota=4)
-    db.session.add(found)
+    found = ProgramFactory(qingnian=True)
     db.session.commit()
     return found
 
@@ -62,9 +58,8 @@ def actions(db, call):
 
 def applicant_with(db, make_user, call, state, unit, locale="zh_CN", email=None):
     user = make_user("applicant", locale=locale, email=email)
-    db.session.add(Application(call_id=call.id, applicant_id=user.id, unit_id=unit.id, state=state,
-                               submitted_at=None if state == "draft" else utcnow()))
-    db.session.flush()
+    ApplicationFactory(call=call, applicant=user, unit=unit, state=state,
+                       submitted_at=None if state == "draft" else utcnow())
     return user
 
 
@@ -470,17 +465,14 @@ def test_mark_decided_needs_a_final_session_and_no_undecided_application(db, pro
         call_life.mark_decided(call, actor=office)
     assert len(refused.value.messages) == 2
     assert "not finalised" in refused.value.messages[0] and "1 applications" in refused.value.messages[1]
-    session = DecisionSession(call_id=call.id, status="finalised", finalised_at=utcnow(), opened_by_id=office.id)
-    db.session.add(session)
-    db.session.flush()
+    DecisionSessionFactory(call=call, finalised=True, opened_by_id=office.id)
     with pytest.raises(ProgramError) as still:
         call_life.mark_decided(call, actor=office)
     assert still.value.messages == ["1 applications of the call still wait for a decision."]
     application = db.session.execute(select(Application).where(Application.applicant_id == waiting.id)).scalar_one()
     application.state = "rejected"
     # A new session opened after the first one was finalised is not final yet.
-    db.session.add(DecisionSession(call_id=call.id, status="draft", opened_by_id=office.id))
-    db.session.flush()
+    DecisionSessionFactory(call=call, opened_by_id=office.id)
     with pytest.raises(ProgramError):
         call_life.mark_decided(call, actor=office)
     db.session.execute(DecisionSession.__table__.delete().where(DecisionSession.status == "draft"))
@@ -504,7 +496,7 @@ def test_the_whole_life_through_effective_status(db, program, office):
     assert call.effective_status() == "closed" and call.status == "open"
     call_life.start_review(call, actor=office)
     assert call.effective_status() == "review"
-    db.session.add(DecisionSession(call_id=call.id, status="finalised", finalised_at=utcnow()))
+    DecisionSessionFactory(call=call, finalised=True)
     call_life.mark_decided(call, actor=office)
     assert call.effective_status() == "decided"
     assert [a for a in actions(db, call) if a != "call.scheme_fixed"] == [
