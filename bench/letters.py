@@ -185,7 +185,7 @@ def batch(n: int, workers: int, database_url: str | None, redis_url: str) -> tup
                 admin = db.session.execute(select(User).where(User.email == "bench-admin@example.cn")).scalar_one()
                 job = services.start_batch(db.session.get(Call, call_id), admin)
                 job_id = job.id
-                after_commit("portal.letters.services.run_batch", job_id)
+                after_commit(services.run_batch, job_id)
                 cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 started = time.perf_counter()
                 commit()  # enqueues run_batch

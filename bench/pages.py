@@ -275,7 +275,7 @@ def last_change(url: str, redis_url: str, call_id: int) -> float:
             Application.call_id == call_id).limit(1)).scalar_one()
         evaluation.familiarity = "familiar" if evaluation.familiarity != "familiar" else "somewhat"
         started = time.perf_counter()
-        commit()  # enqueues portal.reviews.ranking.warm after the commit
+        commit()  # enqueues the ranking.warm job after the commit
         db.engine.dispose()
     connection = Redis.from_url(redis_url)
     queue = Queue(QUEUE, connection=connection)

@@ -4,11 +4,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from datetime import date, datetime, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CheckConstraint, DateTime, event
 from sqlalchemy.types import TypeDecorator
 
+from . import jobs
 from .extensions import db
 
 
@@ -81,17 +83,15 @@ def commit() -> None:
         path.unlink(missing_ok=True)
     for hook in _commit_hooks:
         hook()
-    jobs = info.pop("after_commit_jobs", [])
-    if jobs:
-        from .jobs import enqueue
-
-        for path, args in jobs:
-            enqueue(path, *args)
+    for job, args in info.pop("after_commit_jobs", []):
+        jobs.enqueue(job, *args)
 
 
-def after_commit(path: str, *args) -> None:
-    """Run the job `path(*args)` once this transaction has committed (never for a rolled-back one)."""
-    db.session.info.setdefault("after_commit_jobs", []).append((path, args))
+def after_commit(job: Callable[..., Any], *args) -> None:
+    """Run the job `job(*args)` once this transaction has committed (never for a rolled-back one); `job` is a
+    function registered with @portal.jobs.job."""
+    jobs.name_of(job)  # a function that is not a job is refused now, not after the commit
+    db.session.info.setdefault("after_commit_jobs", []).append((job, args))
 
 
 def rollback() -> None:

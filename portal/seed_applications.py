@@ -9,7 +9,7 @@ from sqlalchemy import select
 from .accounts.models import Role
 from .accounts.services import create_user, find_user
 from .applications.models import Application, Education, Position, Profile
-from .applications.services import build_snapshot, check_eligibility
+from .applications.services import build_snapshot, check_eligibility, generate_book
 from .audit.services import record
 from .database import after_commit, utcnow
 from .extensions import db
@@ -76,4 +76,4 @@ def _queue_book(application: Application) -> None:
     """Make the application book once the seed commits, as a real submission does (in-process without Redis).
     DEMO_BOOKS=False skips it (the test suite, which loads the demo data hundreds of times)."""
     if current_app.config.get("DEMO_BOOKS", True):
-        after_commit("portal.applications.services.generate_book", application.id, application.submission_count)
+        after_commit(generate_book, application.id, application.submission_count)

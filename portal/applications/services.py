@@ -14,6 +14,7 @@ from ..accounts.models import Role, User, UserRole
 from ..audit.services import record
 from ..database import after_commit, commit, rollback, utcnow
 from ..extensions import db
+from .. import jobs
 from ..i18n import current_locale as _locale
 from ..notifications.services import queue_email
 from ..programs import eligibility as rules
@@ -298,7 +299,7 @@ def submit_application(application_id: int, actor: User) -> SubmitOutcome:
     application.submission_count += 1
     application.snapshot = build_snapshot(application, checked.results, now)
     apply_transition(application, action, actor, data={"submission": application.submission_count})
-    after_commit("portal.applications.services.generate_book", application.id, application.submission_count)
+    after_commit(generate_book, application.id, application.submission_count)
     return SubmitOutcome(application, already=False)
 
 
@@ -375,6 +376,7 @@ def add_document(application: Application, data: bytes, *, kind: str, original_n
     return document
 
 
+@jobs.job("applications.generate_book")
 def generate_book(application_id: int, submission: int) -> int | None:
     """Render the application book from the frozen snapshot (a background job after submission)."""
     from .book import render_book

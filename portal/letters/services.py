@@ -27,6 +27,7 @@ from ..applications.models import Application
 from ..audit.services import record
 from ..database import commit, local_today, rollback, to_local, utcnow
 from ..extensions import db
+from .. import jobs
 from ..notifications.services import deliver_later, queue_email
 from ..programs.models import Call, Program
 from ..storage import PdfInfo, save_document
@@ -330,6 +331,7 @@ def start_batch(call: Call, actor) -> LetterJob:
     return job
 
 
+@jobs.job("letters.run_batch")
 def run_batch(job_id: int, chunk_size: int | None = None) -> None:
     """The job: claim it, fix its list of letters, and enqueue one job per chunk of letters.
 
@@ -354,11 +356,9 @@ def run_batch(job_id: int, chunk_size: int | None = None) -> None:
     if not ids:
         _finish_batch(job_id)
         return
-    from ..jobs import enqueue
-
     size = max(1, chunk_size or current_app.config.get("LETTER_BATCH_CHUNK") or BATCH_CHUNK_SIZE)
     for start in range(0, len(numbered), size):
-        enqueue("portal.letters.services.run_batch_chunk", job_id, numbered[start:start + size])
+        jobs.enqueue(run_batch_chunk, job_id, numbered[start:start + size])
 
 
 @dataclass
@@ -396,6 +396,7 @@ def _load_chunk(application_ids: list[int], actor_id: int | None) -> _Chunk:
     return _Chunk(applications, valid, versions, templates, actor)
 
 
+@jobs.job("letters.run_batch_chunk")
 def run_batch_chunk(job_id: int, letters: list) -> None:
     """One chunk of a batch: issue its letters, each in its own transaction together with the
     job's counter (done = done + 1, or failed = failed + 1), so concurrent chunks never lose a count

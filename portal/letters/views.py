@@ -206,7 +206,7 @@ def start_batch(call_id: int):
         return redirect(url_for("letters.call_letters", call_id=call.id))
     job_id = job.id
     # In-process (no Redis) the job runs inside this commit; with RQ a worker picks it up.
-    after_commit("portal.letters.services.run_batch", job_id)
+    after_commit(services.run_batch, job_id)
     commit()
     return redirect(url_for("letters.job", job_id=job_id))
 

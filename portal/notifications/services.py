@@ -12,6 +12,7 @@ from flask import current_app, render_template
 from sqlalchemy import select
 from ..i18n import in_locale
 
+from .. import jobs
 from ..database import on_commit, utcnow
 from ..extensions import db
 from .models import DELIVERED_STATUSES, OutboxMessage, OutboxStatus
@@ -56,9 +57,7 @@ def _dispatch(ids: list[int]) -> None:
     if not ids:
         return
     if current_app.config.get("REDIS_URL") and not current_app.config.get("TESTING"):
-        from ..jobs import enqueue
-
-        enqueue("portal.notifications.services.deliver_many", list(ids))
+        jobs.enqueue(deliver_many, list(ids))
         return
     deliver_many(ids)
 
@@ -81,6 +80,7 @@ def deliver_later():
         _dispatch(info.pop("outbox_held", []))
 
 
+@jobs.job("notifications.deliver_many")
 def deliver_many(message_ids: list[int]) -> dict[int, str]:
     """Send the stored messages not yet sent, over one SMTP connection (or to the log when MAIL_SERVER
     is unset); returns each message's status. A message the server refuses is marked failed without

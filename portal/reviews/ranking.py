@@ -22,6 +22,8 @@ from ..accounts.models import User
 from ..applications.models import Application
 from ..audit.services import record
 from ..applications.workflow import REVIEW_STATES
+from .. import jobs
+from ..database import after_commit
 from ..extensions import db
 from ..programs.models import Call, Discipline, Unit
 from . import scoring
@@ -254,9 +256,7 @@ def _shared_cache():
     url = current_app.config.get("REDIS_URL")
     if not url:
         return None
-    from ..jobs import redis_connection
-
-    return redis_connection(url)
+    return jobs.redis_connection(url)
 
 
 def _shared_key(key: tuple) -> str:
@@ -332,6 +332,7 @@ def _lines(call: Call, stored: EvaluationScheme, scheme: scoring.Scheme, options
     return lines
 
 
+@jobs.job("ranking.warm")
 def warm(call_id: int, stamp: int) -> None:
     """Background job after a change: compute the call's ranking under its default options, so that the next
     person to open it finds it ready. Skipped when a newer change has been committed since (its job follows)."""
@@ -456,10 +457,8 @@ def _bump_stamps(session) -> None:
                              .values(ranking_stamp=Call.ranking_stamp + 1).returning(Call.id, Call.ranking_stamp)
                              .execution_options(synchronize_session=False)).all()
     if has_app_context() and current_app.config.get("REDIS_URL") and not current_app.config.get("TESTING"):
-        from ..database import after_commit
-
         for call_id, stamp in stamps:  # a worker computes the new ranking before anyone asks for it
-            after_commit("portal.reviews.ranking.warm", call_id, stamp)
+            after_commit(warm, call_id, stamp)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -86,7 +86,7 @@ def test_batch_through_rq_completes_with_consecutive_serials(app):
             job_id = job.id
             from portal.database import after_commit, commit
 
-            after_commit("portal.letters.services.run_batch", job_id)
+            after_commit(services.run_batch, job_id)
             commit()  # enqueues run_batch on Redis; nothing runs yet
             assert db.session.get(LetterJob, job_id).status == "queued"
 
