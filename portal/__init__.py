@@ -97,8 +97,10 @@ def _register_hooks() -> None:
     """What runs around every commit and flush, registered here rather than as a side effect of an import."""
     from . import jobs
     from .notifications.services import register_hooks as register_outbox
+    from .reviews.ranking import register_listeners as register_ranking_listeners
 
     register_outbox()
+    register_ranking_listeners()  # rankings stay fresh whoever imported what
     jobs.configure(create_app)  # a job worker without an app of its own makes one (`flask jobs worker` gives its own)
 
 

@@ -427,7 +427,6 @@ def _was_or_is_in_review(application: Application) -> bool:
     return bool(states & set(REVIEW_STATES))
 
 
-@event.listens_for(Session, "after_flush")
 def _note_changes(session, _flush_context) -> None:
     calls, apps = set(), set()
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -445,7 +444,6 @@ def _note_changes(session, _flush_context) -> None:
         mark_changed(session, call_ids=calls - {None}, application_ids=apps)
 
 
-@event.listens_for(Session, "before_commit")
 def _bump_stamps(session) -> None:
     if session.new or session.dirty or session.deleted:
         session.flush()  # commit flushes after this event: flush now so that its changes are noted
@@ -461,10 +459,23 @@ def _bump_stamps(session) -> None:
             after_commit(warm, call_id, stamp)
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget_changes(session) -> None:
     session.info.pop("ranking_changed_apps", None)
     session.info.pop("ranking_changed_calls", None)
+
+
+#: The Session events that keep rankings fresh: what changed is noted at each flush, the calls' stamps are bumped in
+#: the commit (so a cached ranking is recomputed), and a rollback forgets what it had noted.
+LISTENERS = (("after_flush", _note_changes), ("before_commit", _bump_stamps), ("after_rollback", _forget_changes))
+
+
+def register_listeners() -> None:
+    """Listen to every Session for what changes a ranking (called by create_app; registering again is a no-op).
+
+    Explicit rather than at import, so that a ranking's freshness never depends on who imported this module."""
+    for name, listener in LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
 
 def options_dict(options: scoring.Options) -> dict:

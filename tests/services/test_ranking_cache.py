@@ -149,3 +149,31 @@ def test_a_worker_waits_for_another_computing_the_same_ranking(app, demo, db, co
         redis.flushdb()
     assert waited < alone  # it took the other worker's result instead of reading the evaluations
     assert finals[ids["A"]][1] == 73.00
+
+
+def test_create_app_registers_the_ranking_listeners_once(app, demo, db):
+    """The stamps follow changes because create_app registers the listeners, not because ranking.py was imported;
+    registering again (a second app in the process) does not bump a stamp twice."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from portal.reviews import ranking
+
+    for name, listener in ranking.LISTENERS:
+        assert event.contains(Session, name, listener), name
+    ranking.register_listeners()
+    call, ids = build_hand_case(demo)
+    stamp = call.ranking_stamp
+    db.session.get(Application, ids["A"]).title = "新题目"
+    commit()
+    assert call.ranking_stamp == stamp + 1
+
+
+def test_importing_the_ranking_registers_nothing():
+    import subprocess
+    import sys
+
+    code = ("from sqlalchemy import event\nfrom sqlalchemy.orm import Session\nfrom portal.reviews import ranking\n"
+            "print(any(event.contains(Session, n, f) for n, f in ranking.LISTENERS))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
