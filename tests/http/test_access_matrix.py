@@ -120,18 +120,16 @@ P1, P2 = "bairen", "qianren_long"
 def build_program_objects(db) -> dict:
     """Real objects of 百人计划 for every placeholder: its call, applications in the states the routes need,
     an expert's assignment, a valid letter, a decision session, a public notice with an objection, an appeal, a
-    letter job, a call attachment (a stored PDF) and an application's document (its book). Built directly through
-    models and the storage service."""
-    from portal.accounts.services import find_user
+    letter job, a call attachment (a stored PDF) and an application's document (its book). Built by the factories,
+    the models and the storage service."""
     from portal.storage import save_document
     from portal.applications.models import Application
     from portal.database import utcnow
-    from portal.decisions.models import Appeal, DecisionSession, Notice, NoticeItem, Objection
+    from portal.decisions.models import Notice, NoticeItem, Objection
     from portal.letters import services as letters
     from portal.letters.models import Letter, LetterJob
     from portal.programs.models import CallAttachment, ProgramRules
-    from portal.reviews.models import Assignment
-    from tests.factories import pdf_bytes
+    from tests.factories import AppealFactory, AssignmentFactory, DecisionSessionFactory, demo_expert, pdf_bytes
 
     load_demo()
     program = db.session.execute(select(Program).where(Program.code == P1)).scalar_one()
@@ -148,9 +146,8 @@ def build_program_objects(db) -> dict:
     submitted.book_document_id = book.id
 
     reviewing.state = "under_review"
-    expert = find_user("expert@demo.talent.cn")
-    assignment = Assignment(application_id=reviewing.id, kind="expert", expert_id=expert.id, status="invited",
-                            due_date=(now + timedelta(days=20)).date())
+    expert = demo_expert()
+    assignment = AssignmentFactory(application=reviewing, expert=expert, due_date=(now + timedelta(days=20)).date())
 
     noticed.state = "in_notice"
     template = letters.template_for(program, "approved")
@@ -161,7 +158,7 @@ def build_program_objects(db) -> dict:
                     serial_year=year, serial_no=1, serial=letters.serial_number(year, 1),
                     verification_code=letters.new_verification_code(), status="valid", document_id=document.id,
                     sha256=document.sha256, issued_at=now)
-    session = DecisionSession(call_id=call.id, status="draft", title="评审会", committee_size=15, quorum=10)
+    session = DecisionSessionFactory(call=call, title="评审会", committee_size=15, quorum=10)
     notice = Notice(call_id=call.id, title="公示", days=7, published_at=now, ends_at=now + timedelta(days=7))
     item = NoticeItem(notice=notice, application_id=noticed.id, name=noticed.applicant.name, unit_name="单位",
                       program_name=program.name_zh)
@@ -169,12 +166,12 @@ def build_program_objects(db) -> dict:
                           content="对该人选的学术成果有异议，请核实。", status="pending")
 
     appealed.state = "appeal"
-    appeal = Appeal(application_id=appealed.id, reason="专家意见与事实不符，请求复审。" * 3, status="pending")
+    appeal = AppealFactory(application=appealed, reason="专家意见与事实不符，请求复审。" * 3)
     job = LetterJob(call_id=call.id, status="done", total=0, finished_at=now)
     guide = save_document(pdf_bytes(), kind="call_guide", original_name="guide.pdf", owner_id=None,
                           application_id=None)
     attachment = CallAttachment(call_id=call.id, document_id=guide.id, label_zh="申报指南", label_en="Guide")
-    db.session.add_all([assignment, letter, session, notice, item, objection, appeal, job, attachment])
+    db.session.add_all([letter, notice, item, objection, job, attachment])
     db.session.commit()
     return {"program": program.id, "call": call.id, "app": submitted.id, "assignment": assignment.id,
             "letter": letter.id, "session": session.id, "notice": notice.id, "objection": objection.id,

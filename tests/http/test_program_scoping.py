@@ -54,12 +54,10 @@ def test_office_calls_lists_only_the_held_programs_calls(client, db, objects, ma
 
 
 def test_appeals_list_shows_and_decides_only_held_programs_appeals(client, db, objects, make_user):
-    from tests.factories import submitted_application
+    from tests.factories import AppealFactory, submitted_application
 
-    other = submitted_application(db, make_user, "qianren_long", name="钱申请")
-    other.state = "appeal"
-    other_appeal = Appeal(application_id=other.id, reason="千人计划的复审理由，请重新评审。" * 2)
-    db.session.add(other_appeal)
+    other = submitted_application(db, make_user, "qianren_long", name="钱申请", state="appeal")
+    other_appeal = AppealFactory(application=other, reason="千人计划的复审理由，请重新评审。" * 2)
     db.session.commit()
 
     _holding(client, make_user, db, "bairen")
