@@ -22,7 +22,7 @@ from sqlalchemy import insert, select
 from portal.accounts.models import User, UserRole
 from portal.accounts.services import find_user, hash_password
 from portal.applications.models import Application, Education, Position, Profile
-from portal.applications.services import build_snapshot
+from portal.applications.services import build_snapshot, start_application
 from portal.database import utcnow
 from portal.decisions.models import Appeal, DecisionSession
 from portal.extensions import db
@@ -429,6 +429,13 @@ def fill_application(db, application, *, plan: str = "研究代数几何与数�
                       owner_id=application.applicant_id, application_id=application.id)
     db.session.commit()
     db.session.refresh(application)
+
+
+def started_application(db, user, code: str = "bairen", unit: str = "CAS-AMSS") -> Application:
+    """A draft the applicant has started on the call's page (by the applications' own verb)."""
+    application = start_application(call_of(db, code), user, unit_id(db, unit))
+    db.session.commit()
+    return application
 
 
 def submitted_application(db, make_user, program_code: str = "bairen", *, unit_code: str = "CAS-AMSS",

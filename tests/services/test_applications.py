@@ -11,7 +11,7 @@ from portal.applications.models import Profile
 from portal.audit.models import AuditEntry
 from portal.database import commit, utcnow
 from portal.notifications.models import OutboxMessage
-from tests.factories import call_of, fill_application, make_profile, pdf_bytes, unit_id
+from tests.factories import fill_application, make_profile, pdf_bytes, started_application, unit_id
 
 
 @pytest.fixture()
@@ -19,13 +19,6 @@ def applicant(demo, make_user):
     user = make_user("applicant", email="scholar@example.cn", name="张𠮷")
     make_profile(demo, user)
     return user
-
-
-def _start(db, user, code="bairen"):
-    call = call_of(db, code)
-    application = services.start_application(call, user, call.program.id and unit_id(db))
-    db.session.commit()
-    return application
 
 
 def _give_letter(db, application):
@@ -87,7 +80,7 @@ def test_stored_file_is_outside_static_under_a_random_name(demo, applicant, app)
 # ------------------------------------------------------------------ eligibility
 
 def test_rule_failure_has_a_reason_and_fixing_the_profile_passes(demo, applicant):
-    application = _start(demo, applicant)
+    application = started_application(demo, applicant)
     position = demo.session.execute(select(Profile)).scalars().first()
     assert position is not None
     from portal.applications.models import Position
@@ -107,7 +100,7 @@ def test_rule_failure_has_a_reason_and_fixing_the_profile_passes(demo, applicant
 
 
 def test_exception_request_lets_an_ineligible_applicant_submit(demo, applicant):
-    application = _start(demo, applicant)
+    application = started_application(demo, applicant)
     profile = demo.session.get(Profile, applicant.id)
     profile.birth_date = profile.birth_date.replace(year=1970)  # far too old for 百人计划
     fill_application(demo, application)
@@ -122,7 +115,7 @@ def test_exception_request_lets_an_ineligible_applicant_submit(demo, applicant):
 
 
 def test_one_live_application_per_call_and_same_level_rule(demo, applicant):
-    first = _start(demo, applicant)
+    first = started_application(demo, applicant)
     again = services.start_application(first.call, applicant, unit_id(demo))
     assert again.id == first.id
 
@@ -130,7 +123,7 @@ def test_one_live_application_per_call_and_same_level_rule(demo, applicant):
 # ------------------------------------------------------------------ referees
 
 def test_referee_letter_by_token_link(demo, applicant):
-    application = _start(demo, applicant)
+    application = started_application(demo, applicant)
     referee = referee_service.invite_referee(application, name="王老师", email="Wang@Example.edu",
                                              institution="清华大学", title="教授", locale="zh_CN")
     commit()
@@ -150,7 +143,7 @@ def test_referee_letter_by_token_link(demo, applicant):
 
 
 def test_remind_replaces_the_link(demo, applicant):
-    application = _start(demo, applicant)
+    application = started_application(demo, applicant)
     referee = referee_service.invite_referee(application, name="赵", email="zhao@example.edu", institution="x",
                                              title="", locale="en")
     old_hash = referee.token_hash
@@ -159,7 +152,7 @@ def test_remind_replaces_the_link(demo, applicant):
 
 
 def test_at_most_three_exclusions(demo, applicant):
-    application = _start(demo, applicant)
+    application = started_application(demo, applicant)
     for i in range(3):
         referee_service.add_exclusion(application, name=f"专家{i}", institution="某大学", reason="合作者")
     with pytest.raises(services.ApplicationError, match="3"):
@@ -167,7 +160,7 @@ def test_at_most_three_exclusions(demo, applicant):
 
 
 def test_exclusion_matches_the_expert_pool_by_name(demo, applicant):
-    application = _start(demo, applicant)
+    application = started_application(demo, applicant)
     exclusion = referee_service.add_exclusion(application, name="王建国", institution="", reason="曾有学术争议")
     expert = demo.session.execute(select(Profile)).first()
     assert exclusion.expert_id is not None and expert is not None
@@ -176,7 +169,7 @@ def test_exclusion_matches_the_expert_pool_by_name(demo, applicant):
 # ------------------------------------------------------------------ submission
 
 def test_incomplete_application_lists_what_is_missing(demo, applicant):
-    application = _start(demo, applicant)
+    application = started_application(demo, applicant)
     with pytest.raises(services.ApplicationError) as err:
         services.submit_application(application.id, applicant)
     text = " ".join(err.value.messages)
@@ -185,7 +178,7 @@ def test_incomplete_application_lists_what_is_missing(demo, applicant):
 
 
 def test_submit_freezes_snapshot_makes_book_and_tells_the_unit(demo, applicant):
-    application = _start(demo, applicant)
+    application = started_application(demo, applicant)
     fill_application(demo, application)
     _give_letter(demo, application)
     outcome = services.submit_application(application.id, applicant)
@@ -205,7 +198,7 @@ def test_submit_freezes_snapshot_makes_book_and_tells_the_unit(demo, applicant):
 
 
 def test_submitting_twice_submits_once(demo, applicant):
-    application = _start(demo, applicant)
+    application = started_application(demo, applicant)
     fill_application(demo, application)
     _give_letter(demo, application)
     services.submit_application(application.id, applicant)
@@ -219,7 +212,7 @@ def test_submitting_twice_submits_once(demo, applicant):
 
 @pytest.mark.parametrize("offset_seconds,accepted", [(-1, True), (0, False), (1, False)])
 def test_deadline_to_the_second(demo, applicant, monkeypatch, offset_seconds, accepted):
-    application = _start(demo, applicant)
+    application = started_application(demo, applicant)
     fill_application(demo, application)
     _give_letter(demo, application)
     closes = application.call.closes_at
@@ -235,7 +228,7 @@ def test_deadline_to_the_second(demo, applicant, monkeypatch, offset_seconds, ac
 
 
 def test_withdraw_before_decision_only(demo, applicant):
-    application = _start(demo, applicant)
+    application = started_application(demo, applicant)
     fill_application(demo, application)
     _give_letter(demo, application)
     services.submit_application(application.id, applicant)
@@ -250,7 +243,7 @@ def test_withdraw_before_decision_only(demo, applicant):
 
 
 def test_other_people_cannot_submit_my_application(demo, applicant, make_user):
-    application = _start(demo, applicant)
+    application = started_application(demo, applicant)
     stranger = make_user("applicant")
     with pytest.raises(LookupError):
         services.submit_application(application.id, stranger)
@@ -269,7 +262,7 @@ def test_applications_listed_for_unit_admins_of_parent_units(demo, applicant, ma
     from portal.applications.access import actor_roles
     from portal.programs.models import Unit
 
-    application = _start(demo, applicant)
+    application = started_application(demo, applicant)
     cas = demo.session.execute(select(Unit).where(Unit.code == "CAS")).scalar_one()
     thu = demo.session.execute(select(Unit).where(Unit.code == "THU")).scalar_one()
     parent_admin = make_user(("unit_admin", cas.id))

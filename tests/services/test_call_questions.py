@@ -15,7 +15,8 @@ from portal.database import commit, rollback, utcnow
 from portal.decisions import services as decisions
 from portal.programs.models import CallUnitQuota, ProgramRules, Unit
 from portal.seed import load_demo
-from tests.factories import call_of, fill_application, make_profile, pdf_bytes, submitted_application, unit_id
+from tests.factories import (call_of, fill_application, make_profile, pdf_bytes, started_application,
+                             submitted_application, unit_id)
 from tests.services.test_decisions import _approved
 
 ESSAY = {"code": "essay", "type": "text", "zh": "个人陈述", "en": "Personal statement", "min": 10, "max": 200}
@@ -50,12 +51,6 @@ def applicant(demo, make_user):
     return user
 
 
-def start(db, user, code="bairen", unit="CAS-AMSS"):
-    application = services.start_application(call_of(db, code), user, unit_id(db, unit))
-    db.session.commit()
-    return application
-
-
 def problems(application) -> str:
     return " ".join(services.completeness_problems(application))
 
@@ -65,7 +60,7 @@ def problems(application) -> str:
 def test_only_required_questions_and_documents_are_demanded(demo, applicant):
     call = call_of(demo, "bairen")
     pin(demo, call, questions=[ESSAY, YEARS_ABROAD, RETURNS, FIELD], documents=[CV, PAPERS])
-    application = start(demo, applicant)
+    application = started_application(demo, applicant)
     fill_application(demo, application)  # uploads the call's documents: the cv and one paper
     found = problems(application)
     assert "请填写“个人陈述”" in found and "请填写“入选后全职回国”" in found
@@ -96,7 +91,7 @@ def test_only_required_questions_and_documents_are_demanded(demo, applicant):
 
 
 def test_seed_questions_without_required_stay_required(demo, applicant):
-    application = start(demo, applicant, "qianren_startup")
+    application = started_application(demo, applicant, "qianren_startup")
     found = problems(application)
     assert "本人为企业主要创办人" in found and "本人持股比例" in found and "企业成立日期" in found
     application.extra = {"is_main_founder": False, "equity_percent": 35, "company_founded": "2023-03-01"}
@@ -116,7 +111,7 @@ def test_a_pinned_call_keeps_asking_its_old_questions_after_the_program_changes(
     program.eligibility_rules = [{"rule": "max_age", "value": 20}]
     demo.session.commit()
 
-    application = start(demo, applicant)
+    application = started_application(demo, applicant)
     found = problems(application)
     assert "个人陈述" in found and "个人简历" in found
     assert "新问题" not in found and "新材料" not in found
@@ -141,7 +136,7 @@ def test_a_pinned_call_keeps_asking_its_old_questions_after_the_program_changes(
 def test_the_snapshot_freezes_answers_in_both_languages(demo, applicant):
     call = call_of(demo, "bairen")
     pin(demo, call, questions=[RETURNS, FIELD])
-    application = start(demo, applicant)
+    application = started_application(demo, applicant)
     application.extra = {"returns": False, "field": "phys"}
     items = services.build_snapshot(application, [], utcnow())["application"]["extra"]
     assert [(i["code"], i["value"], i["answer_zh"], i["answer_en"]) for i in items] == [
@@ -153,7 +148,7 @@ def test_the_snapshot_freezes_answers_in_both_languages(demo, applicant):
 def test_max_files_refuses_one_more_and_keeps_the_draft(demo, applicant):
     call = call_of(demo, "bairen")
     pin(demo, call, documents=[CV, PAPERS])
-    application = start(demo, applicant)
+    application = started_application(demo, applicant)
     for name in ("a.pdf", "b.pdf"):
         services.add_document(application, pdf_bytes(1), kind="papers", original_name=name)
         commit()
@@ -190,7 +185,7 @@ def test_a_program_limited_to_a_unit_subtree_refuses_other_units(demo, applicant
     with pytest.raises(ApplicationError, match="仅受理中国科学院的申请：清华大学不能审核本申请"):
         services.start_application(call, applicant, unit_id(demo, "THU"))
     rollback()
-    application = start(demo, applicant, unit="CAS-AMSS")
+    application = started_application(demo, applicant, unit="CAS-AMSS")
 
     with pytest.raises(ApplicationError, match="清华大学数学科学系不能审核"):
         services.save_basics(application, unit_id=unit_id(demo, "THU-MATH"), title="题目", discipline_code="A01",
@@ -214,7 +209,7 @@ def test_a_program_limited_to_a_unit_subtree_refuses_other_units(demo, applicant
 def test_without_a_subtree_every_unit_may_review(demo, applicant):
     call = call_of(demo, "bairen")
     assert call.program.unit_scope_id is None and services.allowed_unit_ids(call.program) is None
-    application = start(demo, applicant, unit="FUDAN")
+    application = started_application(demo, applicant, unit="FUDAN")
     assert "不能审核本申请" not in problems(application)
 
 

@@ -13,9 +13,9 @@ from portal.programs import rules_editor
 from portal.programs.call_admin import CallInvalid
 from portal.programs.errors import ProgramError
 from portal.programs.models import Call, CallAttachment, Program
-from tests.factories import call_of, make_profile, pdf_bytes
+from tests.factories import call_of, make_profile, pdf_bytes, started_application
 from tests.services.test_call_admin import figures, office, program  # noqa: F401 (fixtures)
-from tests.services.test_call_questions import CV, PAPERS, pin, start
+from tests.services.test_call_questions import CV, PAPERS, pin
 from tests.services.test_program_admin import SETTINGS
 
 
@@ -105,7 +105,7 @@ def test_a_retried_upload_of_a_many_files_document_is_stored_once(demo, make_use
     applicant = make_user("applicant", name="王小明")
     make_profile(demo, applicant)
     pin(demo, call_of(demo, "bairen"), documents=[CV, PAPERS])
-    application = start(demo, applicant)
+    application = started_application(demo, applicant)
     for _click in range(2):  # a double click sends the same file twice
         services.add_document(application, pdf_bytes(1), kind="papers", original_name="paper.pdf")
         commit()
