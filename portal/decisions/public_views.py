@@ -3,35 +3,22 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
-from flask_wtf import FlaskForm
 from limits import parse
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from ..errors import Refusal
 from ..database import commit, rollback, utcnow
 from ..extensions import db, limiter
 from . import services
+from .forms import ObjectionForm
 from .models import Notice, NoticeStatus
 
 bp = Blueprint("notice", __name__, url_prefix="/notice")
 
 # Per address: enough for someone with several real concerns, too few to flood the office's inbox.
 OBJECTION_LIMIT = parse("5 per hour")
-
-
-class ObjectionForm(FlaskForm):
-    item_id = SelectField(_l("Candidate"), coerce=int, choices=[])
-    contact_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
-    contact = StringField(_l("Phone or email"), validators=[DataRequired(), Length(max=200)],
-                          description=_l("We contact you only about this objection; it is not published."))
-    content = TextAreaField(_l("Objection and its grounds"), validators=[DataRequired(), Length(min=10, max=10000)],
-                            render_kw={"rows": 6})
-    submit = SubmitField(_l("File the objection"))
 
 
 @bp.get("/")

@@ -7,11 +7,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..accounts.models import Role
 from ..applications.models import Application
@@ -25,6 +22,7 @@ from ..programs.access import managed_call_or_404 as _call, managed_or_404, mana
 from ..programs.models import Call
 from ..views_support import commit_or_refuse
 from . import services
+from .forms import ApproveTopForm, DecisionForm, FinaliseForm, HandleObjectionForm, OpenSessionForm, PublishForm
 from .models import Decision, DecisionSession, Notice, NoticeItem, Objection, ObjectionStatus, SessionStatus
 from ..reviews.ranking import RankingError, page_of, ranking_for_call
 from ..reviews.schemes import options_for_call
@@ -33,55 +31,6 @@ bp = Blueprint("decisions", __name__, url_prefix="/office/decisions")
 
 OUTCOME_TEXT = {"approve": (_l("Approve"), "approve"), "reject": (_l("Reject"), "reject"),
                 "waitlist": (_l("Waitlist"), "waitlist")}
-_VOTE = [InputRequired(), NumberRange(min=0, max=999)]
-
-
-class OpenSessionForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
-    committee_size = IntegerField(_l("Committee members"), default=15, validators=[InputRequired(),
-                                                                                 NumberRange(min=1, max=999)])
-    quorum = IntegerField(_l("Quorum (members who must vote)"), default=10,
-                          validators=[InputRequired(), NumberRange(min=1, max=999)])
-    two_thirds = BooleanField(_l("Approval needs two thirds of the votes cast"), default=True)
-    submit = SubmitField(_l("Open the decision session"))
-
-
-class DecisionForm(FlaskForm):
-    outcome = SelectField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject")),
-                                                   ("waitlist", _l("Waitlist"))])
-    votes_for = IntegerField(_l("For"), validators=_VOTE)
-    votes_against = IntegerField(_l("Against"), validators=_VOTE)
-    votes_abstain = IntegerField(_l("Abstain"), validators=_VOTE)
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 1})
-    submit = SubmitField(_l("Record"))
-
-
-class ApproveTopForm(FlaskForm):
-    n = IntegerField(_l("Number of candidates"), validators=[InputRequired(), NumberRange(min=1, max=9999)])
-    votes_for = IntegerField(_l("For"), validators=_VOTE)
-    votes_against = IntegerField(_l("Against"), validators=_VOTE)
-    votes_abstain = IntegerField(_l("Abstain"), validators=_VOTE)
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=5000)])
-    submit = SubmitField(_l("Approve the top candidates"))
-
-
-class FinaliseForm(FlaskForm):
-    minutes = TextAreaField(_l("Minutes"), validators=[DataRequired(), Length(max=50000)], render_kw={"rows": 5})
-    submit = SubmitField(_l("Finalise the session and apply the decisions"))
-
-
-class PublishForm(FlaskForm):
-    days = IntegerField(_l("Notice period (days)"), default=7,
-                        validators=[InputRequired(), NumberRange(min=1, max=services.MAX_NOTICE_DAYS)])
-    submit = SubmitField(_l("Publish the public notice"))
-
-
-class HandleObjectionForm(FlaskForm):
-    decision = SelectField(_l("Finding"), choices=[("dismiss", _l("Dismissed: the award stands")),
-                                                   ("uphold", _l("Upheld: the candidate is not selected"))])
-    note = TextAreaField(_l("How it was handled"), validators=[DataRequired(), Length(max=5000)],
-                         render_kw={"rows": 2})
-    submit = SubmitField(_l("Record the handling"))
 
 
 def _session(session_id: int) -> DecisionSession:
