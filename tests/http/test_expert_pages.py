@@ -5,7 +5,6 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.applications.models import Position
 from portal.storage import Document
 from portal.database import utcnow
 from portal.notifications.models import OutboxMessage
@@ -14,7 +13,7 @@ from portal.reviews.models import Assignment, Evaluation
 from portal.reviews.services import assign_expert, invite_external
 from portal.seed import DEMO_PASSWORD
 from tests.conftest import PASSWORD
-from tests.factories import demo_expert, demo_office, make_profile, under_review
+from tests.factories import PositionFactory, demo_expert, demo_office, make_profile, under_review
 
 SCORES = {"score_performance": "88", "score_influence": "75.5", "familiarity": "familiar",
           "recommendation": "priority", "comment_for_applicant": "研究计划清晰，建议加强国际合作。",
@@ -207,8 +206,8 @@ def test_integrity_no_sets_the_flag(client, demo, application):
 
 def test_a_blind_call_hides_the_applicants_name_and_unit(client, demo, applicant):
     make_profile(demo, applicant)
-    demo.session.add(Position(user_id=applicant.id, employer="中国科学院数学与系统科学研究院", country="CN",
-                              title="研究员", post_level="professor", start_date=date(2021, 1, 1)))
+    PositionFactory(user=applicant, employer="中国科学院数学与系统科学研究院", country="CN", title="研究员",
+                    post_level="professor", start_date=date(2021, 1, 1))
     application = under_review(demo, applicant, code="qianren_youth")
     for doc in application.documents:
         doc.original_name = f"欧阳䶮-{doc.kind}.pdf"

@@ -12,13 +12,7 @@ REDIS_URL = "redis://127.0.0.1:6379/7"
 
 
 def _awarded(db, make_user, count):
-    applications = []
-    for i in range(count):
-        application = submitted_application(db, make_user, name=f"批量{i}")
-        application.state = "awarded"
-        db.session.commit()
-        applications.append(application)
-    return applications
+    return [submitted_application(db, make_user, name=f"批量{i}", state="awarded") for i in range(count)]
 
 
 def test_in_process_batch_runs_its_chunks_with_correct_counts(db, make_user):
