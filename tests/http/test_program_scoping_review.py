@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from portal.audit.models import AuditEntry
 from portal.programs.models import Call, CallAttachment, Program
 from tests.conftest import PASSWORD
-from tests.factories import pdf_bytes, program_of, submitted_application
+from tests.factories import ProfileFactory, pdf_bytes, program_of, submitted_application
 from tests.http.test_access_matrix import (CROSS_PROGRAM, MATRIX, P2, PROGRAM_PLACEHOLDERS, _is_program_admin_route,
                                            _url, build_program_objects)
 
@@ -181,7 +181,6 @@ def test_the_try_panel_reads_only_profiles_of_the_offices_applicants(db, demo, c
     """An office of some programs tries rules on people who applied to one of its programs (or on itself): any
     other person's age, degrees and applications to other programs are not its business, and the answer is the
     one an unknown address gets (it tells nothing about who has an account)."""
-    from portal.applications.models import Profile
     from datetime import date
 
     youth = program_of(db, "youth_talent")
@@ -195,7 +194,7 @@ def test_the_try_panel_reads_only_profiles_of_the_offices_applicants(db, demo, c
     allowed = _try(client, youth, "zhang.li@demo.talent.cn").get_data(as_text=True)  # applied to 支撑人才计划
     assert "trial-results" in allowed and "张丽" in allowed
 
-    db.session.add(Profile(user_id=office.id, birth_date=date(1985, 1, 1), nationality="CN"))
+    ProfileFactory(user=office, birth_date=date(1985, 1, 1), nationality="CN")
     db.session.commit()
     assert "trial-results" in _try(client, youth, office.email).get_data(as_text=True)  # one's own profile
     client.logout()

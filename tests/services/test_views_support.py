@@ -12,6 +12,7 @@ from portal.notifications.models import OutboxMessage
 from portal.notifications.services import queue_email
 from portal.programs.models import Unit
 from portal.views_support import commit_or_refuse
+from tests.factories import UnitFactory
 
 
 @pytest.fixture()
@@ -22,8 +23,7 @@ def request_context(app, db):
 
 def _open_unit(db, code, *reasons, error=ApplicationError, written=None):
     """A verb: adds a unit, queues an email and may write a file, then refuses when given reasons."""
-    db.session.add(Unit(code=code, name_zh="临时单位", name_en="Temporary unit"))
-    db.session.flush()
+    UnitFactory(code=code, name_zh="临时单位", name_en="Temporary unit")
     queue_email(f"{code.lower()}@example.cn", "reset_password", locale="zh_CN", user=SimpleNamespace(name="临时"),
                 link="http://portal.test/x", minutes=60)
     if written is not None:
