@@ -192,6 +192,31 @@ def _register_template_helpers(app: Flask) -> None:
         """Show a UTC datetime in the configured time zone (Asia/Shanghai by default)."""
         return format_datetime(value, fmt) if value else ""
 
+    _register_status_vocabulary(app)
+
+
+def _register_status_vocabulary(app: Flask) -> None:
+    """The features' status enums, the sets named beside them and the labels templates show, as Jinja globals in
+    one place: templates test `a.status == AssignmentStatus.ACCEPTED` or `a.state in EDITABLE_STATES` and show
+    `LETTER_JOB_STATUS_LABELS[job.status]`, never spelling a stored value themselves."""
+    from .applications import workflow
+    from .decisions import models as decisions
+    from .letters import models as letters
+    from .programs.call_workflow import CallState
+    from .reviews import assignment_workflow as assignments
+    from .reviews.models import EvaluationStatus
+
+    app.jinja_env.globals.update(
+        State=workflow.State, EDITABLE_STATES=workflow.EDITABLE_STATES, FEEDBACK_STATES=workflow.FEEDBACK_STATES,
+        CallState=CallState,
+        AssignmentStatus=assignments.AssignmentStatus, OPEN_ASSIGNMENTS=assignments.OPEN,
+        LIVE_ASSIGNMENTS=assignments.LIVE, EvaluationStatus=EvaluationStatus,
+        SessionStatus=decisions.SessionStatus, NoticeStatus=decisions.NoticeStatus,
+        NOTICE_STATUS_LABELS=decisions.NOTICE_STATUS_LABELS, ObjectionStatus=decisions.ObjectionStatus,
+        OBJECTION_STATUS_LABELS=decisions.OBJECTION_STATUS_LABELS,
+        LetterStatus=letters.LetterStatus, LetterJobStatus=letters.LetterJobStatus,
+        ACTIVE_JOB_STATUSES=letters.ACTIVE_JOB_STATUSES, LETTER_JOB_STATUS_LABELS=letters.LETTER_JOB_STATUS_LABELS)
+
 
 def _register_errors(app: Flask) -> None:
     from flask import render_template

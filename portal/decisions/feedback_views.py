@@ -59,7 +59,7 @@ def _feedback_page(application, form: AppealForm | None = None, status: int = 20
     return render_template(
         "decisions/feedback.html", application=application, labels=STATE_TEXT, visible=visible,
         feedback=service.feedback_for(application) if visible else [], appeals=service.appeals_of(application),
-        appeal_status=APPEAL_STATUS, open_until=open_until, form=form or AppealForm(),
+        appeal_status=APPEAL_STATUS_LABELS, open_until=open_until, form=form or AppealForm(),
         window_passed=application.state == State.REJECTED and open_until is None,
         min_reason=service.MIN_REASON), status
 

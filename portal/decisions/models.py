@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -39,6 +40,16 @@ class AppealStatus(str, enum.Enum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+
+
+#: What the decision pages call each status (the notice's in its public sense: open for objections, or closed).
+NOTICE_STATUS_LABELS = {NoticeStatus.OPEN: _l("open"), NoticeStatus.CLOSED: _l("closed")}
+OBJECTION_STATUS_LABELS = {ObjectionStatus.PENDING: _l("Pending"), ObjectionStatus.UPHELD: _l("Upheld"),
+                           ObjectionStatus.DISMISSED: _l("Dismissed")}
+#: An appeal's status as the applicant reads it.
+APPEAL_STATUS_LABELS = {AppealStatus.PENDING: _l("Awaiting the program office's decision"),
+                        AppealStatus.ACCEPTED: _l("Accepted: the application goes back to review with new experts"),
+                        AppealStatus.REJECTED: _l("Dismissed: the decision stands")}
 
 
 class DecisionSession(db.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,6 +30,11 @@ class LetterJobStatus(str, enum.Enum):
     FAILED = "failed"
 
 
+#: What the letters pages call each status.
+LETTER_STATUS_LABELS = {LetterStatus.VALID: _l("Valid"), LetterStatus.REVOKED: _l("Revoked")}
+LETTER_JOB_STATUS_LABELS = {LetterJobStatus.QUEUED: _l("Waiting for a worker…"),
+                            LetterJobStatus.RUNNING: _l("Issuing…"),
+                            LetterJobStatus.DONE: _l("Finished."), LetterJobStatus.FAILED: _l("Failed.")}
 #: A job still at work: the page refreshes itself and a second batch for the program is refused.
 ACTIVE_JOB_STATUSES: frozenset[LetterJobStatus] = frozenset({LetterJobStatus.QUEUED, LetterJobStatus.RUNNING})
 

@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 OUTCOME_FOR_STATE = {"awarded": "approved", "rejected": "rejected", "waitlisted": "waitlisted"}
 OUTCOME_LABELS = {"approved": _l("Selection letter"), "rejected": _l("Non-selection notice"),
                   "waitlisted": _l("Waiting-list notice")}
-STATUS_LABELS = {"valid": _l("Valid"), "revoked": _l("Revoked")}
 
 _STATIC = Path(rendering.STATIC_ROOT)
 DEFAULT_TERMS = {
@@ -243,7 +242,8 @@ def issue_letter(application: Application, actor, reason: str = "", *,
     letter = Letter(application_id=application.id, program_id=program.id, template_id=rendered.template_id,
                     outcome=outcome, serial_year=year, serial_no=serial_no, serial=serial_number(year, serial_no),
                     verification_code=code, version=version, status=LetterStatus.VALID.value,
-                    document_id=document.id, sha256=document.sha256, issued_at=utcnow(), issued_by_id=getattr(actor, "id", None))
+                    document_id=document.id, sha256=document.sha256, issued_at=utcnow(),
+                    issued_by_id=getattr(actor, "id", None))
     db.session.add(letter)
     db.session.flush()
     user = application.applicant

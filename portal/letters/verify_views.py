@@ -10,7 +10,7 @@ from ..applications.models import Application
 from ..extensions import db, limiter
 from ..programs.models import Call
 from . import services
-from .models import Letter
+from .models import LETTER_STATUS_LABELS, Letter
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")
 
@@ -25,7 +25,7 @@ def _letter(code: str) -> Letter | None:
 def _page(letter: Letter, result: str | None = None, status: int = 200):
     return render_template("letters/verify_show.html", letter=letter, result=result,
                            date_zh=services.chinese_issue_date(letter), locale=current_locale(),
-                           labels=services.OUTCOME_LABELS, status_labels=services.STATUS_LABELS), status
+                           labels=services.OUTCOME_LABELS, status_labels=LETTER_STATUS_LABELS), status
 
 
 @bp.get("/")

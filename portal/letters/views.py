@@ -19,7 +19,7 @@ from ..storage import document_path
 from ..views_support import commit_or_refuse
 from ..pdf.sandbox import TemplateError
 from . import rendering, services
-from .models import OUTCOMES, Letter, LetterJob, LetterTemplate
+from .models import LETTER_STATUS_LABELS, OUTCOMES, Letter, LetterJob, LetterTemplate
 
 bp = Blueprint("letters", __name__, url_prefix="/office/letters")
 
@@ -149,7 +149,7 @@ def call_letters(call_id: int):
                            jobs=jobs,
                            needing=services.count_needing_letters(call.id),
                            outcome_for=services.OUTCOME_FOR_STATE, labels=services.OUTCOME_LABELS,
-                           status_labels=services.STATUS_LABELS)
+                           status_labels=LETTER_STATUS_LABELS)
 
 
 @bp.post("/applications/<int:application_id>/issue")

@@ -59,6 +59,14 @@ STATUS_LABELS: dict[AssignmentStatus, tuple[str, str]] = {
     _S.DECLINED: ("已谢绝", "declined"),
     _S.WITHDRAWN: ("已撤回", "withdrawn"),
 }
+#: The same as the evaluator reads it on their own pages.
+EXPERT_STATUS_LABELS: dict[AssignmentStatus, tuple[str, str]] = {
+    _S.INVITED: ("待答复", "Awaiting your answer"),
+    _S.ACCEPTED: ("已接受", "Accepted"),
+    _S.SUBMITTED: ("评价已提交", "Evaluation submitted"),
+    _S.DECLINED: ("已谢绝", "Declined"),
+    _S.WITHDRAWN: ("已撤回", "Withdrawn"),
+}
 
 
 def can(status: AssignmentStatus | str, action: AssignmentAction | str) -> bool:

@@ -19,6 +19,7 @@ from ..errors import Refusal
 from ..accounts.models import Role
 from ..applications.models import Application
 from ..applications.workflow import State
+from ..applications.workflow import State
 from ..applications.services import reference
 from ..auth import roles_required
 from ..database import commit, local_today, rollback
@@ -26,15 +27,13 @@ from ..extensions import db
 from ..storage import Document, document_path
 from ..views_support import commit_or_refuse
 from . import evaluations
-from .assignment_workflow import AssignmentStatus
+from .assignment_workflow import EXPERT_STATUS_LABELS, AssignmentStatus
 from .evaluations import EvaluationError, can_evaluate, criteria_for
 from .models import Assignment
 from .schemes import COMPONENT_LABELS
 
 bp = Blueprint("expert", __name__, url_prefix="/expert")
 
-STATUS_LABELS = {"invited": _l("Awaiting your answer"), "accepted": _l("Accepted"),
-                 "submitted": _l("Evaluation submitted"), "declined": _l("Declined"), "withdrawn": _l("Withdrawn")}
 FAMILIARITY_CHOICES = [("familiar", _l("Familiar (熟悉)")), ("somewhat", _l("Somewhat familiar (较熟悉)")),
                        ("unfamiliar", _l("Unfamiliar (不熟悉)"))]
 RECOMMENDATION_CHOICES = [("priority", _l("Priority support (优先支持)")), ("support", _l("Support (支持)")),
@@ -159,7 +158,7 @@ def queue():
             joinedload(Application.call), joinedload(Application.unit), joinedload(Application.applicant)))
         .order_by(rank, Assignment.due_date.is_(None), Assignment.due_date, Assignment.id),
         per_page=50, error_out=False)
-    return render_template("reviews/expert_queue.html", page=page, today=local_today(), labels=STATUS_LABELS,
+    return render_template("reviews/expert_queue.html", page=page, today=local_today(), labels=EXPERT_STATUS_LABELS,
                            reference=reference)
 
 
@@ -183,7 +182,7 @@ def _page(assignment: Assignment, status: int = 200, *, accept_form=None, declin
         "reviews/expert_assignment.html", assignment=assignment, application=application, program=program,
         snapshot=application.snapshot or {}, blind=program.blind_review, criteria=criteria, problem=problem,
         form=form if open_for_scoring else None, accept_form=accept_form or AcceptForm(formdata=None),
-        decline_form=decline_form or DeclineForm(formdata=None), documents=documents, labels=STATUS_LABELS,
+        decline_form=decline_form or DeclineForm(formdata=None), documents=documents, labels=EXPERT_STATUS_LABELS,
         component=COMPONENT_LABELS["peer"], evaluation=assignment.evaluation, today=local_today(),
         under_review=application.state == State.UNDER_REVIEW, reference=reference(application)), status
 
