@@ -23,12 +23,14 @@ from portal.accounts.models import User, UserRole
 from portal.accounts.services import find_user, hash_password
 from portal.applications.models import Application, Education, Position, Profile
 from portal.applications.services import build_snapshot, start_application
-from portal.database import utcnow
+from portal.database import commit, utcnow
+from portal.decisions import services as decisions
 from portal.decisions.models import Appeal, DecisionSession
 from portal.extensions import db
 from portal.programs.models import Call, Program, Unit
 from portal.reviews.models import Assignment, Evaluation, ExpertProfile, UnitReview
 from portal.reviews.ranking import mark_changed
+from portal.reviews.schemes import scheme_for_call
 
 PASSWORD = "correct-horse-battery"
 #: States an application reaches only by being submitted: they need a submission time (a check constraint says so).
@@ -460,6 +462,33 @@ def under_review(db, applicant, code: str = "bairen", unit_code: str = "CAS-AMSS
                                      unit=db.session.get(Unit, unit_id(db, unit_code)))
     fill_application(db, application)
     return _submit(db, application, "under_review")
+
+
+def reviewed_applications(db, make_user, scores, program: str = "bairen") -> list[Application]:
+    """Applications in state reviewed with one unit and one peer evaluation each, scored as given."""
+    applications = []
+    for i, score in enumerate(scores):
+        application = submitted_application(db, make_user, program, name=f"候选人{i + 1}", state="reviewed")
+        definition = scheme_for_call(application.call).definition
+        for component, spec in definition["components"].items():
+            EvaluationFactory(application=application, evaluator_key=f"{component}-{i}", component=component,
+                              scores={code: score for code in spec["criteria"]},
+                              familiarity="familiar" if component == "peer" else None)
+        applications.append(application)
+    db.session.commit()
+    return applications
+
+
+def approved_applications(db, make_user, office, scores, program: str = "bairen") -> list[Application]:
+    """Reviewed applications (as above) approved by a finalised committee session of 15 with a quorum of 10."""
+    applications = reviewed_applications(db, make_user, scores, program)
+    session = decisions.open_session(applications[0].call, office, committee_size=15, quorum=10)
+    commit()
+    for application in applications:
+        decisions.record_decision(session, application, "approve", 12, 0, 0, "", office)
+    decisions.finalise(session, office, "纪要")
+    commit()
+    return applications
 
 
 def _submit(db, application: Application, state: str) -> Application:

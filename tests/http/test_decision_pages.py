@@ -8,7 +8,7 @@ from portal.database import commit
 from portal.decisions import services
 from portal.decisions.models import Objection
 from portal.seed import DEMO_PASSWORD, load_demo
-from tests.services.test_decisions import _approved, reviewed
+from tests.factories import approved_applications, reviewed_applications
 
 
 @pytest.fixture()
@@ -23,7 +23,7 @@ def office(db, client):
 
 
 def test_session_page_records_drafts_and_finalises(db, client, make_user, office):
-    a, b = reviewed(db, make_user, [90, 80])
+    a, b = reviewed_applications(db, make_user, [90, 80])
     a.integrity_flag = True
     commit()
     base = f"/office/decisions/calls/{a.call_id}"
@@ -70,7 +70,7 @@ def test_session_page_records_drafts_and_finalises(db, client, make_user, office
 
 
 def test_approve_top_form(db, client, make_user, office):
-    a, b, c = reviewed(db, make_user, [70, 90, 80])
+    a, b, c = reviewed_applications(db, make_user, [70, 90, 80])
     a.call.total_quota = 2
     commit()
     session = services.open_session(a.call, office, 15, 10, True)
@@ -86,7 +86,7 @@ def test_approve_top_form(db, client, make_user, office):
 def notice(db, make_user):
     load_demo()
     admin = find_user("program@demo.talent.cn")
-    a, = _approved(db, make_user, admin, [90])
+    a, = approved_applications(db, make_user, admin, [90])
     published = services.publish_notice(a.call, admin).notice
     commit()
     return published

@@ -15,9 +15,8 @@ from portal.database import commit, rollback, utcnow
 from portal.decisions import services as decisions
 from portal.programs.models import CallUnitQuota, ProgramRules, Unit
 from portal.seed import load_demo
-from tests.factories import (call_of, fill_application, make_profile, pdf_bytes, started_application,
-                             submitted_application, unit_id)
-from tests.services.test_decisions import _approved
+from tests.factories import (approved_applications, call_of, fill_application, make_profile, pdf_bytes,
+                             started_application, submitted_application, unit_id)
 
 ESSAY = {"code": "essay", "type": "text", "zh": "个人陈述", "en": "Personal statement", "min": 10, "max": 200}
 YEARS_ABROAD = {"code": "years_abroad", "type": "number", "zh": "海外工作年数", "en": "Years abroad", "required": False,
@@ -264,7 +263,7 @@ def test_a_call_without_unit_quotas_sets_no_limit(demo, make_user):
 def test_the_notice_lasts_the_programs_notice_days_unless_told(db, make_user):
     load_demo()
     admin = find_user("program@demo.talent.cn")
-    a, = _approved(db, make_user, admin, [90])
+    a, = approved_applications(db, make_user, admin, [90])
     a.call.program.notice_days = 10
     db.session.commit()
     notice = decisions.publish_notice(a.call, admin).notice
@@ -275,7 +274,7 @@ def test_the_notice_lasts_the_programs_notice_days_unless_told(db, make_user):
 def test_an_explicit_notice_period_wins(db, make_user):
     load_demo()
     admin = find_user("program@demo.talent.cn")
-    a, = _approved(db, make_user, admin, [90])
+    a, = approved_applications(db, make_user, admin, [90])
     a.call.program.notice_days = 10
     notice = decisions.publish_notice(a.call, admin, days=3).notice
     commit()

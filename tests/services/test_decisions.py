@@ -10,30 +10,14 @@ from portal.database import commit
 from portal.decisions import services
 from portal.decisions.models import DecisionSession, Notice
 from portal.notifications.models import OutboxMessage
-from portal.reviews.schemes import scheme_for_call
 from portal.seed import load_demo
-from tests.factories import EvaluationFactory, call_of, submitted_application
+from tests.factories import approved_applications, call_of, reviewed_applications
 
 
 @pytest.fixture()
 def office(db):
     load_demo()
     return find_user("program@demo.talent.cn")
-
-
-def reviewed(db, make_user, scores, program="bairen"):
-    """Applications in state reviewed with one unit and one peer evaluation each, scored as given."""
-    applications = []
-    for i, score in enumerate(scores):
-        application = submitted_application(db, make_user, program, name=f"候选人{i + 1}", state="reviewed")
-        definition = scheme_for_call(application.call).definition
-        for component, spec in definition["components"].items():
-            EvaluationFactory(application=application, evaluator_key=f"{component}-{i}", component=component,
-                              scores={code: score for code in spec["criteria"]},
-                              familiarity="familiar" if component == "peer" else None)
-        applications.append(application)
-    db.session.commit()
-    return applications
 
 
 def session_for(call, office, **rules):
@@ -77,7 +61,7 @@ def test_one_open_session_per_call(db, office):
 
 
 def test_drafts_apply_only_when_the_session_is_finalised(db, make_user, office):
-    a, b, c, d = reviewed(db, make_user, [90, 80, 70, 60])
+    a, b, c, d = reviewed_applications(db, make_user, [90, 80, 70, 60])
     session = session_for(a.call, office)
     services.record_decision(session, a, "approve", 12, 1, 2, "", office)
     services.record_decision(session, b, "waitlist", 9, 1, 0, "", office)
@@ -100,7 +84,7 @@ def test_drafts_apply_only_when_the_session_is_finalised(db, make_user, office):
 
 
 def test_integrity_flag_blocks_approval(db, make_user, office):
-    a, b = reviewed(db, make_user, [90, 80])
+    a, b = reviewed_applications(db, make_user, [90, 80])
     a.integrity_flag = True
     commit()
     session = session_for(a.call, office)
@@ -113,7 +97,7 @@ def test_integrity_flag_blocks_approval(db, make_user, office):
 
 
 def test_approve_top_n_respects_quota_and_skips_flagged(db, make_user, office):
-    a, b, c, d = reviewed(db, make_user, [95, 90, 85, 80])
+    a, b, c, d = reviewed_applications(db, make_user, [95, 90, 85, 80])
     call = a.call
     call.total_quota = 2
     b.integrity_flag = True
@@ -128,18 +112,8 @@ def test_approve_top_n_respects_quota_and_skips_flagged(db, make_user, office):
     assert refused(services.approve_top, session, 1, office, 5, 1, 0)  # the vote is checked too
 
 
-def _approved(db, make_user, office, scores, program="bairen"):
-    applications = reviewed(db, make_user, scores, program)
-    session = session_for(applications[0].call, office)
-    for application in applications:
-        services.record_decision(session, application, "approve", 12, 0, 0, "", office)
-    services.finalise(session, office, "纪要")
-    commit()
-    return applications
-
-
 def test_notice_period_end_awards_and_pending_objection_waits(db, make_user, office):
-    a, b = _approved(db, make_user, office, [90, 85])
+    a, b = approved_applications(db, make_user, office, [90, 85])
     notice = services.publish_notice(a.call, office, days=7).notice
     commit()
     assert (a.state, b.state) == ("in_notice", "in_notice")
@@ -168,7 +142,7 @@ def test_notice_period_end_awards_and_pending_objection_waits(db, make_user, off
 
 
 def test_upheld_objection_turns_the_approval_into_a_rejection(db, make_user, office):
-    a, = _approved(db, make_user, office, [90])
+    a, = approved_applications(db, make_user, office, [90])
     notice = services.publish_notice(a.call, office).notice
     objection = services.file_objection(notice, notice.items[0].id, "王五", "wang@example.cn",
                                         "论文署名存在不实情况。", "10.0.0.1")
@@ -181,7 +155,7 @@ def test_upheld_objection_turns_the_approval_into_a_rejection(db, make_user, off
 
 
 def test_program_without_notice_awards_directly(db, make_user, office):
-    a, b = _approved(db, make_user, office, [90, 80], program="youth_talent")
+    a, b = approved_applications(db, make_user, office, [90, 80], program="youth_talent")
     a.call.program.notice_required = False
     result = services.publish_notice(a.call, office)
     commit()
