@@ -20,14 +20,9 @@ from ..extensions import db
 from ..programs.access import managed_or_404, managed_program_ids
 from ..views_support import commit_or_refuse
 from . import appeals as service
-from .models import Appeal
+from .models import APPEAL_STATUS_LABELS, Appeal
 
 bp = Blueprint("feedback", __name__, url_prefix="/applications")
-
-APPEAL_STATUS = {"pending": _l("Awaiting the program office's decision"),
-                 "accepted": _l("Accepted: the application goes back to review with new experts"),
-                 "rejected": _l("Dismissed: the decision stands")}
-
 
 class AppealForm(FlaskForm):
     """The applicant's grounds; the length rule lives in the service so that both paths share it."""
