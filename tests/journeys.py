@@ -1,12 +1,16 @@
-"""The demo data taken through review, shared by the journey tests of review and decisions."""
+"""The demo data taken through review, shared by the journey tests of review and decisions, and applications taken
+through review by the verbs (the feedback and appeal tests)."""
 from sqlalchemy import select
 
 from portal.accounts.services import find_user
+from portal.applications import workflow
 from portal.applications.models import Application
+from portal.applications.services import apply_transition
 from portal.database import commit
 from portal.notifications.models import OutboxMessage
 from portal.reviews import evaluations, services
 from portal.seed import load_demo
+from tests.factories import demo_expert, demo_office, submitted_application
 
 
 def demo_application(db, email):
@@ -68,3 +72,37 @@ def review_demo_calls(db):
         services.complete_review(application, office)
     commit()
     return a, b, c, support, tokens
+
+
+def evaluate_with_comments(application, n: int, for_applicant: str,
+                           confidential: str = "仅供委员会参考：不建议资助。"):
+    """Expert n is assigned, accepts and submits an evaluation with both comments."""
+    assignment = services.assign_expert(application, demo_expert(n), demo_office())
+    evaluations.accept_assignment(assignment, demo_expert(n), "本人与申请人不存在利益冲突。")
+    criteria = evaluations.criteria_for(assignment)
+    evaluations.save_evaluation(assignment, scores={code: 70 for code in criteria}, familiarity="familiar",
+                                recommendation="support", comment_for_applicant=for_applicant,
+                                comment_confidential=confidential, integrity_ok=True, integrity_note="",
+                                submit=True)
+    return assignment
+
+
+def reviewed_by_panel(db, make_user, panel=((1, "研究计划清晰，创新性较强。"), (2, "建议加强国际合作。")), **kw):
+    """An application through unit review, formal check and evaluation by the panel, review completed."""
+    application = submitted_application(db, make_user, **kw)
+    services.endorse(application, find_user("unit@demo.talent.cn"), post="研究员", startup_funds="300 万元",
+                     space="200 平方米", opinion="同意推荐", unit_scores={"performance": 85, "influence": 80})
+    services.formal_pass(application, demo_office(), "材料齐全")
+    for n, comment in panel:
+        evaluate_with_comments(application, n, comment)
+    services.complete_review(application, demo_office())
+    commit()
+    return application
+
+
+def rejected_after_review(db, make_user, **kw):
+    """An application reviewed by the panel (as above), then rejected by the office."""
+    application = reviewed_by_panel(db, make_user, **kw)
+    apply_transition(application, workflow.Action.REJECT, demo_office())
+    commit()
+    return application

@@ -6,7 +6,8 @@ from datetime import timedelta
 from portal.database import utcnow
 from portal.decisions.models import Appeal
 from tests.conftest import PASSWORD
-from tests.services.test_appeals import REASON, rejected, reviewed
+from tests.journeys import rejected_after_review, reviewed_by_panel
+from tests.services.test_appeals import REASON
 
 
 def _as_applicant(client, application):
@@ -18,7 +19,7 @@ def _feedback(client, application):
 
 
 def test_comments_are_labelled_and_nothing_confidential_or_identifying_shows(demo, make_user, client):
-    application = rejected(demo, make_user)
+    application = rejected_after_review(demo, make_user)
     _as_applicant(client, application)
     response = _feedback(client, application)
     html = response.get_data(as_text=True)
@@ -32,7 +33,7 @@ def test_comments_are_labelled_and_nothing_confidential_or_identifying_shows(dem
 
 
 def test_feedback_is_hidden_before_the_final_decision(demo, make_user, client):
-    application = reviewed(demo, make_user)
+    application = reviewed_by_panel(demo, make_user)
     _as_applicant(client, application)
     html = _feedback(client, application).get_data(as_text=True)
     assert 'id="feedback-hidden"' in html and "研究计划清晰" not in html and "专家一" not in html
@@ -40,7 +41,7 @@ def test_feedback_is_hidden_before_the_final_decision(demo, make_user, client):
 
 
 def test_another_applicants_application_is_not_found(demo, make_user, client, login_as):
-    application = rejected(demo, make_user)
+    application = rejected_after_review(demo, make_user)
     login_as("applicant")
     assert _feedback(client, application).status_code == 404
     assert client.post_form(f"/applications/{application.id}/appeal", {"reason": REASON}).status_code == 404
@@ -48,7 +49,7 @@ def test_another_applicants_application_is_not_found(demo, make_user, client, lo
 
 
 def test_appeal_is_filed_within_the_window(demo, make_user, client):
-    application = rejected(demo, make_user)
+    application = rejected_after_review(demo, make_user)
     _as_applicant(client, application)
     response = client.post_form(f"/applications/{application.id}/appeal", {"reason": REASON})
     assert response.status_code == 302
@@ -59,7 +60,7 @@ def test_appeal_is_filed_within_the_window(demo, make_user, client):
 
 
 def test_short_grounds_are_refused_and_the_text_kept(demo, make_user, client):
-    application = rejected(demo, make_user)
+    application = rejected_after_review(demo, make_user)
     _as_applicant(client, application)
     response = client.post_form(f"/applications/{application.id}/appeal", {"reason": "不同意专家意见"})
     html = response.get_data(as_text=True)
@@ -70,7 +71,7 @@ def test_short_grounds_are_refused_and_the_text_kept(demo, make_user, client):
 
 
 def test_appeal_on_day_sixteen_is_refused(demo, make_user, client):
-    application = rejected(demo, make_user)
+    application = rejected_after_review(demo, make_user)
     application.state_changed_at = utcnow() - timedelta(days=16)
     demo.session.commit()
     _as_applicant(client, application)
@@ -90,7 +91,7 @@ def _file(demo, application):
 
 
 def test_office_accepts_an_appeal_back_to_review(demo, make_user, client, login_as):
-    application = rejected(demo, make_user)
+    application = rejected_after_review(demo, make_user)
     appeal = _file(demo, application)
     login_as("program_admin")
     html = client.get("/applications/appeals").get_data(as_text=True)
@@ -103,7 +104,7 @@ def test_office_accepts_an_appeal_back_to_review(demo, make_user, client, login_
 
 
 def test_office_dismisses_an_appeal_with_a_note_the_applicant_reads(demo, make_user, client, login_as):
-    application = rejected(demo, make_user)
+    application = rejected_after_review(demo, make_user)
     appeal = _file(demo, application)
     login_as("program_admin")
     url = f"/applications/appeals/{appeal.id}"

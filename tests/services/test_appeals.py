@@ -3,52 +3,20 @@ from datetime import timedelta
 
 import pytest
 
-from portal.accounts.services import find_user
 from portal.applications import workflow
 from portal.applications.services import apply_transition
 from portal.errors import Refusal
 from portal.database import commit, utcnow
 from portal.decisions import appeals
-from portal.reviews import evaluations, services
-from tests.factories import demo_expert, demo_office, submitted_application
+from portal.reviews import services
+from tests.factories import demo_expert, demo_office
+from tests.journeys import evaluate_with_comments, rejected_after_review, reviewed_by_panel
 
 REASON = "评审过程中专家王某与本人存在合作关系，未按规定回避，请求复审。"
 
 
-def evaluate(application, n: int, for_applicant: str, confidential: str = "仅供委员会参考：不建议资助。"):
-    """Expert n is assigned, accepts and submits an evaluation with both comments."""
-    assignment = services.assign_expert(application, demo_expert(n), demo_office())
-    evaluations.accept_assignment(assignment, demo_expert(n), "本人与申请人不存在利益冲突。")
-    criteria = evaluations.criteria_for(assignment)
-    evaluations.save_evaluation(assignment, scores={code: 70 for code in criteria}, familiarity="familiar",
-                                recommendation="support", comment_for_applicant=for_applicant,
-                                comment_confidential=confidential, integrity_ok=True, integrity_note="",
-                                submit=True)
-    return assignment
-
-
-def reviewed(db, make_user, panel=((1, "研究计划清晰，创新性较强。"), (2, "建议加强国际合作。")), **kw):
-    """An application through unit review, formal check and evaluation by the panel, review completed."""
-    application = submitted_application(db, make_user, **kw)
-    services.endorse(application, find_user("unit@demo.talent.cn"), post="研究员", startup_funds="300 万元",
-                     space="200 平方米", opinion="同意推荐", unit_scores={"performance": 85, "influence": 80})
-    services.formal_pass(application, demo_office(), "材料齐全")
-    for n, comment in panel:
-        evaluate(application, n, comment)
-    services.complete_review(application, demo_office())
-    commit()
-    return application
-
-
-def rejected(db, make_user, **kw):
-    application = reviewed(db, make_user, **kw)
-    apply_transition(application, workflow.Action.REJECT, demo_office())
-    commit()
-    return application
-
-
 def test_comments_are_labelled_in_order_without_names_or_confidential_text(demo, make_user):
-    application = rejected(demo, make_user)
+    application = rejected_after_review(demo, make_user)
     rows = appeals.feedback_for(application, "zh_CN")
     assert [(r.label, r.component, r.comment) for r in rows] == [
         ("专家一", "同行评价", "研究计划清晰，创新性较强。"), ("专家二", "同行评价", "建议加强国际合作。")]
@@ -64,7 +32,7 @@ def test_numerals_and_evaluator_labels():
 
 
 def test_feedback_waits_for_the_final_decision(demo, make_user):
-    application = reviewed(demo, make_user)
+    application = reviewed_by_panel(demo, make_user)
     assert not appeals.feedback_visible(application)
     for state in ("rejected", "waitlisted", "approved", "in_notice", "awarded", "appeal"):
         application.state = state
@@ -72,7 +40,7 @@ def test_feedback_waits_for_the_final_decision(demo, make_user):
 
 
 def test_appeal_within_fifteen_days(demo, make_user):
-    application = rejected(demo, make_user)
+    application = rejected_after_review(demo, make_user)
     application.state_changed_at = utcnow() - timedelta(days=14, hours=23)
     appeal = appeals.file_appeal(application, application.applicant, REASON)
     commit()
@@ -82,7 +50,7 @@ def test_appeal_within_fifteen_days(demo, make_user):
 
 
 def test_appeal_on_day_sixteen_is_refused(demo, make_user):
-    application = rejected(demo, make_user)
+    application = rejected_after_review(demo, make_user)
     application.state_changed_at = utcnow() - timedelta(days=15, minutes=1)
     assert appeals.appeal_deadline(application) < utcnow() and not appeals.can_appeal(application)
     with pytest.raises(Refusal, match="15"):
@@ -91,7 +59,7 @@ def test_appeal_on_day_sixteen_is_refused(demo, make_user):
 
 
 def test_appeal_needs_grounds_and_the_applicant(demo, make_user):
-    application = rejected(demo, make_user)
+    application = rejected_after_review(demo, make_user)
     with pytest.raises(Refusal, match="20"):
         appeals.file_appeal(application, application.applicant, "不同意专家意见。")
     with pytest.raises(Refusal):
@@ -100,13 +68,13 @@ def test_appeal_needs_grounds_and_the_applicant(demo, make_user):
 
 
 def test_only_a_rejection_can_be_appealed(demo, make_user):
-    application = reviewed(demo, make_user)
+    application = reviewed_by_panel(demo, make_user)
     with pytest.raises(Refusal):
         appeals.file_appeal(application, application.applicant, REASON)
 
 
 def test_accepted_appeal_goes_back_to_review_with_new_experts(demo, make_user):
-    application = rejected(demo, make_user)
+    application = rejected_after_review(demo, make_user)
     appeal = appeals.file_appeal(application, application.applicant, REASON)
     commit()
     with pytest.raises(Refusal):  # the note is required
@@ -122,7 +90,7 @@ def test_accepted_appeal_goes_back_to_review_with_new_experts(demo, make_user):
         appeals.decide_appeal(appeal, demo_office(), False, "再议")
 
     # The new round: only its comments are shown, numbered from 专家一 again.
-    evaluate(application, 3, "第二轮意见：工作基础扎实。")
+    evaluate_with_comments(application, 3, "第二轮意见：工作基础扎实。")
     services.complete_review(application, demo_office())
     apply_transition(application, workflow.Action.REJECT, demo_office())
     commit()
@@ -132,7 +100,7 @@ def test_accepted_appeal_goes_back_to_review_with_new_experts(demo, make_user):
 
 
 def test_dismissed_appeal_leaves_the_rejection_with_the_note(demo, make_user):
-    application = rejected(demo, make_user)
+    application = rejected_after_review(demo, make_user)
     appeal = appeals.file_appeal(application, application.applicant, REASON)
     appeals.decide_appeal(appeal, demo_office(), False, "经核查，评审程序符合规定。")
     commit()
