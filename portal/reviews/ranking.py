@@ -43,7 +43,6 @@ FLAG_LABELS = {
     scoring.FLAG_DISAGREEMENT: ("意见分歧", "Disagreement"),
     scoring.FLAG_TIE_AT_QUOTA: ("名额线并列", "Tie at the quota line"),
 }
-OPTION_KEYS = ("trimmed", "familiarity_weights", "normalise", "disagreement_threshold")
 
 
 class RankingError(Refusal):
@@ -478,27 +477,14 @@ def register_listeners() -> None:
             event.listen(Session, name, listener)
 
 
-def options_dict(options: scoring.Options) -> dict:
-    """The stored form of the options (Call.aggregation)."""
-    return {"trimmed": options.trimmed, "familiarity_weights": options.familiarity_weights,
-            "normalise": options.normalise, "disagreement_threshold": options.disagreement_threshold}
-
-
 def save_options(call: Call, options: dict, actor) -> dict:
-    """Store the options as the call's default aggregation, with an audit entry; the caller commits."""
-    unknown = set(options) - set(OPTION_KEYS)
-    if unknown:
-        raise RankingError(f"unknown aggregation options: {sorted(unknown)}")
+    """Store the options (their stored form, e.g. from the options form; missing ones take the defaults) as the
+    call's default aggregation, with an audit entry; the caller commits."""
     try:
-        threshold = float(options.get("disagreement_threshold", 15.0))
-    except (TypeError, ValueError):
-        threshold = math.nan
-    if not (math.isfinite(threshold) and 0 <= threshold <= 100):
-        raise RankingError("the disagreement threshold must be between 0 and 100")
+        after = scoring.Options.from_mapping(options).to_mapping()
+    except ValueError as exc:
+        raise RankingError(str(exc)) from None
     before = dict(call.aggregation or {})
-    after = {"trimmed": bool(options.get("trimmed", False)),
-             "familiarity_weights": bool(options.get("familiarity_weights", False)),
-             "normalise": bool(options.get("normalise", False)), "disagreement_threshold": threshold}
     # A new dict, not an in-place update: plain JSON columns do not notice mutation.
     call.aggregation = after
     record("call.aggregation_saved", call, actor=actor, data={"before": before, "after": after})

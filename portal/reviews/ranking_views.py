@@ -1,15 +1,9 @@
 """Program admins' ranking of a call: final and component scores, flags, switchable aggregation, CSV."""
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, FloatField
-from wtforms.validators import InputRequired, NumberRange
 
 from ..i18n import pick
 from ..i18n import current_locale
@@ -20,6 +14,7 @@ from ..database import commit, rollback
 from ..programs.access import managed_call_or_404 as _call
 from ..programs.models import Call
 from . import ranking as service
+from .forms import AggregationOptionsForm
 from .schemes import COMPONENT_LABELS, options_for_call
 
 bp = Blueprint("ranking", __name__, url_prefix="/office")
@@ -28,54 +23,15 @@ bp = Blueprint("ranking", __name__, url_prefix="/office")
 PER_PAGE = 50
 
 
-class SaveOptionsForm(FlaskForm):
-    """The options on screen, posted to become the call's default."""
-
-    trimmed = BooleanField(_l("Trimmed mean"))
-    familiarity = BooleanField(_l("Familiarity weights"))
-    normalise = BooleanField(_l("Normalise each expert's scores"))
-    threshold = FloatField(_l("Disagreement threshold"), validators=[
-        InputRequired(), NumberRange(min=0, max=100, message=_l("Enter a number from 0 to 100."))])
-
-
-
-def _threshold(raw: str) -> float | None:
-    try:
-        value = float(raw)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and 0 <= value <= 100 else None
-
-
 def _requested_options(call: Call):
     """The options in the query string over the call's defaults; also whether the threshold was unusable."""
-    args = request.args
-    overrides = {}
-    # `applied` marks a submitted options form: only then does an unticked box mean "off" rather than "default".
-    if args.get("applied"):
-        overrides = {"trimmed": args.get("trimmed", "0") != "0",
-                     "familiarity_weights": args.get("familiarity", "0") != "0",
-                     "normalise": args.get("normalise", "0") != "0"}
-    raw = args.get("threshold", "").strip()
-    value = _threshold(raw) if raw else None
-    if value is not None:
-        overrides["disagreement_threshold"] = value
-    return options_for_call(call, **overrides), bool(raw) and value is None
+    form = AggregationOptionsForm(formdata=request.args, meta={"csrf": False})
+    return form.over(options_for_call(call))
 
 
 def _page_args() -> dict:
     """The query string of this page less its page number (for the pager's links)."""
     return {key: value for key, value in request.args.items() if key != "page"}
-
-
-def _query_args(options) -> dict:
-    """The query string that reproduces `options` (for the CSV link)."""
-    args = {"applied": 1, "threshold": f"{options.disagreement_threshold:g}"}
-    for name, on in (("trimmed", options.trimmed), ("familiarity", options.familiarity_weights),
-                     ("normalise", options.normalise)):
-        if on:
-            args[name] = 1
-    return args
 
 
 @bp.get("/calls/<int:call_id>/ranking")
@@ -90,14 +46,13 @@ def call_ranking(call_id: int):
         result = service.ranking_for_call(call, options, page=page, per_page=PER_PAGE)
     except service.RankingError as exc:
         error = exc.message
-    is_default = service.options_dict(options_for_call(call)) == service.options_dict(options)
-    save_form = SaveOptionsForm(data={"trimmed": options.trimmed, "familiarity": options.familiarity_weights,
-                                      "normalise": options.normalise,
-                                      "threshold": options.disagreement_threshold})
+    is_default = options_for_call(call).to_mapping() == options.to_mapping()
     return render_template("reviews/ranking.html", call=call, ranking=result, error=error, options=options,
-                           bad_threshold=bad_threshold, is_default=is_default, save_form=save_form,
-                           csv_args=_query_args(options), page_args=_page_args(), component_labels=COMPONENT_LABELS,
-                           flag_labels=service.FLAG_LABELS, flag_order=service.FLAG_ORDER)
+                           bad_threshold=bad_threshold, is_default=is_default,
+                           save_form=AggregationOptionsForm.showing(options),
+                           csv_args=AggregationOptionsForm.query_args(options), page_args=_page_args(),
+                           component_labels=COMPONENT_LABELS, flag_labels=service.FLAG_LABELS,
+                           flag_order=service.FLAG_ORDER)
 
 
 @bp.post("/calls/<int:call_id>/ranking/options")
@@ -105,15 +60,12 @@ def call_ranking(call_id: int):
 def save_options(call_id: int):
     """Make the options on screen the call's default aggregation (audited)."""
     call = _call(call_id)
-    form = SaveOptionsForm()
+    form = AggregationOptionsForm()
     if not form.validate_on_submit():
         flash(_("The options were not saved: the disagreement threshold must be a number from 0 to 100."), "danger")
         return redirect(url_for("ranking.call_ranking", call_id=call.id))
     try:
-        service.save_options(call, {"trimmed": form.trimmed.data, "familiarity_weights": form.familiarity.data,
-                                    "normalise": form.normalise.data,
-                                    "disagreement_threshold": form.threshold.data},
-                             current_user._get_current_object())
+        service.save_options(call, form.stored(), current_user._get_current_object())
     except service.RankingError:
         rollback()
         flash(_("The options were not saved: the disagreement threshold must be a number from 0 to 100."), "danger")

@@ -115,11 +115,7 @@ def fix_scheme(call) -> EvaluationScheme:
 
 
 def options_for_call(call, **overrides) -> Options:
-    """The call's aggregation options (SPEC §4.1), with per-request overrides for the ranking page."""
-    stored = dict(call.aggregation or {})
-    stored.update({k: v for k, v in overrides.items() if v is not None})
-    return Options(trimmed=bool(stored.get("trimmed", False)),
-                   familiarity_weights=bool(stored.get("familiarity_weights", False)),
-                   normalise=bool(stored.get("normalise", False)),
-                   disagreement_threshold=float(stored.get("disagreement_threshold", 15.0)),
-                   quota=call.total_quota)
+    """The call's aggregation options (SPEC §4.1): its stored default over Options' defaults, with its quota;
+    `overrides` (None ones ignored) over both, e.g. what the ranking page asks for."""
+    stored = Options.from_mapping(call.aggregation, quota=call.total_quota)
+    return Options.from_mapping({name: value for name, value in overrides.items() if value is not None}, base=stored)

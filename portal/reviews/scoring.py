@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
 FAMILIARITY_WEIGHTS: Mapping[str, float] = {"familiar": 1.0, "somewhat": 0.7, "unfamiliar": 0.4}
 # Unit, user and social evaluators are not asked how familiar they are with the field; they count in full.
@@ -79,7 +80,12 @@ class Scheme:
 
 @dataclass(frozen=True)
 class Options:
-    """Per-call aggregation options (SPEC §4.1)."""
+    """Per-call aggregation options (SPEC §4.1). The defaults here are the one default of every call.
+
+    The first four are what a call stores as its default aggregation and the ranking page switches
+    (:data:`STORED`, read by :meth:`from_mapping`, written by :meth:`to_mapping`); the quota and the expected
+    evaluations per component come from the call itself.
+    """
 
     trimmed: bool = False
     familiarity_weights: bool = False
@@ -88,11 +94,43 @@ class Options:
     quota: int | None = None
     expected_per_component: Mapping[str, int] | None = None
 
+    #: The options a call stores (Call.aggregation) and the ranking page switches.
+    STORED: ClassVar[tuple[str, ...]] = ("trimmed", "familiarity_weights", "normalise", "disagreement_threshold")
+    #: The largest disagreement threshold a call may store or the ranking page may ask for.
+    MAX_DISAGREEMENT_THRESHOLD: ClassVar[float] = 100.0
+
     def __post_init__(self) -> None:
         if not self.disagreement_threshold >= 0:
             raise ValueError("disagreement_threshold must be >= 0")
         if self.quota is not None and self.quota < 0:
             raise ValueError("quota must be >= 0")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None, *, base: Options | None = None,
+                     **fixed: Any) -> Options:
+        """Options from their stored form (a call's aggregation, the values of the options form): the STORED
+        options in `values` over those of `base` (default: the defaults), missing ones kept from `base`;
+        `fixed` sets the others (quota, expected_per_component). ValueError for a key that is not an option and
+        for a threshold that is not a number from 0 to MAX_DISAGREEMENT_THRESHOLD."""
+        given = dict(values or {})
+        unknown = set(given) - set(cls.STORED)
+        if unknown:
+            raise ValueError(f"unknown aggregation options: {sorted(unknown)}")
+        chosen: dict[str, Any] = {name: bool(value) for name, value in given.items()
+                                  if name != "disagreement_threshold"}
+        if "disagreement_threshold" in given:
+            try:
+                threshold = float(given["disagreement_threshold"])
+            except (TypeError, ValueError):
+                threshold = math.nan
+            if not (math.isfinite(threshold) and 0 <= threshold <= cls.MAX_DISAGREEMENT_THRESHOLD):
+                raise ValueError(f"the disagreement threshold must be between 0 and {cls.MAX_DISAGREEMENT_THRESHOLD:g}")
+            chosen["disagreement_threshold"] = threshold
+        return replace(base if base is not None else cls(), **chosen, **fixed)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The stored form of the options (a call's aggregation): the STORED ones, by name."""
+        return {name: getattr(self, name) for name in self.STORED}
 
 
 @dataclass(frozen=True)

@@ -345,3 +345,31 @@ def test_strict_and_lenient_experts_count_alike_after_normalisation(panels):
     for r in normalised:
         assert r.std_dev == pytest.approx(0.0, abs=1e-6)  # once their scales are removed the experts agree
         assert 0.0 < r.final < 100.0  # nothing clamped, so the ranking above is the real one
+
+
+# -- Options: one typed value, one default, one stored form ----------------------------------------------------
+
+
+def test_options_stored_form_round_trips_and_missing_keys_take_the_default():
+    assert Options.from_mapping(None) == Options() == Options.from_mapping({})
+    chosen = Options(trimmed=True, normalise=True, disagreement_threshold=12.0)
+    assert chosen.to_mapping() == {"trimmed": True, "familiarity_weights": False, "normalise": True,
+                                   "disagreement_threshold": 12.0}
+    assert Options.from_mapping(chosen.to_mapping()) == chosen
+    assert Options.from_mapping({"normalise": 1, "disagreement_threshold": "21"}) == Options(
+        normalise=True, disagreement_threshold=21.0)
+
+
+def test_options_over_a_base_keep_what_is_not_given_and_take_the_fixed_fields():
+    base = Options(trimmed=True, disagreement_threshold=30.0, quota=4)
+    assert Options.from_mapping({"normalise": True}, base=base) == Options(
+        trimmed=True, normalise=True, disagreement_threshold=30.0, quota=4)
+    assert Options.from_mapping({}, quota=7).quota == 7
+
+
+@pytest.mark.parametrize("values", [{"median": True}, {"disagreement_threshold": -1},
+                                    {"disagreement_threshold": 100.5}, {"disagreement_threshold": "abc"},
+                                    {"disagreement_threshold": None}, {"disagreement_threshold": float("nan")}])
+def test_options_refuse_unknown_keys_and_thresholds_outside_0_to_100(values):
+    with pytest.raises(ValueError):
+        Options.from_mapping(values)
