@@ -10,6 +10,7 @@ from .accounts.models import Role
 from .accounts.services import create_user, find_user
 from .applications.models import Application, Education, Position, Profile
 from .applications.services import build_snapshot, check_eligibility, generate_book
+from .applications.workflow import State
 from .audit.services import record
 from .database import after_commit, utcnow
 from .extensions import db
@@ -57,7 +58,8 @@ def load_demo_applications(password: str) -> None:
                 _queue_book(existing)  # seeded before the seed made books
             continue
         unit = db.session.execute(select(Unit).where(Unit.code == unit_code)).scalar_one()
-        application = Application(call_id=call.id, applicant_id=user.id, unit_id=unit.id, state="draft", title=title,
+        application = Application(call_id=call.id, applicant_id=user.id, unit_id=unit.id, state=State.DRAFT.value,
+                                  title=title,
                                   discipline_code=discipline, keywords=keywords,
                                   plan=f"{title}：本人拟在未来五年围绕该方向开展系统研究，建设研究团队，"
                                        "力争取得原创性成果，并积极开展国际合作与人才培养。")
