@@ -37,7 +37,7 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
@@ -45,7 +45,14 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
 from portal.reviews.assignment import (  # noqa: E402
-    Application, Expert, Problem, Unit, assign, check_pairs, greedy_assign, prepare,
+    Application,
+    Expert,
+    Problem,
+    Unit,
+    assign,
+    check_pairs,
+    greedy_assign,
+    prepare,
 )
 
 SCALES = {
@@ -177,12 +184,14 @@ def fill_database(problem: Problem, k: int) -> dict:
     from sqlalchemy import bindparam, insert, select, update
 
     from portal.accounts.models import User
-    from portal.applications.models import Application as AppRow, Exclusion
+    from portal.applications.models import Application as AppRow
+    from portal.applications.models import Exclusion
     from portal.extensions import db
-    from portal.programs.models import Call, Discipline, Program, Unit as UnitRow
+    from portal.programs.models import Call, Discipline, Program
+    from portal.programs.models import Unit as UnitRow
     from portal.reviews.models import DeclaredConflict, ExpertProfile
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     submitted = now - timedelta(days=30)
     counts = {}
     with db.engine.begin() as conn:

@@ -74,7 +74,7 @@ def build(url: str, apps: int, experts: int, k: int, seed: int) -> dict:
         for expert in problem.experts:
             for first in sorted({first for first, _second in expert.disciplines}):
                 by_first.setdefault(first, []).append(expert.id)
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         rows = []
         for a in problem.applications:
             pool = by_first.get(a.discipline[0]) or [e.id for e in problem.experts]
@@ -117,9 +117,8 @@ def build(url: str, apps: int, experts: int, k: int, seed: int) -> dict:
         busiest = db.session.execute(
             select(Assignment.expert_id).group_by(Assignment.expert_id)
             .order_by(db.func.count().desc()).limit(1)).scalar()
-        from portal.accounts.services import hash_password
-
         from portal.accounts.models import UserRole
+        from portal.accounts.services import hash_password
 
         db.session.execute(update(User).where(User.id == busiest).values(email=EXPERT,
                                                                          password_hash=hash_password(PASSWORD)))

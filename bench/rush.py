@@ -111,12 +111,12 @@ def setup_database(total: int) -> tuple[int, list[tuple[int, str]], dict]:
     from portal.accounts.models import Role, User, UserRole
     from portal.accounts.services import hash_password
     from portal.applications import services
-    from portal.storage import inspect_pdf, save_document
     from portal.applications.models import Education, Position, Profile, Referee
     from portal.database import commit, utcnow
     from portal.extensions import db
     from portal.programs.models import Call, Program, Unit
     from portal.seed import load_demo
+    from portal.storage import inspect_pdf, save_document
 
     timings = {}
     started = time.perf_counter()
@@ -505,12 +505,12 @@ def check_database(plans: list[Plan], deadline_dt, queued: dict[int, int]) -> di
     from sqlalchemy import func, select
 
     from portal.applications.models import Application
-    from portal.storage import Document
     from portal.applications.services import unit_admins_for
     from portal.audit.models import AuditEntry
     from portal.audit.services import verify_chain
     from portal.extensions import db
     from portal.notifications.models import OutboxMessage
+    from portal.storage import Document
 
     ids = [p.application_id for p in plans]
     apps = {a.id: a for a in db.session.execute(select(Application).where(Application.id.in_(ids))).scalars()}
@@ -836,7 +836,7 @@ def main(argv=None) -> int:
                 # The deadline: a whole second, the window (+ the logins before it, + 2 s to start the
                 # threads) from now.
                 deadline = math.ceil(time.time() + 2 + lead + args.window)
-                deadline_dt = datetime.datetime.fromtimestamp(deadline, datetime.timezone.utc)
+                deadline_dt = datetime.datetime.fromtimestamp(deadline, datetime.UTC)
                 db.session.execute(update(Call).where(Call.id == call_id).values(closes_at=deadline_dt))
                 db.session.commit()
                 with force_locale("zh_CN"):

@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
+
 from .i18n import is_english
 
 
@@ -107,13 +108,13 @@ def _register_hooks() -> None:
 def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
+    from .applications.call_views import bp as programs_bp
     from .applications.profile_views import bp as profile_bp
     from .applications.referee_views import bp as referees_bp
     from .applications.views import bp as applications_bp
     from .main import bp as main_bp
     from .office.call_views import bp as call_office_bp
     from .office.program_views import bp as program_office_bp
-    from .applications.call_views import bp as programs_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(programs_bp)
@@ -139,7 +140,6 @@ def _register_blueprints(app: Flask) -> None:
     from .letters.applicant_views import bp as my_letters_bp
     from .letters.verify_views import bp as verify_bp
     from .letters.views import bp as letters_bp
-
     from .stats.views import bp as stats_bp
 
     for blueprint in (decisions_bp, notice_bp, feedback_bp, letters_bp, my_letters_bp, verify_bp, stats_bp):

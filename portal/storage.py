@@ -48,7 +48,7 @@ class Document(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # An applicant's upload or book belongs to the application (applications/models.py, resolved by name).
-    application: Mapped["Application | None"] = relationship(  # noqa: F821
+    application: Mapped[Application | None] = relationship(  # noqa: F821
         back_populates="documents", foreign_keys=[application_id])
 
 

@@ -1,8 +1,9 @@
 """What the views share around a service verb: commit its work, or roll it back and show why it was refused."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from flask import flash
 

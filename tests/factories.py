@@ -472,7 +472,7 @@ def reviewed_applications(db, make_user, scores, program: str = "bairen") -> lis
         definition = scheme_for_call(application.call).definition
         for component, spec in definition["components"].items():
             EvaluationFactory(application=application, evaluator_key=f"{component}-{i}", component=component,
-                              scores={code: score for code in spec["criteria"]},
+                              scores=dict.fromkeys(spec["criteria"], score),
                               familiarity="familiar" if component == "peer" else None)
         applications.append(application)
     db.session.commit()

@@ -22,7 +22,7 @@ def score(assignment, expert, value):
     """Accept (experts) and submit an evaluation giving `value` to every criterion."""
     if expert is not None:
         evaluations.accept_assignment(assignment, expert, "本人与申请人不存在利益冲突。")
-    scores = {code: value for code in evaluations.criteria_for(assignment)}
+    scores = dict.fromkeys(evaluations.criteria_for(assignment), value)
     evaluations.save_evaluation(assignment, scores=scores, familiarity="familiar" if expert else None,
                                 recommendation="support", comment_for_applicant="研究计划清晰，建议加强国际合作。",
                                 comment_confidential="仅供评审委员会参考的保密意见。", integrity_ok=True,
@@ -80,7 +80,7 @@ def evaluate_with_comments(application, n: int, for_applicant: str,
     assignment = services.assign_expert(application, demo_expert(n), demo_office())
     evaluations.accept_assignment(assignment, demo_expert(n), "本人与申请人不存在利益冲突。")
     criteria = evaluations.criteria_for(assignment)
-    evaluations.save_evaluation(assignment, scores={code: 70 for code in criteria}, familiarity="familiar",
+    evaluations.save_evaluation(assignment, scores=dict.fromkeys(criteria, 70), familiarity="familiar",
                                 recommendation="support", comment_for_applicant=for_applicant,
                                 comment_confidential=confidential, integrity_ok=True, integrity_note="",
                                 submit=True)

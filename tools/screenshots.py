@@ -35,8 +35,8 @@ def main() -> None:
         from sqlalchemy import func, select
 
         from portal.applications.models import Application
-        from portal.programs.models import Program
         from portal.extensions import db
+        from portal.programs.models import Program
 
         youth = db.session.execute(select(Program.id).where(Program.code == "youth_talent")).scalar_one()
         busiest = db.session.execute(select(Application.call_id).group_by(Application.call_id)

@@ -5,9 +5,8 @@ Revises: 3a6b2659a325
 Create Date: 2026-11-21 05:27:42.069291
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '1b73a8cbee87'

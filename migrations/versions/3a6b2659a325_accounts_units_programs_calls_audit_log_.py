@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-21 05:09:02.127031
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '3a6b2659a325'

@@ -5,9 +5,8 @@ Revises: a1c5cd6c54a0
 Create Date: 2026-11-21 08:55:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '82bbb13ee54d'

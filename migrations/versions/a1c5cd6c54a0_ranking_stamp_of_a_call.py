@@ -5,9 +5,8 @@ Revises: f272019e53c2
 Create Date: 2026-11-21 08:05:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a1c5cd6c54a0'

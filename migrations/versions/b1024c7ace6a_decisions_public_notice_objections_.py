@@ -5,9 +5,8 @@ Revises: b8a35f66f5f8
 Create Date: 2026-11-21 06:13:50.421791
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b1024c7ace6a'

@@ -6,11 +6,10 @@ Create Date: 2026-12-03 14:01:11.094041
 
 """
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b4da710891ed'
@@ -100,7 +99,7 @@ def upgrade():
     # changes until a sysadmin narrows them down. Each program's rules, documents and questions as they stand
     # become its version 1; calls already published are pinned to it, and take the program's unit quota.
     conn = op.get_bind()
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     programs = conn.execute(sa.text("SELECT id, eligibility_rules, required_documents, extra_fields, unit_quota "
                                     "FROM programs")).all()
     rules = sa.table('program_rules', sa.column('program_id', sa.Integer), sa.column('number', sa.Integer),

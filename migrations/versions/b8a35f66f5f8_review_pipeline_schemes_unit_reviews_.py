@@ -5,9 +5,8 @@ Revises: 1b73a8cbee87
 Create Date: 2026-11-21 05:37:56.786402
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b8a35f66f5f8'

@@ -5,9 +5,8 @@ Revises: b1024c7ace6a
 Create Date: 2026-11-21 07:43:47.352983
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f272019e53c2'

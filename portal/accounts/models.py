@@ -40,7 +40,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    roles: Mapped[list["UserRole"]] = relationship(
+    roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.id"
     )
 
@@ -101,5 +101,5 @@ class UserRole(db.Model):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="roles")
-    unit: Mapped["Unit | None"] = relationship(lazy="joined")  # noqa: F821
-    program: Mapped["Program | None"] = relationship(lazy="joined")  # noqa: F821
+    unit: Mapped[Unit | None] = relationship(lazy="joined")  # noqa: F821
+    program: Mapped[Program | None] = relationship(lazy="joined")  # noqa: F821

@@ -10,11 +10,11 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from ..i18n import current_locale
-from ..errors import Refusal
 from ..audit.services import record
 from ..database import utcnow
+from ..errors import Refusal
 from ..extensions import db
+from ..i18n import current_locale
 from ..notifications.services import queue_email
 from .models import ROLE_VALUES, Role, User, UserRole
 

@@ -5,10 +5,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..i18n import current_locale
 from ..auth import is_safe_next
 from ..database import commit
 from ..extensions import limiter
+from ..i18n import current_locale
 from ..views_support import commit_or_refuse
 from . import services
 from .forms import ForgotPasswordForm, LoginForm, RegisterForm, ResendConfirmationForm, ResetPasswordForm

@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from ..i18n import current_locale
 from ..accounts import services as accounts
 from ..accounts.models import Role, User, UserRole
 from ..audit.models import AuditEntry
@@ -14,10 +13,11 @@ from ..audit.services import verify_chain
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
+from ..forms import ConfirmForm
+from ..i18n import current_locale
 from ..programs import units as unit_service
 from ..programs.models import Program, Unit
 from ..views_support import commit_or_refuse
-from ..forms import ConfirmForm
 from .forms import ALL_PROGRAMS, NO_PROGRAM, ROLE_LABELS, CreateUserForm, GrantRoleForm, UnitForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -8,11 +8,11 @@ from sqlalchemy import select
 from ..accounts.models import Role, User
 from ..extensions import db
 from ..programs.access import can_manage, managed, managed_program_ids
+from ..programs.models import Call, CallAttachment
 from ..programs.units import descendant_ids
 from ..storage import Document
 from .models import Application
 from .workflow import State
-from ..programs.models import Call, CallAttachment
 
 
 def administered_unit_ids(user: User) -> set[int]:

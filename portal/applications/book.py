@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -260,7 +260,7 @@ def _parse_datetime(value: Any) -> datetime | None:
     else:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)  # the snapshot stores UTC
+        moment = moment.replace(tzinfo=UTC)  # the snapshot stores UTC
     return moment
 
 

@@ -5,9 +5,9 @@ from flask import Blueprint, abort, render_template, send_file
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..i18n import current_locale
 from ..database import utcnow
 from ..extensions import db
+from ..i18n import current_locale
 from ..programs.call_admin import render_guide
 from ..programs.call_workflow import CallState
 from ..programs.models import Call, CallAttachment

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text)
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedString
@@ -30,7 +30,7 @@ class Profile(db.Model):
     keywords: Mapped[list] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    user: Mapped["User"] = relationship()  # noqa: F821
+    user: Mapped[User] = relationship()  # noqa: F821
 
 
 class Education(db.Model):
@@ -73,7 +73,7 @@ class Work(db.Model):
     year: Mapped[int] = mapped_column(Integer)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"), nullable=True)
 
-    document: Mapped["Document | None"] = relationship(foreign_keys=[document_id])
+    document: Mapped[Document | None] = relationship(foreign_keys=[document_id])
 
 
 class Project(db.Model):
@@ -142,16 +142,16 @@ class Application(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    call: Mapped["Call"] = relationship()  # noqa: F821
-    applicant: Mapped["User"] = relationship(foreign_keys=[applicant_id])  # noqa: F821
-    unit: Mapped["Unit"] = relationship()  # noqa: F821
-    documents: Mapped[list["Document"]] = relationship(
+    call: Mapped[Call] = relationship()  # noqa: F821
+    applicant: Mapped[User] = relationship(foreign_keys=[applicant_id])  # noqa: F821
+    unit: Mapped[Unit] = relationship()  # noqa: F821
+    documents: Mapped[list[Document]] = relationship(
         back_populates="application", foreign_keys="Document.application_id", order_by="Document.id")
-    referees: Mapped[list["Referee"]] = relationship(back_populates="application", order_by="Referee.id",
+    referees: Mapped[list[Referee]] = relationship(back_populates="application", order_by="Referee.id",
                                                      cascade="all, delete-orphan")
-    exclusions: Mapped[list["Exclusion"]] = relationship(back_populates="application", order_by="Exclusion.id",
+    exclusions: Mapped[list[Exclusion]] = relationship(back_populates="application", order_by="Exclusion.id",
                                                          cascade="all, delete-orphan")
-    book: Mapped["Document | None"] = relationship(foreign_keys=[book_document_id], post_update=True)
+    book: Mapped[Document | None] = relationship(foreign_keys=[book_document_id], post_update=True)
 
     @property
     def state_enum(self) -> State:
@@ -177,7 +177,7 @@ class Referee(db.Model):
     letter_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     application: Mapped[Application] = relationship(back_populates="referees")
-    letter: Mapped["Document | None"] = relationship(foreign_keys=[letter_document_id])
+    letter: Mapped[Document | None] = relationship(foreign_keys=[letter_document_id])
 
 
 class Exclusion(db.Model):

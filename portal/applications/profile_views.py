@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..i18n import current_locale
 from .. import countries
 from ..accounts.models import Role
 from ..audit.services import record
@@ -15,6 +14,7 @@ from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
 from ..forms import ConfirmForm
+from ..i18n import current_locale
 from ..programs.models import Discipline
 from ..storage import DocumentError, delete_document, save_document
 from .forms import AwardForm, EducationForm, PositionForm, ProfileForm, ProjectForm, WorkForm, keywords_from_text

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
+
 from ..i18n import is_english
 
 TYPES = ("text", "number", "bool", "date", "choice")

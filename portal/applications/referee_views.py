@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from ..errors import Refusal
 from ..database import commit, rollback
+from ..errors import Refusal
 from ..extensions import limiter
 from . import referees as referee_service
 from .forms import LetterForm

@@ -7,8 +7,8 @@ import secrets
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..accounts.services import external_url
 from ..accounts.models import Role, User, UserRole
+from ..accounts.services import external_url
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db

@@ -8,16 +8,18 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..i18n import is_english
-from ..errors import Refusal
+from .. import jobs
 from ..accounts.models import Role, User, UserRole
+from ..accounts.services import external_url
 from ..audit.services import record
 from ..database import after_commit, commit, rollback, utcnow
+from ..errors import Refusal
 from ..extensions import db
-from .. import jobs
 from ..i18n import current_locale as _locale
+from ..i18n import is_english
 from ..notifications.services import queue_email
 from ..programs import eligibility as rules
+from ..programs.access import program_admins_for
 from ..programs.models import Call, CallStatus, Discipline, Program, Unit
 from ..programs.units import descendant_ids
 from ..storage import clean_name, delete_document, inspect_pdf, save_document
@@ -25,8 +27,6 @@ from . import questions, workflow
 from .access import actor_roles
 from .models import Application, Award, Education, Position, Profile, Project, Work
 from .workflow import EDITABLE_STATES, HELD_STATES, LIVE_STATES, State
-from ..accounts.services import external_url
-from ..programs.access import program_admins_for
 
 
 class ApplicationError(Refusal):

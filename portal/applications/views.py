@@ -8,23 +8,33 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .access import own_application_or_404
-from ..errors import Refusal
 from ..accounts.models import Role
 from ..auth import roles_required
 from ..database import commit, rollback
+from ..errors import Refusal
 from ..extensions import db
-from ..i18n import current_locale as _locale
 from ..forms import ConfirmForm
+from ..i18n import current_locale as _locale
 from ..programs.models import Call
 from ..programs.units import all_units, tree_rows
 from ..storage import Document, delete_document, document_path
 from ..views_support import commit_or_refuse
-from . import referees as referee_service
 from . import questions, services, workflow
-from .access import can_edit_application, can_view_application, can_view_document
-from .forms import (BasicsForm, ExceptionForm, ExclusionForm, RecheckRequestForm, RefereeForm, StartForm, SubmitForm,
-                    UploadForm, WithdrawForm, keywords_from_text, plan_form_class)
+from . import referees as referee_service
+from .access import can_edit_application, can_view_application, can_view_document, own_application_or_404
+from .forms import (
+    BasicsForm,
+    ExceptionForm,
+    ExclusionForm,
+    RecheckRequestForm,
+    RefereeForm,
+    StartForm,
+    SubmitForm,
+    UploadForm,
+    WithdrawForm,
+    keywords_from_text,
+    plan_form_class,
+)
 from .models import Application, Referee
 from .profile_views import discipline_choices
 from .status_text import ACTION_TEXT, STATE_TEXT, timeline_for

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 GENESIS = "0" * 64
 
@@ -16,8 +17,8 @@ def canonical(fields: dict[str, Any]) -> str:
     def default(value: object) -> str:
         if isinstance(value, datetime):
             if value.tzinfo is None:
-                value = value.replace(tzinfo=timezone.utc)
-            return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                value = value.replace(tzinfo=UTC)
+            return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         return str(value)
 
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=default)

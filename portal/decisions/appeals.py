@@ -8,21 +8,21 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..chinese import chinese_number
-from ..i18n import is_english
-from .errors import DecisionError
 from ..accounts.models import User
 from ..applications import workflow
 from ..applications.models import Application
 from ..applications.services import apply_transition
 from ..applications.workflow import FEEDBACK_STATES, State
+from ..chinese import chinese_number
 from ..database import utcnow
 from ..extensions import db
+from ..i18n import is_english
 from ..programs.models import Call
 from ..reviews.assignment_workflow import LIVE
 from ..reviews.models import Assignment, Evaluation, EvaluationStatus
 from ..reviews.rounds import previous_experts, round_started_at  # noqa: F401 (part of the appeals' API)
 from ..reviews.schemes import COMPONENT_LABELS
+from .errors import DecisionError
 from .models import Appeal, AppealStatus
 
 APPEAL_DAYS = 15

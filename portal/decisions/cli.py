@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+
 from ..database import commit
 
 notices_cli = AppGroup("notices", help="Public notices (公示).")

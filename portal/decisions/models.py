@@ -78,8 +78,8 @@ class DecisionSession(db.Model):
     finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
-    call: Mapped["Call"] = relationship()  # noqa: F821
-    decisions: Mapped[list["Decision"]] = relationship(back_populates="session", cascade="all, delete-orphan",
+    call: Mapped[Call] = relationship()  # noqa: F821
+    decisions: Mapped[list[Decision]] = relationship(back_populates="session", cascade="all, delete-orphan",
                                                        order_by="Decision.id")
 
 
@@ -105,7 +105,7 @@ class Decision(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     session: Mapped[DecisionSession] = relationship(back_populates="decisions")
-    application: Mapped["Application"] = relationship()  # noqa: F821
+    application: Mapped[Application] = relationship()  # noqa: F821
 
 
 class Notice(db.Model):
@@ -127,8 +127,8 @@ class Notice(db.Model):
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    call: Mapped["Call"] = relationship()  # noqa: F821
-    items: Mapped[list["NoticeItem"]] = relationship(back_populates="notice", cascade="all, delete-orphan",
+    call: Mapped[Call] = relationship()  # noqa: F821
+    items: Mapped[list[NoticeItem]] = relationship(back_populates="notice", cascade="all, delete-orphan",
                                                      order_by="NoticeItem.id")
 
 
@@ -147,7 +147,7 @@ class NoticeItem(db.Model):
     discipline: Mapped[str] = mapped_column(String(100), default="")
 
     notice: Mapped[Notice] = relationship(back_populates="items")
-    application: Mapped["Application"] = relationship()  # noqa: F821
+    application: Mapped[Application] = relationship()  # noqa: F821
 
 
 class Objection(db.Model):
@@ -188,4 +188,4 @@ class Appeal(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    application: Mapped["Application"] = relationship()  # noqa: F821
+    application: Mapped[Application] = relationship()  # noqa: F821

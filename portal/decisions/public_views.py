@@ -8,8 +8,8 @@ from limits import parse
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..errors import Refusal
 from ..database import commit, rollback, utcnow
+from ..errors import Refusal
 from ..extensions import db, limiter
 from . import services
 from .forms import ObjectionForm

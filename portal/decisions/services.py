@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from .errors import DecisionError
 from ..accounts.models import User
+from ..accounts.services import external_url
 from ..applications import workflow
 from ..applications.models import Application
 from ..applications.services import apply_transition, beijing
@@ -18,13 +18,21 @@ from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
 from ..notifications.services import queue_email
-from ..programs.models import Call, Discipline
-from .models import (Decision, DecisionSession, Notice, NoticeItem, NoticeStatus, Objection, ObjectionStatus,
-                     SessionStatus)
-from ..accounts.services import external_url
 from ..programs.access import program_admins_for
+from ..programs.models import Call, Discipline
 from ..reviews.ranking import RankingError, ranking_for_call
 from ..reviews.schemes import options_for_call
+from .errors import DecisionError
+from .models import (
+    Decision,
+    DecisionSession,
+    Notice,
+    NoticeItem,
+    NoticeStatus,
+    Objection,
+    ObjectionStatus,
+    SessionStatus,
+)
 
 OUTCOMES = ("approve", "reject", "waitlist")
 OUTCOME_ACTIONS = {"approve": workflow.Action.APPROVE, "reject": workflow.Action.REJECT,
@@ -207,7 +215,7 @@ def finalise(session: DecisionSession, actor: User, minutes: str) -> FinaliseRep
         # A flag raised after the vote: the committee must look again rather than approve silently.
         raise DecisionError(_("These candidates now have an open integrity flag and cannot be approved: "
                                  "%(names)s. Change their decisions first.", names="、".join(flagged)))
-    applied, skipped = {o: 0 for o in OUTCOMES}, []
+    applied, skipped = dict.fromkeys(OUTCOMES, 0), []
     for decision in session.decisions:
         application = decision.application
         if application.state != State.REVIEWED:  # withdrawn or reopened since the vote

@@ -12,20 +12,21 @@ from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Role
 from ..applications.models import Application
-from ..applications.workflow import State
 from ..applications.status_text import STATE_TEXT
+from ..applications.workflow import State
 from ..auth import roles_required
 from ..database import commit
 from ..extensions import db
 from ..forms import ConfirmForm
-from ..programs.access import managed_call_or_404 as _call, managed_or_404, managed_program_ids
+from ..programs.access import managed_call_or_404 as _call
+from ..programs.access import managed_or_404, managed_program_ids
 from ..programs.models import Call
+from ..reviews.ranking import RankingError, page_of, ranking_for_call
+from ..reviews.schemes import options_for_call
 from ..views_support import commit_or_refuse
 from . import services
 from .forms import ApproveTopForm, DecisionForm, FinaliseForm, HandleObjectionForm, OpenSessionForm, PublishForm
 from .models import Decision, DecisionSession, Notice, NoticeItem, Objection, ObjectionStatus, SessionStatus
-from ..reviews.ranking import RankingError, page_of, ranking_for_call
-from ..reviews.schemes import options_for_call
 
 bp = Blueprint("decisions", __name__, url_prefix="/office/decisions")
 

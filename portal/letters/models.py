@@ -57,7 +57,7 @@ class LetterTemplate(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
-    program: Mapped["Program"] = relationship()  # noqa: F821
+    program: Mapped[Program] = relationship()  # noqa: F821
 
 
 class Letter(db.Model):
@@ -94,8 +94,8 @@ class Letter(db.Model):
     revoked_reason: Mapped[str] = mapped_column(String(500), default="")
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"), nullable=True)
 
-    application: Mapped["Application"] = relationship()  # noqa: F821
-    document: Mapped["Document"] = relationship()  # noqa: F821
+    application: Mapped[Application] = relationship()  # noqa: F821
+    document: Mapped[Document] = relationship()  # noqa: F821
     template: Mapped[LetterTemplate] = relationship()
 
 

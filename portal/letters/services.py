@@ -20,21 +20,20 @@ from sqlalchemy import case, func, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
-from ..errors import Refusal
+from .. import jobs
 from ..accounts.models import User
 from ..accounts.services import external_url
 from ..applications.models import Application
 from ..audit.services import record
+from ..chinese import chinese_date, serial_number
 from ..database import commit, local_today, rollback, to_local, utcnow
+from ..errors import Refusal
 from ..extensions import db
-from .. import jobs
 from ..notifications.services import deliver_later, queue_email
 from ..programs.models import Call, Program
 from ..storage import PdfInfo, save_document
 from . import rendering
-from ..chinese import chinese_date, serial_number
-from .models import (ACTIVE_JOB_STATUSES, OUTCOMES, Letter, LetterJob, LetterJobStatus, LetterStatus,
-                     LetterTemplate)
+from .models import ACTIVE_JOB_STATUSES, OUTCOMES, Letter, LetterJob, LetterJobStatus, LetterStatus, LetterTemplate
 
 log = logging.getLogger(__name__)
 

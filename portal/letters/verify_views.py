@@ -5,9 +5,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..i18n import current_locale
 from ..applications.models import Application
 from ..extensions import db, limiter
+from ..i18n import current_locale
 from ..programs.models import Call
 from . import services
 from .models import LETTER_STATUS_LABELS, Letter

@@ -7,17 +7,17 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from ..i18n import current_locale
 from ..accounts.models import Role
 from ..applications.models import Application
 from ..auth import roles_required
 from ..database import after_commit, commit, rollback
 from ..extensions import db
+from ..i18n import current_locale
+from ..pdf.sandbox import TemplateError
 from ..programs.access import managed, managed_or_404
 from ..programs.models import Call, Program
 from ..storage import document_path
 from ..views_support import commit_or_refuse
-from ..pdf.sandbox import TemplateError
 from . import rendering, services
 from .models import LETTER_STATUS_LABELS, OUTCOMES, Letter, LetterJob, LetterTemplate
 

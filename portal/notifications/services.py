@@ -10,11 +10,11 @@ from email.utils import formatdate, make_msgid
 
 from flask import current_app, render_template
 from sqlalchemy import select
-from ..i18n import in_locale
 
 from .. import jobs
 from ..database import on_commit, utcnow
 from ..extensions import db
+from ..i18n import in_locale
 from .models import DELIVERED_STATUSES, OutboxMessage, OutboxStatus
 
 log = logging.getLogger("portal.mail")

@@ -9,23 +9,24 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from ..accounts.models import User
+from ..accounts.services import external_url
+from ..applications.models import Application, Referee
+from ..applications.workflow import EDITABLE_STATES, UNDECIDED_STATES
 from ..audit.services import record
 from ..database import to_local, utcnow
+from ..decisions.models import DecisionSession
 from ..extensions import db
+from ..notifications.services import queue_email
 from ..programs import call_workflow as wf
 from ..programs.call_admin import action_label, beijing, iso, stamp_edit, state_label
 from ..programs.call_workflow import CallAction, CallFacts, CallRefusal, CallState
 from ..programs.errors import ProgramError
 from ..programs.models import Call, ProgramRules
-from .program_admin import new_rules_version
-from ..accounts.models import User
-from ..accounts.services import external_url
-from ..applications.models import Application, Referee
-from ..applications.workflow import EDITABLE_STATES, UNDECIDED_STATES
-from ..decisions.models import DecisionSession
-from ..notifications.services import queue_email
 from ..reviews.models import EvaluationScheme
 from ..reviews.schemes import fix_scheme
+from .program_admin import new_rules_version
+
 
 def _count(call: Call, states) -> int:
     return db.session.execute(select(func.count()).select_from(Application).where(

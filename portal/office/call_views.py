@@ -14,13 +14,15 @@ from ..database import commit, rollback, to_local, utcnow
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..programs import call_admin as services
-from . import call_life as life
 from ..programs import call_workflow as wf
-from ..programs.access import managed, managed_call_or_404 as _call, managed_program_or_404 as _program
-from .call_forms import AttachmentForm, CallForm, CopyForm, ExtendForm, StartReviewForm, quota_form_class
+from ..programs.access import managed
+from ..programs.access import managed_call_or_404 as _call
+from ..programs.access import managed_program_or_404 as _program
 from ..programs.call_workflow import CallAction
 from ..programs.errors import ProgramError, run_locked
 from ..programs.models import Call, CallAttachment, Program
+from . import call_life as life
+from .call_forms import AttachmentForm, CallForm, CopyForm, ExtendForm, StartReviewForm, quota_form_class
 
 bp = Blueprint("call_office", __name__, url_prefix="/office")
 

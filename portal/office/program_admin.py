@@ -15,22 +15,22 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Role, User, UserRole
-from ..audit.services import record
-from ..database import local_today, utcnow
-from ..extensions import db
-from ..programs import eligibility, rules_editor
-from ..programs.call_admin import QUOTA_MAX
-from .editor_messages import problem_message
-from ..programs.errors import ProgramError, check_version
-from ..programs.models import Call, Program, ProgramRules, TalentCategory, Unit
-from ..programs.rules_editor import Problem
 from ..accounts.services import find_user
-from ..storage import delete_document
 from ..applications.models import Application, Profile
 from ..applications.services import profile_facts
 from ..applications.workflow import State
+from ..audit.services import record
+from ..database import local_today, utcnow
 from ..decisions.models import DecisionSession, Notice
+from ..extensions import db
 from ..letters.models import Letter, LetterJob, LetterTemplate
+from ..programs import eligibility, rules_editor
+from ..programs.call_admin import QUOTA_MAX
+from ..programs.errors import ProgramError, check_version
+from ..programs.models import Call, Program, ProgramRules, TalentCategory, Unit
+from ..programs.rules_editor import Problem
+from ..storage import delete_document
+from .editor_messages import problem_message
 
 # The settings a program's form edits; the code is given once, on create.
 SETTINGS = ("name_zh", "name_en", "description_zh", "description_en", "level", "category",

@@ -8,23 +8,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import Role, User
+from ..accounts.services import find_user
+from ..applications.access import office_may_see_person
 from ..auth import roles_required
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..i18n import current_locale as _locale
 from ..i18n import pick
-from . import editor_messages as wording
-from . import program_admin as services
 from ..programs import rules_editor as editor
-from ..programs.access import managed, managed_program_or_404 as _program
+from ..programs.access import managed
+from ..programs.access import managed_program_or_404 as _program
 from ..programs.eligibility import DEGREES, POST_LEVELS, RULE_PARAMS
 from ..programs.eligibility_messages import DEGREE_LABELS, POST_LEVEL_LABELS
 from ..programs.errors import ProgramError, run_locked
 from ..programs.models import Program, ProgramRules
-from .program_forms import program_form
 from ..programs.rule_text import describe
-from ..accounts.services import find_user
-from ..applications.access import office_may_see_person
+from . import editor_messages as wording
+from . import program_admin as services
+from .program_forms import program_form
 
 bp = Blueprint("program_office", __name__, url_prefix="/office/programs")
 

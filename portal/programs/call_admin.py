@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -52,7 +52,7 @@ def beijing(value: datetime | None) -> str:
 
 def local_datetime(day: date, moment: time) -> datetime:
     """A date and time entered in the portal's time zone (Asia/Shanghai), as the UTC time stored."""
-    return datetime.combine(day, moment.replace(second=0, microsecond=0), tzinfo=local_zone()).astimezone(timezone.utc)
+    return datetime.combine(day, moment.replace(second=0, microsecond=0), tzinfo=local_zone()).astimezone(UTC)
 
 
 def iso(value) -> str | None:
@@ -70,7 +70,7 @@ def _plus_year(value):
             moved = local.replace(year=local.year + 1)
         except ValueError:
             moved = local.replace(year=local.year + 1, day=28)
-        return moved.astimezone(timezone.utc)
+        return moved.astimezone(UTC)
     try:
         return value.replace(year=value.year + 1)
     except ValueError:

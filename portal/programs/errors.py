@@ -6,10 +6,10 @@ from typing import Any
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 
-from ..errors import Refusal
-from ..extensions import db
 from ..accounts.models import User
 from ..database import commit, rollback
+from ..errors import Refusal
+from ..extensions import db
 
 
 class ProgramError(Refusal):

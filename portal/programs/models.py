@@ -7,9 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..i18n import is_english
 from ..database import UTCDateTime, utcnow, values_check
 from ..extensions import db
+from ..i18n import is_english
 from .call_workflow import CallState, effective_state
 
 
@@ -25,8 +25,8 @@ class Unit(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    parent: Mapped["Unit | None"] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list["Unit"]] = relationship(back_populates="parent", order_by="Unit.code")
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.code")
 
     def name(self, locale: str) -> str:
         return self.name_en if is_english(locale) and self.name_en else self.name_zh
@@ -102,9 +102,9 @@ class Program(db.Model):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
-    calls: Mapped[list["Call"]] = relationship(back_populates="program", order_by="Call.opens_at.desc()")
-    unit_scope: Mapped["Unit | None"] = relationship(foreign_keys=[unit_scope_id])
-    rule_versions: Mapped[list["ProgramRules"]] = relationship(back_populates="program",
+    calls: Mapped[list[Call]] = relationship(back_populates="program", order_by="Call.opens_at.desc()")
+    unit_scope: Mapped[Unit | None] = relationship(foreign_keys=[unit_scope_id])
+    rule_versions: Mapped[list[ProgramRules]] = relationship(back_populates="program",
                                                                order_by="ProgramRules.number")
 
     __mapper_args__ = {"version_id_col": version}
@@ -193,10 +193,10 @@ class Call(db.Model):
 
     program: Mapped[Program] = relationship(back_populates="calls", lazy="joined")
     # Loaded when asked for (the application side and the call pages), not joined into every list of calls.
-    rules: Mapped["ProgramRules | None"] = relationship()
-    unit_quotas: Mapped[list["CallUnitQuota"]] = relationship(back_populates="call", cascade="all, delete-orphan",
+    rules: Mapped[ProgramRules | None] = relationship()
+    unit_quotas: Mapped[list[CallUnitQuota]] = relationship(back_populates="call", cascade="all, delete-orphan",
                                                               order_by="CallUnitQuota.unit_id")
-    attachments: Mapped[list["CallAttachment"]] = relationship(back_populates="call", cascade="all, delete-orphan",
+    attachments: Mapped[list[CallAttachment]] = relationship(back_populates="call", cascade="all, delete-orphan",
                                                                order_by="CallAttachment.position")
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
@@ -264,7 +264,7 @@ class CallAttachment(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     call: Mapped[Call] = relationship(back_populates="attachments")
-    document: Mapped["Document"] = relationship(lazy="joined")  # noqa: F821
+    document: Mapped[Document] = relationship(lazy="joined")  # noqa: F821
 
     def label(self, locale: str) -> str:
         return (self.label_en or self.label_zh) if is_english(locale) else self.label_zh

@@ -33,15 +33,23 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from time import perf_counter
-from typing import Any, Hashable, Iterable, Literal
+from typing import Any, Literal
 
 import numpy as np
 from ortools.graph.python.min_cost_flow import SimpleMinCostFlow
 
 from .conflicts import (  # noqa: F401  (re-exported)
-    Application, Expert, Problem, ProblemIndex, Unit, Violation, check_pairs, expand,
+    Application,
+    Expert,
+    Problem,
+    ProblemIndex,
+    Unit,
+    Violation,
+    check_pairs,
+    expand,
 )
 
 AFF_SCALE = 1000
@@ -395,7 +403,7 @@ def _augmenting_arcs(index: ProblemIndex, short: list[int], a_ch: np.ndarray, e_
     # expert -> (application whose eligible arc reached it, previous node)
     seen_e: dict[int, tuple[int, _Node]] = {}
     seen_slot: dict[tuple[int, int], int] = {}
-    seen_a: dict[int, _Node | None] = {a: None for a in short}
+    seen_a: dict[int, _Node | None] = dict.fromkeys(short)
     local: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     queue: deque[_Node] = deque(("a", a) for a in short)
     free: list[int] = []

@@ -9,18 +9,18 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
-from ..accounts.services import external_url
-from ..i18n import is_english
-from .errors import ReviewError
 from ..accounts.models import User
+from ..accounts.services import external_url
 from ..applications.models import Application
 from ..applications.workflow import State
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
+from ..i18n import is_english
 from ..notifications.services import queue_email
 from . import assignment as solver
 from .assignment_workflow import LIVE, AssignmentStatus
+from .errors import ReviewError
 from .models import Assignment
 from .pool import build_problem
 from .services import assign_expert, review_due_date

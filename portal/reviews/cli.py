@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+
 from ..database import commit, rollback
 
 reminders_cli = AppGroup("reminders", help="Reminders to experts before and after their due dates.")

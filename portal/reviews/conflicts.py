@@ -34,8 +34,9 @@ lists, declared conflicts and self pairs. No Python loop over pairs.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 

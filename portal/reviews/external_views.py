@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..i18n import current_locale
-from ..errors import Refusal
 from ..applications.services import reference
 from ..applications.workflow import State
 from ..database import commit, rollback
+from ..errors import Refusal
 from ..extensions import limiter
+from ..i18n import current_locale
 from . import evaluations
 from .evaluations import EvaluationError, component_of, criteria_for
 from .expert_views import attach_errors, scoring_data, scoring_form_class, scoring_payload

@@ -4,8 +4,19 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint, text)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow, values_check
@@ -49,7 +60,7 @@ class UnitReview(db.Model):
     unit_rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    application: Mapped["Application"] = relationship(backref=db.backref("unit_review", uselist=False))  # noqa: F821
+    application: Mapped[Application] = relationship(backref=db.backref("unit_review", uselist=False))  # noqa: F821
 
 
 class ExpertProfile(db.Model):
@@ -66,8 +77,8 @@ class ExpertProfile(db.Model):
     former_units: Mapped[list] = mapped_column(JSON, default=list)  # [{"unit_id": 3, "until_year": 2024}]
     load_cap: Mapped[int] = mapped_column(Integer, default=10)
 
-    user: Mapped["User"] = relationship(backref=db.backref("expert_profile", uselist=False))  # noqa: F821
-    unit: Mapped["Unit | None"] = relationship()  # noqa: F821
+    user: Mapped[User] = relationship(backref=db.backref("expert_profile", uselist=False))  # noqa: F821
+    unit: Mapped[Unit | None] = relationship()  # noqa: F821
 
 
 class DeclaredConflict(db.Model):
@@ -124,9 +135,9 @@ class Assignment(db.Model):
     reminded_due_soon_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reminded_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    application: Mapped["Application"] = relationship(backref=db.backref("assignments", lazy="select"))  # noqa: F821
-    expert: Mapped["User | None"] = relationship(foreign_keys=[expert_id])  # noqa: F821
-    evaluation: Mapped["Evaluation | None"] = relationship(back_populates="assignment", uselist=False)
+    application: Mapped[Application] = relationship(backref=db.backref("assignments", lazy="select"))  # noqa: F821
+    expert: Mapped[User | None] = relationship(foreign_keys=[expert_id])  # noqa: F821
+    evaluation: Mapped[Evaluation | None] = relationship(back_populates="assignment", uselist=False)
 
 
 class EvaluationStatus(str, enum.Enum):
@@ -169,4 +180,4 @@ class Evaluation(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     assignment: Mapped[Assignment | None] = relationship(back_populates="evaluation")
-    application: Mapped["Application"] = relationship()  # noqa: F821
+    application: Mapped[Application] = relationship()  # noqa: F821

@@ -10,19 +10,19 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..i18n import is_english
-from ..i18n import current_locale
-from ..errors import Refusal
 from .. import exports
 from ..accounts.models import Role, User
 from ..applications.models import Application
-from ..applications.workflow import State
 from ..applications.status_text import ACTION_TEXT, STATE_TEXT, timeline_for
+from ..applications.workflow import State
 from ..auth import roles_required
 from ..database import commit, rollback, to_local
+from ..errors import Refusal
 from ..extensions import db
 from ..forms import ConfirmForm
-from ..programs.access import managed, managed_call_or_404 as _call, managed_or_404, runs_every_program_of
+from ..i18n import current_locale, is_english
+from ..programs.access import managed, managed_or_404, runs_every_program_of
+from ..programs.access import managed_call_or_404 as _call
 from ..programs.models import Call, Discipline, Program, Unit
 from ..views_support import commit_or_refuse
 from . import conflicts, services
@@ -120,8 +120,8 @@ def export_evaluations(call_id: int, fmt: str):
     """Every submitted evaluation of the call, one row each with its scores per criterion. With ?anonymised=1 the
     applicants' and evaluators' names and the confidential comments are left out (evaluators numbered instead)."""
     from .models import Evaluation
-    from .scoring import evaluation_score
     from .schemes import scheme_for_call, to_scoring
+    from .scoring import evaluation_score
 
     found = _call(call_id)
     anonymised = request.args.get("anonymised") == "1"

@@ -14,7 +14,6 @@ from .assignment_workflow import LIVE
 from .models import Assignment, DeclaredConflict, ExpertProfile
 
 
-
 def first_levels() -> dict[str, str]:
     """second-level code -> first-level code (a first-level code maps to itself)."""
     rows = db.session.execute(select(Discipline.code, Discipline.parent_code)).all()

@@ -14,12 +14,12 @@ from sqlalchemy.orm import aliased
 from wtforms import EmailField, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from ..i18n import current_locale
 from ..accounts.models import Role, User
 from ..applications.profile_views import discipline_choices
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
+from ..i18n import current_locale
 from ..programs.models import Unit
 from ..programs.units import all_units, tree_rows
 from . import pool_import as pool

@@ -5,12 +5,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..i18n import pick
-from ..i18n import current_locale
 from .. import exports
 from ..accounts.models import Role
 from ..auth import roles_required
 from ..database import commit, rollback
+from ..i18n import current_locale, pick
 from ..programs.access import managed_call_or_404 as _call
 from ..programs.models import Call
 from . import ranking as service

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
+from ..accounts.services import external_url
 from ..applications.models import Application
 from ..applications.workflow import State
 from ..database import local_today, utcnow
@@ -24,7 +25,6 @@ from ..notifications.services import queue_email
 from ..programs.models import Call
 from .assignment_workflow import OPEN, AssignmentStatus
 from .models import Assignment
-from ..accounts.services import external_url
 
 
 @dataclass

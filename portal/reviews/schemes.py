@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..errors import Refusal
 from ..audit.services import record
+from ..errors import Refusal
 from ..extensions import db
 from .models import EvaluationScheme
 from .scoring import Component, Options, Scheme

@@ -3,31 +3,30 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..accounts.services import external_url
-from ..applications.services import RECHECK_DAYS, recheck_deadline, request_recheck  # noqa: F401 (the formal check's API)
-from ..i18n import is_english
-from .errors import ReviewError
 from ..accounts.models import User
+from ..accounts.services import external_url
 from ..applications import workflow
 from ..applications.models import Application
-from ..applications.services import apply_transition
+from ..applications.services import RECHECK_DAYS, apply_transition, recheck_deadline, request_recheck  # noqa: F401 (the formal check's API)
 from ..applications.workflow import NOT_ENDORSED_STATES, State
 from ..audit.services import record
 from ..database import utcnow
 from ..extensions import db
+from ..i18n import is_english
 from ..notifications.services import queue_email
+from ..programs.access import can_manage
 from . import conflicts
 from .assignment_workflow import LIVE, OPEN, AssignmentAction, AssignmentStatus, can, next_status
+from .errors import ReviewError
 from .models import Assignment, Evaluation, EvaluationStatus, ExpertProfile, UnitReview
 from .pool import build_problem
 from .rounds import previous_experts, round_started_at
 from .schemes import fix_scheme, scheme_for_call
-from ..programs.access import can_manage
 
 A = workflow.Action
 
@@ -231,7 +230,7 @@ def invite_external(application: Application, *, kind: str, name: str, email: st
                             external_email=email, token_hash=hashlib.sha256(token.encode()).hexdigest(),
                             status=AssignmentStatus.INVITED.value, due_date=due, method="manual",
                             created_by_id=actor.id,
-                            expires_at=datetime.combine(due + timedelta(days=7), time(16, 0), tzinfo=timezone.utc))
+                            expires_at=datetime.combine(due + timedelta(days=7), time(16, 0), tzinfo=UTC))
     db.session.add(assignment)
     db.session.flush()
     record("assignment.external_invited", application, actor=actor,

@@ -7,16 +7,16 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
-from ..i18n import current_locale
-from ..errors import Refusal
 from ..accounts.models import Role, User
 from ..applications.access import administered_unit_ids
 from ..applications.models import Application
-from ..applications.workflow import NOT_ENDORSED_STATES, State
 from ..applications.status_text import ACTION_TEXT, STATE_TEXT, timeline_for
+from ..applications.workflow import NOT_ENDORSED_STATES, State
 from ..auth import roles_required
 from ..database import commit, rollback
+from ..errors import Refusal
 from ..extensions import db
+from ..i18n import current_locale
 from ..programs.models import Call
 from ..views_support import commit_or_refuse
 from . import services

@@ -86,7 +86,7 @@ def age_band(age: int | None) -> Label:
 #: Seconds a worker reuses a call's statistics: they count tens of thousands of rows, and a minute old is fresh
 #: enough for a chart (the page says when they were counted).
 CACHE_SECONDS = 60
-_cache: dict[tuple, tuple[float, "CallStatistics"]] = {}
+_cache: dict[tuple, tuple[float, CallStatistics]] = {}
 _cache_lock = threading.Lock()
 
 

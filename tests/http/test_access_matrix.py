@@ -122,13 +122,13 @@ def build_program_objects(db) -> dict:
     an expert's assignment, a valid letter, a decision session, a public notice with an objection, an appeal, a
     letter job, a call attachment (a stored PDF) and an application's document (its book). Built by the factories,
     the models and the storage service."""
-    from portal.storage import save_document
     from portal.applications.models import Application
     from portal.database import utcnow
     from portal.decisions.models import Notice, NoticeItem, Objection
     from portal.letters import services as letters
     from portal.letters.models import Letter, LetterJob
     from portal.programs.models import CallAttachment, ProgramRules
+    from portal.storage import save_document
     from tests.factories import AppealFactory, AssignmentFactory, DecisionSessionFactory, demo_expert, pdf_bytes
 
     load_demo()

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from portal.applications.models import Application, Referee
-from portal.storage import Document
 from portal.notifications.models import OutboxMessage
 from portal.programs.models import Unit
+from portal.storage import Document
 from tests.conftest import PortalClient
 from tests.factories import ApplicationFactory, call_of, fill_application, make_profile, pdf_bytes, unit_id
 

@@ -2,7 +2,7 @@
 buttons, the stale-edit refusal, and the public call page and home page that follow the call's effective status."""
 import io
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -79,8 +79,8 @@ def test_create_a_call_in_beijing_time(english, admin, program, db):
     call = db.session.execute(select(Call).where(Call.program_id == program.id)).scalar_one()
     assert response.headers["Location"].endswith(f"/office/calls/{call.id}")
     assert call.status == "draft" and call.unit_quota == 3 and call.total_quota == 12
-    assert call.opens_at == datetime(2027, 3, 1, 1, 0, tzinfo=timezone.utc)
-    assert call.closes_at == datetime(2027, 5, 31, 9, 0, tzinfo=timezone.utc)
+    assert call.opens_at == datetime(2027, 3, 1, 1, 0, tzinfo=UTC)
+    assert call.closes_at == datetime(2027, 5, 31, 9, 0, tzinfo=UTC)
     assert call.guide_zh == "# 申报指南" and call.updated_by_id == admin.id
     office = english.get(f"/office/calls/{call.id}").get_data(as_text=True)
     assert 'id="call-life"' in office and 'data-state="draft"' in office
@@ -106,8 +106,8 @@ def test_create_refusals_are_next_to_their_fields_and_keep_the_input(english, ad
 
 
 def test_copy_last_years_call(english, admin, program, db):
-    source = make_call(db, program, admin, year=2026, opens_at=datetime(2026, 3, 1, 1, tzinfo=timezone.utc),
-                       closes_at=datetime(2026, 5, 31, 9, tzinfo=timezone.utc), cutoff_date=date(2026, 12, 31),
+    source = make_call(db, program, admin, year=2026, opens_at=datetime(2026, 3, 1, 1, tzinfo=UTC),
+                       closes_at=datetime(2026, 5, 31, 9, tzinfo=UTC), cutoff_date=date(2026, 12, 31),
                        review_due=date(2026, 7, 15))
     page = english.get(f"/office/calls/new/{program.id}").get_data(as_text=True)
     assert "Copy the 2026 call" in page
@@ -116,7 +116,7 @@ def test_copy_last_years_call(english, admin, program, db):
     copy = db.session.execute(select(Call).where(Call.program_id == program.id, Call.year == 2027)).scalar_one()
     assert response.headers["Location"].endswith(f"/office/calls/{copy.id}/edit")
     assert copy.title_zh == "青年英才开发计划 2027 年度申报" and copy.title_en == "Young Talent, 2027 call"
-    assert copy.closes_at == datetime(2027, 5, 31, 9, tzinfo=timezone.utc) and copy.review_due == date(2027, 7, 15)
+    assert copy.closes_at == datetime(2027, 5, 31, 9, tzinfo=UTC) and copy.review_due == date(2027, 7, 15)
     assert source.year == 2026
     edit = english.get(f"/office/calls/{copy.id}/edit").get_data(as_text=True)
     assert 'value="2027-05-31"' in edit and 'value="17:00"' in edit

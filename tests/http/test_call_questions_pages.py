@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from portal.applications.models import Application
-from portal.storage import Document
 from portal.applications.services import build_snapshot
 from portal.database import utcnow
 from portal.programs.models import CallUnitQuota, Unit
 from portal.seed import DEMO_PASSWORD
+from portal.storage import Document
 from tests.factories import call_of, make_profile, pdf_bytes, submitted_application, unit_id
 from tests.services.test_call_questions import CV, FIELD, PAPERS, RETURNS, pin
 

@@ -5,13 +5,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.storage import Document
 from portal.database import utcnow
 from portal.notifications.models import OutboxMessage
 from portal.reviews import evaluations
 from portal.reviews.models import Assignment, Evaluation
 from portal.reviews.services import assign_expert, invite_external
 from portal.seed import DEMO_PASSWORD
+from portal.storage import Document
 from tests.conftest import PASSWORD
 from tests.factories import PositionFactory, demo_expert, demo_office, make_profile, under_review
 

@@ -2,7 +2,6 @@
 import re
 from datetime import timedelta
 
-
 from portal.database import utcnow
 from portal.decisions.models import Appeal
 from tests.conftest import PASSWORD

@@ -1,7 +1,7 @@
 """Regressions found reviewing issue 10 (program and call pages): a retried copy, odd numbers, labels of the
 pinned version."""
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -10,8 +10,8 @@ from portal.programs.models import Call, Program, ProgramRules
 from portal.reviews.services import assign_expert
 from portal.seed import DEMO_PASSWORD
 from tests.conftest import PASSWORD
-from tests.http.test_call_office_pages import english, form_data, make_call, program  # noqa: F401 (fixtures)
 from tests.factories import ProgramFactory, demo_expert, demo_office, under_review
+from tests.http.test_call_office_pages import english, form_data, make_call, program  # noqa: F401 (fixtures)
 
 HUGE = "9" * 25  # more than any database integer holds
 
@@ -22,8 +22,8 @@ def _calls(db, program):
 
 
 def test_a_double_click_on_copy_makes_one_call(english, admin, program, db):
-    make_call(db, program, admin, year=2026, opens_at=datetime(2026, 3, 1, 1, tzinfo=timezone.utc),
-              closes_at=datetime(2026, 5, 31, 9, tzinfo=timezone.utc), cutoff_date=date(2026, 12, 31),
+    make_call(db, program, admin, year=2026, opens_at=datetime(2026, 3, 1, 1, tzinfo=UTC),
+              closes_at=datetime(2026, 5, 31, 9, tzinfo=UTC), cutoff_date=date(2026, 12, 31),
               review_due=date(2026, 7, 15))
     page = english.get(f"/office/calls/new/{program.id}").get_data(as_text=True)
     source_id = re.search(r'name="source_id" type="hidden" value="(\d+)"', page).group(1)

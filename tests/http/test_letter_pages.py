@@ -5,9 +5,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.storage import read_document
 from portal.letters import services
 from portal.letters.models import Letter, LetterJob
+from portal.storage import read_document
 from tests.conftest import PASSWORD
 from tests.factories import program_of
 from tests.services.test_letters import pdf_text

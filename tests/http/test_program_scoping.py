@@ -209,9 +209,9 @@ def test_sysadmin_creates_a_program_admin_for_one_program(client, db, demo, logi
 def test_documents_follow_the_program(client, db, objects, make_user):
     """An application's file, a profile file of its applicant and a call's guide: another program's office gets
     404 for each, this program's office gets them."""
-    from portal.storage import save_document
     from portal.applications.models import Application
     from portal.programs.models import CallAttachment
+    from portal.storage import save_document
     from tests.factories import pdf_bytes
 
     application = db.session.get(Application, objects["app"])

@@ -2,7 +2,6 @@
 answers 404, objects addressed by two ids are checked together, the office lists show nothing of other programs, new
 posts need the CSRF token, the "try these rules" panel tells an office nothing about people outside its programs, and
 a program left without its own office still works."""
-import io
 
 import pytest
 from sqlalchemy import func, select
@@ -11,8 +10,15 @@ from portal.audit.models import AuditEntry
 from portal.programs.models import Call, CallAttachment, Program
 from tests.conftest import PASSWORD
 from tests.factories import ProfileFactory, pdf_bytes, program_of, submitted_application
-from tests.http.test_access_matrix import (CROSS_PROGRAM, MATRIX, P2, PROGRAM_PLACEHOLDERS, _is_program_admin_route,
-                                           _url, build_program_objects)
+from tests.http.test_access_matrix import (
+    CROSS_PROGRAM,
+    MATRIX,
+    P2,
+    PROGRAM_PLACEHOLDERS,
+    _is_program_admin_route,
+    _url,
+    build_program_objects,
+)
 
 
 def _call(db, code: str) -> Call:

@@ -5,9 +5,9 @@ from portal.accounts.services import find_user
 from portal.applications import workflow
 from portal.applications.models import Application
 from portal.applications.services import apply_transition
-from portal.errors import Refusal
 from portal.database import commit
 from portal.decisions.appeals import decide_appeal, file_appeal
+from portal.errors import Refusal
 from portal.reviews import evaluations, services
 from portal.reviews.ranking import ranking_for_call
 from portal.reviews.schemes import options_for_call

@@ -5,9 +5,9 @@ import pytest
 
 from portal.applications import workflow
 from portal.applications.services import apply_transition
-from portal.errors import Refusal
 from portal.database import commit, utcnow
 from portal.decisions import appeals
+from portal.errors import Refusal
 from portal.reviews import services
 from tests.factories import demo_expert, demo_office
 from tests.journeys import evaluate_with_comments, rejected_after_review, reviewed_by_panel

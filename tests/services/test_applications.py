@@ -6,11 +6,11 @@ from sqlalchemy import select
 
 from portal.applications import referees as referee_service
 from portal.applications import services
-from portal.storage import DocumentError, inspect_pdf, read_document, save_document
 from portal.applications.models import Profile
 from portal.audit.models import AuditEntry
 from portal.database import commit, utcnow
 from portal.notifications.models import OutboxMessage
+from portal.storage import DocumentError, inspect_pdf, read_document, save_document
 from tests.factories import fill_application, make_profile, pdf_bytes, started_application, unit_id
 
 
@@ -50,9 +50,8 @@ def test_a_real_pdf_is_accepted_with_pages_and_hash(db):
     (b"", "为空"),
 ])
 def test_bad_files_are_refused_with_a_reason(app, data, reason):
-    with app.test_request_context():
-        with pytest.raises(DocumentError) as err:
-            inspect_pdf(data)
+    with app.test_request_context(), pytest.raises(DocumentError) as err:
+        inspect_pdf(data)
     assert reason in err.value.message
 
 

@@ -4,9 +4,9 @@ from sqlalchemy import select
 
 from portal.accounts.services import find_user
 from portal.applications.models import Application
-from portal.errors import Refusal
 from portal.audit.models import AuditEntry
 from portal.database import commit
+from portal.errors import Refusal
 from portal.notifications.models import OutboxMessage
 from portal.reviews import auto, evaluations, services
 from portal.reviews.models import Assignment

@@ -5,18 +5,26 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.reviews.errors import ReviewError
 from portal.accounts.services import find_user
 from portal.applications import services
 from portal.applications.forms import plan_form_class
-from portal.storage import Document
 from portal.applications.services import ApplicationError
 from portal.database import commit, rollback, utcnow
 from portal.decisions import services as decisions
 from portal.programs.models import CallUnitQuota, ProgramRules, Unit
+from portal.reviews.errors import ReviewError
 from portal.seed import load_demo
-from tests.factories import (approved_applications, call_of, fill_application, make_profile, pdf_bytes,
-                             started_application, submitted_application, unit_id)
+from portal.storage import Document
+from tests.factories import (
+    approved_applications,
+    call_of,
+    fill_application,
+    make_profile,
+    pdf_bytes,
+    started_application,
+    submitted_application,
+    unit_id,
+)
 
 ESSAY = {"code": "essay", "type": "text", "zh": "个人陈述", "en": "Personal statement", "min": 10, "max": 200}
 YEARS_ABROAD = {"code": "years_abroad", "type": "number", "zh": "海外工作年数", "en": "Years abroad", "required": False,

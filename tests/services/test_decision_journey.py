@@ -6,12 +6,12 @@ from io import BytesIO
 from pypdf import PdfReader
 
 from portal.accounts.services import find_user
-from portal.storage import read_document
 from portal.database import commit
 from portal.decisions import appeals
 from portal.decisions import services as decisions
 from portal.letters import services as letters
 from portal.letters.models import LetterJob
+from portal.storage import read_document
 from tests.journeys import review_demo_calls
 
 

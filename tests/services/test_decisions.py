@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.services import find_user
-from portal.errors import Refusal
 from portal.database import commit
 from portal.decisions import services
 from portal.decisions.models import DecisionSession, Notice
+from portal.errors import Refusal
 from portal.notifications.models import OutboxMessage
 from portal.seed import load_demo
 from tests.factories import approved_applications, call_of, reviewed_applications

@@ -2,8 +2,8 @@
 import pytest
 from sqlalchemy import select
 
-from portal.errors import Refusal
 from portal.audit.models import AuditEntry
+from portal.errors import Refusal
 from portal.notifications.models import OutboxMessage
 from portal.reviews import evaluations
 from portal.reviews.evaluations import EvaluationError

@@ -4,15 +4,15 @@ import pytest
 from sqlalchemy import select
 
 from portal.applications import questions, services
-from portal.storage import Document
 from portal.database import commit
 from portal.i18n import in_locale
-from portal.programs import call_admin as calls
 from portal.office import program_admin as programs
+from portal.programs import call_admin as calls
 from portal.programs import rules_editor
 from portal.programs.call_admin import CallInvalid
 from portal.programs.errors import ProgramError
 from portal.programs.models import Call, CallAttachment, Program
+from portal.storage import Document
 from tests.factories import call_of, make_profile, pdf_bytes, started_application
 from tests.services.test_call_admin import figures, office, program  # noqa: F401 (fixtures)
 from tests.services.test_call_questions import CV, PAPERS, pin

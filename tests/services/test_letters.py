@@ -6,12 +6,12 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from portal.storage import document_path, read_document
-from portal.letters import services
-from portal.pdf.sandbox import TemplateError
 from portal.chinese import chinese_date
+from portal.letters import services
 from portal.letters.models import Letter, LetterJob, LetterTemplate
 from portal.notifications.models import OutboxMessage
+from portal.pdf.sandbox import TemplateError
+from portal.storage import document_path, read_document
 from tests.factories import submitted_application
 
 

@@ -7,8 +7,7 @@ from sqlalchemy import select
 
 from portal.accounts import services as accounts
 from portal.audit.models import AuditEntry
-from portal.programs.access import (can_manage, managed, managed_program_ids, program_admins_for,
-                                    runs_every_program_of)
+from portal.programs.access import can_manage, managed, managed_program_ids, program_admins_for, runs_every_program_of
 from portal.programs.models import Call, Program
 from tests.factories import AssignmentFactory, program_of, submitted_application
 
@@ -147,9 +146,9 @@ def test_an_application_of_another_program_gives_no_office_role(demo, make_user)
 
 
 def test_closing_due_notices_and_pending_appeals_for_held_programs_only(db, make_user):
-    from tests.http.test_access_matrix import build_program_objects
     from portal.decisions import appeals, services
     from portal.decisions.models import Notice
+    from tests.http.test_access_matrix import build_program_objects
 
     objects = build_program_objects(db)
     notice = db.session.get(Notice, objects["notice"])

@@ -6,8 +6,16 @@ from portal.applications.models import Application
 from portal.audit.models import AuditEntry
 from portal.reviews.ranking import RankingError, ranking_for_call, save_options
 from portal.reviews.schemes import options_for_call
-from tests.factories import (AssignmentFactory, UnitReviewFactory, add_applications, add_evaluations,
-                             build_hand_case, call_of, top_scores, unit_id)
+from tests.factories import (
+    AssignmentFactory,
+    UnitReviewFactory,
+    add_applications,
+    add_evaluations,
+    build_hand_case,
+    call_of,
+    top_scores,
+    unit_id,
+)
 
 
 def _order(ranking, ids):

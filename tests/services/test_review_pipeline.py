@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.services import find_user
-from portal.errors import Refusal
 from portal.database import commit, utcnow
+from portal.errors import Refusal
 from portal.notifications.models import OutboxMessage
 from portal.reviews import services
 from portal.reviews.models import DeclaredConflict, Evaluation, ExpertProfile

@@ -4,15 +4,14 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
 from sqlalchemy import func, select
 
 from portal.accounts.services import find_user
 from portal.applications.models import Application
-from portal.storage import Document, document_path
 from portal.extensions import db as _db
 from portal.seed import load_demo
 from portal.seed_applications import DEMO_APPLICANTS
+from portal.storage import Document, document_path
 
 
 @pytest.fixture()

@@ -10,7 +10,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.reviews.assignment import (
-    Application, Expert, Prepared, Problem, Unit, _block, assign, check_pairs, greedy_assign, prepare, random_draw,
+    Application,
+    Expert,
+    Prepared,
+    Problem,
+    Unit,
+    _block,
+    assign,
+    check_pairs,
+    greedy_assign,
+    prepare,
+    random_draw,
     replace_expert,
 )
 from portal.reviews.conflicts import ProblemIndex, email_domain, names_similar, normalize_name
@@ -285,7 +295,7 @@ def assert_valid(p: Problem, res) -> None:
     for es in per_app.values():
         assert len(es) <= p.k
         assert len({experts[e].unit_id for e in es}) == len(es)
-    counts = {e: 0 for e in experts}
+    counts = dict.fromkeys(experts, 0)
     for _, e, _ in res.pairs:
         counts[e] += 1
     assert res.loads == counts

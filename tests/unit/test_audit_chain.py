@@ -1,5 +1,5 @@
 """The audit hash chain, as pure logic."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from portal.audit.chain import GENESIS, canonical, entry_hash, verify
 
@@ -8,7 +8,7 @@ def _chain(n):
     rows, prev = [], GENESIS
     for i in range(1, n + 1):
         fields = {"action": f"a{i}", "data": {"n": i, "名": "张三"},
-                  "created_at": datetime(2026, 1, 1, 8, i, tzinfo=timezone.utc)}
+                  "created_at": datetime(2026, 1, 1, 8, i, tzinfo=UTC)}
         h = entry_hash(prev, fields)
         rows.append((i, prev, h, fields))
         prev = h
@@ -39,6 +39,6 @@ def test_deleted_row_breaks_the_next_link():
 
 
 def test_canonical_form_is_stable_across_key_order_and_timezones():
-    a = {"b": 1, "a": datetime(2026, 1, 1, 16, 0, tzinfo=timezone.utc)}
+    a = {"b": 1, "a": datetime(2026, 1, 1, 16, 0, tzinfo=UTC)}
     b = {"a": datetime(2026, 1, 1, 16, 0), "b": 1}  # naive means UTC
     assert canonical(a) == canonical(b)

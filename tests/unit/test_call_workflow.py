@@ -1,7 +1,7 @@
 """The call's life (SPEC §2, §4): every (state, action) pair of the pure table, each guard, the effective state."""
 import itertools
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,7 +20,7 @@ from portal.programs.call_workflow import (
 )
 
 A, S = CallAction, CallState
-NOW = datetime(2027, 3, 1, 4, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 1, 4, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 # Facts under which each action's own guards all pass, for a call standing in each (effective) state.
@@ -74,7 +74,7 @@ def test_next_steps_are_allowed_transitions_and_labels_exist():
 
 
 def test_effective_state_closes_at_the_second_of_the_deadline():
-    closes = datetime(2027, 3, 31, 9, 0, 0, tzinfo=timezone.utc)
+    closes = datetime(2027, 3, 31, 9, 0, 0, tzinfo=UTC)
     assert effective_state("open", closes, closes - timedelta(microseconds=1)) is S.OPEN
     assert effective_state("open", closes, closes) is S.CLOSED
     assert effective_state("open", closes, closes + timedelta(seconds=1)) is S.CLOSED

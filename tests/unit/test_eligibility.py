@@ -6,11 +6,19 @@ from datetime import date
 
 import pytest
 
-from portal.programs.seed_data import SEED_RULES
 from portal.programs.eligibility import (
-    RULE_TYPES, ApplicantFacts, CallFacts, Education, Position, RuleResult, evaluate, full_years,
-    is_eligible, validate_rules,
+    RULE_TYPES,
+    ApplicantFacts,
+    CallFacts,
+    Education,
+    Position,
+    RuleResult,
+    evaluate,
+    full_years,
+    is_eligible,
+    validate_rules,
 )
+from portal.programs.seed_data import SEED_RULES
 
 CUTOFF = date(2026, 6, 30)
 CALL = CallFacts(cutoff_date=CUTOFF, year=2026, program_level="national")

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from portal.pdf import fonts as letter_fonts
 from portal.chinese import chinese_date, chinese_number, serial_number
 from portal.letters.rendering import QR_MASK, LetterRenderer, check_template, default_approval_template
 from portal.letters.seal import make_seal_svg
+from portal.pdf import fonts as letter_fonts
 from portal.pdf.render import STATIC_ROOT, AssetNotFoundError, AssetRefusedError
 from portal.pdf.sandbox import TemplateError, TemplateSecurityError, UndefinedPlaceholderError
 
@@ -45,8 +45,7 @@ def test_chinese_date_accepts_datetimes_and_iso_strings():
 
 
 def test_chinese_numbers_one_to_thirty_one():
-    expected = ("一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四 十五 十六 十七 十八 十九 二十 "
-                "二十一 二十二 二十三 二十四 二十五 二十六 二十七 二十八 二十九 三十 三十一").split()
+    expected = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五", "十六", "十七", "十八", "十九", "二十", "二十一", "二十二", "二十三", "二十四", "二十五", "二十六", "二十七", "二十八", "二十九", "三十", "三十一"]
     assert [chinese_number(n) for n in range(1, 32)] == expected
     with pytest.raises(ValueError):
         chinese_number(0)

@@ -164,7 +164,7 @@ def test_every_state_is_reachable_from_draft():
 
 def test_every_non_terminal_state_has_an_exit_and_terminal_states_have_none():
     sources = {source for source, _ in TRANSITIONS}
-    assert TERMINAL == {S.UNIT_DECLINED, S.AWARDED, S.WITHDRAWN}
+    assert {S.UNIT_DECLINED, S.AWARDED, S.WITHDRAWN} == TERMINAL
     for state in State:
         assert (state in sources) == (state not in TERMINAL)
 
