@@ -3,42 +3,23 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import SelectField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
 
-from ..errors import Refusal
 from ..accounts.models import Role
 from ..applications.access import own_application_or_404
 from ..applications.status_text import STATE_TEXT
-from ..auth import roles_required
 from ..applications.workflow import State
+from ..auth import roles_required
 from ..database import commit, rollback
+from ..errors import Refusal
 from ..extensions import db
 from ..programs.access import managed_or_404, managed_program_ids
 from ..views_support import commit_or_refuse
 from . import appeals as service
+from .forms import AppealDecisionForm, AppealForm
 from .models import APPEAL_STATUS_LABELS, Appeal
 
 bp = Blueprint("feedback", __name__, url_prefix="/applications")
-
-class AppealForm(FlaskForm):
-    """The applicant's grounds; the length rule lives in the service so that both paths share it."""
-
-    reason = TextAreaField(_l("Grounds for the appeal"), validators=[Length(max=5000)], render_kw={"rows": 6})
-    submit = SubmitField(_l("File the appeal"))
-
-
-class AppealDecisionForm(FlaskForm):
-    """The program office's answer to one appeal, always with a written note."""
-
-    decision = SelectField(_l("Appeal decision"), choices=[("accept", _l("Accept: back to review with new experts")),
-                                                    ("reject", _l("Dismiss: the decision stands"))])
-    note = TextAreaField(_l("Note to the applicant"), validators=[DataRequired(), Length(max=5000)],
-                         render_kw={"rows": 3})
-    submit = SubmitField(_l("Record the decision"))
 
 
 def _decision_form(appeal_id: int) -> AppealDecisionForm:

@@ -13,17 +13,15 @@ from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, DecimalField, RadioField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..i18n import is_english
-from ..i18n import current_locale
-from ..errors import Refusal
 from ..accounts.models import Role
 from ..applications.models import Application
-from ..applications.workflow import State
-from ..applications.workflow import State
 from ..applications.services import reference
+from ..applications.workflow import State
 from ..auth import roles_required
 from ..database import commit, local_today, rollback
+from ..errors import Refusal
 from ..extensions import db
+from ..i18n import current_locale, is_english
 from ..storage import Document, document_path
 from ..views_support import commit_or_refuse
 from . import evaluations
