@@ -200,6 +200,7 @@ def _register_status_vocabulary(app: Flask) -> None:
     one place: templates test `a.status == AssignmentStatus.ACCEPTED` or `a.state in EDITABLE_STATES` and show
     `LETTER_JOB_STATUS_LABELS[job.status]`, never spelling a stored value themselves."""
     from .applications import workflow
+    from .applications.forms import DEGREE_NAMES
     from .decisions import models as decisions
     from .letters import models as letters
     from .programs.call_workflow import CallState
@@ -208,7 +209,7 @@ def _register_status_vocabulary(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         State=workflow.State, EDITABLE_STATES=workflow.EDITABLE_STATES, FEEDBACK_STATES=workflow.FEEDBACK_STATES,
-        CallState=CallState,
+        CallState=CallState, DEGREE_NAMES={degree.value: name for degree, name in DEGREE_NAMES.items()},
         AssignmentStatus=assignments.AssignmentStatus, OPEN_ASSIGNMENTS=assignments.OPEN,
         LIVE_ASSIGNMENTS=assignments.LIVE, EvaluationStatus=EvaluationStatus,
         SessionStatus=decisions.SessionStatus, NoticeStatus=decisions.NoticeStatus,

@@ -21,9 +21,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..programs.eligibility import Degree
 from . import questions
 
-DEGREE_CHOICES = [("phd", _l("Doctorate (PhD)")), ("master", _l("Master's")), ("bachelor", _l("Bachelor's"))]
+DEGREE_NAMES = {Degree.PHD: _l("Doctorate (PhD)"), Degree.MASTER: _l("Master's"), Degree.BACHELOR: _l("Bachelor's")}
+DEGREE_CHOICES = [(degree.value, DEGREE_NAMES[degree]) for degree in reversed(Degree)]  # highest first
 POST_LEVEL_CHOICES = [
     ("professor", _l("Professor or equivalent")), ("associate_professor", _l("Associate professor or equivalent")),
     ("assistant_professor", _l("Assistant professor or equivalent")), ("postdoc", _l("Postdoctoral researcher")),

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..crypto import EncryptedString
 from ..database import UTCDateTime, utcnow, values_check
 from ..extensions import db
+from ..programs.eligibility import Degree
 from ..storage import Document
 from .workflow import State
 
@@ -35,7 +36,7 @@ class Profile(db.Model):
 
 class Education(db.Model):
     __tablename__ = "educations"
-    __table_args__ = (CheckConstraint("degree IN ('bachelor','master','phd')", name="degree_known"),)
+    __table_args__ = (values_check("degree", Degree),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -1,6 +1,7 @@
 """Program eligibility rules as data, evaluated to bilingual pass/fail reasons (SPEC §3.2); pure, stdlib only."""
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,15 @@ from . import eligibility_messages as msg
 from .eligibility_messages import DEGREE_LABELS, POST_LEVEL_LABELS, PROGRAM_LEVEL_LABELS
 
 HOME_COUNTRY = "CN"  # "abroad" (境外) is any other ISO code, so HK, MO and TW count as abroad
-DEGREES = ("bachelor", "master", "phd")  # lowest first
+class Degree(str, enum.Enum):
+    """The degrees a profile records and the rules ask for, lowest first."""
+
+    BACHELOR = "bachelor"
+    MASTER = "master"
+    PHD = "phd"
+
+
+DEGREES = tuple(degree.value for degree in Degree)  # lowest first
 POST_LEVELS = ("other", "technical_support", "researcher", "postdoc",
                "assistant_professor", "associate_professor", "professor")  # lowest first
 PROGRAM_LEVELS = ("national", "academy", "institute")
@@ -24,7 +33,7 @@ MAX_GAP_DAYS = 31
 class Education:
     """One degree in the applicant's profile."""
 
-    degree: str  # 'bachelor' | 'master' | 'phd'
+    degree: str  # a Degree value
     institution: str
     country: str  # ISO 3166 alpha-2, e.g. 'CN', 'US'
     year: int
@@ -292,7 +301,7 @@ def _consecutive_years_abroad(rule: Rule, applicant: ApplicantFacts, call: CallF
         return _result(name, False, "positions.missing")
     since = None
     if after_phd:
-        phd_years = [e.year for e in applicant.education if _rank(DEGREES, e.degree) == DEGREES.index("phd")]
+        phd_years = [e.year for e in applicant.education if _rank(DEGREES, e.degree) == DEGREES.index(Degree.PHD.value)]
         if not phd_years:
             return _result(name, False, "phd.missing")
         # The profile holds only the PhD year, so count from 1 January of the next year: the
