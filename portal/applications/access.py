@@ -12,7 +12,7 @@ from ..programs.models import Call, CallAttachment
 from ..programs.units import descendant_ids
 from ..storage import Document
 from .models import Application
-from .workflow import State
+from .workflow import EDITABLE_STATES, State
 
 
 def administered_unit_ids(user: User) -> set[int]:
@@ -50,8 +50,6 @@ def can_view_application(user: User | None, application: Application) -> bool:
 
 
 def can_edit_application(user: User | None, application: Application) -> bool:
-    from .workflow import EDITABLE_STATES
-
     return (user is not None and getattr(user, "id", None) == application.applicant_id
             and application.state_enum in EDITABLE_STATES)
 

@@ -17,7 +17,17 @@ from ..forms import ConfirmForm
 from ..i18n import current_locale
 from ..programs.models import Discipline
 from ..storage import DocumentError, delete_document, save_document
-from .forms import AwardForm, EducationForm, PositionForm, ProfileForm, ProjectForm, WorkForm, keywords_from_text
+from .forms import (
+    DEGREE_CHOICES,
+    POST_LEVEL_CHOICES,
+    AwardForm,
+    EducationForm,
+    PositionForm,
+    ProfileForm,
+    ProjectForm,
+    WorkForm,
+    keywords_from_text,
+)
 from .models import Award, Education, Position, Profile, Project, Work
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
@@ -83,8 +93,6 @@ def edit():
 
 def value_labels() -> dict:
     """Words for stored codes (degrees, post levels, countries) in the current language."""
-    from .forms import DEGREE_CHOICES, POST_LEVEL_CHOICES
-
     locale = current_locale()
     return {"degree": dict(DEGREE_CHOICES), "post_level": dict(POST_LEVEL_CHOICES),
             "country": {code: countries.name(code, locale) for code in countries.NAMES}}

@@ -25,6 +25,7 @@ from ..programs.units import descendant_ids
 from ..storage import clean_name, delete_document, inspect_pdf, save_document
 from . import questions, workflow
 from .access import actor_roles
+from .book import render_book
 from .models import Application, Award, Education, Position, Profile, Project, Work
 from .workflow import EDITABLE_STATES, HELD_STATES, LIVE_STATES, State
 
@@ -379,8 +380,6 @@ def add_document(application: Application, data: bytes, *, kind: str, original_n
 @jobs.job("applications.generate_book")
 def generate_book(application_id: int, submission: int) -> int | None:
     """Render the application book from the frozen snapshot (a background job after submission)."""
-    from .book import render_book
-
     application = db.session.get(Application, application_id)
     if application is None or application.snapshot is None or application.submission_count != submission:
         return None

@@ -5,6 +5,7 @@ import click
 from flask.cli import AppGroup
 
 from ..database import commit
+from .services import close_due_notices
 
 notices_cli = AppGroup("notices", help="Public notices (公示).")
 
@@ -12,8 +13,6 @@ notices_cli = AppGroup("notices", help="Public notices (公示).")
 @notices_cli.command("close")
 def close_notices():
     """Award the candidates of every notice whose period has ended with no pending or upheld objection."""
-    from .services import close_due_notices
-
     reports = close_due_notices()
     commit()
     if not reports:

@@ -11,6 +11,7 @@ from ..auth import roles_required
 from ..extensions import db
 from ..storage import document_path
 from .models import Letter, LetterStatus
+from .services import valid_letter
 
 bp = Blueprint("my_letters", __name__)
 
@@ -29,8 +30,6 @@ def lettered(application_ids) -> set[int]:
 @roles_required(Role.APPLICANT)
 def download(application_id: int):
     """The valid letter of one's own application; anyone else's, or none, is 404."""
-    from .services import valid_letter
-
     application = db.get_or_404(Application, application_id)
     if application.applicant_id != current_user.id:
         abort(404)

@@ -9,6 +9,7 @@ from sqlalchemy import false, select, true
 
 from ..accounts.models import Role, User, UserRole
 from ..extensions import db
+from .models import Call, Program
 
 
 def managed_program_ids(user: Any) -> set[int] | None:
@@ -43,8 +44,6 @@ def managed_or_404(user: Any, program: Any) -> None:
 
 def managed_program_or_404(program_id: int):
     """A program the logged-in person runs; any other program does not exist for them (404)."""
-    from .models import Program
-
     program = db.get_or_404(Program, program_id)
     managed_or_404(current_user, program)
     return program
@@ -52,8 +51,6 @@ def managed_program_or_404(program_id: int):
 
 def managed_call_or_404(call_id: int):
     """A call of a program the logged-in person runs; any other call does not exist for them (404)."""
-    from .models import Call
-
     call = db.get_or_404(Call, call_id)
     managed_or_404(current_user, call.program_id)
     return call
@@ -76,8 +73,6 @@ def runs_every_program_of(user: Any, category: str) -> bool:
 
     A category's evaluation scheme is shared by its programs: only someone running all of them may change it.
     """
-    from .models import Program
-
     held = managed_program_ids(user)
     if held is None:
         return True

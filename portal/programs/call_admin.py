@@ -25,6 +25,7 @@ from . import call_workflow as wf
 from .call_workflow import CallAction, CallState
 from .errors import ProgramError, check_version
 from .models import Call, CallAttachment, CallUnitQuota, Program, Unit
+from .units import all_units, descendant_ids, tree_rows
 
 # What the edit form may change on a draft (everything else belongs to the call's life).
 EDITABLE_FIELDS = ("year", "title_zh", "title_en", "opens_at", "closes_at", "cutoff_date", "total_quota",
@@ -37,7 +38,6 @@ QUOTA_MAX = 100_000
 
 class CallInvalid(ProgramError):
     """The call's figures do not fit together; `problems` maps each field at fault to its messages."""
-
     def __init__(self, problems: dict[str, list[str]]):
         messages = [m for found in problems.values() for m in found]
         super().__init__(*messages, field=next(iter(problems), None))
@@ -286,8 +286,6 @@ def update_call(call: Call, *, actor, version, **values) -> Call:
 
 def quota_units(call: Call) -> list[tuple[Unit, int]]:
     """The units that may endorse in this call, as an indented tree: the program's unit subtree when it has one."""
-    from .units import all_units, descendant_ids, tree_rows
-
     units = all_units()
     rows = tree_rows(units)
     scope = call.program.unit_scope_id
@@ -377,7 +375,6 @@ def add_attachment(call: Call, data: bytes, *, filename: str, label_zh: str, lab
 
 def remove_attachment(call: Call, attachment: CallAttachment, *, actor) -> None:
     """Take a PDF off the call's page (the file is removed once the transaction commits)."""
-
     if attachment.call_id != call.id:
         raise LookupError(attachment.id)
     if call.status == CallState.DECIDED.value:

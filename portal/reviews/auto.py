@@ -23,13 +23,13 @@ from .assignment_workflow import LIVE, AssignmentStatus
 from .errors import ReviewError
 from .models import Assignment
 from .pool import build_problem
+from .ranking import mark_changed
 from .services import assign_expert, review_due_date
 
 
 @dataclass
 class Preview:
     """A solver result for a call, not yet written; `fingerprint` ties a commit to what was previewed."""
-
     call_id: int
     mode: str
     seed: int | None
@@ -102,7 +102,6 @@ def commit_preview(call, *, mode: str, seed: int | None, k: int | None, fingerpr
         {"application_id": a, "kind": "expert", "expert_id": e, "status": AssignmentStatus.INVITED.value,
          "due_date": due, "invited_at": now, "method": method, "created_by_id": actor.id, "no_conflict_statement": "",
          "decline_reason": "", "external_name": ""} for a, e, _f in fresh.result.pairs])
-    from .ranking import mark_changed
 
     mark_changed(db.session, call_ids=[call.id])  # a Core insert: the ranking's change tracking does not see it
     counts: dict[int, int] = {}

@@ -5,6 +5,7 @@ import click
 from flask.cli import AppGroup
 
 from ..database import commit, rollback
+from . import reminders
 
 reminders_cli = AppGroup("reminders", help="Reminders to experts before and after their due dates.")
 
@@ -13,8 +14,6 @@ reminders_cli = AppGroup("reminders", help="Reminders to experts before and afte
 @click.option("--dry-run", is_flag=True, help="Only list who would be reminded today.")
 def send_reminders(dry_run: bool):
     """Email each expert whose evaluations are due soon or overdue (run it daily)."""
-    from . import reminders
-
     found = reminders.due_reminders() if dry_run else reminders.send()
     if dry_run:
         rollback()

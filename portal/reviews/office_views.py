@@ -25,12 +25,14 @@ from ..programs.access import managed, managed_or_404, runs_every_program_of
 from ..programs.access import managed_call_or_404 as _call
 from ..programs.models import Call, Discipline, Program, Unit
 from ..views_support import commit_or_refuse
-from . import conflicts, services
+from . import auto, conflicts, services
 from .assignment_workflow import ENDED, LIVE, STATUS_LABELS
+from .expert_views import FAMILIARITY_CHOICES, RECOMMENDATION_CHOICES
 from .forms import AssignForm, ClearFlagForm, FormalCheckForm, InviteForm, RecheckDecisionForm
-from .models import Assignment, EvaluationStatus, ExpertProfile
+from .models import Assignment, Evaluation, EvaluationScheme, EvaluationStatus, ExpertProfile
 from .pool import build_problem, loads_in_call
-from .schemes import COMPONENT_LABELS, scheme_for_call
+from .schemes import COMPONENT_LABELS, SEED_SCHEMES, SchemeError, latest, save_version, scheme_for_call, to_scoring
+from .scoring import evaluation_score
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 
@@ -119,10 +121,6 @@ def export_applications(call_id: int, fmt: str):
 def export_evaluations(call_id: int, fmt: str):
     """Every submitted evaluation of the call, one row each with its scores per criterion. With ?anonymised=1 the
     applicants' and evaluators' names and the confidential comments are left out (evaluators numbered instead)."""
-    from .models import Evaluation
-    from .schemes import scheme_for_call, to_scoring
-    from .scoring import evaluation_score
-
     found = _call(call_id)
     anonymised = request.args.get("anonymised") == "1"
     locale = current_locale()
@@ -148,7 +146,6 @@ def export_evaluations(call_id: int, fmt: str):
         .outerjoin(expert, expert.id == Assignment.expert_id)
         .where(Application.call_id == found.id, Evaluation.status == EvaluationStatus.SUBMITTED)
         .order_by(Application.id, Evaluation.component, Evaluation.id)).all()
-    from .expert_views import FAMILIARITY_CHOICES, RECOMMENDATION_CHOICES
 
     familiarity, recommendation = dict(FAMILIARITY_CHOICES), dict(RECOMMENDATION_CHOICES)
     numbers: dict[str, int] = {}
@@ -373,9 +370,6 @@ def experts():
 @roles_required(Role.PROGRAM_ADMIN)
 def schemes():
     """The classified-evaluation schemes: the latest version of each category, and which calls pin older ones."""
-    from .models import EvaluationScheme
-    from .schemes import SEED_SCHEMES, latest
-
     current = {category: latest(category) for category in SEED_SCHEMES}
     pinned = db.session.execute(select(Call).where(Call.scheme_id.is_not(None), managed(Call.program_id, current_user))
                                 .options(joinedload(Call.program))).unique().scalars().all()
@@ -422,9 +416,6 @@ SCHEME_REFUSAL = _l("This scheme is shared by every program of its talent catego
 @roles_required(Role.PROGRAM_ADMIN)
 def edit_scheme(category: str):
     """Edit a category's scheme; saving makes a new version, calls already in review keep theirs."""
-    from .models import EvaluationScheme
-    from .schemes import SEED_SCHEMES, SchemeError, latest, save_version
-
     if category not in SEED_SCHEMES:
         abort(404)
     current = latest(category)
@@ -459,8 +450,6 @@ def edit_scheme(category: str):
 @roles_required(Role.PROGRAM_ADMIN)
 def auto_assign(call_id: int):
     """Assign a whole call: preview (experts, affinity, warnings, loads, reasoned shortfalls), then commit."""
-    from . import auto
-
     found = _call(call_id)
     form = ConfirmForm()
     mode = request.values.get("mode", "optimal")
@@ -494,8 +483,6 @@ def auto_assign(call_id: int):
 @bp.post("/assignments/<int:assignment_id>/replace")
 @roles_required(Role.PROGRAM_ADMIN)
 def replace_assignment(assignment_id: int):
-    from . import auto
-
     assignment = _assignment(assignment_id)
     replaced = commit_or_refuse(auto.replace, assignment, current_user._get_current_object())
     if not replaced:
