@@ -85,17 +85,17 @@ def _seal_outlines(text, xs, ys, angles, glyph_size, weight) -> list[str]:
     from fontTools.ttLib import TTFont
 
     path, index = find_source("Noto Serif CJK SC", "Bold" if weight == "bold" else "Regular")
-    font = TTFont(path, fontNumber=index, lazy=True)
-    glyph_set, cmap = font.getGlyphSet(), font.getBestCmap()
-    scale = glyph_size / font["head"].unitsPerEm
     drawn = []
-    for char, x, y, angle in zip(text, xs, ys, angles, strict=True):
-        pen = SVGPathPen(glyph_set, ntos=lambda v: f"{v:.2f}".rstrip("0").rstrip("."))
-        # Font units (y up) -> SVG (y down), origin at (x, y), turned clockwise by the angle.
-        matrix = (Transform().translate(float(x), float(y)).rotate(math.radians(float(angle)))
-                  .scale(scale, -scale))
-        glyph_set[cmap[ord(char)]].draw(TransformPen(pen, matrix))
-        drawn.append(pen.getCommands())
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        glyph_set, cmap = font.getGlyphSet(), font.getBestCmap()
+        scale = glyph_size / font["head"].unitsPerEm
+        for char, x, y, angle in zip(text, xs, ys, angles, strict=True):
+            pen = SVGPathPen(glyph_set, ntos=lambda v: f"{v:.2f}".rstrip("0").rstrip("."))
+            # Font units (y up) -> SVG (y down), origin at (x, y), turned clockwise by the angle.
+            matrix = (Transform().translate(float(x), float(y)).rotate(math.radians(float(angle)))
+                      .scale(scale, -scale))
+            glyph_set[cmap[ord(char)]].draw(TransformPen(pen, matrix))
+            drawn.append(pen.getCommands())
     return drawn
 
 

@@ -165,18 +165,20 @@ def _face_index(path: str, family: str) -> int:
 
     if not path.endswith((".ttc", ".otc")):
         return 0
-    collection = TTCollection(path, lazy=True)
-    for index, font in enumerate(collection.fonts):
-        if font["name"].getDebugName(1) == family:
-            return index
-    font = TTFont(path, fontNumber=0, lazy=True)
-    raise FileNotFoundError(f"{family!r} not in {path} ({font['name'].getDebugName(1)!r}...)")
+    with TTCollection(path, lazy=True) as collection:
+        for index, font in enumerate(collection.fonts):
+            if font["name"].getDebugName(1) == family:
+                return index
+    with TTFont(path, fontNumber=0, lazy=True) as font:
+        first = font["name"].getDebugName(1)
+    raise FileNotFoundError(f"{family!r} not in {path} ({first!r}...)")
 
 
 def _source_cmap(path: str, index: int) -> set[int]:
     from fontTools.ttLib import TTFont
 
-    return set(TTFont(path, fontNumber=index, lazy=True).getBestCmap())
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        return set(font.getBestCmap())
 
 
 def _fingerprint(path: str) -> str:
@@ -304,12 +306,12 @@ def _fonttools_subset(path: str, index: int, unicodes: set[int]) -> bytes:
     options.notdef_outline = True
     options.name_IDs = ["*"]
     options.name_languages = ["*"]
-    font = TTFont(path, fontNumber=index, lazy=True)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=unicodes)
-    subsetter.subset(font)
-    out = BytesIO()
-    font.save(out)
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=unicodes)
+        subsetter.subset(font)
+        out = BytesIO()
+        font.save(out)
     return out.getvalue()
 
 

@@ -190,12 +190,12 @@ def test_rare_characters_have_their_real_glyph(letters, char):
             return
         from fontTools.ttLib import TTFont
 
-        reference = TTFont(path, fontNumber=index, lazy=True)
-        reference_glyph = reference.getGlyphID(reference.getBestCmap()[ord(char)])
         from fontTools.pens.boundsPen import BoundsPen
 
-        pen = BoundsPen(reference.getGlyphSet())
-        reference.getGlyphSet()[reference.getGlyphName(reference_glyph)].draw(pen)
+        with TTFont(path, fontNumber=index, lazy=True) as reference:
+            reference_glyph = reference.getGlyphID(reference.getBestCmap()[ord(char)])
+            pen = BoundsPen(reference.getGlyphSet())
+            reference.getGlyphSet()[reference.getGlyphName(reference_glyph)].draw(pen)
         assert bounds == pytest.approx(pen.bounds, abs=1)
         return
     pytest.fail(f"{char} not found in any font's ToUnicode map")
