@@ -1,17 +1,11 @@
 """Experts' pages: the queue with due dates, accept or decline, and the scoring form (SPEC §5.5)."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload
-from wtforms import BooleanField, DecimalField, RadioField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..accounts.models import Role
 from ..applications.models import Application
@@ -21,97 +15,19 @@ from ..auth import roles_required
 from ..database import commit, local_today, rollback
 from ..errors import Refusal
 from ..extensions import db
-from ..i18n import current_locale, is_english
+from ..i18n import current_locale
 from ..storage import Document, document_path
 from ..views_support import commit_or_refuse
 from . import evaluations
 from .assignment_workflow import EXPERT_STATUS_LABELS, AssignmentStatus
 from .evaluations import EvaluationError, can_evaluate, criteria_for
+from .forms import AcceptForm, DeclineForm, scoring_data, scoring_form_class, scoring_payload
 from .models import Assignment
 from .schemes import COMPONENT_LABELS
 
 bp = Blueprint("expert", __name__, url_prefix="/expert")
 
-FAMILIARITY_CHOICES = [("familiar", _l("Familiar (熟悉)")), ("somewhat", _l("Somewhat familiar (较熟悉)")),
-                       ("unfamiliar", _l("Unfamiliar (不熟悉)"))]
-RECOMMENDATION_CHOICES = [("priority", _l("Priority support (优先支持)")), ("support", _l("Support (支持)")),
-                          ("oppose", _l("Do not support (不支持)"))]
-# The application's documents are shown once the expert has accepted (and signed the no-conflict statement).
 DOCUMENTS_SHOWN = frozenset({AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED})
-INTEGRITY_CHOICES = [("yes", _l("Yes: I know of no misconduct")), ("no", _l("No: I know of misconduct"))]
-SCORE_RANGE = NumberRange(min=0, max=100, message=_l("Give a score between 0 and 100."))
-
-
-class AcceptForm(FlaskForm):
-    no_conflict = BooleanField(
-        _l("I declare that I have no conflict of interest with this applicant (same unit, former unit in the last "
-           "3 years, co-author, advisor or student, family, close collaborator) and that I will keep the "
-           "application and my evaluation confidential."),
-        validators=[DataRequired(message=_l("Tick the no-conflict statement to accept the assignment."))])
-    submit = SubmitField(_l("Accept the assignment"))
-
-
-class DeclineForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for declining"), validators=[DataRequired(), Length(max=500)],
-                           description=_l("For example a conflict of interest, or no time before the due date."),
-                           render_kw={"rows": 2})
-    submit = SubmitField(_l("Decline the assignment"))
-
-
-def scoring_form_class(criteria: dict, locale: str, *, ask_familiarity: bool):
-    """The scoring form built from the scheme: one 0–100 score per criterion, then the common questions."""
-    english = is_english(locale)
-
-    class ScoringForm(FlaskForm):
-        pass
-
-    for code, criterion in criteria.items():
-        label = f"{criterion['en'] if english else criterion['zh']} ({criterion['weight']:g} %)"
-        field = DecimalField(label, places=None, validators=[Optional(), SCORE_RANGE],
-                             render_kw={"min": 0, "max": 100, "step": "any"})
-        setattr(ScoringForm, "score_" + code, field)
-    if ask_familiarity:
-        ScoringForm.familiarity = RadioField(_l("How familiar are you with the applicant's field?"),
-                                             choices=FAMILIARITY_CHOICES, validators=[Optional()])
-    ScoringForm.recommendation = RadioField(_l("Recommendation"), choices=RECOMMENDATION_CHOICES,
-                                            validators=[Optional()])
-    ScoringForm.comment_for_applicant = TextAreaField(
-        _l("Comments for the applicant"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 5},
-        description=_l("Shown to the applicant after the decision, without your name."))
-    ScoringForm.comment_confidential = TextAreaField(
-        _l("Confidential comments for the committee"), validators=[Optional(), Length(max=5000)],
-        render_kw={"rows": 4}, description=_l("Read only by the program office and the committee, never by the "
-                                              "applicant or the unit."))
-    ScoringForm.integrity = RadioField(
-        _l("Integrity (德才兼备、以德为先): to your knowledge, is the applicant free of misconduct (academic fraud, "
-           "breaches of ethics or law)?"), choices=INTEGRITY_CHOICES, validators=[Optional()])
-    ScoringForm.integrity_note = TextAreaField(_l("If not: what do you know of?"),
-                                               validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
-    return ScoringForm
-
-
-def scoring_data(evaluation) -> dict:
-    """A saved draft as the form's initial values (the integrity answer is given afresh unless it was 'no')."""
-    if evaluation is None:
-        return {}
-    data = {f"score_{code}": Decimal(f"{value:g}") for code, value in (evaluation.scores or {}).items()}
-    data.update(familiarity=evaluation.familiarity, recommendation=evaluation.recommendation,
-                comment_for_applicant=evaluation.comment_for_applicant,
-                comment_confidential=evaluation.comment_confidential,
-                integrity=None if evaluation.integrity_ok else "no", integrity_note=evaluation.integrity_note)
-    return data
-
-
-def scoring_payload(form, criteria: dict) -> dict:
-    """The form's answers as save_evaluation's keyword arguments."""
-    integrity = form.integrity.data or None
-    return dict(scores={code: form["score_" + code].data for code in criteria},
-                familiarity=(form.familiarity.data or None) if "familiarity" in form else None,
-                recommendation=form.recommendation.data or None,
-                comment_for_applicant=form.comment_for_applicant.data or "",
-                comment_confidential=form.comment_confidential.data or "",
-                integrity_ok=None if integrity is None else integrity == "yes",
-                integrity_note=form.integrity_note.data or "")
 
 
 def attach_errors(form, error: EvaluationError) -> None:

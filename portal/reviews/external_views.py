@@ -12,7 +12,8 @@ from ..extensions import limiter
 from ..i18n import current_locale
 from . import evaluations
 from .evaluations import EvaluationError, component_of, criteria_for
-from .expert_views import attach_errors, scoring_data, scoring_form_class, scoring_payload
+from .expert_views import attach_errors
+from .forms import scoring_data, scoring_form_class, scoring_payload
 from .schemes import COMPONENT_LABELS
 from .services import external_assignment_for_token
 

@@ -1,22 +1,29 @@
-"""Forms of the unit review and program office pages."""
+"""Forms of the review pages: unit review, program office, expert pool, the expert's scoring form."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DecimalField,
     EmailField,
     FloatField,
     HiddenField,
+    IntegerField,
+    RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from ..i18n import is_english
+from .pool_import import DEFAULT_LOAD_CAP
 from .scoring import Options
 
 
@@ -140,3 +147,121 @@ class AggregationOptionsForm(FlaskForm):
         if usable:
             values["disagreement_threshold"] = self.threshold.data
         return Options.from_mapping(values, base=default), given and not usable
+
+
+# ---------------------------------------------------------------- the expert pool (program office)
+
+RELATION_LABELS = {"coauthor": _l("Co-author"), "advisor": _l("Advisor or student"), "family": _l("Family"),
+                   "collaborator": _l("Collaborator"), "other": _l("Other relation")}
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Expert list (CSV or XLSX)"), validators=[
+        FileRequired(message=_l("Choose a CSV or XLSX file.")),
+        FileAllowed(["csv", "xlsx"], message=_l("Upload a .csv or .xlsx file."))])
+    submit = SubmitField(_l("Import"))
+
+
+class ExpertForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)],
+                       description=_l("A new address gets an account and an email to set its password."))
+    unit_id = SelectField(_l("Unit"), coerce=int, choices=[])
+    title = StringField(_l("Academic title"), validators=[Optional(), Length(max=100)], description=_l("e.g. 研究员, 教授"))
+    disciplines = SelectMultipleField(_l("Disciplines"), choices=[], validators=[DataRequired()],
+                                      description=_l("Second-level codes; hold Ctrl or ⌘ to choose several."))
+    keywords = StringField(_l("Keywords"), validators=[Optional(), Length(max=1000)],
+                           description=_l("Separated by semicolons or commas."))
+    former_units = StringField(_l("Former units"), validators=[Optional(), Length(max=500)],
+                               description=_l("Unit code and last year there, e.g. CAS-IOP:2023; PKU:2019"))
+    load_cap = IntegerField(_l("Load cap per call"), default=DEFAULT_LOAD_CAP, validators=[
+        InputRequired(), NumberRange(min=0, max=100, message=_l("A whole number from 0 to 100."))])
+    submit = SubmitField(_l("Save"))
+
+
+class ConflictForm(FlaskForm):
+    email = EmailField(_l("The other person's email"), validators=[DataRequired(), Email(), Length(max=254)])
+    relation = SelectField(_l("Relation"), choices=list(RELATION_LABELS.items()), validators=[DataRequired()])
+    submit = SubmitField(_l("Declare the conflict"))
+
+
+# ---------------------------------------------------------------- the expert's assignment and scoring form
+
+FAMILIARITY_CHOICES = [("familiar", _l("Familiar (熟悉)")), ("somewhat", _l("Somewhat familiar (较熟悉)")),
+                       ("unfamiliar", _l("Unfamiliar (不熟悉)"))]
+RECOMMENDATION_CHOICES = [("priority", _l("Priority support (优先支持)")), ("support", _l("Support (支持)")),
+                          ("oppose", _l("Do not support (不支持)"))]
+INTEGRITY_CHOICES = [("yes", _l("Yes: I know of no misconduct")), ("no", _l("No: I know of misconduct"))]
+SCORE_RANGE = NumberRange(min=0, max=100, message=_l("Give a score between 0 and 100."))
+
+
+class AcceptForm(FlaskForm):
+    no_conflict = BooleanField(
+        _l("I declare that I have no conflict of interest with this applicant (same unit, former unit in the last "
+           "3 years, co-author, advisor or student, family, close collaborator) and that I will keep the "
+           "application and my evaluation confidential."),
+        validators=[DataRequired(message=_l("Tick the no-conflict statement to accept the assignment."))])
+    submit = SubmitField(_l("Accept the assignment"))
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for declining"), validators=[DataRequired(), Length(max=500)],
+                           description=_l("For example a conflict of interest, or no time before the due date."),
+                           render_kw={"rows": 2})
+    submit = SubmitField(_l("Decline the assignment"))
+
+
+def scoring_form_class(criteria: dict, locale: str, *, ask_familiarity: bool):
+    """The scoring form built from the scheme: one 0–100 score per criterion, then the common questions."""
+    english = is_english(locale)
+
+    class ScoringForm(FlaskForm):
+        pass
+
+    for code, criterion in criteria.items():
+        label = f"{criterion['en'] if english else criterion['zh']} ({criterion['weight']:g} %)"
+        field = DecimalField(label, places=None, validators=[Optional(), SCORE_RANGE],
+                             render_kw={"min": 0, "max": 100, "step": "any"})
+        setattr(ScoringForm, "score_" + code, field)
+    if ask_familiarity:
+        ScoringForm.familiarity = RadioField(_l("How familiar are you with the applicant's field?"),
+                                             choices=FAMILIARITY_CHOICES, validators=[Optional()])
+    ScoringForm.recommendation = RadioField(_l("Recommendation"), choices=RECOMMENDATION_CHOICES,
+                                            validators=[Optional()])
+    ScoringForm.comment_for_applicant = TextAreaField(
+        _l("Comments for the applicant"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 5},
+        description=_l("Shown to the applicant after the decision, without your name."))
+    ScoringForm.comment_confidential = TextAreaField(
+        _l("Confidential comments for the committee"), validators=[Optional(), Length(max=5000)],
+        render_kw={"rows": 4}, description=_l("Read only by the program office and the committee, never by the "
+                                              "applicant or the unit."))
+    ScoringForm.integrity = RadioField(
+        _l("Integrity (德才兼备、以德为先): to your knowledge, is the applicant free of misconduct (academic fraud, "
+           "breaches of ethics or law)?"), choices=INTEGRITY_CHOICES, validators=[Optional()])
+    ScoringForm.integrity_note = TextAreaField(_l("If not: what do you know of?"),
+                                               validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
+    return ScoringForm
+
+
+def scoring_data(evaluation) -> dict:
+    """A saved draft as the form's initial values (the integrity answer is given afresh unless it was 'no')."""
+    if evaluation is None:
+        return {}
+    data = {f"score_{code}": Decimal(f"{value:g}") for code, value in (evaluation.scores or {}).items()}
+    data.update(familiarity=evaluation.familiarity, recommendation=evaluation.recommendation,
+                comment_for_applicant=evaluation.comment_for_applicant,
+                comment_confidential=evaluation.comment_confidential,
+                integrity=None if evaluation.integrity_ok else "no", integrity_note=evaluation.integrity_note)
+    return data
+
+
+def scoring_payload(form, criteria: dict) -> dict:
+    """The form's answers as save_evaluation's keyword arguments."""
+    integrity = form.integrity.data or None
+    return dict(scores={code: form["score_" + code].data for code in criteria},
+                familiarity=(form.familiarity.data or None) if "familiarity" in form else None,
+                recommendation=form.recommendation.data or None,
+                comment_for_applicant=form.comment_for_applicant.data or "",
+                comment_confidential=form.comment_confidential.data or "",
+                integrity_ok=None if integrity is None else integrity == "yes",
+                integrity_note=form.integrity_note.data or "")

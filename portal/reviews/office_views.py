@@ -27,8 +27,8 @@ from ..programs.models import Call, Discipline, Program, Unit
 from ..views_support import commit_or_refuse
 from . import auto, conflicts, services
 from .assignment_workflow import ENDED, LIVE, STATUS_LABELS
-from .expert_views import FAMILIARITY_CHOICES, RECOMMENDATION_CHOICES
-from .forms import AssignForm, ClearFlagForm, FormalCheckForm, InviteForm, RecheckDecisionForm
+from .forms import (FAMILIARITY_CHOICES, RECOMMENDATION_CHOICES, AssignForm, ClearFlagForm, FormalCheckForm, InviteForm,
+                    RecheckDecisionForm)
 from .models import Assignment, Evaluation, EvaluationScheme, EvaluationStatus, ExpertProfile
 from .pool import build_problem, loads_in_call
 from .schemes import COMPONENT_LABELS, SEED_SCHEMES, SchemeError, latest, save_version, scheme_for_call, to_scoring

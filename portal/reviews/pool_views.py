@@ -5,14 +5,9 @@ import io
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
-from wtforms import EmailField, IntegerField, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from ..accounts.models import Role, User
 from ..applications.profile_views import discipline_choices
@@ -23,47 +18,13 @@ from ..i18n import current_locale
 from ..programs.models import Unit
 from ..programs.units import all_units, tree_rows
 from . import pool_import as pool
+from .forms import RELATION_LABELS, ConflictForm, ExpertForm, ImportForm
 from .models import DeclaredConflict, ExpertProfile
 
 bp = Blueprint("pool", __name__, url_prefix="/office/pool")
 
-RELATION_LABELS = {"coauthor": _l("Co-author"), "advisor": _l("Advisor or student"), "family": _l("Family"),
-                   "collaborator": _l("Collaborator"), "other": _l("Other relation")}
-
-
-class ImportForm(FlaskForm):
-    file = FileField(_l("Expert list (CSV or XLSX)"), validators=[
-        FileRequired(message=_l("Choose a CSV or XLSX file.")),
-        FileAllowed(["csv", "xlsx"], message=_l("Upload a .csv or .xlsx file."))])
-    submit = SubmitField(_l("Import"))
-
-
-class ExpertForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)],
-                       description=_l("A new address gets an account and an email to set its password."))
-    unit_id = SelectField(_l("Unit"), coerce=int, choices=[])
-    title = StringField(_l("Academic title"), validators=[Optional(), Length(max=100)], description=_l("e.g. 研究员, 教授"))
-    disciplines = SelectMultipleField(_l("Disciplines"), choices=[], validators=[DataRequired()],
-                                      description=_l("Second-level codes; hold Ctrl or ⌘ to choose several."))
-    keywords = StringField(_l("Keywords"), validators=[Optional(), Length(max=1000)],
-                           description=_l("Separated by semicolons or commas."))
-    former_units = StringField(_l("Former units"), validators=[Optional(), Length(max=500)],
-                               description=_l("Unit code and last year there, e.g. CAS-IOP:2023; PKU:2019"))
-    load_cap = IntegerField(_l("Load cap per call"), default=pool.DEFAULT_LOAD_CAP, validators=[
-        InputRequired(), NumberRange(min=0, max=100, message=_l("A whole number from 0 to 100."))])
-    submit = SubmitField(_l("Save"))
-
-
-class ConflictForm(FlaskForm):
-    email = EmailField(_l("The other person's email"), validators=[DataRequired(), Email(), Length(max=254)])
-    relation = SelectField(_l("Relation"), choices=list(RELATION_LABELS.items()), validators=[DataRequired()])
-    submit = SubmitField(_l("Declare the conflict"))
-
-
 # Where a service error about a column lands in the expert form.
 FORM_FIELD = {"unit_code": "unit_id"}
-
 
 
 def _expert_form(**kwargs) -> ExpertForm:
