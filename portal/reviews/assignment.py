@@ -537,7 +537,8 @@ def _result(index: ProblemIndex, a: np.ndarray, e: np.ndarray, f: np.ndarray, me
     order = np.lexsort((e, -f, a))
     a, e, f = a[order], e[order], f[order]
     apps, experts = index.apps, index.experts
-    pairs = [(apps[x].id, experts[y].id, z / AFF_SCALE) for x, y, z in zip(a.tolist(), e.tolist(), f.tolist(), strict=True)]
+    pairs = [(apps[x].id, experts[y].id, z / AFF_SCALE)
+             for x, y, z in zip(a.tolist(), e.tolist(), f.tolist(), strict=True)]
     load = np.bincount(e, minlength=len(experts))
     got = np.bincount(a, minlength=len(apps))
     bounds = np.searchsorted(a, np.arange(len(apps) + 1))
