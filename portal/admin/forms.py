@@ -4,6 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from ..forms import select_choices
+
 ROLE_LABELS = {
     "applicant": _l("Applicant"),
     "unit_admin": _l("Unit admin"),
@@ -18,7 +20,7 @@ NO_PROGRAM, ALL_PROGRAMS = "", "all"
 
 
 class GrantRoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()), validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=select_choices(ROLE_LABELS.items()), validators=[DataRequired()])
     unit_id = SelectField(_l("Unit (unit admins only)"), coerce=int, validators=[Optional()], choices=[])
     program_id = SelectField(_l("Program (program admins only)"), validators=[Optional()], choices=[],
                              description=_l("A program admin runs the programs granted to them, one role each; "
@@ -30,7 +32,7 @@ class CreateUserForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=10, max=128)])
-    roles = SelectMultipleField(_l("Roles"), choices=list(ROLE_LABELS.items()), validators=[DataRequired()])
+    roles = SelectMultipleField(_l("Roles"), choices=select_choices(ROLE_LABELS.items()), validators=[DataRequired()])
     unit_id = SelectField(_l("Unit (unit admins only)"), coerce=int, validators=[Optional()], choices=[])
     program_id = SelectField(_l("Program (program admins only)"), validators=[Optional()], choices=[],
                              description=_l("A program admin runs the programs granted to them, one role each; "

@@ -13,7 +13,7 @@ from ..audit.services import verify_chain
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, select_choices
 from ..i18n import current_locale
 from ..programs import units as unit_service
 from ..programs.models import Program, Unit
@@ -79,8 +79,8 @@ def users():
 @roles_required(Role.SYSADMIN)
 def create_user():
     form = CreateUserForm()
-    form.unit_id.choices = _unit_choices(_("— none —"))
-    form.program_id.choices = _program_choices()
+    form.unit_id.choices = select_choices(_unit_choices(_("— none —")))
+    form.program_id.choices = select_choices(_program_choices())
     if form.validate_on_submit():
         chosen, program_id = _chosen_program(form) if Role.PROGRAM_ADMIN.value in form.roles.data else (True, None)
         if accounts.find_user(form.email.data):
@@ -103,8 +103,8 @@ def user_detail(user_id: int):
     """One account: its roles (grant / revoke) and whether it may log in."""
     user = db.get_or_404(User, user_id)
     form = GrantRoleForm()
-    form.unit_id.choices = _unit_choices(_("— none —"))
-    form.program_id.choices = _program_choices()
+    form.unit_id.choices = select_choices(_unit_choices(_("— none —")))
+    form.program_id.choices = select_choices(_program_choices())
     status = 200
     if form.validate_on_submit():
         chosen, program_id = _chosen_program(form) if form.role.data == Role.PROGRAM_ADMIN.value else (True, None)
@@ -169,7 +169,7 @@ def edit_unit(unit_id: int | None):
     if unit_id is not None:
         unit = db.get_or_404(Unit, unit_id)
     form = UnitForm(obj=unit)
-    form.parent_id.choices = _unit_choices(_("— top level —"))
+    form.parent_id.choices = select_choices(_unit_choices(_("— top level —")))
     if request.method == "GET" and unit is not None:
         form.parent_id.data = unit.parent_id or 0
     if form.validate_on_submit():

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..extensions import db
+from ..forms import select_choices
 from ..i18n import current_locale
 from ..programs.call_admin import render_guide
 from ..programs.call_workflow import CallState
@@ -37,7 +38,7 @@ def call(call_id: int):
             Application.call_id == found.id, Application.applicant_id == current_user.id,
             Application.state != State.WITHDRAWN)).scalar_one_or_none()
         start_form = StartForm()
-        start_form.unit_id.choices = unit_choices(found)
+        start_form.unit_id.choices = select_choices(unit_choices(found))
 
     guide = render_guide(found.guide(current_locale()))
     return render_template("programs/call.html", call=found, program=found.program, rules=rules, now=utcnow(),

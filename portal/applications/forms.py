@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..forms import select_choices
 from ..programs.eligibility import Degree
 from . import questions
 
@@ -32,6 +33,7 @@ POST_LEVEL_CHOICES = [
     ("researcher", _l("Researcher")), ("technical_support", _l("Technical support")), ("other", _l("Other")),
 ]
 GENDER_CHOICES = [("", _l("— choose —")), ("female", _l("Female")), ("male", _l("Male"))]
+YES_NO_CHOICES = [("", _l("— choose —")), ("yes", _l("Yes")), ("no", _l("No"))]
 ID_TYPE_CHOICES = [("id_card", _l("Resident identity card")), ("passport", _l("Passport"))]
 YEAR = [NumberRange(min=1940, max=2100, message=_l("Enter a year between 1940 and 2100."))]
 
@@ -59,10 +61,10 @@ def _keywords(text: str | None) -> list[str]:
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
-    gender = SelectField(_l("Gender"), choices=GENDER_CHOICES, validators=[Optional()])
+    gender = SelectField(_l("Gender"), choices=select_choices(GENDER_CHOICES), validators=[Optional()])
     birth_date = DateField(_l("Date of birth"), validators=[Optional()])
     nationality = SelectField(_l("Nationality"), choices=[], validators=[DataRequired()])
-    id_type = SelectField(_l("Identity document"), choices=ID_TYPE_CHOICES)
+    id_type = SelectField(_l("Identity document"), choices=select_choices(ID_TYPE_CHOICES))
     id_number = StringField(_l("ID card or passport number"), validators=[Optional(), Length(min=5, max=40)],
                             description=_l("Stored encrypted; shown masked in the application book."))
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
@@ -80,7 +82,7 @@ class ProfileForm(FlaskForm):
 
 
 class EducationForm(FlaskForm):
-    degree = SelectField(_l("Degree"), choices=DEGREE_CHOICES)
+    degree = SelectField(_l("Degree"), choices=select_choices(DEGREE_CHOICES))
     institution = StringField(_l("Institution"), validators=[DataRequired(), Length(max=200)])
     country = SelectField(_l("Country or region"), choices=[])
     year = IntegerField(_l("Year obtained"), validators=[InputRequired(), *YEAR])
@@ -91,7 +93,7 @@ class PositionForm(FlaskForm):
     employer = StringField(_l("Employer"), validators=[DataRequired(), Length(max=200)])
     country = SelectField(_l("Country or region"), choices=[])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    post_level = SelectField(_l("Post level"), choices=POST_LEVEL_CHOICES)
+    post_level = SelectField(_l("Post level"), choices=select_choices(POST_LEVEL_CHOICES))
     start_date = DateField(_l("From"), validators=[InputRequired()])
     end_date = DateField(_l("To"), validators=[Optional()], description=_l("Leave empty if you still hold this post."))
     is_research = BooleanField(_l("Research post"), default=True)
@@ -184,11 +186,11 @@ def _question_field(question: questions.Question, locale: str):
         return DateField(label, validators=checks, description=hint, render_kw=bounds,
                          invalid_value_message=_l("Enter a date."))
     if question.type == "bool":
-        return SelectField(label, choices=[("", _l("— choose —")), ("yes", _l("Yes")), ("no", _l("No"))],
+        return SelectField(label, choices=select_choices(YES_NO_CHOICES),
                            validators=checks, description=hint, invalid_choice_message=_l("Answer yes or no."))
     if question.type == "choice":
-        return SelectField(label, choices=[("", _l("— choose —"))] + [(c.value, c.label(locale))
-                                                                         for c in question.choices],
+        return SelectField(label, choices=select_choices([("", _l("— choose —")), *((c.value, c.label(locale))
+                                                                                      for c in question.choices)]),
                            validators=checks, description=hint,
                            invalid_choice_message=_l("Choose one of the answers offered."))
     bounds = {"maxlength": question.max} if question.max is not None else {}

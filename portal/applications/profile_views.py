@@ -13,7 +13,7 @@ from ..audit.services import record
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, select_choices
 from ..i18n import current_locale
 from ..programs.models import Discipline
 from ..storage import DocumentError, delete_document, save_document
@@ -64,8 +64,8 @@ def edit():
     """Personal data plus every list of the profile on one page."""
     profile = db.session.get(Profile, current_user.id) or Profile(user_id=current_user.id)
     form = ProfileForm(obj=profile)
-    form.nationality.choices = countries.choices(current_locale())
-    form.discipline_codes.choices = discipline_choices()
+    form.nationality.choices = select_choices(countries.choices(current_locale()))
+    form.discipline_codes.choices = select_choices(discipline_choices())
     if request.method == "GET":
         form.name.data = current_user.name
         form.discipline_codes.data = (profile.discipline_codes or [""])[0]
@@ -119,7 +119,7 @@ def item(kind: str, item_id: int | None):
     model, form_class, limit, heading, _cols, _order = SECTIONS[kind]
     form = form_class(obj=row if item_id is not None else None)  # a new row takes the form's defaults
     if hasattr(form, "country"):
-        form.country.choices = countries.choices(current_locale())
+        form.country.choices = select_choices(countries.choices(current_locale()))
     if item_id is None:
         count = db.session.execute(select(model.id).where(model.user_id == current_user.id)).all()
         if len(count) >= limit:

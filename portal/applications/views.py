@@ -13,7 +13,7 @@ from ..auth import roles_required
 from ..database import commit, rollback
 from ..errors import Refusal
 from ..extensions import db
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, select_choices
 from ..i18n import current_locale as _locale
 from ..programs.models import Call
 from ..programs.units import all_units, tree_rows
@@ -117,7 +117,8 @@ def _answers(application: Application) -> list[dict]:
 def start(call_id: int):
     call = db.get_or_404(Call, call_id)
     form = StartForm()
-    form.unit_id.choices = unit_choices()  # any unit here: the service says why one outside the program's is refused
+    # Any unit here: the service says why one outside the program's is refused.
+    form.unit_id.choices = select_choices(unit_choices())
     if not form.validate_on_submit():
         for message in form.unit_id.errors:
             flash(message, "danger")
@@ -173,8 +174,8 @@ def _save_or_refuse(application, step, form, **context):
 
 def _step_basics(application):
     form = BasicsForm(obj=application)
-    form.unit_id.choices = unit_choices(application.call)
-    form.discipline_code.choices = discipline_choices()
+    form.unit_id.choices = select_choices(unit_choices(application.call))
+    form.discipline_code.choices = select_choices(discipline_choices())
     if request.method == "GET":
         form.keywords.data = ", ".join(application.keywords or [])
     if form.validate_on_submit():

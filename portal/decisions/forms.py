@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..forms import select_choices
 from .services import MAX_NOTICE_DAYS
 
 _VOTE = [InputRequired(), NumberRange(min=0, max=999)]
@@ -24,8 +25,8 @@ class OpenSessionForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    outcome = SelectField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject")),
-                                                   ("waitlist", _l("Waitlist"))])
+    outcome = SelectField(_l("Decision"), choices=select_choices([("approve", _l("Approve")), ("reject", _l("Reject")),
+                                                   ("waitlist", _l("Waitlist"))]))
     votes_for = IntegerField(_l("For"), validators=_VOTE)
     votes_against = IntegerField(_l("Against"), validators=_VOTE)
     votes_abstain = IntegerField(_l("Abstain"), validators=_VOTE)
@@ -68,8 +69,8 @@ class ObjectionForm(FlaskForm):
 
 
 class HandleObjectionForm(FlaskForm):
-    decision = SelectField(_l("Finding"), choices=[("dismiss", _l("Dismissed: the award stands")),
-                                                   ("uphold", _l("Upheld: the candidate is not selected"))])
+    decision = SelectField(_l("Finding"), choices=select_choices([("dismiss", _l("Dismissed: the award stands")),
+                                                   ("uphold", _l("Upheld: the candidate is not selected"))]))
     note = TextAreaField(_l("How it was handled"), validators=[DataRequired(), Length(max=5000)],
                          render_kw={"rows": 2})
     submit = SubmitField(_l("Record the handling"))
@@ -87,8 +88,9 @@ class AppealForm(FlaskForm):
 class AppealDecisionForm(FlaskForm):
     """The program office's answer to one appeal, always with a written note."""
 
-    decision = SelectField(_l("Appeal decision"), choices=[("accept", _l("Accept: back to review with new experts")),
-                                                    ("reject", _l("Dismiss: the decision stands"))])
+    decision = SelectField(_l("Appeal decision"),
+                           choices=select_choices([("accept", _l("Accept: back to review with new experts")),
+                                                   ("reject", _l("Dismiss: the decision stands"))]))
     note = TextAreaField(_l("Note to the applicant"), validators=[DataRequired(), Length(max=5000)],
                          render_kw={"rows": 3})
     submit = SubmitField(_l("Record the decision"))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..database import commit, rollback, utcnow
 from ..errors import Refusal
 from ..extensions import db, limiter
+from ..forms import select_choices
 from . import services
 from .forms import ObjectionForm
 from .models import Notice, NoticeStatus
@@ -43,7 +44,7 @@ def objection(notice_id: int):
     """Anyone files an objection to a candidate while the notice is open."""
     notice = db.get_or_404(Notice, notice_id)
     form = ObjectionForm()
-    form.item_id.choices = [(item.id, f"{item.name}（{item.unit_name}）") for item in notice.items]
+    form.item_id.choices = select_choices([(item.id, f"{item.name}（{item.unit_name}）") for item in notice.items])
     ended = notice.status != NoticeStatus.OPEN or utcnow() >= notice.ends_at
     page = {"notice": notice, "ended": ended}
     if ended:

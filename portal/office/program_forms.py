@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from ..forms import select_choices
 from ..i18n import pick
 from ..programs import units as unit_service
 from ..programs.call_admin import QUOTA_MAX
@@ -97,9 +98,9 @@ def program_form(locale: str, program=None, *, creating: bool) -> ProgramForm:
     form = ProgramForm(obj=program) if program is not None else ProgramForm()
     if not creating:
         del form.code
-    form.level.choices = [(code, pick(LEVEL_LABELS[code], locale)) for code in PROGRAM_LEVELS]
-    form.category.choices = category_choices(locale)
-    form.unit_scope_id.choices = unit_choices(locale, _("— any unit —"))
+    form.level.choices = select_choices([(code, pick(LEVEL_LABELS[code], locale)) for code in PROGRAM_LEVELS])
+    form.category.choices = select_choices(category_choices(locale))
+    form.unit_scope_id.choices = select_choices(unit_choices(locale, _("— any unit —")))
     if program is not None and not form.is_submitted():
         form.unit_scope_id.data = program.unit_scope_id or 0
         form.version.data = str(program.version)

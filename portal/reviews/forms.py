@@ -1,9 +1,9 @@
 """Forms of the review pages: unit review, program office, expert pool, the expert's scoring form."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
@@ -22,6 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
+from ..forms import select_choices
 from ..i18n import is_english
 from .pool_import import DEFAULT_LOAD_CAP
 from .scoring import Options
@@ -59,14 +60,14 @@ class ReasonForm(FlaskForm):
 
 
 class FormalCheckForm(FlaskForm):
-    decision = SelectField(_l("Formal check"), choices=[("pass", _l("Pass")), ("fail", _l("Fail"))])
+    decision = SelectField(_l("Formal check"), choices=select_choices([("pass", _l("Pass")), ("fail", _l("Fail"))]))
     comment = TextAreaField(_l("Reasons"), validators=[DataRequired(), Length(max=5000)], render_kw={"rows": 3})
     submit = SubmitField(_l("Record the formal check"))
 
 
 class RecheckDecisionForm(FlaskForm):
-    decision = SelectField(_l("Recheck"), choices=[("accept", _l("Accept: send to review")),
-                                                   ("reject", _l("Reject: stays ineligible"))])
+    decision = SelectField(_l("Recheck"), choices=select_choices([("accept", _l("Accept: send to review")),
+                                                   ("reject", _l("Reject: stays ineligible"))]))
     comment = TextAreaField(_l("Reasons"), validators=[DataRequired(), Length(max=5000)], render_kw={"rows": 3})
     submit = SubmitField(_l("Record the decision"))
 
@@ -181,7 +182,7 @@ class ExpertForm(FlaskForm):
 
 class ConflictForm(FlaskForm):
     email = EmailField(_l("The other person's email"), validators=[DataRequired(), Email(), Length(max=254)])
-    relation = SelectField(_l("Relation"), choices=list(RELATION_LABELS.items()), validators=[DataRequired()])
+    relation = SelectField(_l("Relation"), choices=select_choices(RELATION_LABELS.items()), validators=[DataRequired()])
     submit = SubmitField(_l("Declare the conflict"))
 
 
@@ -225,8 +226,8 @@ def scoring_form_class(criteria: dict, locale: str, *, ask_familiarity: bool):
         setattr(ScoringForm, "score_" + code, field)
     if ask_familiarity:
         ScoringForm.familiarity = RadioField(_l("How familiar are you with the applicant's field?"),
-                                             choices=FAMILIARITY_CHOICES, validators=[Optional()])
-    ScoringForm.recommendation = RadioField(_l("Recommendation"), choices=RECOMMENDATION_CHOICES,
+                                             choices=select_choices(FAMILIARITY_CHOICES), validators=[Optional()])
+    ScoringForm.recommendation = RadioField(_l("Recommendation"), choices=select_choices(RECOMMENDATION_CHOICES),
                                             validators=[Optional()])
     ScoringForm.comment_for_applicant = TextAreaField(
         _l("Comments for the applicant"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 5},
@@ -237,7 +238,7 @@ def scoring_form_class(criteria: dict, locale: str, *, ask_familiarity: bool):
                                               "applicant or the unit."))
     ScoringForm.integrity = RadioField(
         _l("Integrity (德才兼备、以德为先): to your knowledge, is the applicant free of misconduct (academic fraud, "
-           "breaches of ethics or law)?"), choices=INTEGRITY_CHOICES, validators=[Optional()])
+           "breaches of ethics or law)?"), choices=select_choices(INTEGRITY_CHOICES), validators=[Optional()])
     ScoringForm.integrity_note = TextAreaField(_l("If not: what do you know of?"),
                                                validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
     return ScoringForm

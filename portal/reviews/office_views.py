@@ -19,7 +19,7 @@ from ..auth import roles_required
 from ..database import commit, rollback, to_local
 from ..errors import Refusal
 from ..extensions import db
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, select_choices
 from ..i18n import current_locale, is_english
 from ..programs.access import managed, managed_or_404, runs_every_program_of
 from ..programs.access import managed_call_or_404 as _call
@@ -240,8 +240,8 @@ def _page(found: Application, status: int = 200, **forms):
     scheme = scheme_for_call(found.call).definition
     invite = forms.get("invite_form") or InviteForm(prefix="invite")
     english = is_english()
-    invite.kind.choices = [(k, COMPONENT_LABELS[k][1 if english else 0]) for k in ("user", "social")
-                           if k in scheme["components"]]
+    invite.kind.choices = select_choices([(k, COMPONENT_LABELS[k][1 if english else 0]) for k in ("user", "social")
+                           if k in scheme["components"]])
     assignments = db.session.execute(select(Assignment).where(Assignment.application_id == found.id)
                                      .options(joinedload(Assignment.expert), joinedload(Assignment.evaluation))
                                      .order_by(Assignment.id)).unique().scalars().all()
@@ -308,7 +308,7 @@ def invite(application_id: int):
     found = _application(application_id)
     form = InviteForm(prefix="invite")
     scheme = scheme_for_call(found.call).definition
-    form.kind.choices = [(k, k) for k in ("user", "social") if k in scheme["components"]]
+    form.kind.choices = select_choices([(k, k) for k in ("user", "social") if k in scheme["components"]])
     if not form.validate_on_submit():
         return _page(found, 400, invite_form=form)
     if not commit_or_refuse(services.invite_external, found, kind=form.kind.data, name=form.name.data,

@@ -14,6 +14,7 @@ from ..applications.profile_views import discipline_choices
 from ..auth import roles_required
 from ..database import commit, rollback
 from ..extensions import db
+from ..forms import select_choices
 from ..i18n import current_locale
 from ..programs.models import Unit
 from ..programs.units import all_units, tree_rows
@@ -30,9 +31,9 @@ FORM_FIELD = {"unit_code": "unit_id"}
 def _expert_form(**kwargs) -> ExpertForm:
     form = ExpertForm(**kwargs)
     locale = current_locale()
-    form.unit_id.choices = [(0, _("— none —"))] + [(u.id, "\u3000" * depth + f"{u.name(locale)} ({u.code})")
-                                                  for u, depth in tree_rows(all_units())]
-    form.disciplines.choices = discipline_choices(blank=False)
+    units = [(u.id, "\u3000" * depth + f"{u.name(locale)} ({u.code})") for u, depth in tree_rows(all_units())]
+    form.unit_id.choices = select_choices([(0, _("— none —")), *units])
+    form.disciplines.choices = select_choices(discipline_choices(blank=False))
     return form
 
 
