@@ -1,8 +1,11 @@
-"""The lint and type checks that `make lint` runs refuse a deliberate violation under the project's own settings."""
+"""The habits hold: `make lint`'s checks refuse a deliberate violation under our settings, and a warning fails."""
 import subprocess
 import sys
 import tomllib
+import warnings
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = ROOT / "pyproject.toml"
@@ -50,3 +53,9 @@ def test_the_strictly_typed_modules_exist():
     # A module moved (reviews/ into sub-packages, say) must take its place in the list with it.
     files = tomllib.loads(PYPROJECT.read_text())["tool"]["mypy"]["files"]
     assert files and [f for f in files if not (ROOT / f).is_file()] == []
+
+
+def test_a_warning_fails_the_test_that_causes_it():
+    # pytest.ini: filterwarnings = error, so a deprecation shows up the day it appears.
+    with pytest.raises(DeprecationWarning):
+        warnings.warn("this API goes away", DeprecationWarning, stacklevel=1)
