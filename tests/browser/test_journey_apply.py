@@ -102,7 +102,8 @@ def test_apply_from_profile_to_application_book(page, live_app, browser):
     referee_page.goto(link)
     referee_page.set_input_files("#file", files=[{"name": "letter.pdf", "mimeType": "application/pdf",
                                                  "buffer": pdf_bytes(1)}])
-    referee_page.click("main button[type=submit]")
+    with referee_page.expect_navigation():  # read the answer page, not the form while it is being left
+        referee_page.click("main button[type=submit]")
     assert "您的推荐信已收到" in referee_page.content()
     referee_context.close()
     page.reload()
