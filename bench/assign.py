@@ -16,7 +16,7 @@ Timed (`total` is the wall time of all of it, from the input dataclasses to comm
   conflicts  indexing the input + bulk hard-conflict masks
   affinity   discipline/keyword affinity + per-application / per-expert candidate selection
   solve      greedy baseline (its pairs seed the flow graph) + min-cost flow + shortfalls + warnings
-  db write   the solver's pairs written through the app, as portal/reviews/auto.py commit_preview does: one
+  db write   the solver's pairs written through the app, as portal/reviews/assignment/auto.py commit_preview does: one
              `db.session.execute(insert(Assignment), rows)` (kind expert, status invited, method auto, due date,
              invited_at, created_by) and a commit, in one transaction.
 Not timed (setup, before the solve): the app is created with portal.create_app on a fresh SQLite file in a temporary
@@ -44,7 +44,7 @@ import numpy as np
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
-from portal.reviews.assignment import (  # noqa: E402
+from portal.reviews.assignment.solver import (  # noqa: E402
     Application,
     Expert,
     Problem,
@@ -291,7 +291,7 @@ def fill_database(problem: Problem, k: int) -> dict:
 
 
 def write_assignments(pairs: list, ids: dict) -> None:
-    """The write of portal/reviews/auto.py commit_preview: every pair as an Assignment row, one transaction."""
+    """The write of portal/reviews/assignment/auto.py commit_preview: every pair as an Assignment row, one transaction."""
     from sqlalchemy import insert
 
     from portal.database import utcnow

@@ -49,8 +49,8 @@ def build(url: str, apps: int, experts: int, k: int, seed: int) -> dict:
     from portal.applications.models import Application
     from portal.extensions import db
     from portal.programs.models import Call, Program
+    from portal.reviews.evaluation.schemes import LEADING, seed_schemes
     from portal.reviews.models import Assignment, Evaluation
-    from portal.reviews.schemes import LEADING, seed_schemes
 
     fresh_postgresql(url)
     tmp = tempfile.mkdtemp(prefix="bench-pages-")
@@ -64,7 +64,7 @@ def build(url: str, apps: int, experts: int, k: int, seed: int) -> dict:
         db.session.commit()
         call = db.session.get(Call, call_id)
         db.session.execute(update(Program).where(Program.id == call.program_id).values(category="leading"))
-        from portal.reviews.schemes import fix_scheme
+        from portal.reviews.evaluation.schemes import fix_scheme
 
         fix_scheme(call)
         db.session.commit()
@@ -375,8 +375,8 @@ def cold_ranking(url: str, call_id: int) -> dict:
     from portal import create_app
     from portal.extensions import db
     from portal.programs.models import Call
-    from portal.reviews import ranking
-    from portal.reviews.schemes import options_for_call
+    from portal.reviews.evaluation.schemes import options_for_call
+    from portal.reviews.ranking import services as ranking
 
     app = create_app({"SECRET_KEY": "bench", "RANKING_CACHE": False, "REDIS_URL": ""})
     with app.app_context():

@@ -98,7 +98,7 @@ def _register_hooks() -> None:
     """What runs around every commit and flush, registered here rather than as a side effect of an import."""
     from . import jobs
     from .notifications.services import register_hooks as register_outbox
-    from .reviews.ranking import register_listeners as register_ranking_listeners
+    from .reviews.ranking.services import register_listeners as register_ranking_listeners
 
     register_outbox()
     register_ranking_listeners()  # rankings stay fresh whoever imported what
@@ -124,12 +124,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(applications_bp)
     app.register_blueprint(referees_bp)
 
-    from .reviews.expert_views import bp as expert_bp
-    from .reviews.external_views import bp as evaluate_bp
+    from .reviews.evaluation.expert_views import bp as expert_bp
+    from .reviews.evaluation.external_views import bp as evaluate_bp
+    from .reviews.experts.views import bp as pool_bp
     from .reviews.office_views import bp as office_bp
-    from .reviews.pool_views import bp as pool_bp
-    from .reviews.ranking_views import bp as ranking_bp
-    from .reviews.unit_views import bp as unit_bp
+    from .reviews.ranking.views import bp as ranking_bp
+    from .reviews.unit.views import bp as unit_bp
 
     for blueprint in (unit_bp, office_bp, pool_bp, ranking_bp, expert_bp, evaluate_bp):
         app.register_blueprint(blueprint)
@@ -204,7 +204,7 @@ def _register_status_vocabulary(app: Flask) -> None:
     from .decisions import models as decisions
     from .letters import models as letters
     from .programs.call_workflow import CallState
-    from .reviews import assignment_workflow as assignments
+    from .reviews.assignment import lifecycle as assignments
     from .reviews.models import EvaluationStatus
 
     app.jinja_env.globals.update(

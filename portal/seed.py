@@ -13,8 +13,8 @@ from .office import call_life, program_admin
 from .programs import call_admin
 from .programs.models import Call, Discipline, Program, Unit
 from .programs.seed_data import SEED_EXTRA_FIELDS, SEED_RULES
+from .reviews.evaluation.schemes import seed_schemes
 from .reviews.models import ExpertProfile
-from .reviews.schemes import seed_schemes
 from .seed_applications import load_demo_applications
 
 DEMO_PASSWORD = "demo-password-2026"

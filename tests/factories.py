@@ -28,9 +28,9 @@ from portal.decisions import services as decisions
 from portal.decisions.models import Appeal, DecisionSession
 from portal.extensions import db
 from portal.programs.models import Call, Program, Unit
+from portal.reviews.evaluation.schemes import scheme_for_call
 from portal.reviews.models import Assignment, Evaluation, ExpertProfile, UnitReview
-from portal.reviews.ranking import mark_changed
-from portal.reviews.schemes import scheme_for_call
+from portal.reviews.ranking.services import mark_changed
 
 PASSWORD = "correct-horse-battery"
 #: States an application reaches only by being submitted: they need a submission time (a check constraint says so).

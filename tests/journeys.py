@@ -8,7 +8,10 @@ from portal.applications.models import Application
 from portal.applications.services import apply_transition
 from portal.database import commit
 from portal.notifications.models import OutboxMessage
-from portal.reviews import evaluations, services
+from portal.reviews import services
+from portal.reviews.assignment import services as assigning
+from portal.reviews.evaluation import services as evaluations
+from portal.reviews.unit import services as unit_review
 from portal.seed import load_demo
 from tests.factories import demo_expert, demo_office, submitted_application
 
@@ -43,9 +46,9 @@ def review_demo_calls(db):
     c = demo_application(db, "yang.fan@demo.talent.cn")
     support = demo_application(db, "zhang.li@demo.talent.cn")
     for application in (a, b, c):
-        services.endorse(application, unit_admin, post="研究员", startup_funds="300 万元", space="120 平方米",
+        unit_review.endorse(application, unit_admin, post="研究员", startup_funds="300 万元", space="120 平方米",
                          opinion="同意推荐", unit_scores={"performance": 80, "influence": 80})
-    services.endorse(support, unit_admin, post="高级工程师", startup_funds="—", space="—", opinion="同意推荐")
+    unit_review.endorse(support, unit_admin, post="高级工程师", startup_funds="—", space="—", opinion="同意推荐")
     for application in (a, b, c, support):
         services.formal_pass(application, office, "材料齐全，符合要求")
     commit()
@@ -56,17 +59,17 @@ def review_demo_calls(db):
             c: [(neutral, 70), (lenient, 85), (fourth, 70)]}
     for application, panel in plan.items():
         for expert, value in panel:
-            score(services.assign_expert(application, expert, office), expert, value)
+            score(assigning.assign_expert(application, expert, office), expert, value)
     commit()
     tokens = []
     for name, email, value in (("用户甲", "user.a@example.cn", 90), ("用户乙", "user.b@example.cn", 80)):
-        services.invite_external(support, kind="user", name=name, email=email, actor=office)
+        assigning.invite_external(support, kind="user", name=name, email=email, actor=office)
         commit()
         body = db.session.execute(select(OutboxMessage.body_text).where(OutboxMessage.to_address == email)) \
             .scalar_one()
         token = body.split("/evaluate/")[1].split()[0]
         tokens.append(token)
-        score(services.external_assignment_for_token(token), None, value)
+        score(assigning.external_assignment_for_token(token), None, value)
         commit()
     for application in (a, b, c, support):
         services.complete_review(application, office)
@@ -77,7 +80,7 @@ def review_demo_calls(db):
 def evaluate_with_comments(application, n: int, for_applicant: str,
                            confidential: str = "仅供委员会参考：不建议资助。"):
     """Expert n is assigned, accepts and submits an evaluation with both comments."""
-    assignment = services.assign_expert(application, demo_expert(n), demo_office())
+    assignment = assigning.assign_expert(application, demo_expert(n), demo_office())
     evaluations.accept_assignment(assignment, demo_expert(n), "本人与申请人不存在利益冲突。")
     criteria = evaluations.criteria_for(assignment)
     evaluations.save_evaluation(assignment, scores=dict.fromkeys(criteria, 70), familiarity="familiar",
@@ -90,7 +93,7 @@ def evaluate_with_comments(application, n: int, for_applicant: str,
 def reviewed_by_panel(db, make_user, panel=((1, "研究计划清晰，创新性较强。"), (2, "建议加强国际合作。")), **kw):
     """An application through unit review, formal check and evaluation by the panel, review completed."""
     application = submitted_application(db, make_user, **kw)
-    services.endorse(application, find_user("unit@demo.talent.cn"), post="研究员", startup_funds="300 万元",
+    unit_review.endorse(application, find_user("unit@demo.talent.cn"), post="研究员", startup_funds="300 万元",
                      space="200 平方米", opinion="同意推荐", unit_scores={"performance": 85, "influence": 80})
     services.formal_pass(application, demo_office(), "材料齐全")
     for n, comment in panel:

@@ -18,10 +18,10 @@ from ..database import utcnow
 from ..extensions import db
 from ..i18n import is_english
 from ..programs.models import Call
-from ..reviews.assignment_workflow import LIVE
+from ..reviews.assignment.lifecycle import LIVE
+from ..reviews.evaluation.schemes import COMPONENT_LABELS
 from ..reviews.models import Assignment, Evaluation, EvaluationStatus
 from ..reviews.rounds import previous_experts, round_started_at  # noqa: F401 (part of the appeals' API)
-from ..reviews.schemes import COMPONENT_LABELS
 from .errors import DecisionError
 from .models import Appeal, AppealStatus
 

@@ -20,8 +20,8 @@ from ..extensions import db
 from ..notifications.services import queue_email
 from ..programs.access import program_admins_for
 from ..programs.models import Call, Discipline
-from ..reviews.ranking import RankingError, ranking_for_call
-from ..reviews.schemes import options_for_call
+from ..reviews.evaluation.schemes import options_for_call
+from ..reviews.ranking.services import RankingError, ranking_for_call
 from .errors import DecisionError
 from .models import (
     Decision,

@@ -21,8 +21,8 @@ from ..forms import ConfirmForm
 from ..programs.access import managed_call_or_404 as _call
 from ..programs.access import managed_or_404, managed_program_ids
 from ..programs.models import Call
-from ..reviews.ranking import RankingError, page_of, ranking_for_call
-from ..reviews.schemes import options_for_call
+from ..reviews.evaluation.schemes import options_for_call
+from ..reviews.ranking.services import RankingError, page_of, ranking_for_call
 from ..views_support import commit_or_refuse
 from . import services
 from .forms import ApproveTopForm, DecisionForm, FinaliseForm, HandleObjectionForm, OpenSessionForm, PublishForm

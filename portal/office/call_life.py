@@ -23,8 +23,8 @@ from ..programs.call_admin import action_label, beijing, iso, stamp_edit, state_
 from ..programs.call_workflow import CallAction, CallFacts, CallRefusal, CallState
 from ..programs.errors import ProgramError
 from ..programs.models import Call, ProgramRules
+from ..reviews.evaluation.schemes import fix_scheme
 from ..reviews.models import EvaluationScheme
-from ..reviews.schemes import fix_scheme
 from .program_admin import new_rules_version
 
 

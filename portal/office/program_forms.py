@@ -13,7 +13,7 @@ from ..programs import units as unit_service
 from ..programs.call_admin import QUOTA_MAX
 from ..programs.eligibility import PROGRAM_LEVELS
 from ..programs.rules_editor import CODE_MAX
-from ..reviews.schemes import latest
+from ..reviews.evaluation.schemes import latest
 from .editor_messages import CATEGORY_LABELS, LEVEL_LABELS
 from .program_admin import MAX_EXPERTS, MAX_NOTICE_DAYS, MAX_REFEREES
 

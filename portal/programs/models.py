@@ -171,7 +171,7 @@ class Call(db.Model):
     # Aggregation options of SPEC §4.1: trimmed, familiarity_weights, normalise, disagreement_threshold.
     aggregation: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Bumped by every commit that changes what the call's ranking is computed from (portal/reviews/ranking.py):
+    # Bumped by every commit that changes what the call's ranking is computed from (portal/reviews/ranking/services.py):
     # a computed ranking is reused while the stamp stays the same.
     ranking_stamp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The version of the program's rules, documents and questions this call applies: pinned when it is published.

@@ -5,7 +5,7 @@ import click
 from flask.cli import AppGroup
 
 from ..database import commit, rollback
-from . import reminders
+from .evaluation import reminders
 
 reminders_cli = AppGroup("reminders", help="Reminders to experts before and after their due dates.")
 

@@ -24,8 +24,8 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from ..forms import select_choices
 from ..i18n import is_english
-from .pool_import import DEFAULT_LOAD_CAP
-from .scoring import Options
+from .experts.pool_import import DEFAULT_LOAD_CAP
+from .ranking.scoring import Options
 
 
 def endorse_form_class(criteria: dict | None, locale: str, exception: bool):

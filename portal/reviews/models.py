@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow, values_check
 from ..extensions import db
-from .assignment_workflow import AssignmentStatus
+from .assignment.lifecycle import AssignmentStatus
 
 
 class EvaluationScheme(db.Model):
@@ -131,7 +131,7 @@ class Assignment(db.Model):
     decline_reason: Mapped[str] = mapped_column(String(500), default="")
     method: Mapped[str] = mapped_column(String(10), default="manual")  # manual | auto | random | replace
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    # When the expert was last reminded (portal/reviews/reminders.py): once before the due date, then when late.
+    # When the expert was last reminded (portal/reviews/evaluation/reminders.py): once before the due date, then when late.
     reminded_due_soon_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reminded_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

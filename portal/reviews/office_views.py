@@ -25,14 +25,32 @@ from ..programs.access import managed, managed_or_404, runs_every_program_of
 from ..programs.access import managed_call_or_404 as _call
 from ..programs.models import Call, Discipline, Program, Unit
 from ..views_support import commit_or_refuse
-from . import auto, conflicts, services
-from .assignment_workflow import ENDED, LIVE, STATUS_LABELS
-from .forms import (FAMILIARITY_CHOICES, RECOMMENDATION_CHOICES, AssignForm, ClearFlagForm, FormalCheckForm, InviteForm,
-                    RecheckDecisionForm)
+from . import services
+from .assignment import auto
+from .assignment import services as assigning
+from .assignment.lifecycle import ENDED, LIVE, STATUS_LABELS
+from .assignment.pool import build_problem, loads_in_call
+from .evaluation.schemes import (
+    COMPONENT_LABELS,
+    SEED_SCHEMES,
+    SchemeError,
+    latest,
+    save_version,
+    scheme_for_call,
+    to_scoring,
+)
+from .experts import conflicts
+from .forms import (
+    FAMILIARITY_CHOICES,
+    RECOMMENDATION_CHOICES,
+    AssignForm,
+    ClearFlagForm,
+    FormalCheckForm,
+    InviteForm,
+    RecheckDecisionForm,
+)
 from .models import Assignment, Evaluation, EvaluationScheme, EvaluationStatus, ExpertProfile
-from .pool import build_problem, loads_in_call
-from .schemes import COMPONENT_LABELS, SEED_SCHEMES, SchemeError, latest, save_version, scheme_for_call, to_scoring
-from .scoring import evaluation_score
+from .ranking.scoring import evaluation_score
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 
@@ -223,7 +241,7 @@ def candidates(application: Application) -> list[dict]:
         hard = index.pair_hard_conflicts(ai, ei) if ai is not None else []
         rows.append({"id": expert.id, "name": expert.name, "load": loads.get(expert.id, 0), "cap": expert.cap,
                      "second": any(s == application.discipline_code for _f, s in expert.disciplines),
-                     "conflicts": [services.VIOLATION_TEXT.get(k, (k, k))[1 if english else 0] for k in hard],
+                     "conflicts": [assigning.VIOLATION_TEXT.get(k, (k, k))[1 if english else 0] for k in hard],
                      "warnings": [d for _k, d in index.potential_conflicts(ai, ei)] if ai is not None else []})
     rows.sort(key=lambda r: (bool(r["conflicts"]), not r["second"], r["load"], r["name"]))
     return rows
@@ -297,7 +315,7 @@ def assign(application_id: int):
         (form.expert_id.data or "").isdigit() else None
     if expert is None:
         abort(400)
-    if not commit_or_refuse(services.assign_expert, found, expert, current_user._get_current_object()):
+    if not commit_or_refuse(assigning.assign_expert, found, expert, current_user._get_current_object()):
         return _page(found, 409)
     return _done(found, _("%(name)s has been invited.", name=expert.name))
 
@@ -311,7 +329,7 @@ def invite(application_id: int):
     form.kind.choices = select_choices([(k, k) for k in ("user", "social") if k in scheme["components"]])
     if not form.validate_on_submit():
         return _page(found, 400, invite_form=form)
-    if not commit_or_refuse(services.invite_external, found, kind=form.kind.data, name=form.name.data,
+    if not commit_or_refuse(assigning.invite_external, found, kind=form.kind.data, name=form.name.data,
                             email=form.email.data, actor=current_user._get_current_object(), locale=current_locale()):
         return _page(found, 409, invite_form=form)
     return _done(found, _("%(name)s has been invited.", name=form.name.data))
@@ -321,7 +339,7 @@ def invite(application_id: int):
 @roles_required(Role.PROGRAM_ADMIN)
 def withdraw_assignment(assignment_id: int):
     assignment = _assignment(assignment_id)
-    if not commit_or_refuse(services.withdraw_assignment, assignment, current_user._get_current_object()):
+    if not commit_or_refuse(assigning.withdraw_assignment, assignment, current_user._get_current_object()):
         return _page(assignment.application, 409)
     return _done(assignment.application, _("The assignment has been withdrawn."))
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..applications.models import Application
 from ..extensions import db
-from .assignment_workflow import LIVE
+from .assignment.lifecycle import LIVE
 from .models import Assignment
 
 

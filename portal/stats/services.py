@@ -16,11 +16,11 @@ from ..applications.workflow import STATE_LABELS, State
 from ..database import local_today, utcnow
 from ..extensions import db
 from ..programs.models import Call, Discipline, Unit
-from ..reviews.assignment_workflow import OPEN as OPEN_ASSIGNMENTS
-from ..reviews.assignment_workflow import STATUS_LABELS as ASSIGNMENT_STATUS_LABELS
+from ..reviews.assignment.lifecycle import OPEN as OPEN_ASSIGNMENTS
+from ..reviews.assignment.lifecycle import STATUS_LABELS as ASSIGNMENT_STATUS_LABELS
+from ..reviews.assignment.pool import first_levels
 from ..reviews.models import Assignment, Evaluation, EvaluationStatus
-from ..reviews.pool import first_levels
-from ..reviews.ranking import RankingError, ranking_lines
+from ..reviews.ranking.services import RankingError, ranking_lines
 
 Label = tuple[str, str]  # (zh, en)
 

@@ -12,7 +12,7 @@ from portal.database import utcnow
 from portal.office import call_life
 from portal.programs import call_admin
 from portal.programs.models import Call, CallAttachment, Program, ProgramRules
-from portal.reviews.schemes import seed_schemes
+from portal.reviews.evaluation.schemes import seed_schemes
 from tests.conftest import PASSWORD
 from tests.factories import ApplicationFactory, DecisionSessionFactory, ProgramFactory, pdf_bytes
 

@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from portal.database import utcnow
 from portal.notifications.models import OutboxMessage
-from portal.reviews import evaluations
+from portal.reviews.assignment.services import assign_expert, invite_external
+from portal.reviews.evaluation import services as evaluations
 from portal.reviews.models import Assignment, Evaluation
-from portal.reviews.services import assign_expert, invite_external
 from portal.seed import DEMO_PASSWORD
 from portal.storage import Document
 from tests.conftest import PASSWORD

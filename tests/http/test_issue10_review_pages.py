@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.accounts.services import create_user
 from portal.programs.models import Call, Program, ProgramRules
-from portal.reviews.services import assign_expert
+from portal.reviews.assignment.services import assign_expert
 from portal.seed import DEMO_PASSWORD
 from tests.conftest import PASSWORD
 from tests.factories import ProgramFactory, demo_expert, demo_office, under_review

@@ -9,7 +9,9 @@ from sqlalchemy import select
 from portal.accounts.services import find_user
 from portal.notifications.models import OutboxMessage
 from portal.reviews import services
+from portal.reviews.assignment import services as assigning
 from portal.reviews.models import DeclaredConflict, ExpertProfile
+from portal.reviews.unit import services as unit_review
 from tests.factories import submitted_application, unit_id
 
 HEADER = "姓名,邮箱,单位代码,职称,学科代码,关键词,曾工作单位,评审上限"
@@ -123,12 +125,12 @@ def test_edit_shows_the_stored_values_and_saves_changes(client, demo, admin):
 def test_a_declared_conflict_is_enforced_when_assigning(client, demo, admin, make_user):
     unit_admin, office = find_user("unit@demo.talent.cn"), find_user("program@demo.talent.cn")
     application = submitted_application(demo, make_user, name="冲突申请人")
-    services.endorse(application, unit_admin, post="研究员", startup_funds="300 万元", space="200 平方米",
+    unit_review.endorse(application, unit_admin, post="研究员", startup_funds="300 万元", space="200 平方米",
                      opinion="同意推荐", unit_scores={"performance": 85, "influence": 80})
     services.formal_pass(application, office, "通过")
     demo.session.commit()
     sun = find_user("expert3@demo.talent.cn")  # USTC, A01: no conflict with a CAS-AMSS applicant
-    assert services.assignment_violations(application, sun.id) == []
+    assert assigning.assignment_violations(application, sun.id) == []
 
     unknown = client.post_form(f"/office/pool/{sun.id}/conflicts",
                                {"conflict-email": "nobody@example.cn", "conflict-relation": "coauthor"})
@@ -140,7 +142,7 @@ def test_a_declared_conflict_is_enforced_when_assigning(client, demo, admin, mak
     conflict = demo.session.execute(select(DeclaredConflict).where(DeclaredConflict.expert_id == sun.id)).scalar_one()
     assert conflict.person_id == application.applicant_id and conflict.relation == "coauthor"
     assert "冲突申请人" in client.get(f"/office/pool/{sun.id}").get_data(as_text=True)
-    assert services.VIOLATION_TEXT["declared"] in services.assignment_violations(application, sun.id)
+    assert assigning.VIOLATION_TEXT["declared"] in assigning.assignment_violations(application, sun.id)
     again = client.post_form(f"/office/pool/{sun.id}/conflicts",
                              {"conflict-email": application.applicant.email, "conflict-relation": "family"})
     assert again.status_code == 400

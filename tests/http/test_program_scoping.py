@@ -114,7 +114,7 @@ def test_close_due_closes_only_the_held_programs_notices(client, db, objects, ma
 
 
 def test_a_category_scheme_is_saved_only_by_who_runs_all_its_programs(client, db, demo, make_user):
-    from portal.reviews.schemes import latest
+    from portal.reviews.evaluation.schemes import latest
 
     before = latest("young").version
     _holding(client, make_user, db, "youth_talent")  # young: 千人计划·青年项目 too

@@ -251,7 +251,7 @@ def test_a_program_without_an_office_of_its_own_still_works(db, objects, client,
     from portal.decisions import services as decisions
     from portal.decisions.models import Notice
     from portal.programs.access import program_admins_for
-    from portal.reviews import evaluations
+    from portal.reviews.evaluation import services as evaluations
     from portal.reviews.models import Assignment
 
     for role in db.session.execute(select(UserRole).where(UserRole.role == "program_admin",

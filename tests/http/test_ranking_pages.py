@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 
 from portal.audit.models import AuditEntry
 from portal.reviews.models import UnitReview
-from portal.reviews.ranking import mark_changed
+from portal.reviews.ranking.services import mark_changed
 from tests.conftest import PASSWORD
 from tests.factories import add_applications, add_evaluations, call_of, top_scores, unit_id
 

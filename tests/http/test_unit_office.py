@@ -4,6 +4,7 @@ from sqlalchemy import select
 from portal.accounts.services import find_user
 from portal.applications.models import Application
 from portal.reviews.models import Assignment
+from portal.reviews.unit import services as unit_review
 from portal.seed import DEMO_PASSWORD
 from tests.factories import submitted_application
 
@@ -50,10 +51,9 @@ def test_return_requires_reasons_and_keeps_the_form(client, demo, make_user):
 
 
 def test_office_formal_check_then_manual_assignment(client, demo, make_user):
-    from portal.reviews import services
 
     application = submitted_application(demo, make_user, name="形审对象")
-    services.endorse(application, find_user("unit@demo.talent.cn"), post="p", startup_funds="f", space="s",
+    unit_review.endorse(application, find_user("unit@demo.talent.cn"), post="p", startup_funds="f", space="s",
                      opinion="o", unit_scores={"performance": 80, "influence": 70})
     demo.session.commit()
     _as(client, "program@demo.talent.cn")
@@ -79,7 +79,7 @@ def test_applicant_asks_for_a_recheck_within_15_days(client, demo, make_user):
     from portal.reviews import services
 
     application = submitted_application(demo, make_user, name="复核申请人")
-    services.endorse(application, find_user("unit@demo.talent.cn"), post="p", startup_funds="f", space="s",
+    unit_review.endorse(application, find_user("unit@demo.talent.cn"), post="p", startup_funds="f", space="s",
                      opinion="o", unit_scores={"performance": 80, "influence": 70})
     services.formal_fail(application, find_user("program@demo.talent.cn"), "缺少学位证书")
     demo.session.commit()
@@ -92,7 +92,7 @@ def test_applicant_asks_for_a_recheck_within_15_days(client, demo, make_user):
 
 
 def test_scheme_editing_makes_a_new_version_and_validates_weights(client, demo):
-    from portal.reviews.schemes import latest
+    from portal.reviews.evaluation.schemes import latest
 
     _as(client, "program@demo.talent.cn")
     page = client.get("/office/schemes").get_data(as_text=True)
@@ -116,7 +116,7 @@ def test_automatic_assignment_page_preview_then_commit(client, demo):
     apps = demo.session.execute(select(Application).where(Application.state == "submitted")).scalars().all()
     bairen = [a for a in apps if a.call.program.code == "bairen"]
     for application in bairen:
-        services.endorse(application, unit_admin, post="p", startup_funds="f", space="s", opinion="o",
+        unit_review.endorse(application, unit_admin, post="p", startup_funds="f", space="s", opinion="o",
                          unit_scores={"performance": 80, "influence": 80})
         services.formal_pass(application, office, "通过")
     demo.session.commit()

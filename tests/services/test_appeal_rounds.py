@@ -8,9 +8,12 @@ from portal.applications.services import apply_transition
 from portal.database import commit
 from portal.decisions.appeals import decide_appeal, file_appeal
 from portal.errors import Refusal
-from portal.reviews import evaluations, services
-from portal.reviews.ranking import ranking_for_call
-from portal.reviews.schemes import options_for_call
+from portal.reviews import services
+from portal.reviews.assignment import services as assigning
+from portal.reviews.evaluation import services as evaluations
+from portal.reviews.evaluation.schemes import options_for_call
+from portal.reviews.ranking.services import ranking_for_call
+from portal.reviews.unit import services as unit_review
 from portal.seed import load_demo
 
 
@@ -19,11 +22,11 @@ def test_appeal_round_needs_new_experts_and_drops_old_scores(db):
     unit_admin, office = find_user("unit@demo.talent.cn"), find_user("program@demo.talent.cn")
     application = db.session.execute(select(Application).where(
         Application.applicant_id == find_user("li.na@demo.talent.cn").id)).scalar_one()
-    services.endorse(application, unit_admin, post="p", startup_funds="f", space="s", opinion="o",
+    unit_review.endorse(application, unit_admin, post="p", startup_funds="f", space="s", opinion="o",
                      unit_scores={"performance": 80, "influence": 80})
     services.formal_pass(application, office, "通过")
     first = find_user("expert@demo.talent.cn")
-    assignment = services.assign_expert(application, first, office)
+    assignment = assigning.assign_expert(application, first, office)
     evaluations.accept_assignment(assignment, first, "无利益冲突")
     evaluations.save_evaluation(assignment, scores={"performance": 40, "influence": 40}, familiarity="familiar",
                                 recommendation="oppose", comment_for_applicant="创新性不足。",
@@ -37,12 +40,12 @@ def test_appeal_round_needs_new_experts_and_drops_old_scores(db):
     assert application.state == "under_review"
 
     try:
-        services.assign_expert(application, first, office)
+        assigning.assign_expert(application, first, office)
         raise AssertionError("the earlier expert was assigned again")
     except Refusal as exc:
         assert "此前的评审" in exc.messages[0] or "earlier round" in exc.messages[0]
     second = find_user("expert3@demo.talent.cn")
-    new = services.assign_expert(application, second, office)
+    new = assigning.assign_expert(application, second, office)
     evaluations.accept_assignment(new, second, "无利益冲突")
     evaluations.save_evaluation(new, scores={"performance": 90, "influence": 90}, familiarity="familiar",
                                 recommendation="support", comment_for_applicant="很好。", comment_confidential="",

@@ -9,6 +9,7 @@ from portal.database import commit, utcnow
 from portal.decisions import appeals
 from portal.errors import Refusal
 from portal.reviews import services
+from portal.reviews.assignment import services as assigning
 from tests.factories import demo_expert, demo_office
 from tests.journeys import evaluate_with_comments, rejected_after_review, reviewed_by_panel
 
@@ -85,7 +86,7 @@ def test_accepted_appeal_goes_back_to_review_with_new_experts(demo, make_user):
     assert appeals.previous_experts(application) == {demo_expert(1).id, demo_expert(2).id}
     assert not appeals.feedback_visible(application)
     with pytest.raises(Refusal):  # a previous expert is not assigned again
-        services.assign_expert(application, demo_expert(1), demo_office())
+        assigning.assign_expert(application, demo_expert(1), demo_office())
     with pytest.raises(Refusal):  # an appeal is decided once
         appeals.decide_appeal(appeal, demo_office(), False, "再议")
 

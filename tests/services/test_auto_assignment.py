@@ -8,8 +8,11 @@ from portal.audit.models import AuditEntry
 from portal.database import commit
 from portal.errors import Refusal
 from portal.notifications.models import OutboxMessage
-from portal.reviews import auto, evaluations, services
+from portal.reviews import services
+from portal.reviews.assignment import auto
+from portal.reviews.evaluation import services as evaluations
 from portal.reviews.models import Assignment
+from portal.reviews.unit import services as unit_review
 from portal.seed import load_demo
 
 
@@ -21,7 +24,7 @@ def call(db):
     applications = db.session.execute(select(Application).where(Application.state == "submitted")).scalars().all()
     bairen = [a for a in applications if a.call.program.code == "bairen"]
     for application in bairen:
-        services.endorse(application, unit_admin, post="研究员", startup_funds="200 万元", space="100 平方米",
+        unit_review.endorse(application, unit_admin, post="研究员", startup_funds="200 万元", space="100 平方米",
                          opinion="同意", unit_scores={"performance": 80, "influence": 80})
         services.formal_pass(application, office, "通过")
     commit()

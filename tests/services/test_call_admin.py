@@ -14,8 +14,8 @@ from portal.office import call_life
 from portal.programs import call_admin as calls
 from portal.programs.errors import ProgramError, StaleEdit
 from portal.programs.models import Call, CallUnitQuota, ProgramRules
+from portal.reviews.evaluation.schemes import latest, save_version, seed_schemes
 from portal.reviews.models import EvaluationScheme
-from portal.reviews.schemes import latest, save_version, seed_schemes
 from portal.storage import Document
 from tests.factories import ApplicationFactory, DecisionSessionFactory, ProgramFactory, pdf_bytes
 

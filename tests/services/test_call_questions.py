@@ -223,9 +223,9 @@ def test_without_a_subtree_every_unit_may_review(demo, applicant):
 # ------------------------------------------------------------------ unit quotas per call
 
 def _endorse(application, admin):
-    from portal.reviews import services as reviews
+    from portal.reviews.unit import services as unit_review
 
-    return reviews.endorse(application, admin, post="研究员", startup_funds="300 万元", space="200 平方米",
+    return unit_review.endorse(application, admin, post="研究员", startup_funds="300 万元", space="200 平方米",
                            opinion="同意推荐", unit_scores={"performance": 85, "influence": 80})
 
 

@@ -5,10 +5,10 @@ from sqlalchemy import select
 from portal.audit.models import AuditEntry
 from portal.errors import Refusal
 from portal.notifications.models import OutboxMessage
-from portal.reviews import evaluations
-from portal.reviews.evaluations import EvaluationError
+from portal.reviews.assignment.services import assign_expert, invite_external
+from portal.reviews.evaluation import services as evaluations
+from portal.reviews.evaluation.services import EvaluationError
 from portal.reviews.models import Evaluation
-from portal.reviews.services import assign_expert, invite_external
 from tests.factories import demo_expert, demo_office, under_review
 
 FULL = dict(scores={"performance": 88, "influence": 75.5}, familiarity="familiar", recommendation="priority",

@@ -144,7 +144,7 @@ def test_a_retried_attachment_upload_is_stored_once(db, program, office):
 
 
 def test_the_review_fixing_its_scheme_does_not_make_the_offices_quota_form_stale(db, program, office, unit):
-    from portal.reviews.schemes import fix_scheme, seed_schemes
+    from portal.reviews.evaluation.schemes import fix_scheme, seed_schemes
 
     seed_schemes()
     call = calls.create_call(program, actor=office, **figures())

@@ -8,7 +8,7 @@ from portal.applications.services import generate_book
 from portal.database import after_commit, commit, rollback
 from portal.letters.services import run_batch, run_batch_chunk
 from portal.notifications.services import deliver_many
-from portal.reviews.ranking import warm
+from portal.reviews.ranking.services import warm
 
 JOBS = {"applications.generate_book": generate_book, "letters.run_batch": run_batch,
         "letters.run_batch_chunk": run_batch_chunk, "notifications.deliver_many": deliver_many,

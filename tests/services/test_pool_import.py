@@ -11,7 +11,7 @@ from portal.accounts.services import check_password, find_user, user_for_reset_t
 from portal.audit.models import AuditEntry
 from portal.database import commit
 from portal.notifications.models import OutboxMessage
-from portal.reviews import pool_import as pool
+from portal.reviews.experts import pool_import as pool
 from portal.reviews.models import ExpertProfile
 from tests.factories import unit_id
 

@@ -102,7 +102,7 @@ def test_the_program_office_is_who_runs_the_program(demo, make_user):
 
 def test_an_experts_decline_is_told_to_this_programs_office_only(demo, make_user):
     from portal.notifications.models import OutboxMessage
-    from portal.reviews import evaluations
+    from portal.reviews.evaluation import services as evaluations
 
     db = demo
     bairen, qianren = program_of(db, "bairen"), program_of(db, "qianren_long")

@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from portal.applications.models import Application
 from portal.audit.models import AuditEntry
-from portal.reviews.ranking import RankingError, ranking_for_call, save_options
-from portal.reviews.schemes import options_for_call
+from portal.reviews.evaluation.schemes import options_for_call
+from portal.reviews.ranking.services import RankingError, ranking_for_call, save_options
 from tests.factories import (
     AssignmentFactory,
     UnitReviewFactory,

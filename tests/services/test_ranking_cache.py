@@ -3,9 +3,9 @@ from sqlalchemy import select
 
 from portal.applications.models import Application
 from portal.database import commit, utcnow
+from portal.reviews.evaluation.schemes import options_for_call
 from portal.reviews.models import Evaluation
-from portal.reviews.ranking import ranking_for_call
-from portal.reviews.schemes import options_for_call
+from portal.reviews.ranking.services import ranking_for_call
 from tests.factories import AppealFactory, EvaluationFactory, UnitReviewFactory, build_hand_case, top_scores
 
 
@@ -91,7 +91,7 @@ def test_workers_share_a_computed_ranking_through_redis(app, demo, db, count_que
     import pytest
     from redis import Redis
 
-    from portal.reviews import ranking
+    from portal.reviews.ranking import services as ranking
 
     url = "redis://127.0.0.1:6379/8"
     try:
@@ -122,7 +122,7 @@ def test_a_worker_waits_for_another_computing_the_same_ranking(app, demo, db, co
     import pytest
     from redis import Redis
 
-    from portal.reviews import ranking
+    from portal.reviews.ranking import services as ranking
 
     url = "redis://127.0.0.1:6379/8"
     try:
@@ -157,7 +157,7 @@ def test_create_app_registers_the_ranking_listeners_once(app, demo, db):
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
-    from portal.reviews import ranking
+    from portal.reviews.ranking import services as ranking
 
     for name, listener in ranking.LISTENERS:
         assert event.contains(Session, name, listener), name
@@ -173,7 +173,7 @@ def test_importing_the_ranking_registers_nothing():
     import subprocess
     import sys
 
-    code = ("from sqlalchemy import event\nfrom sqlalchemy.orm import Session\nfrom portal.reviews import ranking\n"
+    code = ("from sqlalchemy import event\nfrom sqlalchemy.orm import Session\nfrom portal.reviews.ranking import services as ranking\n"
             "print(any(event.contains(Session, n, f) for n, f in ranking.LISTENERS))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from portal.database import commit, local_today, utcnow
 from portal.notifications.models import OutboxMessage
-from portal.reviews import reminders
+from portal.reviews.evaluation import reminders
 from tests.factories import AssignmentFactory, submitted_application
 
 TODAY = date(2026, 11, 21)

@@ -4,16 +4,16 @@ Applications travel through unit review, formal check, manual expert assignment,
 one lenient) and by token-link evaluators, to a ranking whose normalised order differs from the plain mean the way
 SPEC §4.1 intends: strict and lenient experts count alike.
 """
-from portal.reviews import services
-from portal.reviews.ranking import ranking_for_call
-from portal.reviews.schemes import options_for_call
+from portal.reviews.assignment import services as assigning
+from portal.reviews.evaluation.schemes import options_for_call
+from portal.reviews.ranking.services import ranking_for_call
 from tests.journeys import review_demo_calls
 
 
 def test_top_and_support_calls_from_submission_to_ranking(db):
     a, b, c, support, tokens = review_demo_calls(db)
     assert {x.state for x in (a, b, c, support)} == {"reviewed"}
-    assert all(services.external_assignment_for_token(t) is None for t in tokens)  # links stop after use
+    assert all(assigning.external_assignment_for_token(t) is None for t in tokens)  # links stop after use
 
     call = a.call
     plain = ranking_for_call(call, options_for_call(call, normalise=False))

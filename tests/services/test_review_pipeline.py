@@ -9,7 +9,9 @@ from portal.database import commit, utcnow
 from portal.errors import Refusal
 from portal.notifications.models import OutboxMessage
 from portal.reviews import services
+from portal.reviews.assignment import services as assigning
 from portal.reviews.models import DeclaredConflict, Evaluation, ExpertProfile
+from portal.reviews.unit import services as unit_review
 from tests.factories import ExpertProfileFactory, demo_office, submitted_application, unit_id
 
 
@@ -25,7 +27,7 @@ def office(demo):
 
 def _endorse(app, admin, **kw):
     scores = {"performance": 85, "influence": 80}
-    return services.endorse(app, admin, post="研究员", startup_funds="300 万元", space="200 平方米",
+    return unit_review.endorse(app, admin, post="研究员", startup_funds="300 万元", space="200 平方米",
                             opinion="同意推荐", unit_scores=kw.pop("unit_scores", scores), **kw)
 
 
@@ -68,15 +70,15 @@ def test_exception_needs_the_units_written_endorsement(demo, make_user, unit_adm
 def test_return_and_decline_need_reasons_and_tell_the_applicant(demo, make_user, unit_admin):
     application = submitted_application(demo, make_user)
     with pytest.raises(Refusal):
-        services.return_for_revision(application, unit_admin, "")
-    services.return_for_revision(application, unit_admin, "请补充代表作全文")
+        unit_review.return_for_revision(application, unit_admin, "")
+    unit_review.return_for_revision(application, unit_admin, "请补充代表作全文")
     commit()
     assert application.state == "returned"
     mail = demo.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == application.applicant.email)
                                 .order_by(OutboxMessage.id.desc())).scalars().first()
     assert "请补充代表作全文" in mail.body_text
     other = submitted_application(demo, make_user, name="第二人")
-    services.decline(other, unit_admin, "不符合单位发展方向")
+    unit_review.decline(other, unit_admin, "不符合单位发展方向")
     assert other.state == "unit_declined"
 
 
@@ -91,14 +93,14 @@ def test_unit_ranking(demo, make_user, unit_admin):
     apps = [submitted_application(demo, make_user, name=f"候选人{i}") for i in range(3)]
     for application in apps:
         _endorse(application, unit_admin)
-    services.set_unit_ranks(apps, [apps[2].id, apps[0].id, apps[1].id], unit_admin)
+    unit_review.set_unit_ranks(apps, [apps[2].id, apps[0].id, apps[1].id], unit_admin)
     assert [a.unit_review.unit_rank for a in apps] == [2, 3, 1]
     with pytest.raises(Refusal):
-        services.set_unit_ranks(apps, [apps[0].id], unit_admin)
+        unit_review.set_unit_ranks(apps, [apps[0].id], unit_admin)
 
 
 def test_formal_check_fixes_the_scheme_version_and_recheck_window(demo, make_user, unit_admin, office):
-    from portal.reviews.schemes import latest, save_version
+    from portal.reviews.evaluation.schemes import latest, save_version
 
     application = submitted_application(demo, make_user)
     _endorse(application, unit_admin)
@@ -132,35 +134,35 @@ def _under_review(demo, make_user, unit_admin, office, **kw):
 def test_manual_assignment_checks_every_conflict_rule(demo, make_user, unit_admin, office):
     application = _under_review(demo, make_user, unit_admin, office)
     wang = find_user("expert@demo.talent.cn")  # THU, A01
-    assignment = services.assign_expert(application, wang, office)
+    assignment = assigning.assign_expert(application, wang, office)
     assert assignment.status == "invited" and assignment.due_date
     with pytest.raises(Refusal, match="已分配|already"):
-        services.assign_expert(application, wang, office)
+        assigning.assign_expert(application, wang, office)
 
     wu = find_user("expert5@demo.talent.cn")  # computer science only
     with pytest.raises(Refusal, match="一级学科|discipline"):
-        services.assign_expert(application, wu, office)
+        assigning.assign_expert(application, wu, office)
 
     same_unit = make_user("expert", name="同单位专家")
     ExpertProfileFactory(user=same_unit, unit_id=unit_id(demo, "CAS-IOP"), disciplines=["A01"])
     with pytest.raises(Refusal, match="同一单位|same unit"):
-        services.assign_expert(application, same_unit, office)  # CAS-IOP and CAS-AMSS share the CAS branch
+        assigning.assign_expert(application, same_unit, office)  # CAS-IOP and CAS-AMSS share the CAS branch
 
     sun = find_user("expert3@demo.talent.cn")
     demo.session.add(DeclaredConflict(expert_id=sun.id, person_id=application.applicant_id, relation="coauthor"))
     with pytest.raises(Refusal, match="利益冲突|conflict"):
-        services.assign_expert(application, sun, office)
+        assigning.assign_expert(application, sun, office)
 
     zhou = find_user("expert4@demo.talent.cn")
     profile = demo.session.get(ExpertProfile, zhou.id)
     profile.former_units = [{"unit_id": unit_id(demo, "CAS"), "until_year": application.call.year - 1}]
     with pytest.raises(Refusal, match="3 年|3 years"):
-        services.assign_expert(application, zhou, office)
+        assigning.assign_expert(application, zhou, office)
 
     zhao = find_user("expert2@demo.talent.cn")
     demo.session.get(ExpertProfile, zhao.id).load_cap = 0
     with pytest.raises(Refusal, match="上限|cap"):
-        services.assign_expert(application, zhao, office)
+        assigning.assign_expert(application, zhao, office)
 
 
 def test_exclusion_list_is_a_hard_conflict(demo, make_user, unit_admin, office):
@@ -171,13 +173,13 @@ def test_exclusion_list_is_a_hard_conflict(demo, make_user, unit_admin, office):
     demo.session.add(Exclusion(application_id=application.id, name="王建国", expert_id=wang.id, reason="竞争关系"))
     demo.session.flush()
     with pytest.raises(Refusal, match="回避|exclude"):
-        services.assign_expert(application, wang, office)
+        assigning.assign_expert(application, wang, office)
 
 
 def test_no_assignment_before_the_formal_check(demo, make_user):
     application = submitted_application(demo, make_user)
     with pytest.raises(Refusal):
-        services.assign_expert(application, find_user("expert@demo.talent.cn"), find_user("program@demo.talent.cn"))
+        assigning.assign_expert(application, find_user("expert@demo.talent.cn"), find_user("program@demo.talent.cn"))
 
 
 def test_external_evaluator_link_for_a_support_program(demo, make_user, office):
@@ -185,19 +187,19 @@ def test_external_evaluator_link_for_a_support_program(demo, make_user, office):
 
     admin = make_user(("unit_admin", unit_id(demo)))
     application = submitted_application(demo, make_user, "support_talent")
-    services.endorse(application, admin, post="工程师", startup_funds="—", space="—", opinion="同意")
+    unit_review.endorse(application, admin, post="工程师", startup_funds="—", space="—", opinion="同意")
     services.formal_pass(application, office, "通过")
     with pytest.raises(Refusal):
-        services.invite_external(application, kind="social", name="x", email="x@example.cn", actor=office)
-    assignment = services.invite_external(application, kind="user", name="用户代表", email="User@Example.cn",
+        assigning.invite_external(application, kind="social", name="x", email="x@example.cn", actor=office)
+    assignment = assigning.invite_external(application, kind="user", name="用户代表", email="User@Example.cn",
                                           actor=office)
     commit()
     mail = demo.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == "user@example.cn")) \
         .scalar_one()
     token = mail.body_text.split("/evaluate/")[1].split()[0]
-    assert services.external_assignment_for_token(token).id == assignment.id
+    assert assigning.external_assignment_for_token(token).id == assignment.id
     assignment.expires_at = utcnow() - timedelta(seconds=1)
-    assert services.external_assignment_for_token(token) is None
+    assert assigning.external_assignment_for_token(token) is None
     assert Role.UNIT_ADMIN
 
 

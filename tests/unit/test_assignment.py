@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.reviews.assignment import (
+from portal.reviews.assignment.solver import (
     Application,
     Expert,
     Prepared,
@@ -23,7 +23,7 @@ from portal.reviews.assignment import (
     random_draw,
     replace_expert,
 )
-from portal.reviews.conflicts import ProblemIndex, email_domain, names_similar, normalize_name
+from portal.reviews.experts.conflicts import ProblemIndex, email_domain, names_similar, normalize_name
 
 REF = 2025
 FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,7 +1,7 @@
-"""The assignment's transition table (portal/reviews/assignment_workflow.py): what each status allows, nothing else."""
+"""The assignment's transition table (portal/reviews/assignment/lifecycle.py): what each status allows, nothing else."""
 import pytest
 
-from portal.reviews.assignment_workflow import (
+from portal.reviews.assignment.lifecycle import (
     ENDED,
     FINAL,
     LIVE,

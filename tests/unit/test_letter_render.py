@@ -188,9 +188,8 @@ def test_rare_characters_have_their_real_glyph(letters, char):
             path, index = letter_fonts.find_source("Noto Serif CJK SC", "Regular")
         except FileNotFoundError:
             return
-        from fontTools.ttLib import TTFont
-
         from fontTools.pens.boundsPen import BoundsPen
+        from fontTools.ttLib import TTFont
 
         with TTFont(path, fontNumber=index, lazy=True) as reference:
             reference_glyph = reference.getGlyphID(reference.getBestCmap()[ord(char)])

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.reviews.scoring import (
+from portal.reviews.ranking.scoring import (
     FLAG_DISAGREEMENT,
     FLAG_INTEGRITY,
     FLAG_MISSING,

@@ -16,7 +16,7 @@ from portal.decisions.models import (
 from portal.letters.models import LETTER_JOB_STATUS_LABELS, LETTER_STATUS_LABELS, LetterJobStatus, LetterStatus
 from portal.programs.call_workflow import STATE_LABELS as CALL_STATE_LABELS
 from portal.programs.call_workflow import CallState
-from portal.reviews.assignment_workflow import EXPERT_STATUS_LABELS, STATUS_LABELS, AssignmentStatus
+from portal.reviews.assignment.lifecycle import EXPERT_STATUS_LABELS, STATUS_LABELS, AssignmentStatus
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 

@@ -9,21 +9,21 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
-from ..accounts.models import User
-from ..accounts.services import external_url
-from ..applications.models import Application
-from ..applications.workflow import State
-from ..audit.services import record
-from ..database import utcnow
-from ..extensions import db
-from ..i18n import is_english
-from ..notifications.services import queue_email
-from . import assignment as solver
-from .assignment_workflow import LIVE, AssignmentStatus
-from .errors import ReviewError
-from .models import Assignment
+from ...accounts.models import User
+from ...accounts.services import external_url
+from ...applications.models import Application
+from ...applications.workflow import State
+from ...audit.services import record
+from ...database import utcnow
+from ...extensions import db
+from ...i18n import is_english
+from ...notifications.services import queue_email
+from ..errors import ReviewError
+from ..models import Assignment
+from ..ranking.services import mark_changed
+from . import solver as solver
+from .lifecycle import LIVE, AssignmentStatus
 from .pool import build_problem
-from .ranking import mark_changed
 from .services import assign_expert, review_due_date
 
 

@@ -5,16 +5,16 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import exports
-from ..accounts.models import Role
-from ..auth import roles_required
-from ..database import commit, rollback
-from ..i18n import current_locale, pick
-from ..programs.access import managed_call_or_404 as _call
-from ..programs.models import Call
-from . import ranking as service
-from .forms import AggregationOptionsForm
-from .schemes import COMPONENT_LABELS, options_for_call
+from ... import exports
+from ...accounts.models import Role
+from ...auth import roles_required
+from ...database import commit, rollback
+from ...i18n import current_locale, pick
+from ...programs.access import managed_call_or_404 as _call
+from ...programs.models import Call
+from ..evaluation.schemes import COMPONENT_LABELS, options_for_call
+from ..forms import AggregationOptionsForm
+from . import services as service
 
 bp = Blueprint("ranking", __name__, url_prefix="/office")
 

@@ -15,16 +15,16 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..accounts.models import User
-from ..accounts.services import external_url
-from ..applications.models import Application
-from ..applications.workflow import State
-from ..database import local_today, utcnow
-from ..extensions import db
-from ..notifications.services import queue_email
-from ..programs.models import Call
-from .assignment_workflow import OPEN, AssignmentStatus
-from .models import Assignment
+from ...accounts.models import User
+from ...accounts.services import external_url
+from ...applications.models import Application
+from ...applications.workflow import State
+from ...database import local_today, utcnow
+from ...extensions import db
+from ...notifications.services import queue_email
+from ...programs.models import Call
+from ..assignment.lifecycle import OPEN, AssignmentStatus
+from ..models import Assignment
 
 
 @dataclass
@@ -44,7 +44,7 @@ def due_reminders(on: date | None = None) -> list[Reminder]:
     now = utcnow()
     rows = db.session.execute(
         select(Assignment).join(Application, Application.id == Assignment.application_id)
-        # Evaluations are taken only while the application is under review (portal/reviews/evaluations.py).
+        # Evaluations are taken only while the application is under review (portal/reviews/evaluation/services.py).
         .where(Assignment.kind == "expert", Assignment.status.in_(OPEN),
                Application.state == State.UNDER_REVIEW,
                Assignment.due_date.is_not(None), Assignment.due_date <= soon)

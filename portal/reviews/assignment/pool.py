@@ -5,13 +5,13 @@ from collections import defaultdict
 
 from sqlalchemy import func, select
 
-from ..accounts.models import User
-from ..applications.models import Application, Exclusion
-from ..extensions import db
-from ..programs.models import Call, Discipline, Unit
-from . import conflicts as c
-from .assignment_workflow import LIVE
-from .models import Assignment, DeclaredConflict, ExpertProfile
+from ...accounts.models import User
+from ...applications.models import Application, Exclusion
+from ...extensions import db
+from ...programs.models import Call, Discipline, Unit
+from ..experts import conflicts as c
+from ..models import Assignment, DeclaredConflict, ExpertProfile
+from .lifecycle import LIVE
 
 
 def first_levels() -> dict[str, str]:

@@ -17,19 +17,19 @@ from redis.exceptions import RedisError
 from sqlalchemy import event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
-from .. import jobs
-from ..accounts.models import User
-from ..applications.models import Application
-from ..applications.workflow import REVIEW_STATES
-from ..audit.services import record
-from ..database import after_commit
-from ..errors import Refusal
-from ..extensions import db
-from ..programs.models import Call, Discipline, Unit
+from ... import jobs
+from ...accounts.models import User
+from ...applications.models import Application
+from ...applications.workflow import REVIEW_STATES
+from ...audit.services import record
+from ...database import after_commit
+from ...errors import Refusal
+from ...extensions import db
+from ...programs.models import Call, Discipline, Unit
+from ..assignment.lifecycle import LIVE
+from ..evaluation.schemes import SchemeError, options_for_call, scheme_for_call, to_scoring
+from ..models import Assignment, Evaluation, EvaluationScheme, EvaluationStatus, UnitReview
 from . import scoring
-from .assignment_workflow import LIVE
-from .models import Assignment, Evaluation, EvaluationScheme, EvaluationStatus, UnitReview
-from .schemes import SchemeError, options_for_call, scheme_for_call, to_scoring
 
 # Outside evaluators are invited one by one, so their expected number is what was actually invited.
 INVITED_COMPONENTS = ("user", "social")

@@ -4,18 +4,18 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..applications.services import reference
-from ..applications.workflow import State
-from ..database import commit, rollback
-from ..errors import Refusal
-from ..extensions import limiter
-from ..i18n import current_locale
-from . import evaluations
-from .evaluations import EvaluationError, component_of, criteria_for
+from ...applications.services import reference
+from ...applications.workflow import State
+from ...database import commit, rollback
+from ...errors import Refusal
+from ...extensions import limiter
+from ...i18n import current_locale
+from ..assignment.services import external_assignment_for_token
+from ..forms import scoring_data, scoring_form_class, scoring_payload
+from . import services as evaluations
 from .expert_views import attach_errors
-from .forms import scoring_data, scoring_form_class, scoring_payload
 from .schemes import COMPONENT_LABELS
-from .services import external_assignment_for_token
+from .services import EvaluationError, component_of, criteria_for
 
 bp = Blueprint("evaluate", __name__, url_prefix="/evaluate")
 

@@ -7,23 +7,23 @@ from flask_login import current_user
 from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload
 
-from ..accounts.models import Role
-from ..applications.models import Application
-from ..applications.services import reference
-from ..applications.workflow import State
-from ..auth import roles_required
-from ..database import commit, local_today, rollback
-from ..errors import Refusal
-from ..extensions import db
-from ..i18n import current_locale
-from ..storage import Document, document_path
-from ..views_support import commit_or_refuse
-from . import evaluations
-from .assignment_workflow import EXPERT_STATUS_LABELS, AssignmentStatus
-from .evaluations import EvaluationError, can_evaluate, criteria_for
-from .forms import AcceptForm, DeclineForm, scoring_data, scoring_form_class, scoring_payload
-from .models import Assignment
+from ...accounts.models import Role
+from ...applications.models import Application
+from ...applications.services import reference
+from ...applications.workflow import State
+from ...auth import roles_required
+from ...database import commit, local_today, rollback
+from ...errors import Refusal
+from ...extensions import db
+from ...i18n import current_locale
+from ...storage import Document, document_path
+from ...views_support import commit_or_refuse
+from ..assignment.lifecycle import EXPERT_STATUS_LABELS, AssignmentStatus
+from ..forms import AcceptForm, DeclineForm, scoring_data, scoring_form_class, scoring_payload
+from ..models import Assignment
+from . import services as evaluations
 from .schemes import COMPONENT_LABELS
+from .services import EvaluationError, can_evaluate, criteria_for
 
 bp = Blueprint("expert", __name__, url_prefix="/expert")
 

@@ -12,16 +12,16 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from ..accounts.models import Role, User, UserRole
-from ..accounts.services import external_url, find_user, grant_role, normalise_email, password_reset_link
-from ..audit.services import record
-from ..database import local_today
-from ..errors import Refusal
-from ..extensions import db
-from ..i18n import is_english
-from ..notifications.services import queue_email
-from ..programs.models import Discipline, Unit
-from .models import DeclaredConflict, ExpertProfile
+from ...accounts.models import Role, User, UserRole
+from ...accounts.services import external_url, find_user, grant_role, normalise_email, password_reset_link
+from ...audit.services import record
+from ...database import local_today
+from ...errors import Refusal
+from ...extensions import db
+from ...i18n import is_english
+from ...notifications.services import queue_email
+from ...programs.models import Discipline, Unit
+from ..models import DeclaredConflict, ExpertProfile
 
 # key -> (Chinese header, English header); the order is the template's column order.
 COLUMNS = {

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..audit.services import record
-from ..errors import Refusal
-from ..extensions import db
-from .models import EvaluationScheme
-from .scoring import Component, Options, Scheme
+from ...audit.services import record
+from ...errors import Refusal
+from ...extensions import db
+from ..models import EvaluationScheme
+from ..ranking.scoring import Component, Options, Scheme
 
 # component -> who scores it. "unit": the unit admin at endorsement; "expert": peer experts with accounts;
 # "user" / "social": outside evaluators through a token link.

@@ -41,16 +41,7 @@ from typing import Any, Literal
 import numpy as np
 from ortools.graph.python.min_cost_flow import SimpleMinCostFlow
 
-from .conflicts import (  # noqa: F401  (re-exported)
-    Application,
-    Expert,
-    Problem,
-    ProblemIndex,
-    Unit,
-    Violation,
-    check_pairs,
-    expand,
-)
+from ..experts.conflicts import Application, Expert, Problem, ProblemIndex, Unit, Violation, check_pairs, expand  # noqa: F401  (re-exported)
 
 AFF_SCALE = 1000
 SECOND_LEVEL_SCORE = 600

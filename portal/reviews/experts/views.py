@@ -9,18 +9,18 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
-from ..accounts.models import Role, User
-from ..applications.profile_views import discipline_choices
-from ..auth import roles_required
-from ..database import commit, rollback
-from ..extensions import db
-from ..forms import select_choices
-from ..i18n import current_locale
-from ..programs.models import Unit
-from ..programs.units import all_units, tree_rows
+from ...accounts.models import Role, User
+from ...applications.profile_views import discipline_choices
+from ...auth import roles_required
+from ...database import commit, rollback
+from ...extensions import db
+from ...forms import select_choices
+from ...i18n import current_locale
+from ...programs.models import Unit
+from ...programs.units import all_units, tree_rows
+from ..forms import RELATION_LABELS, ConflictForm, ExpertForm, ImportForm
+from ..models import DeclaredConflict, ExpertProfile
 from . import pool_import as pool
-from .forms import RELATION_LABELS, ConflictForm, ExpertForm, ImportForm
-from .models import DeclaredConflict, ExpertProfile
 
 bp = Blueprint("pool", __name__, url_prefix="/office/pool")
 

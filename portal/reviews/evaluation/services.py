@@ -4,19 +4,19 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..accounts.models import Role, User
-from ..accounts.services import external_url
-from ..applications.models import Application
-from ..applications.services import reference
-from ..applications.workflow import State
-from ..audit.services import record
-from ..database import utcnow
-from ..extensions import db
-from ..notifications.services import queue_email
-from ..programs.access import program_admins_for
-from .assignment_workflow import LIVE, OPEN, AssignmentAction, AssignmentStatus, can, next_status
-from .errors import ReviewError
-from .models import Assignment, Evaluation, EvaluationStatus
+from ...accounts.models import Role, User
+from ...accounts.services import external_url
+from ...applications.models import Application
+from ...applications.services import reference
+from ...applications.workflow import State
+from ...audit.services import record
+from ...database import utcnow
+from ...extensions import db
+from ...notifications.services import queue_email
+from ...programs.access import program_admins_for
+from ..assignment.lifecycle import LIVE, OPEN, AssignmentAction, AssignmentStatus, can, next_status
+from ..errors import ReviewError
+from ..models import Assignment, Evaluation, EvaluationStatus
 from .schemes import scheme_for_call
 
 FAMILIARITY = ("familiar", "somewhat", "unfamiliar")

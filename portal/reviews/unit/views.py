@@ -7,22 +7,22 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
-from ..accounts.models import Role, User
-from ..applications.access import administered_unit_ids
-from ..applications.models import Application
-from ..applications.status_text import ACTION_TEXT, STATE_TEXT, timeline_for
-from ..applications.workflow import NOT_ENDORSED_STATES, State
-from ..auth import roles_required
-from ..database import commit, rollback
-from ..errors import Refusal
-from ..extensions import db
-from ..i18n import current_locale
-from ..programs.models import Call
-from ..views_support import commit_or_refuse
+from ...accounts.models import Role, User
+from ...applications.access import administered_unit_ids
+from ...applications.models import Application
+from ...applications.status_text import ACTION_TEXT, STATE_TEXT, timeline_for
+from ...applications.workflow import NOT_ENDORSED_STATES, State
+from ...auth import roles_required
+from ...database import commit, rollback
+from ...errors import Refusal
+from ...extensions import db
+from ...i18n import current_locale
+from ...programs.models import Call
+from ...views_support import commit_or_refuse
+from ..evaluation.schemes import scheme_for_call
+from ..forms import RankForm, ReasonForm, endorse_form_class
+from ..models import UnitReview
 from . import services
-from .forms import RankForm, ReasonForm, endorse_form_class
-from .models import UnitReview
-from .schemes import scheme_for_call
 
 bp = Blueprint("unit", __name__, url_prefix="/unit")
 
