@@ -35,7 +35,7 @@ test: setup-dev lint
 # The rules live in pyproject.toml; a violation fails `make test`, and so CI, before any test runs.
 lint: $(VENV)/.requirements-dev
 	$(VENV)/bin/ruff check .
-#	$(VENV)/bin/ruff format --check .    # enabled by the lead after the one-time format
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 setup: system-packages $(VENV)/.requirements translations letter-fonts

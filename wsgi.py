@@ -1,4 +1,5 @@
 """WSGI entry point: gunicorn wsgi:app"""
+
 from portal import create_app
 
 app = create_app()

@@ -29,6 +29,7 @@ e-mail, applicant in the call). An expert drawn as applicant twice in the call g
 application (one live application per applicant per call).
 Peak memory is resource.getrusage(RUSAGE_SELF).ru_maxrss of the whole process (generation and setup included).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,20 +68,42 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚�
 PUBLIC = ["qq.com", "163.com", "126.com", "gmail.com", "foxmail.com", "outlook.com"]
 REF_YEAR = 2025
 DISCIPLINE_NAMES = [
-    ("数学", "Mathematics"), ("力学", "Mechanics"), ("天文学", "Astronomy"), ("物理学", "Physics"),
-    ("化学", "Chemistry"), ("地理学", "Geography"), ("地质学", "Geology"), ("地球物理学", "Geophysics"),
-    ("大气科学", "Atmospheric sciences"), ("海洋科学", "Marine sciences"), ("生物学", "Biology"),
-    ("生态学", "Ecology"), ("农学", "Agronomy"), ("林学", "Forestry"), ("基础医学", "Basic medicine"),
-    ("临床医学", "Clinical medicine"), ("药学", "Pharmacy"), ("材料科学", "Materials science"),
-    ("冶金工程", "Metallurgy"), ("机械工程", "Mechanical engineering"), ("电气工程", "Electrical engineering"),
-    ("电子科学", "Electronics"), ("计算机科学", "Computer science"), ("自动化", "Automation"),
-    ("土木工程", "Civil engineering"), ("水利工程", "Hydraulic engineering"), ("化学工程", "Chemical engineering"),
-    ("能源科学", "Energy science"), ("环境科学", "Environmental science"), ("管理科学", "Management science"),
+    ("数学", "Mathematics"),
+    ("力学", "Mechanics"),
+    ("天文学", "Astronomy"),
+    ("物理学", "Physics"),
+    ("化学", "Chemistry"),
+    ("地理学", "Geography"),
+    ("地质学", "Geology"),
+    ("地球物理学", "Geophysics"),
+    ("大气科学", "Atmospheric sciences"),
+    ("海洋科学", "Marine sciences"),
+    ("生物学", "Biology"),
+    ("生态学", "Ecology"),
+    ("农学", "Agronomy"),
+    ("林学", "Forestry"),
+    ("基础医学", "Basic medicine"),
+    ("临床医学", "Clinical medicine"),
+    ("药学", "Pharmacy"),
+    ("材料科学", "Materials science"),
+    ("冶金工程", "Metallurgy"),
+    ("机械工程", "Mechanical engineering"),
+    ("电气工程", "Electrical engineering"),
+    ("电子科学", "Electronics"),
+    ("计算机科学", "Computer science"),
+    ("自动化", "Automation"),
+    ("土木工程", "Civil engineering"),
+    ("水利工程", "Hydraulic engineering"),
+    ("化学工程", "Chemical engineering"),
+    ("能源科学", "Energy science"),
+    ("环境科学", "Environmental science"),
+    ("管理科学", "Management science"),
 ]
 
 
-def generate(apps: int, experts: int, units: int, roots: int, k: int = 5, seed: int = 20250601,
-             cap_factor: float = 1.2) -> Problem:
+def generate(
+    apps: int, experts: int, units: int, roots: int, k: int = 5, seed: int = 20250601, cap_factor: float = 1.2
+) -> Problem:
     rng = np.random.default_rng(seed)
     unit_objs = [Unit(u, None if u < roots else int(rng.integers(0, u))) for u in range(units)]
     root = list(range(units))
@@ -102,7 +125,8 @@ def generate(apps: int, experts: int, units: int, roots: int, k: int = 5, seed: 
     def name() -> str:
         n_given = 1 if rng.random() < 0.4 else 2
         return SURNAMES[int(rng.integers(len(SURNAMES)))] + "".join(
-            GIVEN[int(i)] for i in rng.integers(0, len(GIVEN), n_given))
+            GIVEN[int(i)] for i in rng.integers(0, len(GIVEN), n_given)
+        )
 
     def email(tag: str, u: int) -> str:
         if rng.random() < 0.35:
@@ -129,12 +153,22 @@ def generate(apps: int, experts: int, units: int, roots: int, k: int = 5, seed: 
         u = int(rng.integers(units))
         former = ()
         if rng.random() < 0.2:
-            former = tuple((int(rng.integers(units)), REF_YEAR - int(rng.integers(0, 7)))
-                           for _ in range(int(rng.integers(1, 3))))
-        expert_objs.append(Expert(
-            id=i + 1, person_id=f"E{i + 1}", unit_id=u, disciplines=tuple(dict.fromkeys(discs)),
-            keywords=keywords(d, s, int(rng.integers(4, 9))), former_units=former,
-            cap=int(rng.integers(lo_cap, hi_cap + 1)), email=email(f"e{i + 1}", u), name=name()))
+            former = tuple(
+                (int(rng.integers(units)), REF_YEAR - int(rng.integers(0, 7))) for _ in range(int(rng.integers(1, 3)))
+            )
+        expert_objs.append(
+            Expert(
+                id=i + 1,
+                person_id=f"E{i + 1}",
+                unit_id=u,
+                disciplines=tuple(dict.fromkeys(discs)),
+                keywords=keywords(d, s, int(rng.integers(4, 9))),
+                former_units=former,
+                cap=int(rng.integers(lo_cap, hi_cap + 1)),
+                email=email(f"e{i + 1}", u),
+                name=name(),
+            )
+        )
     a_disc = rng.choice(n_disc, apps, p=weights)
     app_objs, declared = [], set()
     for i in range(apps):
@@ -149,10 +183,18 @@ def generate(apps: int, experts: int, units: int, roots: int, k: int = 5, seed: 
         if pool and rng.random() < 0.3:
             declared.add((person, f"E{pool[int(rng.integers(len(pool)))]}"))
         u = int(rng.integers(units))
-        app_objs.append(Application(
-            id=i + 1, person_id=person, unit_id=u, discipline=(first[d], seconds[d][s]),
-            keywords=keywords(d, s, int(rng.integers(3, 7))), excluded_expert_ids=excluded,
-            email=email(f"a{i + 1}", u), name=name()))
+        app_objs.append(
+            Application(
+                id=i + 1,
+                person_id=person,
+                unit_id=u,
+                discipline=(first[d], seconds[d][s]),
+                keywords=keywords(d, s, int(rng.integers(3, 7))),
+                excluded_expert_ids=excluded,
+                email=email(f"a{i + 1}", u),
+                name=name(),
+            )
+        )
     names = {f: DISCIPLINE_NAMES[i] for i, f in enumerate(first)}
     return Problem(unit_objs, expert_objs, app_objs, declared, k=k, reference_year=REF_YEAR, discipline_names=names)
 
@@ -167,13 +209,22 @@ def create_database(url: str | None, tmp: str):
     from portal import create_app
     from portal.extensions import db
 
-    app = create_app({"SECRET_KEY": "bench", "TESTING": True, "MAIL_SERVER": "", "REDIS_URL": "",
-                      "RATELIMIT_STORAGE_URI": "memory://"})
+    app = create_app(
+        {
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+            "MAIL_SERVER": "",
+            "REDIS_URL": "",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     with app.app_context():
         tables = inspect(db.engine).get_table_names()
         if tables:
-            sys.exit(f"{db.engine.url.render_as_string()} is not empty ({len(tables)} tables): "
-                     "give an empty scratch database")
+            sys.exit(
+                f"{db.engine.url.render_as_string()} is not empty ({len(tables)} tables): "
+                "give an empty scratch database"
+            )
         upgrade(directory=os.path.join(ROOT, "migrations"))
         db.engine.dispose()
     return app
@@ -195,53 +246,121 @@ def fill_database(problem: Problem, k: int) -> dict:
     submitted = now - timedelta(days=30)
     counts = {}
     with db.engine.begin() as conn:
+
         def put(model, rows):
             if rows:
                 conn.execute(insert(model.__table__), rows)
             counts[model.__tablename__] = counts.get(model.__tablename__, 0) + len(rows)
 
         # disciplines: first level D01.., second level D01.01..
-        seconds = sorted({e_d for e in problem.experts for e_d in e.disciplines} |
-                         {a.discipline for a in problem.applications})
+        seconds = sorted(
+            {e_d for e in problem.experts for e_d in e.disciplines} | {a.discipline for a in problem.applications}
+        )
         firsts = sorted({f for f, _s in seconds})
         names = problem.discipline_names
-        put(Discipline, [{"code": f, "name_zh": names[f][0], "name_en": names[f][1], "parent_code": None}
-                         for f in firsts])
-        put(Discipline, [{"code": sc, "name_zh": f"{names[f][0]}{sc[len(f) + 1:]}",
-                          "name_en": f"{names[f][1]} {sc[len(f) + 1:]}", "parent_code": f} for f, sc in seconds])
+        put(
+            Discipline,
+            [{"code": f, "name_zh": names[f][0], "name_en": names[f][1], "parent_code": None} for f in firsts],
+        )
+        put(
+            Discipline,
+            [
+                {
+                    "code": sc,
+                    "name_zh": f"{names[f][0]}{sc[len(f) + 1 :]}",
+                    "name_en": f"{names[f][1]} {sc[len(f) + 1 :]}",
+                    "parent_code": f,
+                }
+                for f, sc in seconds
+            ],
+        )
 
         # units: inserted flat, then the tree linked once every id is known
         code = {u.id: f"U{u.id:05d}" for u in problem.units}
-        put(UnitRow, [{"code": code[u.id], "name_zh": (f"研究所{u.id}" if u.parent_id is None else f"部门{u.id}"),
-                       "name_en": (f"Institute {u.id}" if u.parent_id is None else f"Department {u.id}"),
-                       "parent_id": None, "created_at": now} for u in problem.units])
+        put(
+            UnitRow,
+            [
+                {
+                    "code": code[u.id],
+                    "name_zh": (f"研究所{u.id}" if u.parent_id is None else f"部门{u.id}"),
+                    "name_en": (f"Institute {u.id}" if u.parent_id is None else f"Department {u.id}"),
+                    "parent_id": None,
+                    "created_at": now,
+                }
+                for u in problem.units
+            ],
+        )
         by_code = dict(conn.execute(select(UnitRow.code, UnitRow.id)).all())
         unit_map = {u.id: by_code[code[u.id]] for u in problem.units}
-        links = [{"b_id": unit_map[u.id], "b_parent": unit_map[u.parent_id]}
-                 for u in problem.units if u.parent_id is not None]
+        links = [
+            {"b_id": unit_map[u.id], "b_parent": unit_map[u.parent_id]}
+            for u in problem.units
+            if u.parent_id is not None
+        ]
         if links:
             t = UnitRow.__table__
             conn.execute(update(t).where(t.c.id == bindparam("b_id")).values(parent_id=bindparam("b_parent")), links)
 
         # program and call
-        put(Program, [{"code": "BENCH", "name_zh": "基准测试人才计划", "name_en": "Benchmark talent program",
-                       "description_zh": "", "description_en": "", "level": "national", "category": "young",
-                       "eligibility_rules": [], "required_documents": [], "extra_fields": [], "referees_required": 0,
-                       "experts_per_application": max(k, 3), "blind_review": False, "unit_quota": None,
-                       "notice_required": True, "created_at": now}])
+        put(
+            Program,
+            [
+                {
+                    "code": "BENCH",
+                    "name_zh": "基准测试人才计划",
+                    "name_en": "Benchmark talent program",
+                    "description_zh": "",
+                    "description_en": "",
+                    "level": "national",
+                    "category": "young",
+                    "eligibility_rules": [],
+                    "required_documents": [],
+                    "extra_fields": [],
+                    "referees_required": 0,
+                    "experts_per_application": max(k, 3),
+                    "blind_review": False,
+                    "unit_quota": None,
+                    "notice_required": True,
+                    "created_at": now,
+                }
+            ],
+        )
         program_id = conn.execute(select(Program.id).where(Program.code == "BENCH")).scalar_one()
         due = (now + timedelta(days=21)).date()
-        put(Call, [{"program_id": program_id, "year": problem.reference_year,
-                    "title_zh": f"{problem.reference_year}年度", "title_en": f"{problem.reference_year} call",
-                    "opens_at": now - timedelta(days=90), "closes_at": now - timedelta(days=45),
-                    "cutoff_date": date(problem.reference_year, 1, 1), "total_quota": None, "review_due": due,
-                    "status": "review", "scheme_id": None, "aggregation": {}, "created_at": now}])
+        put(
+            Call,
+            [
+                {
+                    "program_id": program_id,
+                    "year": problem.reference_year,
+                    "title_zh": f"{problem.reference_year}年度",
+                    "title_en": f"{problem.reference_year} call",
+                    "opens_at": now - timedelta(days=90),
+                    "closes_at": now - timedelta(days=45),
+                    "cutoff_date": date(problem.reference_year, 1, 1),
+                    "total_quota": None,
+                    "review_due": due,
+                    "status": "review",
+                    "scheme_id": None,
+                    "aggregation": {},
+                    "created_at": now,
+                }
+            ],
+        )
         call_id = conn.execute(select(Call.id).where(Call.program_id == program_id)).scalar_one()
 
         # users: an admin (who commits the assignment), the experts, the applicants
         def user(email, name):
-            return {"email": email, "name": name, "password_hash": "!", "locale": "zh_CN", "active": True,
-                    "email_confirmed_at": now, "created_at": now, "last_login_at": None}
+            return {
+                "email": email,
+                "name": name,
+                "password_hash": "!",
+                "locale": "zh_CN",
+                "active": True,
+                "email_confirmed_at": now,
+                "created_at": now,
+                "last_login_at": None,
+            }
 
         person_email = {e.person_id: e.email for e in problem.experts}  # person -> e-mail of their account
         applied, app_email, new_users, extra_users = set(), {}, [user("admin@bench.invalid", "管理员")], 0
@@ -263,31 +382,93 @@ def fill_database(problem: Problem, k: int) -> dict:
         expert_map = {e.id: by_email[e.email] for e in problem.experts}
         person_map = {p: by_email[m] for p, m in person_email.items()}
 
-        put(ExpertProfile, [{"user_id": expert_map[e.id], "unit_id": unit_map[e.unit_id], "title": "研究员",
-                             "disciplines": [sc for _f, sc in e.disciplines], "keywords": sorted(e.keywords),
-                             "former_units": [{"unit_id": unit_map[u], "until_year": y} for u, y in e.former_units],
-                             "load_cap": e.cap} for e in problem.experts])
-        put(AppRow, [{"call_id": call_id, "applicant_id": by_email[app_email[a.id]], "unit_id": unit_map[a.unit_id],
-                      "state": "under_review", "title": f"申请书 {a.id}", "discipline_code": a.discipline[1],
-                      "keywords": sorted(a.keywords), "plan": "", "extra": {}, "exception_requested": False,
-                      "exception_justification": "", "snapshot": None, "book_document_id": None,
-                      "submitted_at": submitted, "state_changed_at": submitted, "integrity_flag": False,
-                      "integrity_cleared_reason": "", "exception_endorsed": False, "submission_count": 1,
-                      "created_at": submitted, "updated_at": submitted} for a in problem.applications])
+        put(
+            ExpertProfile,
+            [
+                {
+                    "user_id": expert_map[e.id],
+                    "unit_id": unit_map[e.unit_id],
+                    "title": "研究员",
+                    "disciplines": [sc for _f, sc in e.disciplines],
+                    "keywords": sorted(e.keywords),
+                    "former_units": [{"unit_id": unit_map[u], "until_year": y} for u, y in e.former_units],
+                    "load_cap": e.cap,
+                }
+                for e in problem.experts
+            ],
+        )
+        put(
+            AppRow,
+            [
+                {
+                    "call_id": call_id,
+                    "applicant_id": by_email[app_email[a.id]],
+                    "unit_id": unit_map[a.unit_id],
+                    "state": "under_review",
+                    "title": f"申请书 {a.id}",
+                    "discipline_code": a.discipline[1],
+                    "keywords": sorted(a.keywords),
+                    "plan": "",
+                    "extra": {},
+                    "exception_requested": False,
+                    "exception_justification": "",
+                    "snapshot": None,
+                    "book_document_id": None,
+                    "submitted_at": submitted,
+                    "state_changed_at": submitted,
+                    "integrity_flag": False,
+                    "integrity_cleared_reason": "",
+                    "exception_endorsed": False,
+                    "submission_count": 1,
+                    "created_at": submitted,
+                    "updated_at": submitted,
+                }
+                for a in problem.applications
+            ],
+        )
         by_applicant = dict(conn.execute(select(AppRow.applicant_id, AppRow.id).where(AppRow.call_id == call_id)).all())
         app_map = {a.id: by_applicant[by_email[app_email[a.id]]] for a in problem.applications}
         del by_email, by_applicant, app_email
 
         names_by_expert = {e.id: e.name for e in problem.experts}
-        put(Exclusion, [{"application_id": app_map[a.id], "name": names_by_expert[x], "institution": "",
-                         "reason": "", "expert_id": expert_map[x]}
-                        for a in problem.applications for x in sorted(a.excluded_expert_ids)])
-        put(DeclaredConflict, [{"expert_id": person_map[e], "person_id": person_map[p], "relation": "coauthor",
-                                "declared_by_id": None, "created_at": now}
-                               for p, e in sorted(problem.declared_conflicts) if p in person_map])
+        put(
+            Exclusion,
+            [
+                {
+                    "application_id": app_map[a.id],
+                    "name": names_by_expert[x],
+                    "institution": "",
+                    "reason": "",
+                    "expert_id": expert_map[x],
+                }
+                for a in problem.applications
+                for x in sorted(a.excluded_expert_ids)
+            ],
+        )
+        put(
+            DeclaredConflict,
+            [
+                {
+                    "expert_id": person_map[e],
+                    "person_id": person_map[p],
+                    "relation": "coauthor",
+                    "declared_by_id": None,
+                    "created_at": now,
+                }
+                for p, e in sorted(problem.declared_conflicts)
+                if p in person_map
+            ],
+        )
     db.engine.dispose()
-    return {"app": app_map, "expert": expert_map, "admin_id": admin_id, "due": due, "call_id": call_id,
-            "counts": counts, "extra_users": extra_users}
+    return {
+        "app": app_map,
+        "expert": expert_map,
+        "admin_id": admin_id,
+        "due": due,
+        "call_id": call_id,
+        "counts": counts,
+        "extra_users": extra_users,
+    }
 
 
 def write_assignments(pairs: list, ids: dict) -> None:
@@ -299,10 +480,25 @@ def write_assignments(pairs: list, ids: dict) -> None:
     from portal.reviews.models import Assignment
 
     app_map, expert_map, actor, due, now = ids["app"], ids["expert"], ids["admin_id"], ids["due"], utcnow()
-    db.session.execute(insert(Assignment), [
-        {"application_id": app_map[a], "kind": "expert", "expert_id": expert_map[e], "status": "invited",
-         "due_date": due, "invited_at": now, "method": "auto", "created_by_id": actor, "no_conflict_statement": "",
-         "decline_reason": "", "external_name": ""} for a, e, _f in pairs])
+    db.session.execute(
+        insert(Assignment),
+        [
+            {
+                "application_id": app_map[a],
+                "kind": "expert",
+                "expert_id": expert_map[e],
+                "status": "invited",
+                "due_date": due,
+                "invited_at": now,
+                "method": "auto",
+                "created_by_id": actor,
+                "no_conflict_statement": "",
+                "decline_reason": "",
+                "external_name": "",
+            }
+            for a, e, _f in pairs
+        ],
+    )
     db.session.commit()
 
 
@@ -312,15 +508,21 @@ def main() -> None:
     ap.add_argument("-k", type=int, default=5)
     ap.add_argument("--seed", type=int, default=20250601)
     ap.add_argument("--check", action="store_true", help="verify every rule pair by pair and run greedy_assign")
-    ap.add_argument("--database-url", help="an EMPTY database to migrate and write to (default: a fresh SQLite file "
-                                           "in a temporary folder), e.g. postgresql://postgres@127.0.0.1:5432/scratch")
+    ap.add_argument(
+        "--database-url",
+        help="an EMPTY database to migrate and write to (default: a fresh SQLite file "
+        "in a temporary folder), e.g. postgresql://postgres@127.0.0.1:5432/scratch",
+    )
     args = ap.parse_args()
     sc = SCALES[args.scale]
     t = time.perf_counter()
     problem = generate(**sc, k=args.k, seed=args.seed)
-    print(f"scale: {args.scale}: {sc['apps']:,} applications x {len(problem.experts):,} experts, k={args.k}, "
-          f"{sc['units']:,} units, {len(problem.declared_conflicts):,} declared conflicts "
-          f"(generated in {time.perf_counter() - t:.1f} s)", flush=True)
+    print(
+        f"scale: {args.scale}: {sc['apps']:,} applications x {len(problem.experts):,} experts, k={args.k}, "
+        f"{sc['units']:,} units, {len(problem.declared_conflicts):,} declared conflicts "
+        f"(generated in {time.perf_counter() - t:.1f} s)",
+        flush=True,
+    )
 
     with tempfile.TemporaryDirectory(prefix="bench-assign-") as tmp:
         t = time.perf_counter()
@@ -335,12 +537,15 @@ def main() -> None:
             t = time.perf_counter()
             ids = fill_database(problem, args.k)
             c = ids["counts"]
-            print(f"database: {db.engine.dialect.name} {'.'.join(map(str, db.engine.dialect.server_version_info))}"
-                  f"{'' if args.database_url else ' (fresh file in a temporary folder)'}; untimed setup: migrated "
-                  f"in {t_migrate:.1f} s, filled in {time.perf_counter() - t:.1f} s ({c['users']:,} users, "
-                  f"{c['applications']:,} applications, {c['expert_profiles']:,} expert profiles, {c['units']:,} "
-                  f"units, {c['exclusions']:,} exclusions, {c['declared_conflicts']:,} declared conflicts; "
-                  f"{ids['extra_users']} second accounts)", flush=True)
+            print(
+                f"database: {db.engine.dialect.name} {'.'.join(map(str, db.engine.dialect.server_version_info))}"
+                f"{'' if args.database_url else ' (fresh file in a temporary folder)'}; untimed setup: migrated "
+                f"in {t_migrate:.1f} s, filled in {time.perf_counter() - t:.1f} s ({c['users']:,} users, "
+                f"{c['applications']:,} applications, {c['expert_profiles']:,} expert profiles, {c['units']:,} "
+                f"units, {c['exclusions']:,} exclusions, {c['declared_conflicts']:,} declared conflicts; "
+                f"{ids['extra_users']} second accounts)",
+                flush=True,
+            )
 
             t0 = time.perf_counter()
             prep = prepare(problem)
@@ -360,18 +565,22 @@ def main() -> None:
     print(f"total: {total:.2f} s")
     print(f"objective: {res.objective:.3f} (greedy: {res.stats['greedy_objective']:.3f})")
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-    print(f"detail: index {tm['index']:.2f} s, masks {tm['conflicts']:.2f} s, scores {tm['affinity']:.2f} s, "
-          f"candidates {tm['candidates']:.2f} s, greedy {tm['greedy']:.2f} s, flow+result "
-          f"{tm['solve'] - tm['greedy']:.2f} s (result {tm['result']:.2f} s); arcs {res.stats['arcs']:,}, "
-          f"rounds {res.stats['rounds']}; filled {res.filled:,}/{args.k * sc['apps']:,} "
-          f"(greedy {res.stats['greedy_filled']:,}), max proven {res.stats['max_filled']}; "
-          f"shortfalls {len(res.shortfalls):,}; warnings {len(res.warnings):,}")
+    print(
+        f"detail: index {tm['index']:.2f} s, masks {tm['conflicts']:.2f} s, scores {tm['affinity']:.2f} s, "
+        f"candidates {tm['candidates']:.2f} s, greedy {tm['greedy']:.2f} s, flow+result "
+        f"{tm['solve'] - tm['greedy']:.2f} s (result {tm['result']:.2f} s); arcs {res.stats['arcs']:,}, "
+        f"rounds {res.stats['rounds']}; filled {res.filled:,}/{args.k * sc['apps']:,} "
+        f"(greedy {res.stats['greedy_filled']:,}), max proven {res.stats['max_filled']}; "
+        f"shortfalls {len(res.shortfalls):,}; warnings {len(res.warnings):,}"
+    )
     if args.check:
         t = time.perf_counter()
         bad = check_pairs(prep.index, res.pairs)
         g = greedy_assign(prep)
-        print(f"check: {len(bad)} violations; greedy_assign objective {g.objective:.3f}, filled {g.filled:,} "
-              f"({time.perf_counter() - t:.1f} s)")
+        print(
+            f"check: {len(bad)} violations; greedy_assign objective {g.objective:.3f}, filled {g.filled:,} "
+            f"({time.perf_counter() - t:.1f} s)"
+        )
         if bad:
             print(bad[:10])
             sys.exit(1)

@@ -1,5 +1,6 @@
 """What the benchmarks share: a scratch PostgreSQL database, the machine's description, and writing their
 section of docs/benchmarks.md."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,9 @@ def fresh_postgresql(url: str) -> None:
         raise SystemExit(f"the scratch database must be PostgreSQL, not {target.drivername}")
     if not name.startswith("bench"):
         raise SystemExit(f"refusing to recreate {name!r}: a benchmark database's name must start with 'bench'")
-    engine = create_engine(target.set(drivername="postgresql+psycopg", database="postgres"),
-                           isolation_level="AUTOCOMMIT")
+    engine = create_engine(
+        target.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT"
+    )
     with engine.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -38,7 +40,7 @@ def machine() -> str:
                 break
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
-                memory = f", {int(line.split()[1]) / 1024 ** 2:.0f} GB RAM"
+                memory = f", {int(line.split()[1]) / 1024**2:.0f} GB RAM"
                 break
     except OSError:
         pass

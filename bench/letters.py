@@ -15,6 +15,7 @@ The letters use the default template (portal/static/letters/approval.html): lett
 recipient, program, ~450 characters of text, terms, seal, QR code, Chinese date. Recipient
 names vary; one in four holds a character outside GB 2312 level 1 (䶮, 𠮷, 堃...).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,14 @@ GIVEN = (
 RARE = "䶮𠮷堃喆玥珺赟昇淼犇燚垚鑫昊祎婧琦瑄翀骞彧璟昶暐煊珏瑀曌𨱏镕埼珅琸玙璠瑢頔晔"
 PROGRAMS = ["青年拔尖人才支持计划", "海外优秀青年学者计划", "领军人才培养计划", "卓越工程师支持计划"]
 UNITS = ["华东理工大学", "中国科学院上海有机化学研究所", "浙江大学", "西安交通大学", "武汉大学", "中山大学"]
-TOPICS = ["面向碳中和的新型催化材料设计与机理研究", "大规模图神经网络的高效训练方法", "深海极端环境微生物资源挖掘与利用",
-          "高性能锂金属电池界面调控研究", "复杂地质条件下隧道围岩稳定性分析", "肿瘤免疫微环境的单细胞多组学解析"]
+TOPICS = [
+    "面向碳中和的新型催化材料设计与机理研究",
+    "大规模图神经网络的高效训练方法",
+    "深海极端环境微生物资源挖掘与利用",
+    "高性能锂金属电池界面调控研究",
+    "复杂地质条件下隧道围岩稳定性分析",
+    "肿瘤免疫微环境的单细胞多组学解析",
+]
 TERMS = [
     "入选者应在收到通知后三十日内签订任务书，明确聘期目标、年度计划和考核指标。",
     "专项经费须按照国家有关规定管理使用，专款专用，不得挪作他用，并接受审计与监督检查。",
@@ -63,13 +70,17 @@ def letter_context(i: int) -> dict:
     given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
     if i % 4 == 1:  # one letter in four: a rare character in the name
         given = given[:-1] + RARE[(i // 4) % len(RARE)]
-    code = "-".join("".join(rng.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(4))
-                    for _ in range(3))
+    code = "-".join("".join(rng.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(4)) for _ in range(3))
     return {
-        "issuer_name": "人才计划办公室", "serial_year": 2026, "serial_no": i + 1,
-        "program_name": PROGRAMS[i % len(PROGRAMS)], "program_year": 2026,
-        "recipient_name": surname + given, "unit_name": UNITS[i % len(UNITS)],
-        "project_title": TOPICS[i % len(TOPICS)], "terms": TERMS,
+        "issuer_name": "人才计划办公室",
+        "serial_year": 2026,
+        "serial_no": i + 1,
+        "program_name": PROGRAMS[i % len(PROGRAMS)],
+        "program_year": 2026,
+        "recipient_name": surname + given,
+        "unit_name": UNITS[i % len(UNITS)],
+        "project_title": TOPICS[i % len(TOPICS)],
+        "terms": TERMS,
         "issue_date": datetime.date(2026, 11, 21) + datetime.timedelta(days=i % 40),
         "verification_code": code,
         "verification_url": f"https://talent.example.cn/verify/{code}",
@@ -108,12 +119,17 @@ def single_process(n: int, warmup: int) -> dict:
 
 def _bench_env(scratch: Path, database_url: str | None, redis_url: str) -> dict:
     env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": database_url or f"sqlite:///{scratch / 'bench.db'}",
-        "REDIS_URL": redis_url, "PORTAL_INSTANCE_DIR": str(scratch / "instance"),
-        "UPLOAD_FOLDER": str(scratch / "uploads"), "PORTAL_ENV": "development",
-        "SECRET_KEY": "bench-letters-secret-key", "MAIL_SERVER": "",
-    })
+    env.update(
+        {
+            "DATABASE_URL": database_url or f"sqlite:///{scratch / 'bench.db'}",
+            "REDIS_URL": redis_url,
+            "PORTAL_INSTANCE_DIR": str(scratch / "instance"),
+            "UPLOAD_FOLDER": str(scratch / "uploads"),
+            "PORTAL_ENV": "development",
+            "SECRET_KEY": "bench-letters-secret-key",
+            "MAIL_SERVER": "",
+        }
+    )
     return env
 
 
@@ -134,15 +150,30 @@ def _setup_batch_database(n: int) -> int:
     load_demo()
     call = db.session.execute(select(Call).join(Program).where(Program.code == "bairen")).scalars().first()
     unit_id = db.session.execute(select(Unit.id).where(Unit.code == "CAS-AMSS")).scalar_one()
-    users = [User(email=f"bench{i}@example.cn", name=letter_context(i)["recipient_name"],
-                  password_hash="!", locale="zh_CN") for i in range(n)]
+    users = [
+        User(email=f"bench{i}@example.cn", name=letter_context(i)["recipient_name"], password_hash="!", locale="zh_CN")
+        for i in range(n)
+    ]
     db.session.add_all(users)
     db.session.flush()
-    db.session.add_all([Application(call_id=call.id, applicant_id=user.id, unit_id=unit_id, state="awarded",
-                                    title=TOPICS[i % len(TOPICS)], discipline_code="A01", keywords=["数论"],
-                                    plan="研究计划", submission_count=1, submitted_at=utcnow(),
-                                    state_changed_at=utcnow())
-                        for i, user in enumerate(users)])
+    db.session.add_all(
+        [
+            Application(
+                call_id=call.id,
+                applicant_id=user.id,
+                unit_id=unit_id,
+                state="awarded",
+                title=TOPICS[i % len(TOPICS)],
+                discipline_code="A01",
+                keywords=["数论"],
+                plan="研究计划",
+                submission_count=1,
+                submitted_at=utcnow(),
+                state_changed_at=utcnow(),
+            )
+            for i, user in enumerate(users)
+        ]
+    )
     create_user("bench-admin@example.cn", "陈静", "a-long-password", [("program_admin", None)], actor="bench")
     db.session.commit()
     return call.id
@@ -192,9 +223,16 @@ def batch(n: int, workers: int, database_url: str | None, redis_url: str) -> tup
                 log = open(scratch / "workers.log", "w")  # noqa: SIM115 - closed below, once the workers stop
                 # Long-running workers, as in production: a burst worker that starts while run_batch is still
                 # splitting the batch finds the queue empty and leaves its colleague to do all the chunks.
-                procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "portal", "jobs", "worker"],
-                                          cwd=ROOT, env=env, stdout=log, stderr=log)
-                         for _ in range(workers)]
+                procs = [
+                    subprocess.Popen(
+                        [sys.executable, "-m", "flask", "--app", "portal", "jobs", "worker"],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=log,
+                        stderr=log,
+                    )
+                    for _ in range(workers)
+                ]
                 status = "queued"
                 while status not in ("done", "failed"):
                     time.sleep(0.2)
@@ -211,10 +249,16 @@ def batch(n: int, workers: int, database_url: str | None, redis_url: str) -> tup
                 cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 job = db.session.get(LetterJob, job_id)
                 serials = sorted(db.session.execute(select(Letter.serial_no)).scalars())
-                facts = {"done": job.done, "failed": job.failed, "total": job.total, "status": job.status,
-                         "serials_ok": serials == list(range(1, len(serials) + 1)),
-                         "letters": db.session.execute(select(func.count(Letter.id))).scalar(),
-                         "chunk": services.BATCH_CHUNK_SIZE, "database": db.engine.dialect.name}
+                facts = {
+                    "done": job.done,
+                    "failed": job.failed,
+                    "total": job.total,
+                    "status": job.status,
+                    "serials_ok": serials == list(range(1, len(serials) + 1)),
+                    "letters": db.session.execute(select(func.count(Letter.id))).scalar(),
+                    "chunk": services.BATCH_CHUNK_SIZE,
+                    "database": db.engine.dialect.name,
+                }
                 db.engine.dispose()
         finally:
             for key, value in saved.items():
@@ -254,20 +298,37 @@ def baseline(renders: int = 20) -> float:
 #: letters measured): each optimisation switched off in turn.
 ABLATION = [
     ("all optimisations (default)", None, {}, {}, 1),
-    ("system Noto CJK fonts (20-27 MB collections) instead of the prepared fonts",
-     "prepared fonts", {"prepared_fonts": False}, {}, 0.25),
-    ("WeasyPrint's own subsetting of the prepared fonts (no preprocessed faces)",
-     "subsetting from preprocessed faces", {"fast_subset": False}, {}, 1),
-    ("a new FontConfiguration (fontconfig set) per letter",
-     "one FontConfiguration per process", {"reuse_font_config": False}, {}, 1),
-    ("template CSS parsed per letter", "parsed template CSS kept",
-     {"cache_stylesheets": False}, {}, 1),
-    ("seal drawn as glyph outlines (SVG paths) instead of SVG text", "seal as SVG text",
-     {}, {"seal": "outlines"}, 1),
-    ("QR code as an SVG path instead of a 1-pixel-per-module PNG", "QR code as a PNG",
-     {"qr_format": "svg"}, {}, 1),
-    ("streams compressed twice at level 9 (pydyf default)", "streams compressed once at level 1",
-     {"compress_once": False}, {}, 1),
+    (
+        "system Noto CJK fonts (20-27 MB collections) instead of the prepared fonts",
+        "prepared fonts",
+        {"prepared_fonts": False},
+        {},
+        0.25,
+    ),
+    (
+        "WeasyPrint's own subsetting of the prepared fonts (no preprocessed faces)",
+        "subsetting from preprocessed faces",
+        {"fast_subset": False},
+        {},
+        1,
+    ),
+    (
+        "a new FontConfiguration (fontconfig set) per letter",
+        "one FontConfiguration per process",
+        {"reuse_font_config": False},
+        {},
+        1,
+    ),
+    ("template CSS parsed per letter", "parsed template CSS kept", {"cache_stylesheets": False}, {}, 1),
+    ("seal drawn as glyph outlines (SVG paths) instead of SVG text", "seal as SVG text", {}, {"seal": "outlines"}, 1),
+    ("QR code as an SVG path instead of a 1-pixel-per-module PNG", "QR code as a PNG", {"qr_format": "svg"}, {}, 1),
+    (
+        "streams compressed twice at level 9 (pydyf default)",
+        "streams compressed once at level 1",
+        {"compress_once": False},
+        {},
+        1,
+    ),
     ("streams compressed once at level 6", None, {"compress_level": 6}, {}, 1),
     ("streams compressed once at level 9", None, {"compress_level": 9}, {}, 1),
     ("no image cache (seal SVG parsed per letter)", None, {"image_cache": False}, {}, 1),
@@ -307,10 +368,14 @@ def ablation(n: int) -> list[tuple[str, str | None, float, float, float]]:
             sizes.append(len(pdf))
     rows = []
     for (label, idea), _renderer, _extra, _share, times, cpu, sizes in runs:
-        rows.append((label, idea, statistics.median(times) * 1000,
-                     statistics.median(cpu) * 1000, statistics.mean(sizes) / 1000))
-        print(f"# {label}: median {rows[-1][2]:.1f} ms (CPU {rows[-1][3]:.1f} ms), "
-              f"mean size {rows[-1][4]:.1f} KB ({len(times)} letters)", flush=True)
+        rows.append(
+            (label, idea, statistics.median(times) * 1000, statistics.median(cpu) * 1000, statistics.mean(sizes) / 1000)
+        )
+        print(
+            f"# {label}: median {rows[-1][2]:.1f} ms (CPU {rows[-1][3]:.1f} ms), "
+            f"mean size {rows[-1][4]:.1f} KB ({len(times)} letters)",
+            flush=True,
+        )
     return rows
 
 
@@ -326,48 +391,53 @@ def versions() -> str:
         harfbuzz = ffi.string(ffi.dlopen("libharfbuzz.so.0").hb_version_string()).decode()
     except (OSError, AttributeError):
         pass
-    return (f"Python {platform.python_version()}, WeasyPrint {weasyprint.__version__}, "
-            f"pydyf {pydyf.__version__}, HarfBuzz {harfbuzz}")
+    return (
+        f"Python {platform.python_version()}, WeasyPrint {weasyprint.__version__}, "
+        f"pydyf {pydyf.__version__}, HarfBuzz {harfbuzz}"
+    )
 
 
 def write_docs(path: Path, command: str, results: dict, ablation_rows) -> None:
     """Replace the "## Letters (bench/letters.py)" section of ``path`` (the rest is kept)."""
-
 
     heading = "## Letters (bench/letters.py)"
     r = results
     body = [heading, ""]
     body += paragraph(
         f"Command (from the repository root), run on {datetime.date.today().isoformat()} on a "
-        f"shared machine: {machine()}; {versions()}:")
+        f"shared machine: {machine()}; {versions()}:"
+    )
     body += [f"    {command}", ""]
     body += paragraph(
         f"{r['n']:,} one-page approval letters (入选通知书) from the default template "
         "`portal/static/letters/approval.html`: letterhead, serial 〔2026〕第0001号, recipient, "
         "~450 characters of text, three terms, seal, QR code and verification code, date in "
         "Chinese. Names vary; one in four has a character outside GB 2312 level 1 (䶮, 𠮷, 堃, "
-        "喆...). Every PDF is PDF/A-3b, A4, with its fonts embedded.")
+        "喆...). Every PDF is PDF/A-3b, A4, with its fonts embedded."
+    )
     body += [
         "| measure | result | target (SPEC §9) |",
         "| --- | --- | --- |",
-        f"| median per letter, one process (CPU time) | {r['median']:.1f} ms "
-        f"({r['cpu_median']:.1f} ms) | <= 50 ms |",
+        f"| median per letter, one process (CPU time) | {r['median']:.1f} ms ({r['cpu_median']:.1f} ms) | <= 50 ms |",
         f"| p95 per letter | {r['p95']:.1f} ms | |",
-        f"| median, names with a rare character / others | {r['rare']:.1f} ms / "
-        f"{r['common']:.1f} ms | same speed |",
-        *[f"| batch: {r['n']:,} letters through the job path, {r['workers']} RQ workers, {facts['database']}, "
-          f"{len(runs)} run(s) (CPU time of the workers) | "
-          + ", ".join(f"{wall:.1f} s" for wall, _cpu in runs)
-          + " (" + ", ".join(f"{cpu:.1f} s" for _wall, cpu in runs) + ") | <= 30 s |"
-          for facts, runs in r["batches"]],
-        f"| size per PDF, mean / max | {r['size_mean']:.1f} KB / {r['size_max']:.1f} KB "
-        "| <= 250 KB |",
+        f"| median, names with a rare character / others | {r['rare']:.1f} ms / {r['common']:.1f} ms | same speed |",
+        *[
+            f"| batch: {r['n']:,} letters through the job path, {r['workers']} RQ workers, {facts['database']}, "
+            f"{len(runs)} run(s) (CPU time of the workers) | "
+            + ", ".join(f"{wall:.1f} s" for wall, _cpu in runs)
+            + " ("
+            + ", ".join(f"{cpu:.1f} s" for _wall, cpu in runs)
+            + ") | <= 30 s |"
+            for facts, runs in r["batches"]
+        ],
+        f"| size per PDF, mean / max | {r['size_mean']:.1f} KB / {r['size_max']:.1f} KB | <= 250 KB |",
         f"| baseline: plain WeasyPrint, system font Noto Serif CJK SC, same letter | "
         f"{r['baseline']:.1f} ms | (~160 ms) |",
         f"| font preparation (`prepare_fonts()` in the process; `python -m "
         f"portal.pdf.fonts` adds ~0.2 s of start-up), cold / already prepared | "
         f"{r['prepare_cold']:.1f} s / {r['prepare_warm'] * 1000:.0f} ms | once per machine |",
-        ""]
+        "",
+    ]
     facts = r["batches"][0][0]
     databases = " and ".join(f"{f['database']}" for f, _runs in r["batches"])
     letters_cpu = [cpu / r["n"] * 1000 for _f, runs in r["batches"] for _wall, cpu in runs]
@@ -383,7 +453,8 @@ def write_docs(path: Path, command: str, results: dict, ablation_rows) -> None:
         f"is shared: its 1-minute load average was {r['load'][0]:.2f} before the run and "
         f"{r['load'][1]:.2f} after the batches. Wall times grow when other processes compete for the "
         "2 cores (the batch most, as it needs both); CPU times (`time.process_time`, `getrusage`) are "
-        "what the letters cost whatever else runs.")
+        "what the letters cost whatever else runs."
+    )
     body += paragraph(
         "What made the batch fast: a letter costs the workers "
         f"{min(letters_cpu):.0f}-{max(letters_cpu):.0f} ms of CPU time here (start-up and the emails "
@@ -397,7 +468,8 @@ def write_docs(path: Path, command: str, results: dict, ablation_rows) -> None:
         "instead of one job per letter. Before these changes (commit 722c56c) the same benchmark took "
         "29.9-30.1 s on PostgreSQL on a slower day of the machine (23.1 s on a faster one) and 67 s "
         "on SQLite, where each letter's render held a read transaction that kept the other worker "
-        "from writing.")
+        "from writing."
+    )
     if ablation_rows:
         default = ablation_rows[0][3]
         body += paragraph(
@@ -405,19 +477,24 @@ def write_docs(path: Path, command: str, results: dict, ablation_rows) -> None:
             "configuration with its own warmed-up renderer, the configurations taking turns "
             f"letter by letter ({min(r['n'], 200)} letters each, 50 with the system fonts), so "
             "that changes of load hit them alike; the load average was "
-            f"{r['load_ablation']:.2f} at the end:")
-        body += ["| configuration | median | median CPU time | CPU time vs default | mean size |",
-                 "| --- | --- | --- | --- | --- |"]
-        body += [f"| {label} | {ms:.1f} ms | {cpu:.1f} ms | {cpu - default:+.1f} ms "
-                 f"({cpu / default - 1:+.0%}) | {kb:.1f} KB |"
-                 for label, _idea, ms, cpu, kb in ablation_rows]
+            f"{r['load_ablation']:.2f} at the end:"
+        )
+        body += [
+            "| configuration | median | median CPU time | CPU time vs default | mean size |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        body += [
+            f"| {label} | {ms:.1f} ms | {cpu:.1f} ms | {cpu - default:+.1f} ms "
+            f"({cpu / default - 1:+.0%}) | {kb:.1f} KB |"
+            for label, _idea, ms, cpu, kb in ablation_rows
+        ]
         body.append("")
-        effects = [f"{idea} {cpu - default:.1f} ms" for _label, idea, _ms, cpu, _kb
-                   in ablation_rows if idea]
+        effects = [f"{idea} {cpu - default:.1f} ms" for _label, idea, _ms, cpu, _kb in ablation_rows if idea]
         # The other rows (compression levels, image cache) are variants without a clear effect.
         body += paragraph(
             "What made it fast, as the CPU time each idea saves per letter in this table: "
-            + ", ".join(effects) + ". The prepared fonts are single-face cuts of Noto CJK made "
+            + ", ".join(effects)
+            + ". The prepared fonts are single-face cuts of Noto CJK made "
             "once per machine: a core of the GB 2312 level-1 hanzi, Latin and punctuation "
             "(4,670 glyphs instead of 65,535) and 1,000-character chunks for every other "
             "character, which Pango falls back to, so a rare name costs no more than another. "
@@ -425,7 +502,8 @@ def write_docs(path: Path, command: str, results: dict, ablation_rows) -> None:
             "(`hb_subset_preprocess`), which gives the same font program as WeasyPrint's own "
             "subsetting (checked by the tests). The seal is SVG text in the letter font rather "
             "than glyph outlines, and the QR code a PNG of one pixel per module rather than an "
-            "SVG path, because WeasyPrint parses every SVG path again for every PDF.")
+            "SVG path, because WeasyPrint parses every SVG path again for every PDF."
+        )
     replace_section(path, heading, body)
 
 
@@ -435,17 +513,19 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="batch worker processes")
     parser.add_argument("--warmup", type=int, default=20, help="warm-up renders")
     parser.add_argument("--baseline-renders", type=int, default=20)
-    parser.add_argument("--ablation", action="store_true",
-                        help="also measure the effect of each optimisation")
-    parser.add_argument("--database-url", action="append",
-                        help="batch database: 'sqlite' (a scratch file, the default) or a PostgreSQL URL whose "
-                             "database name starts with 'bench' (dropped and created for each run); repeat "
-                             "the option to measure several")
+    parser.add_argument("--ablation", action="store_true", help="also measure the effect of each optimisation")
+    parser.add_argument(
+        "--database-url",
+        action="append",
+        help="batch database: 'sqlite' (a scratch file, the default) or a PostgreSQL URL whose "
+        "database name starts with 'bench' (dropped and created for each run); repeat "
+        "the option to measure several",
+    )
     parser.add_argument("--batch-runs", type=int, default=1, help="batch runs per database (default 1)")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9",
-                        help="Redis database for the batch's queue, flushed first")
-    parser.add_argument("--write-docs", action="store_true",
-                        help="replace the Letters section of docs/benchmarks.md")
+    parser.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379/9", help="Redis database for the batch's queue, flushed first"
+    )
+    parser.add_argument("--write-docs", action="store_true", help="replace the Letters section of docs/benchmarks.md")
     args = parser.parse_args(argv)
 
     from portal.pdf import fonts
@@ -459,8 +539,9 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         fonts.prepare_fonts(Path(scratch) / "letter-fonts")
         prepare_cold = time.perf_counter() - started
-    print(f"# font preparation: {prepare_cold:.1f} s cold, {prepare_warm * 1000:.0f} ms when "
-          "already prepared", flush=True)
+    print(
+        f"# font preparation: {prepare_cold:.1f} s cold, {prepare_warm * 1000:.0f} ms when already prepared", flush=True
+    )
     load_before = os.getloadavg()[0]
     print(f"# load average before: {load_before:.2f} ({os.cpu_count()} cores)", flush=True)
 
@@ -468,37 +549,46 @@ def main(argv=None) -> int:
     times_ms = [t * 1000 for t in single["times"]]
     sizes_kb = [size / 1000 for size in single["sizes"]]
     results = {
-        "n": args.n, "workers": args.workers,
-        "median": statistics.median(times_ms), "p95": percentile(times_ms, 95),
+        "n": args.n,
+        "workers": args.workers,
+        "median": statistics.median(times_ms),
+        "p95": percentile(times_ms, 95),
         "cpu_median": statistics.median(single["cpu"]) * 1000,
         "rare": statistics.median(single["rare"]) * 1000,
         "common": statistics.median(single["common"]) * 1000,
-        "size_mean": statistics.mean(sizes_kb), "size_max": max(sizes_kb),
-        "prepare_cold": prepare_cold, "prepare_warm": prepare_warm,
+        "size_mean": statistics.mean(sizes_kb),
+        "size_max": max(sizes_kb),
+        "prepare_cold": prepare_cold,
+        "prepare_warm": prepare_warm,
     }
-    print(f"median: {results['median']:.1f} ms (CPU time: {results['cpu_median']:.1f} ms)",
-          flush=True)
+    print(f"median: {results['median']:.1f} ms (CPU time: {results['cpu_median']:.1f} ms)", flush=True)
     print(f"p95: {results['p95']:.1f} ms", flush=True)
-    print(f"rare-character names: median {results['rare']:.1f} ms ({len(single['rare'])} "
-          f"letters); others: {results['common']:.1f} ms", flush=True)
+    print(
+        f"rare-character names: median {results['rare']:.1f} ms ({len(single['rare'])} "
+        f"letters); others: {results['common']:.1f} ms",
+        flush=True,
+    )
 
     results["batches"] = []
     for database_url in args.database_url or ["sqlite"]:
         runs = []
         for _ in range(args.batch_runs):
-            seconds, cpu, facts = batch(args.n, args.workers, None if database_url == "sqlite" else database_url,
-                                        args.redis_url)
+            seconds, cpu, facts = batch(
+                args.n, args.workers, None if database_url == "sqlite" else database_url, args.redis_url
+            )
             assert facts["status"] == "done" and facts["done"] == facts["total"] == args.n, facts
             assert facts["serials_ok"] and facts["letters"] == args.n, facts
             runs.append((seconds, cpu))
         results["batches"].append((facts, runs))
         walls = ", ".join(f"{wall:.1f}" for wall, _cpu in runs)
         cpus = ", ".join(f"{cpu:.1f}" for _wall, cpu in runs)
-        print(f"batch: {max(wall for wall, _cpu in runs):.1f} s (slowest of {len(runs)} run(s): {walls} s; "
-              f"{args.n} letters through the job path: {args.workers} `flask jobs worker` processes, RQ, "
-              f"{facts['database']}; the workers used {cpus} s of CPU time)", flush=True)
-    print(f"size: {results['size_mean']:.1f} KB mean, {results['size_max']:.1f} KB max",
-          flush=True)
+        print(
+            f"batch: {max(wall for wall, _cpu in runs):.1f} s (slowest of {len(runs)} run(s): {walls} s; "
+            f"{args.n} letters through the job path: {args.workers} `flask jobs worker` processes, RQ, "
+            f"{facts['database']}; the workers used {cpus} s of CPU time)",
+            flush=True,
+        )
+    print(f"size: {results['size_mean']:.1f} KB mean, {results['size_max']:.1f} KB max", flush=True)
     results["baseline"] = baseline(args.baseline_renders) * 1000
     print(f"baseline: {results['baseline']:.1f} ms", flush=True)
 
@@ -507,8 +597,7 @@ def main(argv=None) -> int:
     rows = ablation(min(args.n, 200)) if args.ablation else None
     results["load_ablation"] = os.getloadavg()[0]
     if args.write_docs:
-        command = ".venv/bin/python bench/letters.py " + " ".join(
-            argv if argv is not None else sys.argv[1:])
+        command = ".venv/bin/python bench/letters.py " + " ".join(argv if argv is not None else sys.argv[1:])
         write_docs(ROOT / "docs" / "benchmarks.md", command.strip(), results, rows)
         print("# wrote docs/benchmarks.md", flush=True)
     return 0

@@ -11,6 +11,7 @@ request the list and ranking pages in turn. Prints, per page, the SQL statements
 in-process, at 20,000 applications and at 200, to show the number does not grow) and its latency
 over HTTP: `page: p50 X ms, p95 X ms`. Target: <= 100 ms p95 at 8 concurrent users on 2 workers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,31 +80,51 @@ def build(url: str, apps: int, experts: int, k: int, seed: int) -> dict:
         for a in problem.applications:
             pool = by_first.get(a.discipline[0]) or [e.id for e in problem.experts]
             for expert in rng.sample(pool, min(k, len(pool))):
-                rows.append({"application_id": ids["app"][a.id], "kind": "expert",
-                             "expert_id": ids["expert"][expert], "status": "submitted", "due_date": ids["due"],
-                             "invited_at": now - datetime.timedelta(days=20),
-                             "responded_at": now - datetime.timedelta(days=19), "method": "auto",
-                             "created_by_id": ids["admin_id"], "no_conflict_statement": "本人承诺无利益冲突",
-                             "decline_reason": "", "external_name": ""})
+                rows.append(
+                    {
+                        "application_id": ids["app"][a.id],
+                        "kind": "expert",
+                        "expert_id": ids["expert"][expert],
+                        "status": "submitted",
+                        "due_date": ids["due"],
+                        "invited_at": now - datetime.timedelta(days=20),
+                        "responded_at": now - datetime.timedelta(days=19),
+                        "method": "auto",
+                        "created_by_id": ids["admin_id"],
+                        "no_conflict_statement": "本人承诺无利益冲突",
+                        "decline_reason": "",
+                        "external_name": "",
+                    }
+                )
         db.session.execute(insert(Assignment), rows)
         db.session.commit()
-        assignments = db.session.execute(select(Assignment.id, Assignment.application_id, Assignment.expert_id)
-                                         .where(Assignment.kind == "expert")).all()
+        assignments = db.session.execute(
+            select(Assignment.id, Assignment.application_id, Assignment.expert_id).where(Assignment.kind == "expert")
+        ).all()
         criteria = list(LEADING)
         evaluations = []
         for assignment_id, application_id, expert_id in assignments:
             base = rng.gauss(75, 8)
-            evaluations.append({
-                "application_id": application_id, "assignment_id": assignment_id,
-                "evaluator_key": f"user:{expert_id}", "component": "peer",
-                "scores": {c: max(0, min(100, round(base + rng.gauss(0, 5)))) for c in criteria},
-                "familiarity": rng.choice(("familiar", "somewhat", "unfamiliar")),
-                "recommendation": rng.choice(("priority", "support", "support", "oppose")),
-                "comment_for_applicant": "研究基础扎实，建议进一步凝练科学问题。",
-                "comment_confidential": "", "integrity_ok": True, "integrity_note": "", "status": "submitted",
-                "submitted_at": now - datetime.timedelta(days=rng.randint(1, 15)), "updated_at": now})
+            evaluations.append(
+                {
+                    "application_id": application_id,
+                    "assignment_id": assignment_id,
+                    "evaluator_key": f"user:{expert_id}",
+                    "component": "peer",
+                    "scores": {c: max(0, min(100, round(base + rng.gauss(0, 5)))) for c in criteria},
+                    "familiarity": rng.choice(("familiar", "somewhat", "unfamiliar")),
+                    "recommendation": rng.choice(("priority", "support", "support", "oppose")),
+                    "comment_for_applicant": "研究基础扎实，建议进一步凝练科学问题。",
+                    "comment_confidential": "",
+                    "integrity_ok": True,
+                    "integrity_note": "",
+                    "status": "submitted",
+                    "submitted_at": now - datetime.timedelta(days=rng.randint(1, 15)),
+                    "updated_at": now,
+                }
+            )
         for start in range(0, len(evaluations), 20_000):
-            db.session.execute(insert(Evaluation), evaluations[start:start + 20_000])
+            db.session.execute(insert(Evaluation), evaluations[start : start + 20_000])
         db.session.commit()
         n_evaluations = len(evaluations)
         del rows, evaluations, assignments
@@ -111,29 +132,42 @@ def build(url: str, apps: int, experts: int, k: int, seed: int) -> dict:
         # Logins: the program admin, the admin of the unit with most applications, a busy expert.
         create_user(ADMIN, "陈静", PASSWORD, [("program_admin", None)], actor="bench")
         unit_id = db.session.execute(
-            select(Application.unit_id).where(Application.call_id == call_id)
-            .group_by(Application.unit_id).order_by(db.func.count().desc()).limit(1)).scalar()
+            select(Application.unit_id)
+            .where(Application.call_id == call_id)
+            .group_by(Application.unit_id)
+            .order_by(db.func.count().desc())
+            .limit(1)
+        ).scalar()
         create_user(UNIT_ADMIN, "王芳", PASSWORD, [("unit_admin", unit_id)], actor="bench")
         busiest = db.session.execute(
-            select(Assignment.expert_id).group_by(Assignment.expert_id)
-            .order_by(db.func.count().desc()).limit(1)).scalar()
+            select(Assignment.expert_id).group_by(Assignment.expert_id).order_by(db.func.count().desc()).limit(1)
+        ).scalar()
         from portal.accounts.models import UserRole
         from portal.accounts.services import hash_password
 
-        db.session.execute(update(User).where(User.id == busiest).values(email=EXPERT,
-                                                                         password_hash=hash_password(PASSWORD)))
-        if not db.session.execute(select(UserRole.id).where(UserRole.user_id == busiest,
-                                                            UserRole.role == "expert")).first():
+        db.session.execute(
+            update(User).where(User.id == busiest).values(email=EXPERT, password_hash=hash_password(PASSWORD))
+        )
+        if not db.session.execute(
+            select(UserRole.id).where(UserRole.user_id == busiest, UserRole.role == "expert")
+        ).first():
             db.session.add(UserRole(user_id=busiest, role="expert"))
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE")  # as autovacuum would have done on a live database
-        facts = {"call_id": call_id, "applications": apps, "evaluations": n_evaluations,
-                 "experts": len(problem.experts), "unit_id": unit_id,
-                 "unit_applications": db.session.execute(select(db.func.count()).where(
-                     Application.unit_id == unit_id)).scalar(),
-                 "expert_assignments": db.session.execute(select(db.func.count()).where(
-                     Assignment.expert_id == busiest)).scalar()}
+        facts = {
+            "call_id": call_id,
+            "applications": apps,
+            "evaluations": n_evaluations,
+            "experts": len(problem.experts),
+            "unit_id": unit_id,
+            "unit_applications": db.session.execute(
+                select(db.func.count()).where(Application.unit_id == unit_id)
+            ).scalar(),
+            "expert_assignments": db.session.execute(
+                select(db.func.count()).where(Assignment.expert_id == busiest)
+            ).scalar(),
+        }
         db.engine.dispose()
     return facts
 
@@ -144,8 +178,11 @@ def pages(call_id: int) -> list[tuple[str, str, str]]:
         ("office: call's applications", ADMIN, f"/office/calls/{call_id}"),
         ("office: call's applications, one state", ADMIN, f"/office/calls/{call_id}?state=under_review"),
         ("office: ranking", ADMIN, f"/office/calls/{call_id}/ranking"),
-        ("office: ranking, other options", ADMIN,
-         f"/office/calls/{call_id}/ranking?applied=1&normalise=1&threshold=20"),
+        (
+            "office: ranking, other options",
+            ADMIN,
+            f"/office/calls/{call_id}/ranking?applied=1&normalise=1&threshold=20",
+        ),
         ("office: decision session", ADMIN, f"/office/decisions/calls/{call_id}"),
         ("office: letters of the call", ADMIN, f"/office/letters/calls/{call_id}"),
         ("office: calls", ADMIN, "/office/"),
@@ -165,8 +202,15 @@ def count_statements(url: str, call_id: int) -> dict[str, int]:
     from portal import create_app
     from portal.extensions import db
 
-    app = create_app({"SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-                      "REDIS_URL": "", "MAIL_SERVER": ""})
+    app = create_app(
+        {
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "REDIS_URL": "",
+            "MAIL_SERVER": "",
+        }
+    )
     counts = {}
     with app.app_context():
         engine = db.engine
@@ -207,10 +251,10 @@ class Browser:
         jar = http.cookiejar.CookieJar(policy=_LocalSecureCookies())
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         form = self.get("/account/login")[1]
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form) or \
-            re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
-        data = urllib.parse.urlencode({"csrf_token": token.group(1), "email": email,
-                                       "password": PASSWORD}).encode()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form) or re.search(
+            r'name="csrf_token"[^>]*value="([^"]+)"', form
+        )
+        data = urllib.parse.urlencode({"csrf_token": token.group(1), "email": email, "password": PASSWORD}).encode()
         with self.opener.open(self.base + "/account/login", data=data, timeout=60) as response:
             response.read()
         status, body, _seconds = self.get("/")
@@ -228,19 +272,46 @@ class Browser:
 
 
 def _server_env(url: str, redis_url: str) -> dict:
-    return dict(os.environ, DATABASE_URL=url, PORTAL_ENV="production", SECRET_KEY="bench-pages-secret-key-0123456789",
-                REDIS_URL=redis_url, MAIL_SERVER="", PORTAL_INSTANCE_DIR=tempfile.mkdtemp(prefix="bench-pages-instance-"))
+    return dict(
+        os.environ,
+        DATABASE_URL=url,
+        PORTAL_ENV="production",
+        SECRET_KEY="bench-pages-secret-key-0123456789",
+        REDIS_URL=redis_url,
+        MAIL_SERVER="",
+        PORTAL_INSTANCE_DIR=tempfile.mkdtemp(prefix="bench-pages-instance-"),
+    )
 
 
 def serve(url: str, redis_url: str, workers: int, threads: int, port: int, log_path: Path) -> list[subprocess.Popen]:
     """gunicorn with `workers` workers of `threads` threads and one RQ worker, as in production (README)."""
     env = _server_env(url, redis_url)
     log = open(log_path, "w")  # noqa: SIM115 - the servers write to it after we return
-    procs = [subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers),
-                               "--threads", str(threads), "-b",
-                               f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log),
-             subprocess.Popen([sys.executable, "-m", "flask", "--app", "portal", "jobs", "worker"], cwd=ROOT,
-                              env=env, stdout=log, stderr=log)]
+    procs = [
+        subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "-w",
+                str(workers),
+                "--threads",
+                str(threads),
+                "-b",
+                f"127.0.0.1:{port}",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "portal", "jobs", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+        ),
+    ]
     for _ in range(300):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
@@ -270,8 +341,9 @@ def last_change(url: str, redis_url: str, call_id: int) -> float:
 
     app = create_app({"SECRET_KEY": "bench", "REDIS_URL": redis_url, "MAIL_SERVER": ""})
     with app.app_context():
-        evaluation = db.session.execute(select(Evaluation).join(Application).where(
-            Application.call_id == call_id).limit(1)).scalar_one()
+        evaluation = db.session.execute(
+            select(Evaluation).join(Application).where(Application.call_id == call_id).limit(1)
+        ).scalar_one()
         evaluation.familiarity = "familiar" if evaluation.familiarity != "familiar" else "somewhat"
         started = time.perf_counter()
         commit()  # enqueues the ranking.warm job after the commit
@@ -321,15 +393,17 @@ def load(base: str, call_id: int, users: int, rounds: int) -> dict[str, list[flo
     return timings
 
 
-def write_docs(path: Path, command: str, facts: dict | None, counts: dict, timings: dict, args, cold: dict,
-               ready: float) -> None:
+def write_docs(
+    path: Path, command: str, facts: dict | None, counts: dict, timings: dict, args, cold: dict, ready: float
+) -> None:
     """Replace the "## Pages (bench/pages.py)" section of ``path`` (the rest is kept)."""
-
 
     heading = "## Pages (bench/pages.py)"
     body = [heading, ""]
-    body += paragraph(f"Command (from the repository root), run on {datetime.date.today().isoformat()} on a shared "
-                      f"machine: {machine()}; PostgreSQL on the same machine:")
+    body += paragraph(
+        f"Command (from the repository root), run on {datetime.date.today().isoformat()} on a shared "
+        f"machine: {machine()}; PostgreSQL on the same machine:"
+    )
     body += [f"    {command}", ""]
     if facts:
         body += paragraph(
@@ -342,11 +416,14 @@ def write_docs(path: Path, command: str, facts: dict | None, counts: dict, timin
             f"warm-up, not counted), then all of them in a shuffled order, {args.rounds} times, all at once and "
             f"without pause: a closed loop with {args.users} requests in flight at every moment. The unit admin's "
             f"unit has {facts['unit_applications']} applications, the expert {facts['expert_assignments']} "
-            "assignments.")
+            "assignments."
+        )
     body += ["| page | SQL statements | p50 | p95 | requests | target |", "| --- | --- | --- | --- | --- | --- |"]
     for label, values in timings.items():
-        body.append(f"| {label} | {counts.get(label, '?')} | {statistics.median(values) * 1000:.0f} ms | "
-                    f"{percentile(values, 95) * 1000:.0f} ms | {len(values)} | <= 100 ms p95 |")
+        body.append(
+            f"| {label} | {counts.get(label, '?')} | {statistics.median(values) * 1000:.0f} ms | "
+            f"{percentile(values, 95) * 1000:.0f} ms | {len(values)} | <= 100 ms p95 |"
+        )
     body.append("")
     body += paragraph(
         "SQL statements are counted in-process for one request of each page (after a first one), at this scale; "
@@ -359,13 +436,15 @@ def write_docs(path: Path, command: str, facts: dict | None, counts: dict, timin
         "the first request after a change pays when the background worker has not computed it yet (it does so "
         "for the call's default options: here the ranking was ready "
         f"{ready:.1f} s after the last change was committed; the other options are computed by the first request "
-        "that asks, here in the warm-up, while a second worker asking for the same waits for that result).")
+        "that asks, here in the warm-up, while a second worker asking for the same waits for that result)."
+    )
     body += paragraph(
         "Before this (the first run of this benchmark, same data): a call's applications, the decision session and "
         "the letters listed every application (2-3 s per page at 2,000 applications), and every ranking request "
         "computed the aggregate (gunicorn's 30 s timeout at 20,000 applications before the database was analysed, "
         "2.7-3 s after). The clients run on the same 2 cores as the server and PostgreSQL: the figures are an upper "
-        "bound.")
+        "bound."
+    )
     replace_section(path, heading, body)
 
 
@@ -399,15 +478,19 @@ def percentile(values: list[float], q: float) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/bench_pages")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/10",
-                        help="Redis database for the job queue and the shared ranking cache (flushed first)")
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/10",
+        help="Redis database for the job queue and the shared ranking cache (flushed first)",
+    )
     parser.add_argument("--apps", type=int, default=20_000)
     parser.add_argument("--experts", type=int, default=3_000)
     parser.add_argument("-k", type=int, default=5, help="evaluations per application")
     parser.add_argument("--users", type=int, default=8, help="concurrent users")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads per gunicorn worker (1: sync workers; more: gthread workers)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per gunicorn worker (1: sync workers; more: gthread workers)"
+    )
     parser.add_argument("--rounds", type=int, default=25, help="times each user requests each of its pages")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=20261121)
@@ -447,8 +530,11 @@ def main(argv=None) -> int:
         print(f"{label}: p50 {p50:.0f} ms, p95 {p95:.0f} ms ({len(values)} requests)", flush=True)
     print(f"worst p95: {worst:.0f} ms (target <= 100 ms)", flush=True)
     cold = cold_ranking(args.database_url, call_id)
-    print(f"ranking computed without the cache: {cold['compute']:.2f} s (reading the evaluations: "
-          f"{cold['evaluations']:.2f} s)", flush=True)
+    print(
+        f"ranking computed without the cache: {cold['compute']:.2f} s (reading the evaluations: "
+        f"{cold['evaluations']:.2f} s)",
+        flush=True,
+    )
     if args.write_docs:
         command = ".venv/bin/python bench/pages.py " + " ".join(argv if argv is not None else sys.argv[1:])
         write_docs(ROOT / "docs" / "benchmarks.md", command.strip(), facts, counts, timings, args, cold, ready)

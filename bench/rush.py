@@ -34,6 +34,7 @@ gunicorn's access log: no 5xx, no 4xx or request without an answer, the right me
 submit; no error in the servers' logs. Prints one line per measure and exits 1 if a check fails
 (the servers' logs are then kept in a temporary folder).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,8 +71,15 @@ PASSWORD = "rush-password-2026"
 EMAIL = "rush{:04d}@bench.talent.cn"
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国红梅鹏飞宇浩然晨阳雪婷欣怡子涵思远博文"
-TOPICS = ["代数几何中的算术问题", "随机偏微分方程的正则性理论", "高维数据的统计推断方法", "非线性色散方程的长时间行为",
-          "组合优化问题的近似算法", "量子群与表示论", "复杂网络上的动力系统"]
+TOPICS = [
+    "代数几何中的算术问题",
+    "随机偏微分方程的正则性理论",
+    "高维数据的统计推断方法",
+    "非线性色散方程的长时间行为",
+    "组合优化问题的近似算法",
+    "量子群与表示论",
+    "复杂网络上的动力系统",
+]
 USER_AGENT = "bench-rush/1 (http.client)"
 DOUBLE_SHARE, RETRY_SHARE, RETRY_TIMEOUT = 0.10, 0.05, 0.01  # a submit takes >= 30 ms: 0.01 s always times out
 LEAD = (10.0, 40.0)  # seconds between an applicant's login and the click on "submit" (drawn per applicant)
@@ -133,22 +141,46 @@ def setup_database(total: int) -> tuple[int, list[tuple[int, str]], dict]:
     now = utcnow()
     users = []
     for i in range(total):
-        user = User(email=EMAIL.format(i), name=applicant_name(i), password_hash=password_hash, locale="zh_CN",
-                    email_confirmed_at=now)
+        user = User(
+            email=EMAIL.format(i),
+            name=applicant_name(i),
+            password_hash=password_hash,
+            locale="zh_CN",
+            email_confirmed_at=now,
+        )
         user.roles.append(UserRole(role=Role.APPLICANT.value))
         users.append(user)
     db.session.add_all(users)
     db.session.flush()
     for i, user in enumerate(users):  # eligible for 百人计划, as tests/factories.py make_profile
-        db.session.add(Profile(user_id=user.id, gender="female" if i % 3 == 0 else "male",
-                               birth_date=datetime.date(1988 + i % 6, 1 + i % 12, 1 + i % 28), nationality="CN",
-                               id_type="id_card", id_number=f"11010119900501{i:04d}", phone=f"138{i:08d}",
-                               discipline_codes=["A01"], keywords=["代数几何", "数论"]))
-        db.session.add(Education(user_id=user.id, degree="phd", institution="Princeton University", country="US",
-                                 year=2014))
-        db.session.add(Position(user_id=user.id, employer="MIT", country="US", title="Assistant Professor",
-                                post_level="assistant_professor", start_date=datetime.date(2015, 1, 1),
-                                end_date=datetime.date(2021, 1, 1), is_research=True))
+        db.session.add(
+            Profile(
+                user_id=user.id,
+                gender="female" if i % 3 == 0 else "male",
+                birth_date=datetime.date(1988 + i % 6, 1 + i % 12, 1 + i % 28),
+                nationality="CN",
+                id_type="id_card",
+                id_number=f"11010119900501{i:04d}",
+                phone=f"138{i:08d}",
+                discipline_codes=["A01"],
+                keywords=["代数几何", "数论"],
+            )
+        )
+        db.session.add(
+            Education(user_id=user.id, degree="phd", institution="Princeton University", country="US", year=2014)
+        )
+        db.session.add(
+            Position(
+                user_id=user.id,
+                employer="MIT",
+                country="US",
+                title="Assistant Professor",
+                post_level="assistant_professor",
+                start_date=datetime.date(2015, 1, 1),
+                end_date=datetime.date(2021, 1, 1),
+                is_research=True,
+            )
+        )
     db.session.flush()
     pdfs = {pages: (pdf, inspect_pdf(pdf)) for pages, pdf in ((1, pdf_bytes(1)), (2, pdf_bytes(2)))}
     program = call.program
@@ -161,16 +193,36 @@ def setup_database(total: int) -> tuple[int, list[tuple[int, str]], dict]:
         application.plan = "拟研究代数几何与数论交叉领域中的若干核心问题，建立新的算术不变量理论。" * 3
         for doc in program.required_documents:
             pdf, info = pdfs[2]
-            save_document(pdf, kind=doc["code"], original_name=f"{doc['code']}.pdf", owner_id=user.id,
-                          application_id=application.id, checked=info)
+            save_document(
+                pdf,
+                kind=doc["code"],
+                original_name=f"{doc['code']}.pdf",
+                owner_id=user.id,
+                application_id=application.id,
+                checked=info,
+            )
         for r in range(program.referees_required or 0):  # the referee's letter has arrived
             pdf, info = pdfs[1]
-            letter = save_document(pdf, kind="referee_letter", original_name="letter.pdf", owner_id=None,
-                                   application_id=application.id, checked=info)
-            application.referees.append(Referee(
-                name=f"推荐人{r + 1}", email=f"referee{r}.{i}@bench.talent.cn", institution="北京大学", title="教授",
-                token_hash=secrets.token_hex(32), expires_at=call.closes_at, letter_document_id=letter.id,
-                letter_received_at=now))
+            letter = save_document(
+                pdf,
+                kind="referee_letter",
+                original_name="letter.pdf",
+                owner_id=None,
+                application_id=application.id,
+                checked=info,
+            )
+            application.referees.append(
+                Referee(
+                    name=f"推荐人{r + 1}",
+                    email=f"referee{r}.{i}@bench.talent.cn",
+                    institution="北京大学",
+                    title="教授",
+                    token_hash=secrets.token_hex(32),
+                    expires_at=call.closes_at,
+                    letter_document_id=letter.id,
+                    letter_received_at=now,
+                )
+            )
         applications.append(application)
     db.session.flush()
     timings["applicants"] = time.perf_counter() - started
@@ -217,8 +269,18 @@ class Browser:
         self.host, self.port, self.records, self.lock = host, port, records, lock
         self.cookies: dict[str, str] = {}
 
-    def request(self, kind: str, method: str, path: str, form: dict | None = None, *, timeout: float = 60.0,
-                cookies: dict | None = None, deliberate_timeout: bool = False, keep_cookies: bool = True) -> Answer:
+    def request(
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        form: dict | None = None,
+        *,
+        timeout: float = 60.0,
+        cookies: dict | None = None,
+        deliberate_timeout: bool = False,
+        keep_cookies: bool = True,
+    ) -> Answer:
         jar = dict(self.cookies if cookies is None else cookies)
         headers = {"User-Agent": USER_AGENT, "Accept-Language": "zh-CN", "Connection": "close"}
         if jar:
@@ -323,8 +385,12 @@ def _run_applicant(plan: Plan, browser: Browser, outcome: Outcome) -> None:
     if page.status != 200:
         outcome.problems.append(f"login page: {page.status} {page.error}")
         return
-    answer = browser.request("login", "POST", "/account/login", {
-        "csrf_token": csrf_token(page.body), "email": plan.email, "password": PASSWORD, "next": review_path})
+    answer = browser.request(
+        "login",
+        "POST",
+        "/account/login",
+        {"csrf_token": csrf_token(page.body), "email": plan.email, "password": PASSWORD, "next": review_path},
+    )
     if answer.status != 302 or answer.location != review_path:
         outcome.problems.append(f"login: {answer.status} {answer.error} -> {answer.location!r}")
         return
@@ -333,8 +399,10 @@ def _run_applicant(plan: Plan, browser: Browser, outcome: Outcome) -> None:
         outcome.problems.append(f"submit page: {page.status} {page.error}")
         return
     if 'id="problems-none"' not in page.body:
-        outcome.problems.append("the submit page lists problems: " + "; ".join(
-            re.findall(r"<li>(.*?)</li>", page.body.split('id="problems"', 1)[-1])[:3]))
+        outcome.problems.append(
+            "the submit page lists problems: "
+            + "; ".join(re.findall(r"<li>(.*?)</li>", page.body.split('id="problems"', 1)[-1])[:3])
+        )
     form = {"csrf_token": csrf_token(page.body, 'id="submit-form"'), "pledge": "y", "submit": "提交申请"}
     if plan.click_at is None:
         time.sleep(plan.think)
@@ -343,8 +411,9 @@ def _run_applicant(plan: Plan, browser: Browser, outcome: Outcome) -> None:
     outcome.clicked_at = time.time()
 
     def post(timeout=60.0, deliberate=False):
-        answer = browser.request("submit", "POST", submit_path, form, timeout=timeout,
-                                 deliberate_timeout=deliberate, keep_cookies=False)
+        answer = browser.request(
+            "submit", "POST", submit_path, form, timeout=timeout, deliberate_timeout=deliberate, keep_cookies=False
+        )
         if answer.status is None:
             return answer
         if answer.status != 302:
@@ -371,8 +440,15 @@ def _run_applicant(plan: Plan, browser: Browser, outcome: Outcome) -> None:
         post()
 
 
-def make_plans(drafts: list[tuple[int, str]], n: int, late: int, deadline: float, window: float,
-               ramp: bool = False, login_in_window: bool = False) -> list[Plan]:
+def make_plans(
+    drafts: list[tuple[int, str]],
+    n: int,
+    late: int,
+    deadline: float,
+    window: float,
+    ramp: bool = False,
+    login_in_window: bool = False,
+) -> list[Plan]:
     """When each applicant logs in and clicks "submit"; who double-clicks or retries is drawn at random.
 
     The clicks are spread evenly over the window, up to LAST_CLICK seconds before the deadline (ramp:
@@ -391,10 +467,9 @@ def make_plans(drafts: list[tuple[int, str]], n: int, late: int, deadline: float
             plans.append(Plan(i, application_id, email, kind, moment, None, rng.uniform(1.0, 4.0)))
         else:
             plans.append(Plan(i, application_id, email, kind, moment - rng.uniform(*LEAD), moment))
-    for j, (application_id, email) in enumerate(drafts[n:n + late]):
+    for j, (application_id, email) in enumerate(drafts[n : n + late]):
         login_at = deadline - 8 + j * 0.5 if login_in_window else deadline - LEAD[1] + j * (LEAD[1] - 5) / max(late, 1)
-        plans.append(Plan(n + j, application_id, email, "late", login_at,
-                          deadline + 1 + j * 2 / max(late - 1, 1)))
+        plans.append(Plan(n + j, application_id, email, "late", login_at, deadline + 1 + j * 2 / max(late - 1, 1)))
     return plans
 
 
@@ -407,21 +482,46 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_servers(env: dict, scratch: Path, port: int, workers: int, job_workers: int,
-                  job_nice: int) -> list[subprocess.Popen]:
+def start_servers(
+    env: dict, scratch: Path, port: int, workers: int, job_workers: int, job_nice: int
+) -> list[subprocess.Popen]:
     """gunicorn as in the README's deployment section, and the RQ workers (`flask jobs worker`), these at
     the CPU priority `job_nice` (as systemd's Nice=)."""
     log = open(scratch / "gunicorn.log", "w")  # noqa: SIM115 - the servers write to it after we return
-    procs = [subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--access-logfile", str(scratch / "access.log"),
-         "--access-logformat", '%(h)s "%(r)s" %(s)s %(D)s', "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=log)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--access-logfile",
+                str(scratch / "access.log"),
+                "--access-logformat",
+                '%(h)s "%(r)s" %(s)s %(D)s',
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+    ]
     jobs_log = open(scratch / "jobs.log", "w")  # noqa: SIM115 - the servers write to it after we return
-    procs += [subprocess.Popen([sys.executable, "-m", "flask", "--app", "portal", "jobs", "worker"],
-                               cwd=ROOT, env=env, stdout=jobs_log, stderr=jobs_log,
-                               preexec_fn=(lambda: os.nice(job_nice)) if job_nice else None)
-              for _ in range(job_workers)]
+    procs += [
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "portal", "jobs", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=jobs_log,
+            stderr=jobs_log,
+            preexec_fn=(lambda: os.nice(job_nice)) if job_nice else None,
+        )
+        for _ in range(job_workers)
+    ]
     try:
         wait_until_serving(scratch, port, procs[0])
         for _ in range(4 * workers):  # every worker imports and compiles its first templates
@@ -514,44 +614,88 @@ def check_database(plans: list[Plan], deadline_dt, queued: dict[int, int]) -> di
 
     ids = [p.application_id for p in plans]
     apps = {a.id: a for a in db.session.execute(select(Application).where(Application.id.in_(ids))).scalars()}
-    submits = dict(db.session.execute(
-        select(AuditEntry.object_id, func.count()).where(
-            AuditEntry.object_type == "Application", AuditEntry.action.in_(("application.submit",
-                                                                            "application.resubmit")),
-            AuditEntry.object_id.in_([str(i) for i in ids])).group_by(AuditEntry.object_id)).all())
-    books = dict(db.session.execute(
-        select(Document.application_id, func.count()).where(
-            Document.application_id.in_(ids), Document.kind.like("book-%")).group_by(Document.application_id)).all())
+    submits = dict(
+        db.session.execute(
+            select(AuditEntry.object_id, func.count())
+            .where(
+                AuditEntry.object_type == "Application",
+                AuditEntry.action.in_(("application.submit", "application.resubmit")),
+                AuditEntry.object_id.in_([str(i) for i in ids]),
+            )
+            .group_by(AuditEntry.object_id)
+        ).all()
+    )
+    books = dict(
+        db.session.execute(
+            select(Document.application_id, func.count())
+            .where(Document.application_id.in_(ids), Document.kind.like("book-%"))
+            .group_by(Document.application_id)
+        ).all()
+    )
     # The submission tells the unit: one status email per unit admin (of the unit or a unit above it).
     emails: dict[int, int] = {}
-    for body in db.session.execute(select(OutboxMessage.body_text).where(
-            OutboxMessage.template == "application_status")).scalars():
+    for body in db.session.execute(
+        select(OutboxMessage.body_text).where(OutboxMessage.template == "application_status")
+    ).scalars():
         found = re.search(r"/applications/(\d+)\s", body)
         if found:
             emails[int(found.group(1))] = emails.get(int(found.group(1)), 0) + 1
     admins = {a.id: len(unit_admins_for(a.unit_id)) for a in apps.values()}
-    made_at = dict(db.session.execute(select(Document.application_id, Document.uploaded_at).where(
-        Document.application_id.in_(ids), Document.kind == "book-1")).all())
-    facts = {"exactly_once": 0, "problems": [], "late_untouched": 0, "books": 0, "books_queued": 0,
-             "book_lag": [(made_at[a.id] - a.submitted_at).total_seconds() for a in apps.values()
-                          if a.id in made_at and a.submitted_at]}
+    made_at = dict(
+        db.session.execute(
+            select(Document.application_id, Document.uploaded_at).where(
+                Document.application_id.in_(ids), Document.kind == "book-1"
+            )
+        ).all()
+    )
+    facts = {
+        "exactly_once": 0,
+        "problems": [],
+        "late_untouched": 0,
+        "books": 0,
+        "books_queued": 0,
+        "book_lag": [
+            (made_at[a.id] - a.submitted_at).total_seconds()
+            for a in apps.values()
+            if a.id in made_at and a.submitted_at
+        ],
+    }
     for plan in plans:
         a = apps.get(plan.application_id)
-        audit, made, mails = submits.get(str(plan.application_id), 0), books.get(plan.application_id, 0), \
-            emails.get(plan.application_id, 0)
+        audit, made, mails = (
+            submits.get(str(plan.application_id), 0),
+            books.get(plan.application_id, 0),
+            emails.get(plan.application_id, 0),
+        )
         waiting = queued.get(plan.application_id, 0)
         if plan.kind == "late":
-            if a.state == "draft" and a.submission_count == 0 and a.submitted_at is None and a.snapshot is None \
-                    and audit == 0 and made == 0 and mails == 0 and waiting == 0:
+            if (
+                a.state == "draft"
+                and a.submission_count == 0
+                and a.submitted_at is None
+                and a.snapshot is None
+                and audit == 0
+                and made == 0
+                and mails == 0
+                and waiting == 0
+            ):
                 facts["late_untouched"] += 1
             else:
-                facts["problems"].append(f"late application {a.id}: state {a.state}, {a.submission_count} "
-                                         f"submission(s), {audit} audit entries, {made} book(s), {mails} email(s)")
+                facts["problems"].append(
+                    f"late application {a.id}: state {a.state}, {a.submission_count} "
+                    f"submission(s), {audit} audit entries, {made} book(s), {mails} email(s)"
+                )
             continue
-        ok = (a.state == "submitted" and a.submission_count == 1 and a.submitted_at is not None
-              and a.submitted_at < deadline_dt and a.snapshot is not None
-              and a.snapshot.get("submitted_at") == a.submitted_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-              and audit == 1 and mails == admins[a.id] > 0)
+        ok = (
+            a.state == "submitted"
+            and a.submission_count == 1
+            and a.submitted_at is not None
+            and a.submitted_at < deadline_dt
+            and a.snapshot is not None
+            and a.snapshot.get("submitted_at") == a.submitted_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            and audit == 1
+            and mails == admins[a.id] > 0
+        )
         # One book, made or still waiting for a job worker: never none (lost job), never two.
         facts["books"] += made == 1 and waiting == 0 and a.book_document_id is not None
         facts["books_queued"] += made == 0 and waiting == 1
@@ -561,10 +705,12 @@ def check_database(plans: list[Plan], deadline_dt, queued: dict[int, int]) -> di
             facts["problems"].append(
                 f"application {a.id} ({plan.kind}): state {a.state}, submission_count {a.submission_count}, "
                 f"submitted_at {a.submitted_at}, snapshot {'yes' if a.snapshot else 'no'}, {audit} submit audit "
-                f"entries, {mails} status email(s) to the unit (expected {admins[a.id]})")
+                f"entries, {mails} status email(s) to the unit (expected {admins[a.id]})"
+            )
         if made + waiting != 1:
-            facts["problems"].append(f"application {a.id}: {made} application book(s) and {waiting} book job(s) "
-                                     "in the queue")
+            facts["problems"].append(
+                f"application {a.id}: {made} application book(s) and {waiting} book job(s) in the queue"
+            )
     facts["chain_rows"], broken = verify_chain()
     facts["chain_ok"] = broken is None
     if broken is not None:
@@ -582,8 +728,11 @@ def wait_for_books(plans: list[Plan], until: float) -> tuple[int, float]:
 
     ids = [p.application_id for p in plans if p.kind != "late"]
     while True:
-        done = db.session.execute(select(func.count()).select_from(Application).where(
-            Application.id.in_(ids), Application.book_document_id.is_not(None))).scalar_one()
+        done = db.session.execute(
+            select(func.count())
+            .select_from(Application)
+            .where(Application.id.in_(ids), Application.book_document_id.is_not(None))
+        ).scalar_one()
         db.session.rollback()
         if done == len(ids) or time.time() > until:
             return done, time.time()
@@ -617,8 +766,11 @@ def percentile(values: list[float], q: float) -> float:
 
 def spread(values_s: list[float]) -> dict:
     ms = [v * 1000 for v in values_s]
-    return {"n": len(ms), "p50": percentile(ms, 50), "p95": percentile(ms, 95), "max": max(ms)} if ms else \
-        {"n": 0, "p50": math.nan, "p95": math.nan, "max": math.nan}
+    return (
+        {"n": len(ms), "p50": percentile(ms, 50), "p95": percentile(ms, 95), "max": max(ms)}
+        if ms
+        else {"n": 0, "p50": math.nan, "p95": math.nan, "max": math.nan}
+    )
 
 
 def access_log(scratch: Path) -> tuple[dict, dict]:
@@ -646,28 +798,41 @@ def versions() -> str:
 
     server = db.session.execute(text("SHOW server_version")).scalar().split()[0]
     db.session.rollback()
-    return (f"Python {platform.python_version()}, gunicorn {gunicorn.__version__} (sync workers), "
-            f"psycopg {psycopg.__version__}, PostgreSQL {server}, RQ {rq.__version__}")
+    return (
+        f"Python {platform.python_version()}, gunicorn {gunicorn.__version__} (sync workers), "
+        f"psycopg {psycopg.__version__}, PostgreSQL {server}, RQ {rq.__version__}"
+    )
 
 
 def scenario(r: dict) -> str:
     """Who does what when, in words."""
-    spread_text = ("over the window, more and more towards the deadline (density growing linearly, twice the "
-                   "mean rate at the end)" if r["ramp"] else "evenly over the window")
+    spread_text = (
+        "over the window, more and more towards the deadline (density growing linearly, twice the mean rate at the end)"
+        if r["ramp"]
+        else "evenly over the window"
+    )
     if r["login_in_window"]:
-        timing = (f"The logins are spread {spread_text}, the last {LAST_LOGIN:.0f} s before the deadline, "
-                  "and each applicant clicks 1-4 s after the submit page has loaded. ")
+        timing = (
+            f"The logins are spread {spread_text}, the last {LAST_LOGIN:.0f} s before the deadline, "
+            "and each applicant clicks 1-4 s after the submit page has loaded. "
+        )
     else:
-        timing = (f"The clicks on “submit” are planned {spread_text}, the last "
-                  f"{LAST_CLICK:.0f} s before the deadline; each applicant logs in {LEAD[0]:.0f}-{LEAD[1]:.0f} s "
-                  "before its click (a slow login or page would make the click later: "
-                  + (f"{r['delayed_clicks']} clicks were more than 1 s late, the latest by "
-                     f"{r['max_click_delay']:.1f} s). " if r["delayed_clicks"] else "none was more than 1 s late). "))
+        timing = (
+            f"The clicks on “submit” are planned {spread_text}, the last "
+            f"{LAST_CLICK:.0f} s before the deadline; each applicant logs in {LEAD[0]:.0f}-{LEAD[1]:.0f} s "
+            "before its click (a slow login or page would make the click later: "
+            + (
+                f"{r['delayed_clicks']} clicks were more than 1 s late, the latest by {r['max_click_delay']:.1f} s). "
+                if r["delayed_clicks"]
+                else "none was more than 1 s late). "
+            )
+        )
     return timing + (
         f"{r['doubles']} applicants double-click (two concurrent POSTs of the same form), {r['retries']} post with "
         f"a {RETRY_TIMEOUT} s client timeout and click again 0.5-1.5 s later ({r['retry_timeouts']} of those first "
         f"POSTs timed out; gunicorn handled {r['submits_handled']} submit POSTs of the {r['submits_sent']} sent), "
-        f"and {r['late']} post 1-3 s after the deadline.")
+        f"and {r['late']} post 1-3 s after the deadline."
+    )
 
 
 def books_line(r: dict) -> str:
@@ -675,14 +840,15 @@ def books_line(r: dict) -> str:
     if r["books"] == n:
         text = f"{n}/{n} made, the last {r['books_after']:.1f} s after the deadline"
     else:
-        text = (f"{r['books']}/{n} made by {r['books_after']:.0f} s after the deadline, {r['books_queued']} waiting "
-                "in the queue (one job each)")
+        text = (
+            f"{r['books']}/{n} made by {r['books_after']:.0f} s after the deadline, {r['books_queued']} waiting "
+            "in the queue (one job each)"
+        )
     return text + f", {r['failed_jobs']} failed job(s)"
 
 
 def write_docs(path: Path, command: str, r: dict) -> None:
     """Replace (or add at the end) the "## Deadline rush (bench/rush.py)" section of ``path``."""
-
 
     def ms(s: dict) -> str:
         return f"{s['p50']:.0f} / {s['p95']:.0f} / {s['max']:.0f} ms"
@@ -690,8 +856,10 @@ def write_docs(path: Path, command: str, r: dict) -> None:
     heading = "## Deadline rush (bench/rush.py)"
     n = r["applicants"]
     body = [heading, ""]
-    body += paragraph(f"Command (from the repository root), run on {datetime.date.today().isoformat()} on a shared "
-                      f"machine: {r['machine']}; {r['versions']}:")
+    body += paragraph(
+        f"Command (from the repository root), run on {datetime.date.today().isoformat()} on a shared "
+        f"machine: {r['machine']}; {r['versions']}:"
+    )
     body += [f"    {command}", ""]
     workers_text = f"{r['job_workers']} `flask jobs worker` process{'es' if r['job_workers'] != 1 else ''}"
     body += paragraph(
@@ -704,28 +872,32 @@ def write_docs(path: Path, command: str, r: dict) -> None:
         "complete draft to the 百人计划 call (title, plan, the three required PDFs, one referee letter), every draft "
         f"checked submittable with `services.review` ({r['setup']:.0f} s). Each simulated applicant (a thread with "
         "its own cookies; Python's http.client) opens the login page, logs in with the form's CSRF token, lands on "
-        "the check-and-submit page and posts the submit form. " + scenario(r))
-    body += ["| measure | result | target (SPEC §9) |", "| --- | --- | --- |",
-             f"| on-time applications submitted exactly once | {r['exactly_once']} / {n} | all, none lost or "
-             "duplicated |",
-             f"| late submissions refused with the deadline message, nothing recorded | {r['late_ok']} / {r['late']} "
-             "| all |",
-             f"| 5xx responses (of {r['requests']:,} requests in gunicorn's access log) | {r['5xx']} | 0 |",
-             f"| other unexpected answers (4xx, connection errors, wrong message) | {r['unexpected']} | 0 |",
-             f"| on-time submit POSTs sent, first to last | {-r['first_submit']:.1f} s to {-r['last_submit']:.1f} s "
-             "before the deadline | within the last minute |",
-             f"| login POST latency p50 / p95 / max | {ms(r['login'])} | |",
-             f"| submit page latency p50 / p95 / max | {ms(r['page'])} | |",
-             f"| submit POST latency p50 / p95 / max | {ms(r['submit'])} | |",
-             f"| submit POST, time in gunicorn, p50 / p95 / max | {ms(r['submit_server'])} | |",
-             f"| wall time: first login page to last answer / first submit POST to last answer | {r['wall']:.1f} s "
-             f"/ {r['submit_wall']:.1f} s | |",
-             f"| CPU time during the rush: gunicorn (per applicant) / job worker{'s' if r['job_workers'] != 1 else ''} "
-             f"| {r['cpu_web']:.1f} s ({r['cpu_web'] / (n + r['late']) * 1000:.0f} ms) / {r['cpu_jobs']:.1f} s | |",
-             f"| application books (申报书), one each | {books_line(r)} | |",
-             f"| from submission to its book (job queue), p50 / max | {r['book_lag']['p50'] / 1000:.1f} s / "
-             f"{r['book_lag']['max'] / 1000:.1f} s | |",
-             f"| audit chain after the rush | intact ({r['chain_rows']:,} entries) | |", ""]
+        "the check-and-submit page and posts the submit form. " + scenario(r)
+    )
+    body += [
+        "| measure | result | target (SPEC §9) |",
+        "| --- | --- | --- |",
+        f"| on-time applications submitted exactly once | {r['exactly_once']} / {n} | all, none lost or duplicated |",
+        f"| late submissions refused with the deadline message, nothing recorded | {r['late_ok']} / {r['late']} "
+        "| all |",
+        f"| 5xx responses (of {r['requests']:,} requests in gunicorn's access log) | {r['5xx']} | 0 |",
+        f"| other unexpected answers (4xx, connection errors, wrong message) | {r['unexpected']} | 0 |",
+        f"| on-time submit POSTs sent, first to last | {-r['first_submit']:.1f} s to {-r['last_submit']:.1f} s "
+        "before the deadline | within the last minute |",
+        f"| login POST latency p50 / p95 / max | {ms(r['login'])} | |",
+        f"| submit page latency p50 / p95 / max | {ms(r['page'])} | |",
+        f"| submit POST latency p50 / p95 / max | {ms(r['submit'])} | |",
+        f"| submit POST, time in gunicorn, p50 / p95 / max | {ms(r['submit_server'])} | |",
+        f"| wall time: first login page to last answer / first submit POST to last answer | {r['wall']:.1f} s "
+        f"/ {r['submit_wall']:.1f} s | |",
+        f"| CPU time during the rush: gunicorn (per applicant) / job worker{'s' if r['job_workers'] != 1 else ''} "
+        f"| {r['cpu_web']:.1f} s ({r['cpu_web'] / (n + r['late']) * 1000:.0f} ms) / {r['cpu_jobs']:.1f} s | |",
+        f"| application books (申报书), one each | {books_line(r)} | |",
+        f"| from submission to its book (job queue), p50 / max | {r['book_lag']['p50'] / 1000:.1f} s / "
+        f"{r['book_lag']['max'] / 1000:.1f} s | |",
+        f"| audit chain after the rush | intact ({r['chain_rows']:,} entries) | |",
+        "",
+    ]
     body += paragraph(
         "Checked from the database once the servers have stopped: each on-time application is in state submitted "
         "with submission_count 1, submitted_at before the deadline and equal to its snapshot's, exactly one "
@@ -738,7 +910,8 @@ def write_docs(path: Path, command: str, r: dict) -> None:
         "one POST of a double click and 该申请此前已提交，未重复提交 for the other; 申请已提交 or "
         "该申请此前已提交 after a retry; the deadline with its time for the late ones); gunicorn's access log holds "
         "no 5xx and its and the job workers' logs no error. Latencies are measured by the client and include the "
-        "wait in gunicorn's listen queue; the submit POST's server-side time is gunicorn's own (`%(D)s`).")
+        "wait in gunicorn's listen queue; the submit POST's server-side time is gunicorn's own (`%(D)s`)."
+    )
     if not r["login_in_window"]:
         body += paragraph(
             "With the logins in the last minute too (`--login-in-window`: the 305 logins spread over the 48 s up to "
@@ -751,12 +924,14 @@ def write_docs(path: Path, command: str, r: dict) -> None:
             "the other 202 clicked, or were answered, after the deadline and were refused (their applications "
             "stayed drafts). No answer was a 5xx and the audit chain stayed intact. Even on a quiet machine the "
             "305 logins alone need ~30 s of the 2 workers' time (~200 ms each), most of the minute's capacity: "
-            "for a last-minute rush of logins too, plan more cores or web machines.")
+            "for a last-minute rush of logins too, plan more cores or web machines."
+        )
     body += paragraph(
         f"The machine is shared: its 1-minute load average was {r['load'][0]:.2f} before the run and "
         f"{r['load'][1]:.2f} after it, and the client's {n + r['late']} threads, gunicorn, PostgreSQL and the job "
         f"worker{'s' if r['job_workers'] != 1 else ''} share its {os.cpu_count()} cores, so the latencies are an "
-        "upper bound; they should be measured again on a quiet machine (or with the client on another one).")
+        "upper bound; they should be measured again on a quiet machine (or with the client on another one)."
+    )
     replace_section(path, heading, body)
 
 
@@ -768,27 +943,46 @@ def main(argv=None) -> int:
     parser.add_argument("--applicants", type=int, default=300, help="on-time applicants (default 300)")
     parser.add_argument("--late", type=int, default=5, help="applicants who post after the deadline (default 5)")
     parser.add_argument("--window", type=float, default=60.0, help="the rush: the last N seconds (default 60)")
-    parser.add_argument("--ramp", action="store_true",
-                        help="arrivals growing linearly towards the deadline (twice the mean rate at the end) "
-                             "instead of evenly spread")
-    parser.add_argument("--login-in-window", action="store_true",
-                        help="the applicants also log in during the window (up to 12 s before the deadline) "
-                             "instead of 10-40 s before their click")
+    parser.add_argument(
+        "--ramp",
+        action="store_true",
+        help="arrivals growing linearly towards the deadline (twice the mean rate at the end) instead of evenly spread",
+    )
+    parser.add_argument(
+        "--login-in-window",
+        action="store_true",
+        help="the applicants also log in during the window (up to 12 s before the deadline) "
+        "instead of 10-40 s before their click",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--job-workers", type=int, default=1, help="`flask jobs worker` processes (default 1)")
-    parser.add_argument("--job-nice", type=int, default=10,
-                        help="CPU priority of the job workers, as `nice -n` (default 10: the books they make yield "
-                             "the CPU to the web requests; 0 for none)")
-    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/bench_rush",
-                        help="scratch PostgreSQL database, dropped and created again (its name must start with "
-                             "'bench')")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11",
-                        help="Redis database for the job queue and the login throttle, flushed first")
-    parser.add_argument("--books-wait", type=float, default=30.0,
-                        help="wait for the application books until this many seconds after the deadline (default "
-                             "30); the books not made by then must each have one job waiting in the queue")
-    parser.add_argument("--write-docs", action="store_true",
-                        help="replace the Deadline rush section of docs/benchmarks.md")
+    parser.add_argument(
+        "--job-nice",
+        type=int,
+        default=10,
+        help="CPU priority of the job workers, as `nice -n` (default 10: the books they make yield "
+        "the CPU to the web requests; 0 for none)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default="postgresql://postgres@127.0.0.1:5432/bench_rush",
+        help="scratch PostgreSQL database, dropped and created again (its name must start with 'bench')",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/11",
+        help="Redis database for the job queue and the login throttle, flushed first",
+    )
+    parser.add_argument(
+        "--books-wait",
+        type=float,
+        default=30.0,
+        help="wait for the application books until this many seconds after the deadline (default "
+        "30); the books not made by then must each have one job waiting in the queue",
+    )
+    parser.add_argument(
+        "--write-docs", action="store_true", help="replace the Deadline rush section of docs/benchmarks.md"
+    )
     args = parser.parse_args(argv)
     if args.window <= LAST_LOGIN + 5:
         parser.error(f"--window must be more than {LAST_LOGIN + 5:.0f} seconds")
@@ -804,11 +998,20 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-rush-") as tmp:
         scratch = Path(tmp)
         env = dict(os.environ)
-        env.update({"PORTAL_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
-                    "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
-                    "PORTAL_INSTANCE_DIR": str(scratch / "instance"), "UPLOAD_FOLDER": str(scratch / "uploads"),
-                    "PORTAL_BASE_URL": "https://talent.example.cn", "MAIL_SERVER": "",
-                    "RATELIMIT_STORAGE_URI": "", "FLASK_APP": "wsgi.py"})
+        env.update(
+            {
+                "PORTAL_ENV": "production",
+                "SECRET_KEY": secrets.token_urlsafe(48),
+                "DATABASE_URL": args.database_url,
+                "REDIS_URL": args.redis_url,
+                "PORTAL_INSTANCE_DIR": str(scratch / "instance"),
+                "UPLOAD_FOLDER": str(scratch / "uploads"),
+                "PORTAL_BASE_URL": "https://talent.example.cn",
+                "MAIL_SERVER": "",
+                "RATELIMIT_STORAGE_URI": "",
+                "FLASK_APP": "wsgi.py",
+            }
+        )
         os.environ.update(env)
 
         from flask_babel import force_locale
@@ -827,9 +1030,12 @@ def main(argv=None) -> int:
             call_id, drafts, timings = setup_database(args.applicants + args.late)
             app.config["REDIS_URL"] = args.redis_url
             setup_seconds = time.perf_counter() - started
-            print(f"# set-up: {setup_seconds:.1f} s (migrate {timings['migrate']:.1f} s, demo {timings['demo']:.1f} s,"
-                  f" {len(drafts)} applicants with complete drafts {timings['applicants']:.1f} s, all checked "
-                  f"submittable {timings['review']:.1f} s)", flush=True)
+            print(
+                f"# set-up: {setup_seconds:.1f} s (migrate {timings['migrate']:.1f} s, demo {timings['demo']:.1f} s,"
+                f" {len(drafts)} applicants with complete drafts {timings['applicants']:.1f} s, all checked "
+                f"submittable {timings['review']:.1f} s)",
+                flush=True,
+            )
             port = free_port()
             procs = start_servers(env, scratch, port, args.workers, args.job_workers, args.job_nice)
             try:
@@ -843,23 +1049,36 @@ def main(argv=None) -> int:
                     expected = {
                         "submitted": _("Your application has been submitted. Your unit will review it."),
                         "already": _("This application had already been submitted; nothing was submitted twice."),
-                        "closed": _("The call closed at %(time)s (Beijing time); submissions are no longer "
-                                    "accepted.", time=beijing(deadline_dt))}
-                plans = make_plans(drafts, args.applicants, args.late, deadline, args.window, args.ramp,
-                                   args.login_in_window)
+                        "closed": _(
+                            "The call closed at %(time)s (Beijing time); submissions are no longer accepted.",
+                            time=beijing(deadline_dt),
+                        ),
+                    }
+                plans = make_plans(
+                    drafts, args.applicants, args.late, deadline, args.window, args.ramp, args.login_in_window
+                )
                 records: list[Record] = []
                 lock = threading.Lock()
                 outcomes = [Outcome(plan) for plan in plans]
-                threads = [threading.Thread(target=run_applicant, args=(o.plan, Browser("127.0.0.1", port, records,
-                                                                                        lock), o), daemon=True)
-                           for o in outcomes]
-                print(f"# rush: {args.applicants} applicants submit in the last {args.window:.0f} s before "
-                      f"{deadline_dt:%H:%M:%S} UTC (logins "
-                      + ("in the window too" if args.login_in_window else
-                         f"{LEAD[0]:.0f}-{LEAD[1]:.0f} s before each click, from {args.window + LEAD[1]:.0f} s "
-                         "before the deadline")
-                      + f"), {args.late} after it; gunicorn {args.workers} workers on port {port}, "
-                      f"{args.job_workers} job worker(s) at nice {args.job_nice}", flush=True)
+                threads = [
+                    threading.Thread(
+                        target=run_applicant, args=(o.plan, Browser("127.0.0.1", port, records, lock), o), daemon=True
+                    )
+                    for o in outcomes
+                ]
+                print(
+                    f"# rush: {args.applicants} applicants submit in the last {args.window:.0f} s before "
+                    f"{deadline_dt:%H:%M:%S} UTC (logins "
+                    + (
+                        "in the window too"
+                        if args.login_in_window
+                        else f"{LEAD[0]:.0f}-{LEAD[1]:.0f} s before each click, from {args.window + LEAD[1]:.0f} s "
+                        "before the deadline"
+                    )
+                    + f"), {args.late} after it; gunicorn {args.workers} workers on port {port}, "
+                    f"{args.job_workers} job worker(s) at nice {args.job_nice}",
+                    flush=True,
+                )
                 cpu_before = servers_cpu(procs)
                 for t in threads:
                     t.start()
@@ -892,8 +1111,9 @@ def main(argv=None) -> int:
         texts = [(where, [t for _c, t in found]) for where, found in o.messages]
         flat = [t for _where, found in texts for t in found]
         if p.kind == "late":
-            ok = bool(texts) and all(where.endswith("/edit/review") and expected["closed"] in found
-                                     for where, found in texts)
+            ok = bool(texts) and all(
+                where.endswith("/edit/review") and expected["closed"] in found for where, found in texts
+            )
         elif p.kind == "single":
             ok = len(texts) == 1 and flat == [expected["submitted"]]
         elif p.kind == "double":
@@ -913,66 +1133,106 @@ def main(argv=None) -> int:
     five = sum(count for status, count in statuses.items() if status >= 500)
     requests = sum(statuses.values())
     on_time = [o for o in outcomes if o.plan.kind != "late"]
-    click_delays = [o.clicked_at - o.plan.click_at for o in outcomes
-                    if o.clicked_at is not None and o.plan.click_at is not None]
+    click_delays = [
+        o.clicked_at - o.plan.click_at for o in outcomes if o.clicked_at is not None and o.plan.click_at is not None
+    ]
     submits = [r for r in records if r.kind == "submit"]
     on_time_sent = [r.sent_at - deadline for r in submits if r.sent_at < deadline]
     late_sent = [r.sent_at - deadline for r in submits if r.sent_at >= deadline]
     results = {
-        "applicants": args.applicants, "late": args.late, "window": args.window, "workers": args.workers,
-        "ramp": args.ramp, "book_lag": spread(facts["book_lag"]), "submits_handled": len(server["submit_server"]),
-        "submits_sent": len(submits), "cpu_web": cpu_rush[0], "cpu_jobs": cpu_rush[1],
-        "job_workers": args.job_workers, "job_nice": args.job_nice, "login_in_window": args.login_in_window,
-        "delayed_clicks": sum(d > 1 for d in click_delays), "max_click_delay": max(click_delays, default=0.0),
+        "applicants": args.applicants,
+        "late": args.late,
+        "window": args.window,
+        "workers": args.workers,
+        "ramp": args.ramp,
+        "book_lag": spread(facts["book_lag"]),
+        "submits_handled": len(server["submit_server"]),
+        "submits_sent": len(submits),
+        "cpu_web": cpu_rush[0],
+        "cpu_jobs": cpu_rush[1],
+        "job_workers": args.job_workers,
+        "job_nice": args.job_nice,
+        "login_in_window": args.login_in_window,
+        "delayed_clicks": sum(d > 1 for d in click_delays),
+        "max_click_delay": max(click_delays, default=0.0),
         "setup": setup_seconds,
         "doubles": sum(o.plan.kind == "double" for o in on_time),
         "retries": sum(o.plan.kind == "retry" for o in on_time),
         "retry_timeouts": sum(bool(o.retry_timed_out) for o in on_time),
-        "exactly_once": facts["exactly_once"], "late_ok": 0, "5xx": five, "requests": requests,
+        "exactly_once": facts["exactly_once"],
+        "late_ok": 0,
+        "5xx": five,
+        "requests": requests,
         "unexpected": len(unexpected),
-        "first_submit": min(on_time_sent, default=math.nan), "last_submit": max(on_time_sent, default=math.nan),
+        "first_submit": min(on_time_sent, default=math.nan),
+        "last_submit": max(on_time_sent, default=math.nan),
         "login": spread([r.seconds for r in records if r.kind == "login" and r.status is not None]),
         "page": spread([r.seconds for r in records if r.kind == "page" and r.status is not None]),
         "submit": spread([r.seconds for r in submits if r.status is not None]),
         "submit_server": spread(server["submit_server"]),
         "wall": max(r.sent_at + r.seconds for r in records) - min(r.sent_at for r in records),
         "submit_wall": max(r.sent_at + r.seconds for r in submits) - min(r.sent_at for r in submits),
-        "books": facts["books"], "books_queued": facts["books_queued"], "failed_jobs": failed_jobs,
-        "books_after": books_at - deadline, "chain_rows": facts["chain_rows"],
-        "load": (load_before, load_after), "machine": machine(), "versions": version_text,
+        "books": facts["books"],
+        "books_queued": facts["books_queued"],
+        "failed_jobs": failed_jobs,
+        "books_after": books_at - deadline,
+        "chain_rows": facts["chain_rows"],
+        "load": (load_before, load_after),
+        "machine": machine(),
+        "versions": version_text,
     }
     late_answered = sum(answered_right[o.plan.index] for o in outcomes if o.plan.kind == "late")
     results["late_ok"] = min(late_answered, facts["late_untouched"])
 
     n = args.applicants
-    print(f"submitted: {facts['exactly_once']}/{n} exactly once (state, submission_count, snapshot, one submit "
-          f"audit entry, one status email per unit admin)", flush=True)
+    print(
+        f"submitted: {facts['exactly_once']}/{n} exactly once (state, submission_count, snapshot, one submit "
+        f"audit entry, one status email per unit admin)",
+        flush=True,
+    )
     print(f"late: {results['late_ok']}/{args.late} refused with the deadline message, nothing recorded")
-    print(f"5xx: {five} (of {requests} requests in gunicorn's access log: "
-          + ", ".join(f"{count} x {status}" for status, count in sorted(statuses.items())) + ")")
-    print(f"unexpected answers: {len(unexpected)} ({wrong} applicants with a wrong or missing answer or message, "
-          f"{len(errors)} requests without an answer, {len(client_4xx)} x 4xx)")
-    print(f"double clicks: {results['doubles']}; retries after a {RETRY_TIMEOUT} s timeout: {results['retries']} "
-          f"({results['retry_timeouts']} timed out); submit POSTs sent: {len(submits)}, handled by gunicorn: "
-          f"{results['submits_handled']}")
+    print(
+        f"5xx: {five} (of {requests} requests in gunicorn's access log: "
+        + ", ".join(f"{count} x {status}" for status, count in sorted(statuses.items()))
+        + ")"
+    )
+    print(
+        f"unexpected answers: {len(unexpected)} ({wrong} applicants with a wrong or missing answer or message, "
+        f"{len(errors)} requests without an answer, {len(client_4xx)} x 4xx)"
+    )
+    print(
+        f"double clicks: {results['doubles']}; retries after a {RETRY_TIMEOUT} s timeout: {results['retries']} "
+        f"({results['retry_timeouts']} timed out); submit POSTs sent: {len(submits)}, handled by gunicorn: "
+        f"{results['submits_handled']}"
+    )
     if not args.login_in_window:
-        print(f"clicks more than 1 s later than planned (slow login or page): {results['delayed_clicks']}, "
-              f"the latest by {results['max_click_delay']:.1f} s")
-    print(f"submit POSTs sent from {-results['first_submit']:.1f} s to {-results['last_submit']:.1f} s before the "
-          f"deadline; late ones {min(late_sent, default=math.nan):.1f}-{max(late_sent, default=math.nan):.1f} s after")
+        print(
+            f"clicks more than 1 s later than planned (slow login or page): {results['delayed_clicks']}, "
+            f"the latest by {results['max_click_delay']:.1f} s"
+        )
+    print(
+        f"submit POSTs sent from {-results['first_submit']:.1f} s to {-results['last_submit']:.1f} s before the "
+        f"deadline; late ones {min(late_sent, default=math.nan):.1f}-{max(late_sent, default=math.nan):.1f} s after"
+    )
     for key, label in (("login", "login"), ("page", "submit page"), ("submit", "submit")):
         s = results[key]
         print(f"{label} p50: {s['p50']:.0f} ms, p95: {s['p95']:.0f} ms, max: {s['max']:.0f} ms ({s['n']} requests)")
     s = results["submit_server"]
     print(f"submit server-side (gunicorn) p50: {s['p50']:.0f} ms, p95: {s['p95']:.0f} ms, max: {s['max']:.0f} ms")
-    print(f"rush wall time: {results['wall']:.1f} s (first login page to last answer); submissions: "
-          f"{results['submit_wall']:.1f} s (first submit POST to last answer)")
-    print(f"CPU time during the rush: gunicorn {results['cpu_web']:.1f} s "
-          f"({results['cpu_web'] / (n + args.late) * 1000:.0f} ms per applicant), job worker(s) "
-          f"{results['cpu_jobs']:.1f} s")
+    print(
+        f"rush wall time: {results['wall']:.1f} s (first login page to last answer); submissions: "
+        f"{results['submit_wall']:.1f} s (first submit POST to last answer)"
+    )
+    print(
+        f"CPU time during the rush: gunicorn {results['cpu_web']:.1f} s "
+        f"({results['cpu_web'] / (n + args.late) * 1000:.0f} ms per applicant), job worker(s) "
+        f"{results['cpu_jobs']:.1f} s"
+    )
     s = results["book_lag"]
-    print(f"books: {books_line(results)}; from submission to book p50: {s['p50'] / 1000:.1f} s, "
-          f"max: {s['max'] / 1000:.1f} s")
+    print(
+        f"books: {books_line(results)}; from submission to book p50: {s['p50'] / 1000:.1f} s, "
+        f"max: {s['max'] / 1000:.1f} s"
+    )
     print(f"audit chain: {'intact' if facts['chain_ok'] else 'BROKEN'} ({facts['chain_rows']} entries)")
     print(f"server errors logged: {len(logged_errors)}")
     print(f"# load average after: {load_after:.2f}", flush=True)

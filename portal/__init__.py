@@ -1,4 +1,5 @@
 """Talent Program Portal: the application factory."""
+
 from __future__ import annotations
 
 import logging
@@ -44,7 +45,8 @@ def check_pdf_libraries(app: Flask) -> bool:
     app.logger.warning(
         "\n" + "!" * 78 + "\n! libharfbuzz-subset is not installed: PDF letters and application books will "
         "render about\n! 50 times slower (seconds instead of milliseconds). Install it with:\n"
-        "!     sudo apt-get install libharfbuzz-subset0\n" + "!" * 78)
+        "!     sudo apt-get install libharfbuzz-subset0\n" + "!" * 78
+    )
     return False
 
 
@@ -184,8 +186,13 @@ def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject():
         locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
-        return {"current_locale": locale, "is_en": is_english(locale), "Role": Role, "can_manage": can_manage,
-                "max_upload_mb": app.config["MAX_UPLOAD_MB"]}
+        return {
+            "current_locale": locale,
+            "is_en": is_english(locale),
+            "Role": Role,
+            "can_manage": can_manage,
+            "max_upload_mb": app.config["MAX_UPLOAD_MB"],
+        }
 
     @app.template_filter("localtime")
     def localtime(value, fmt="yyyy-MM-dd HH:mm"):
@@ -208,15 +215,25 @@ def _register_status_vocabulary(app: Flask) -> None:
     from .reviews.models import EvaluationStatus
 
     app.jinja_env.globals.update(
-        State=workflow.State, EDITABLE_STATES=workflow.EDITABLE_STATES, FEEDBACK_STATES=workflow.FEEDBACK_STATES,
-        CallState=CallState, DEGREE_NAMES={degree.value: name for degree, name in DEGREE_NAMES.items()},
-        AssignmentStatus=assignments.AssignmentStatus, OPEN_ASSIGNMENTS=assignments.OPEN,
-        LIVE_ASSIGNMENTS=assignments.LIVE, EvaluationStatus=EvaluationStatus,
-        SessionStatus=decisions.SessionStatus, NoticeStatus=decisions.NoticeStatus,
-        NOTICE_STATUS_LABELS=decisions.NOTICE_STATUS_LABELS, ObjectionStatus=decisions.ObjectionStatus,
+        State=workflow.State,
+        EDITABLE_STATES=workflow.EDITABLE_STATES,
+        FEEDBACK_STATES=workflow.FEEDBACK_STATES,
+        CallState=CallState,
+        DEGREE_NAMES={degree.value: name for degree, name in DEGREE_NAMES.items()},
+        AssignmentStatus=assignments.AssignmentStatus,
+        OPEN_ASSIGNMENTS=assignments.OPEN,
+        LIVE_ASSIGNMENTS=assignments.LIVE,
+        EvaluationStatus=EvaluationStatus,
+        SessionStatus=decisions.SessionStatus,
+        NoticeStatus=decisions.NoticeStatus,
+        NOTICE_STATUS_LABELS=decisions.NOTICE_STATUS_LABELS,
+        ObjectionStatus=decisions.ObjectionStatus,
         OBJECTION_STATUS_LABELS=decisions.OBJECTION_STATUS_LABELS,
-        LetterStatus=letters.LetterStatus, LetterJobStatus=letters.LetterJobStatus,
-        ACTIVE_JOB_STATUSES=letters.ACTIVE_JOB_STATUSES, LETTER_JOB_STATUS_LABELS=letters.LETTER_JOB_STATUS_LABELS)
+        LetterStatus=letters.LetterStatus,
+        LetterJobStatus=letters.LetterJobStatus,
+        ACTIVE_JOB_STATUSES=letters.ACTIVE_JOB_STATUSES,
+        LETTER_JOB_STATUS_LABELS=letters.LETTER_JOB_STATUS_LABELS,
+    )
 
 
 def _register_errors(app: Flask) -> None:
@@ -240,10 +257,13 @@ def _register_errors(app: Flask) -> None:
             from .accounts.forms import LoginForm, ResendConfirmationForm
 
             form = LoginForm()
-            message = _("Too many failed login attempts. For your security, logging in is paused for a few "
-                        "minutes; try again later or reset your password.")
-            return render_template("accounts/login.html", form=form, throttled=message,
-                                   resend_form=ResendConfirmationForm()), 429
+            message = _(
+                "Too many failed login attempts. For your security, logging in is paused for a few "
+                "minutes; try again later or reset your password."
+            )
+            return render_template(
+                "accounts/login.html", form=form, throttled=message, resend_form=ResendConfirmationForm()
+            ), 429
         return render_template("errors/429.html", error=error), 429
 
     from flask_wtf.csrf import CSRFError

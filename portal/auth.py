@@ -1,4 +1,5 @@
 """Access rules shared by every blueprint: role checks and safe redirects."""
+
 from __future__ import annotations
 
 from functools import wraps

@@ -6,6 +6,7 @@
 >>> serial_number(2026, 12)
 '〔2026〕第0012号'
 """
+
 from __future__ import annotations
 
 import datetime as _dt

@@ -1,4 +1,5 @@
 """Flask commands: seed, users, audit, jobs, mail."""
+
 from __future__ import annotations
 
 import sys

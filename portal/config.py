@@ -1,4 +1,5 @@
 """Settings read from environment variables; no production secret lives in code."""
+
 from __future__ import annotations
 
 import os
@@ -32,9 +33,9 @@ def _database_url() -> str:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir() / 'portal.db'}"
     # Heroku-style URLs and bare "postgresql://" both mean psycopg 3 here.
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 

@@ -1,4 +1,5 @@
 """Encryption at rest for personal identifiers (ID card and passport numbers)."""
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """Database helpers shared by every feature: UTC timestamps and the one commit that runs what waits for it."""
+
 from __future__ import annotations
 
 import enum

@@ -5,6 +5,7 @@ show, already translated, and optionally the form field at fault. Views catch `R
 `portal.views_support.commit_or_refuse`): they roll back and show the reasons; anything that is not a refusal is a
 bug and propagates.
 """
+
 from __future__ import annotations
 
 

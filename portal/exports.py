@@ -1,4 +1,5 @@
 """Tables for download as CSV or Excel (SPEC §8 Exports): the same rows in both, safe to open in a spreadsheet."""
+
 from __future__ import annotations
 
 import csv
@@ -12,8 +13,7 @@ from flask import Response
 BOM = "\ufeff"
 # A cell starting with one of these is taken for a formula by spreadsheets (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_MIME = {"csv": "text/csv; charset=utf-8",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+_MIME = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def neutralise(value):
@@ -57,7 +57,7 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence], title: str) -> b
     body = []
     for row in rows:
         values = [_cell_value(v) for v in row]
-        for i, value in enumerate(values[:len(widths)]):
+        for i, value in enumerate(values[: len(widths)]):
             widths[i] = max(widths[i], _width(value))
         body.append(values)
     for i, width in enumerate(widths, start=1):
@@ -90,13 +90,18 @@ def _width(value) -> int:
 
 
 def _sheet_title(title: str) -> str:
-    cleaned = "".join(ch for ch in title if ch not in '[]:*?/\\')
+    cleaned = "".join(ch for ch in title if ch not in "[]:*?/\\")
     return cleaned[:31] or "Sheet1"
 
 
 def download(stem: str, fmt: str, header: Sequence[str], rows: Iterable[Sequence], *, title: str = "") -> Response:
     """The table as an attachment named `stem`.csv or `stem`.xlsx."""
     body = xlsx_bytes(header, rows, title or stem) if fmt == "xlsx" else (BOM + csv_text(header, rows)).encode("utf-8")
-    return Response(body, headers={"Content-Type": _MIME[fmt],
-                                   "Content-Disposition": f'attachment; filename="{stem}.{fmt}"',
-                                   "Cache-Control": "private, no-store"})
+    return Response(
+        body,
+        headers={
+            "Content-Type": _MIME[fmt],
+            "Content-Disposition": f'attachment; filename="{stem}.{fmt}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

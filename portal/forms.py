@@ -1,4 +1,5 @@
 """Forms shared by several features, and the options of select fields."""
+
 from collections.abc import Iterable
 from typing import Any
 

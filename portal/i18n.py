@@ -1,4 +1,5 @@
 """Language helpers usable inside and outside requests."""
+
 from contextlib import contextmanager
 from types import SimpleNamespace
 

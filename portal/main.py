@@ -1,4 +1,5 @@
 """Public pages: home with open calls, language switch, health check."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
@@ -18,13 +19,17 @@ bp = Blueprint("main", __name__)
 def index():
     """Home: the calls open for applications now, each with its deadline."""
     now = utcnow()
-    calls = db.session.execute(
-        select(Call)
-        .join(Call.program)
-        .options(contains_eager(Call.program))
-        .where(Call.status == CallStatus.OPEN.value, Call.opens_at <= now, Call.closes_at > now)
-        .order_by(Call.closes_at, Program.code)
-    ).scalars().all()
+    calls = (
+        db.session.execute(
+            select(Call)
+            .join(Call.program)
+            .options(contains_eager(Call.program))
+            .where(Call.status == CallStatus.OPEN.value, Call.opens_at <= now, Call.closes_at > now)
+            .order_by(Call.closes_at, Program.code)
+        )
+        .scalars()
+        .all()
+    )
     return render_template("main/index.html", calls=calls, now=now)
 
 

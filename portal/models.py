@@ -1,4 +1,5 @@
 """Import every feature's models so SQLAlchemy metadata and Alembic see all tables."""
+
 from .accounts.models import User, UserRole
 from .applications.models import Application, Award, Education, Exclusion, Position, Profile, Project, Referee, Work
 from .audit.models import AuditEntry

@@ -1,4 +1,5 @@
 """Demo data: units, disciplines, the programs of SPEC §2 with open calls, one account per role."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -69,18 +70,58 @@ REQUIRED_DOCS = [
 
 PROGRAMS = [
     # code, zh, en, level, category, experts, blind, unit quota
-    ("qianren_long", "千人计划·创新人才长期项目", "Thousand Talents Plan — Innovative Talents (long-term)",
-     "national", "leading", 5, False, 3),
-    ("qianren_short", "千人计划·创新人才短期项目", "Thousand Talents Plan — Innovative Talents (short-term)",
-     "national", "leading", 5, False, 3),
-    ("qianren_youth", "千人计划·青年项目", "Thousand Talents Plan — Young Professionals",
-     "national", "young", 5, True, 5),
-    ("qianren_startup", "千人计划·创业人才项目", "Thousand Talents Plan — Entrepreneurs",
-     "national", "industrial", 3, False, 2),
+    (
+        "qianren_long",
+        "千人计划·创新人才长期项目",
+        "Thousand Talents Plan — Innovative Talents (long-term)",
+        "national",
+        "leading",
+        5,
+        False,
+        3,
+    ),
+    (
+        "qianren_short",
+        "千人计划·创新人才短期项目",
+        "Thousand Talents Plan — Innovative Talents (short-term)",
+        "national",
+        "leading",
+        5,
+        False,
+        3,
+    ),
+    (
+        "qianren_youth",
+        "千人计划·青年项目",
+        "Thousand Talents Plan — Young Professionals",
+        "national",
+        "young",
+        5,
+        True,
+        5,
+    ),
+    (
+        "qianren_startup",
+        "千人计划·创业人才项目",
+        "Thousand Talents Plan — Entrepreneurs",
+        "national",
+        "industrial",
+        3,
+        False,
+        2,
+    ),
     ("bairen", "百人计划", "Hundred Talents Program", "academy", "top", 3, False, 4),
     ("youth_talent", "青年英才开发计划", "Young Talents Development Plan", "institute", "young", 3, False, 6),
-    ("support_talent", "支撑与管理人才培养计划", "Support and Management Talents Training Plan",
-     "institute", "support", 3, False, 6),
+    (
+        "support_talent",
+        "支撑与管理人才培养计划",
+        "Support and Management Talents Training Plan",
+        "institute",
+        "support",
+        3,
+        False,
+        6,
+    ),
 ]
 
 # The expert pool of the demo: (email, name, unit code, disciplines, keywords, title)
@@ -131,18 +172,37 @@ def load_demo(now: datetime | None = None) -> list[tuple[str, str]]:
         program = programs.get(code)
         if program is None:
             program = program_admin.create_program(
-                "seed", code=code, name_zh=zh, name_en=en, level=level, category=category,
-                eligibility_rules=SEED_RULES.get(code, []), required_documents=REQUIRED_DOCS,
+                "seed",
+                code=code,
+                name_zh=zh,
+                name_en=en,
+                level=level,
+                category=category,
+                eligibility_rules=SEED_RULES.get(code, []),
+                required_documents=REQUIRED_DOCS,
                 extra_fields=SEED_EXTRA_FIELDS.get(code, []),
-                referees_required={"national": 2, "academy": 1}.get(level, 0), experts_per_application=experts,
-                blind_review=blind, unit_quota=quota, notice_required=True, notice_days=7)
+                referees_required={"national": 2, "academy": 1}.get(level, 0),
+                experts_per_application=experts,
+                blind_review=blind,
+                unit_quota=quota,
+                notice_required=True,
+                notice_days=7,
+            )
             programs[code] = program
         has_call = db.session.execute(select(Call.id).where(Call.program_id == program.id, Call.year == year)).first()
         if not has_call:
-            call = call_admin.create_call(program, actor="seed", year=year, title_zh=f"{zh} {year} 年度申报",
-                                          title_en=f"{en}, {year} call", opens_at=opens, closes_at=closes,
-                                          cutoff_date=date(year, 12, 31), total_quota=20,
-                                          review_due=(closes + timedelta(days=45)).date())
+            call = call_admin.create_call(
+                program,
+                actor="seed",
+                year=year,
+                title_zh=f"{zh} {year} 年度申报",
+                title_en=f"{en}, {year} call",
+                opens_at=opens,
+                closes_at=closes,
+                cutoff_date=date(year, 12, 31),
+                total_quota=20,
+                review_due=(closes + timedelta(days=45)).date(),
+            )
             call_life.publish(call, actor="seed", now=now)
     db.session.flush()
 
@@ -153,16 +213,30 @@ def load_demo(now: datetime | None = None) -> list[tuple[str, str]]:
     # A second program office that runs only the institute's own programs: it sees nothing of the others.
     for email, name, codes in DEMO_OFFICES:
         if find_user(email) is None:
-            create_user(email, name, DEMO_PASSWORD,
-                        [(Role.PROGRAM_ADMIN.value, None, programs[code].id) for code in codes], actor="seed")
+            create_user(
+                email,
+                name,
+                DEMO_PASSWORD,
+                [(Role.PROGRAM_ADMIN.value, None, programs[code].id) for code in codes],
+                actor="seed",
+            )
     for email, name, unit_code, disciplines, keywords, title in DEMO_EXPERTS:
         user = find_user(email) or create_user(email, name, DEMO_PASSWORD, [(Role.EXPERT.value, None)], actor="seed")
         if db.session.get(ExpertProfile, user.id) is None:
-            db.session.add(ExpertProfile(user_id=user.id, unit_id=units[unit_code].id, disciplines=disciplines,
-                                         keywords=keywords, title=title, load_cap=10))
+            db.session.add(
+                ExpertProfile(
+                    user_id=user.id,
+                    unit_id=units[unit_code].id,
+                    disciplines=disciplines,
+                    keywords=keywords,
+                    title=title,
+                    load_cap=10,
+                )
+            )
     seed_schemes()
 
     load_demo_applications(DEMO_PASSWORD)
     commit()
     return [(role, email) for role, email, _, _ in DEMO_ACCOUNTS] + [
-        (Role.PROGRAM_ADMIN.value, email) for email, _, _ in DEMO_OFFICES]
+        (Role.PROGRAM_ADMIN.value, email) for email, _, _ in DEMO_OFFICES
+    ]

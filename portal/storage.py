@@ -5,6 +5,7 @@ Files follow the transaction: a file written for work that is rolled back is rem
 file is removed only once the deletion has committed (`files_written` / `files_to_delete` in the session's info,
 honoured by portal.database.commit and rollback).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,9 @@ class Document(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
-    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"),
-                                                       nullable=True, index=True)
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     kind: Mapped[str] = mapped_column(String(30))
     original_name: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(80), unique=True)
@@ -49,7 +51,8 @@ class Document(db.Model):
 
     # An applicant's upload or book belongs to the application (applications/models.py, resolved by name).
     application: Mapped[Application | None] = relationship(  # noqa: F821
-        back_populates="documents", foreign_keys=[application_id])
+        back_populates="documents", foreign_keys=[application_id]
+    )
 
 
 class DocumentError(Refusal):
@@ -104,14 +107,28 @@ def document_path(document: Document) -> Path:
     return storage_root() / name[:2] / name
 
 
-def save_document(data: bytes, *, kind: str, original_name: str, owner_id: int | None,
-                  application_id: int | None = None, checked: PdfInfo | None = None) -> Document:
+def save_document(
+    data: bytes,
+    *,
+    kind: str,
+    original_name: str,
+    owner_id: int | None,
+    application_id: int | None = None,
+    checked: PdfInfo | None = None,
+) -> Document:
     """Check and store a PDF; the row is flushed, the file is removed again if the transaction fails."""
     info = checked or inspect_pdf(data)
     stored_name = secrets.token_hex(20) + ".pdf"
-    document = Document(kind=kind, original_name=clean_name(original_name), stored_name=stored_name,
-                        size_bytes=info.size, sha256=info.sha256, page_count=info.page_count, owner_id=owner_id,
-                        application_id=application_id)
+    document = Document(
+        kind=kind,
+        original_name=clean_name(original_name),
+        stored_name=stored_name,
+        size_bytes=info.size,
+        sha256=info.sha256,
+        page_count=info.page_count,
+        owner_id=owner_id,
+        application_id=application_id,
+    )
     path = document_path(document)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")

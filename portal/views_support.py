@@ -1,4 +1,5 @@
 """What the views share around a service verb: commit its work, or roll it back and show why it was refused."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

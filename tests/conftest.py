@@ -3,6 +3,7 @@
 TEST_DATABASE_URL selects the database (PostgreSQL in CI); the default is a SQLite file in a
 temporary folder. The schema is built by the Alembic migrations, so every run also proves them.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -92,8 +93,10 @@ def db(app):
     from flask.globals import app_ctx
     from sqlalchemy.orm import scoped_session, sessionmaker
 
-    _db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
-                                 scopefunc=lambda: id(app_ctx._get_current_object()))
+    _db.session = scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        scopefunc=lambda: id(app_ctx._get_current_object()),
+    )
     try:
         yield _db
     finally:
@@ -161,10 +164,17 @@ def make_user(db):
 
     A program admin holds one program with ('program_admin', None, program_id); a bare 'program_admin' is an
     office-wide grant (every program)."""
+
     def factory(*roles, email=None, name="测试用户", password=PASSWORD, confirmed=True, locale="zh_CN"):
         named = {"email": email.strip().lower()} if email else {}
-        user = UserFactory(**named, name=name, password_hash=password_hash(password), locale=locale,
-                           unconfirmed=not confirmed, roles=roles)
+        user = UserFactory(
+            **named,
+            name=name,
+            password_hash=password_hash(password),
+            locale=locale,
+            unconfirmed=not confirmed,
+            roles=roles,
+        )
         db.session.commit()
         return user
 
@@ -174,8 +184,12 @@ def make_user(db):
 @pytest.fixture()
 def unit(db):
     """A school (T-CHILD) of a university (T-ROOT)."""
-    child = UnitFactory(code="T-CHILD", name_zh="测试学院", name_en="Test School",
-                        parent=UnitFactory(code="T-ROOT", name_zh="测试大学", name_en="Test University"))
+    child = UnitFactory(
+        code="T-CHILD",
+        name_zh="测试学院",
+        name_en="Test School",
+        parent=UnitFactory(code="T-ROOT", name_zh="测试大学", name_en="Test University"),
+    )
     db.session.commit()
     return child
 

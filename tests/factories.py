@@ -6,6 +6,7 @@ swaps it for one bound to the test's rolled-back connection); the test commits w
 see committed data. A factory sets only what its model needs: everything else keeps the model's defaults, and
 traits (``ApplicationFactory(submitted=True)``) say what a test adds.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,6 +57,7 @@ class BaseFactory(SQLAlchemyModelFactory):
 
 # ---------------------------------------------------------------- accounts and units
 
+
 class UnitFactory(BaseFactory):
     class Meta:
         model = Unit
@@ -97,7 +99,8 @@ class UserFactory(BaseFactory):
         applicant = factory.Trait(applicant_role=factory.RelatedFactory(UserRoleFactory, "user", role="applicant"))
         expert = factory.Trait(expert_role=factory.RelatedFactory(UserRoleFactory, "user", role="expert"))
         program_admin = factory.Trait(  # office-wide: every program
-            program_admin_role=factory.RelatedFactory(UserRoleFactory, "user", role="program_admin"))
+            program_admin_role=factory.RelatedFactory(UserRoleFactory, "user", role="program_admin")
+        )
         sysadmin = factory.Trait(sysadmin_role=factory.RelatedFactory(UserRoleFactory, "user", role="sysadmin"))
         eligible = factory.Trait(
             applicant=True,
@@ -124,6 +127,7 @@ class UserFactory(BaseFactory):
 
 # ---------------------------------------------------------------- programs and calls
 
+
 class ProgramFactory(BaseFactory):
     class Meta:
         model = Program
@@ -138,9 +142,14 @@ class ProgramFactory(BaseFactory):
     class Params:
         #: An institute's young-talent program with one rule and one document, as the call office tests use.
         qingnian = factory.Trait(
-            code="qingnian", name_zh="青年英才开发计划", name_en="Young Talent Programme",
+            code="qingnian",
+            name_zh="青年英才开发计划",
+            name_en="Young Talent Programme",
             eligibility_rules=[{"rule": "max_age", "value": 35}],
-            required_documents=[{"code": "cv", "zh": "简历", "en": "CV"}], extra_fields=[], unit_quota=4)
+            required_documents=[{"code": "cv", "zh": "简历", "en": "CV"}],
+            extra_fields=[],
+            unit_quota=4,
+        )
 
 
 class CallFactory(BaseFactory):
@@ -164,6 +173,7 @@ class CallFactory(BaseFactory):
 
 # ---------------------------------------------------------------- applicants and applications
 
+
 class ProfileFactory(BaseFactory):
     class Meta:
         model = Profile
@@ -172,9 +182,16 @@ class ProfileFactory(BaseFactory):
 
     class Params:
         #: The person of make_profile: born 1990, a Chinese citizen in 数学 (A01).
-        bairen = factory.Trait(gender="male", birth_date=date(1990, 5, 1), nationality="CN", id_type="id_card",
-                               id_number="110101199005011234", phone="13800000000", discipline_codes=["A01"],
-                               keywords=["代数几何", "数论"])
+        bairen = factory.Trait(
+            gender="male",
+            birth_date=date(1990, 5, 1),
+            nationality="CN",
+            id_type="id_card",
+            id_number="110101199005011234",
+            phone="13800000000",
+            discipline_codes=["A01"],
+            keywords=["代数几何", "数论"],
+        )
 
 
 class EducationFactory(BaseFactory):
@@ -209,7 +226,8 @@ class PositionFactory(BaseFactory):
         abroad_years = 5
         #: Research abroad from 2015 for `abroad_years` years, as 百人计划 asks.
         research_abroad = factory.Trait(
-            end_date=factory.LazyAttribute(lambda o: o.start_date + timedelta(days=int(o.abroad_years * 365.25))))
+            end_date=factory.LazyAttribute(lambda o: o.start_date + timedelta(days=int(o.abroad_years * 365.25)))
+        )
 
 
 class ApplicationFactory(BaseFactory):
@@ -236,6 +254,7 @@ class ApplicationFactory(BaseFactory):
 
 
 # ---------------------------------------------------------------- review
+
 
 class UnitReviewFactory(BaseFactory):
     class Meta:
@@ -273,9 +292,12 @@ class AssignmentFactory(BaseFactory):
 
     class Params:
         external = factory.Trait(
-            kind="user", expert=None, external_name="用户代表",
+            kind="user",
+            expert=None,
+            external_name="用户代表",
             token_hash=factory.Sequence(lambda n: hashlib.sha256(f"assignment-{n}".encode()).hexdigest()),
-            external_email=factory.LazyAttribute(lambda o: f"{o.token_hash[:10]}@example.cn"))
+            external_email=factory.LazyAttribute(lambda o: f"{o.token_hash[:10]}@example.cn"),
+        )
 
 
 class EvaluationFactory(BaseFactory):
@@ -294,6 +316,7 @@ class EvaluationFactory(BaseFactory):
 
 
 # ---------------------------------------------------------------- decisions
+
 
 class DecisionSessionFactory(BaseFactory):
     class Meta:
@@ -318,6 +341,7 @@ class AppealFactory(BaseFactory):
 
 # ---------------------------------------------------------------- files
 
+
 def pdf_bytes(pages: int = 1, encrypt: str | None = None) -> bytes:
     writer = PdfWriter()
     for _ in range(pages):
@@ -330,6 +354,7 @@ def pdf_bytes(pages: int = 1, encrypt: str | None = None) -> bytes:
 
 
 # ---------------------------------------------------------------- the demo data (`flask seed demo`)
+
 
 def call_of(db, program_code: str) -> Call:
     return db.session.execute(select(Call).join(Program).where(Program.code == program_code)).scalars().first()
@@ -355,19 +380,36 @@ def demo_office() -> User:
 
 # ---------------------------------------------------------------- many rows at once, for rankings and long lists
 
+
 def add_applications(db, call, names, *, unit="CAS-AMSS", state="under_review", discipline="A01") -> list[int]:
     """Applicants and their applications, inserted in bulk (fast enough for a thousand); returns the ids in order."""
     tag = uuid.uuid4().hex[:8]
     emails = [f"r{tag}-{i}@example.cn" for i in range(len(names))]
-    db.session.execute(insert(User), [{"email": e, "name": n, "password_hash": "!"}
-                                      for e, n in zip(emails, names, strict=True)])
+    db.session.execute(
+        insert(User), [{"email": e, "name": n, "password_hash": "!"} for e, n in zip(emails, names, strict=True)]
+    )
     users = dict(db.session.execute(select(User.email, User.id).where(User.email.in_(emails))).all())
     now, unit_pk = utcnow(), unit_id(db, unit)
-    db.session.execute(insert(Application), [
-        {"call_id": call.id, "applicant_id": users[e], "unit_id": unit_pk, "state": state, "submitted_at": now,
-         "discipline_code": discipline, "title": f"课题 {i}"} for i, e in enumerate(emails)])
-    by_user = dict(db.session.execute(select(Application.applicant_id, Application.id)
-                                      .where(Application.applicant_id.in_(users.values()))).all())
+    db.session.execute(
+        insert(Application),
+        [
+            {
+                "call_id": call.id,
+                "applicant_id": users[e],
+                "unit_id": unit_pk,
+                "state": state,
+                "submitted_at": now,
+                "discipline_code": discipline,
+                "title": f"课题 {i}",
+            }
+            for i, e in enumerate(emails)
+        ],
+    )
+    by_user = dict(
+        db.session.execute(
+            select(Application.applicant_id, Application.id).where(Application.applicant_id.in_(users.values()))
+        ).all()
+    )
     mark_changed(db.session, call_ids=[call.id])  # Core inserts are not seen by the ranking's change tracking
     db.session.commit()
     return [by_user[users[e]] for e in emails]
@@ -384,9 +426,18 @@ def add_evaluations(db, rows) -> None:
     values = []
     for row in rows:
         application_id, key, component, scores, *extra = row
-        values.append({"application_id": application_id, "evaluator_key": key, "component": component,
-                       "scores": scores, "status": "submitted", "submitted_at": now, "integrity_ok": True,
-                       **(extra[0] if extra else {})})
+        values.append(
+            {
+                "application_id": application_id,
+                "evaluator_key": key,
+                "component": component,
+                "scores": scores,
+                "status": "submitted",
+                "submitted_at": now,
+                "integrity_ok": True,
+                **(extra[0] if extra else {}),
+            }
+        )
     db.session.execute(insert(Evaluation), values)
     mark_changed(db.session, application_ids={v["application_id"] for v in values})
     db.session.commit()
@@ -400,16 +451,24 @@ def build_hand_case(db):
     a, b, c = add_applications(db, call, ["安娜", "白桦", "陈䶮"])
     unit_key = f"unit:{unit_id(db)}"
     neutral, strict, lenient = "user:9001", "user:9002", "user:9003"
-    add_evaluations(db, [(x, unit_key, "unit", top_scores(80)) for x in (a, b, c)] + [
-        (a, neutral, "peer", top_scores(80)), (b, neutral, "peer", top_scores(75)),
-        (c, neutral, "peer", top_scores(70)),
-        (a, strict, "peer", top_scores(60)), (b, strict, "peer", top_scores(55)),     # neutral − 20
-        (b, lenient, "peer", top_scores(90)), (c, lenient, "peer", top_scores(85)),  # neutral + 15
-    ])
+    add_evaluations(
+        db,
+        [(x, unit_key, "unit", top_scores(80)) for x in (a, b, c)]
+        + [
+            (a, neutral, "peer", top_scores(80)),
+            (b, neutral, "peer", top_scores(75)),
+            (c, neutral, "peer", top_scores(70)),
+            (a, strict, "peer", top_scores(60)),
+            (b, strict, "peer", top_scores(55)),  # neutral − 20
+            (b, lenient, "peer", top_scores(90)),
+            (c, lenient, "peer", top_scores(85)),  # neutral + 15
+        ],
+    )
     return call, {"A": a, "B": b, "C": c}
 
 
 # ---------------------------------------------------------------- applicants and their applications
+
 
 def make_profile(db, user, *, birth: date = date(1990, 5, 1), abroad_years: int = 5, post_level="assistant_professor"):
     """A profile that meets the 百人计划 rules: PhD 2014 abroad, `abroad_years` of research abroad after it."""
@@ -427,8 +486,13 @@ def fill_application(db, application, *, plan: str = "研究代数几何与数�
     application.discipline_code = "A01"
     application.plan = plan
     for doc in application.call.required_documents:
-        save_document(pdf_bytes(2), kind=doc["code"], original_name=f"{doc['code']}.pdf",
-                      owner_id=application.applicant_id, application_id=application.id)
+        save_document(
+            pdf_bytes(2),
+            kind=doc["code"],
+            original_name=f"{doc['code']}.pdf",
+            owner_id=application.applicant_id,
+            application_id=application.id,
+        )
     db.session.commit()
     db.session.refresh(application)
 
@@ -440,17 +504,31 @@ def started_application(db, user, code: str = "bairen", unit: str = "CAS-AMSS") 
     return application
 
 
-def submitted_application(db, make_user, program_code: str = "bairen", *, unit_code: str = "CAS-AMSS",
-                          name: str = "申请人", discipline: str = "A01", exception: bool = False,
-                          state: str = "submitted"):
+def submitted_application(
+    db,
+    make_user,
+    program_code: str = "bairen",
+    *,
+    unit_code: str = "CAS-AMSS",
+    name: str = "申请人",
+    discipline: str = "A01",
+    exception: bool = False,
+    state: str = "submitted",
+):
     """An application as if its applicant had gone through every step and submitted it, then left in `state`."""
     user = make_user("applicant", name=name)
     make_profile(db, user)
-    application = ApplicationFactory(call=call_of(db, program_code), applicant=user,
-                                     unit=db.session.get(Unit, unit_id(db, unit_code)),
-                                     title=f"{name}的研究计划", discipline_code=discipline, keywords=["数论"],
-                                     plan="研究计划" * 20, exception_requested=exception,
-                                     exception_justification="成果特别突出，申请破格。" * 3 if exception else "")
+    application = ApplicationFactory(
+        call=call_of(db, program_code),
+        applicant=user,
+        unit=db.session.get(Unit, unit_id(db, unit_code)),
+        title=f"{name}的研究计划",
+        discipline_code=discipline,
+        keywords=["数论"],
+        plan="研究计划" * 20,
+        exception_requested=exception,
+        exception_justification="成果特别突出，申请破格。" * 3 if exception else "",
+    )
     return _submit(db, application, state)
 
 
@@ -458,8 +536,9 @@ def under_review(db, applicant, code: str = "bairen", unit_code: str = "CAS-AMSS
     """A filled-in application with its snapshot, put straight into review (the unit and formal check passed)."""
     if db.session.get(Profile, applicant.id) is None:
         make_profile(db, applicant)
-    application = ApplicationFactory(call=call_of(db, code), applicant=applicant,
-                                     unit=db.session.get(Unit, unit_id(db, unit_code)))
+    application = ApplicationFactory(
+        call=call_of(db, code), applicant=applicant, unit=db.session.get(Unit, unit_id(db, unit_code))
+    )
     fill_application(db, application)
     return _submit(db, application, "under_review")
 
@@ -471,9 +550,13 @@ def reviewed_applications(db, make_user, scores, program: str = "bairen") -> lis
         application = submitted_application(db, make_user, program, name=f"候选人{i + 1}", state="reviewed")
         definition = scheme_for_call(application.call).definition
         for component, spec in definition["components"].items():
-            EvaluationFactory(application=application, evaluator_key=f"{component}-{i}", component=component,
-                              scores=dict.fromkeys(spec["criteria"], score),
-                              familiarity="familiar" if component == "peer" else None)
+            EvaluationFactory(
+                application=application,
+                evaluator_key=f"{component}-{i}",
+                component=component,
+                scores=dict.fromkeys(spec["criteria"], score),
+                familiarity="familiar" if component == "peer" else None,
+            )
         applications.append(application)
     db.session.commit()
     return applications

@@ -1,4 +1,5 @@
 """Developer tool: merge translations from a TSV (msgid<TAB>msgstr) into a catalog; keeps the rest."""
+
 import sys
 
 from babel.messages.pofile import read_po, write_po
@@ -27,7 +28,7 @@ def main(po_path: str, *tsv_paths: str) -> None:
             if isinstance(message.id, (tuple, list)):
                 # Plural entries: one form per plural of the catalog's language (Chinese has one).
                 forms = value if isinstance(value, (tuple, list)) else (value,) * catalog.num_plurals
-                value = tuple(forms[:catalog.num_plurals])
+                value = tuple(forms[: catalog.num_plurals])
             message.string = value
             message.flags.discard("fuzzy")
             filled += 1

@@ -3,6 +3,7 @@
 Serves the app on a free loopback port with a temporary SQLite database, drives Debian's Chromium
 through Playwright and writes PNG files into docs/screenshots/.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,8 +40,9 @@ def main() -> None:
         from portal.programs.models import Program
 
         youth = db.session.execute(select(Program.id).where(Program.code == "youth_talent")).scalar_one()
-        busiest = db.session.execute(select(Application.call_id).group_by(Application.call_id)
-                                     .order_by(func.count().desc()).limit(1)).scalar()
+        busiest = db.session.execute(
+            select(Application.call_id).group_by(Application.call_id).order_by(func.count().desc()).limit(1)
+        ).scalar()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -49,8 +51,10 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-                                    args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
 
         def shoot(email: str | None, path: str, name: str, locale_path: str | None = None):
             context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 800})

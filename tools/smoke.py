@@ -2,6 +2,7 @@
 
 Usage: python tools/smoke.py http://127.0.0.1:5000
 """
+
 import http.cookiejar
 import re
 import sys

@@ -1,4 +1,5 @@
 """Accounts: people, their roles, and the unit a unit admin is bound to."""
+
 from __future__ import annotations
 
 import enum
@@ -83,9 +84,7 @@ class UserRole(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "role", "unit_id", "program_id", name="uq_user_roles_user_role_unit_program"),
         CheckConstraint("role = 'program_admin' OR program_id IS NULL", name="program_only_for_program_admin"),
-        CheckConstraint(
-            "role IN ('applicant','unit_admin','expert','program_admin','sysadmin')", name="role_known"
-        ),
+        CheckConstraint("role IN ('applicant','unit_admin','expert','program_admin','sysadmin')", name="role_known"),
         CheckConstraint(
             "(role = 'unit_admin' AND unit_id IS NOT NULL) OR (role <> 'unit_admin' AND unit_id IS NULL)",
             name="unit_admin_has_unit",
@@ -96,8 +95,9 @@ class UserRole(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True, index=True)
-    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), nullable=True,
-                                                   index=True)
+    program_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programs.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="roles")

@@ -1,4 +1,5 @@
 """Account verbs: register, confirm, authenticate, reset passwords, manage roles."""
+
 from __future__ import annotations
 
 import hashlib
@@ -104,9 +105,14 @@ def register(email: str, name: str, password: str, locale: str) -> User:
 
 def send_confirmation(user: User) -> None:
     token = _serializer("confirm-email").dumps({"uid": user.id, "email": user.email})
-    queue_email(user.email, "confirm_email", locale=user.locale, user=user,
-                link=external_url("accounts.confirm_email", token=token),
-                hours=current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 3600)
+    queue_email(
+        user.email,
+        "confirm_email",
+        locale=user.locale,
+        user=user,
+        link=external_url("accounts.confirm_email", token=token),
+        hours=current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 3600,
+    )
 
 
 def confirm_email(token: str) -> User:
@@ -137,8 +143,14 @@ def send_password_reset(email: str) -> None:
     user = find_user(email)
     if user is None or not user.is_active:
         return
-    queue_email(user.email, "reset_password", locale=user.locale, user=user, link=password_reset_link(user),
-                minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
+    queue_email(
+        user.email,
+        "reset_password",
+        locale=user.locale,
+        user=user,
+        link=password_reset_link(user),
+        minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+    )
     record("account.password_reset_requested", user, actor=user)
 
 
@@ -179,12 +191,25 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def create_user(email: str, name: str, password: str, roles: list[tuple], *,
-                confirmed: bool = True, locale: str = "zh_CN", actor=None) -> User:
+def create_user(
+    email: str,
+    name: str,
+    password: str,
+    roles: list[tuple],
+    *,
+    confirmed: bool = True,
+    locale: str = "zh_CN",
+    actor=None,
+) -> User:
     """Create an account directly (sysadmin, CLI, seed) with the given (role, unit_id) pairs or
     (role, unit_id, program_id) triples: a program admin without a program runs every program (office-wide)."""
-    user = User(email=normalise_email(email), name=name, password_hash=hash_password(password), locale=locale,
-                email_confirmed_at=utcnow() if confirmed else None)
+    user = User(
+        email=normalise_email(email),
+        name=name,
+        password_hash=hash_password(password),
+        locale=locale,
+        email_confirmed_at=utcnow() if confirmed else None,
+    )
     grants = []
     for role, unit_id, *rest in roles:
         program_id = (rest[0] if rest else None) if role == Role.PROGRAM_ADMIN.value else None
@@ -227,8 +252,9 @@ def grant_role(user: User, role: str, unit_id: int | None, actor, program_id: in
             raise AccountError(_("This person already has this role."), "role")
         if program is None:
             raise AccountError(_("This person already runs every program (office-wide)."), "program_id")
-        raise AccountError(_("This person already runs the program %(program)s.",
-                             program=program.name(current_locale())), "program_id")
+        raise AccountError(
+            _("This person already runs the program %(program)s.", program=program.name(current_locale())), "program_id"
+        )
     user_role = UserRole(role=role, unit_id=unit_id, program_id=program_id)
     user.roles.append(user_role)
     db.session.flush()
@@ -245,8 +271,12 @@ def revoke_role(user: User, role_id: int, actor) -> None:
         raise AccountError(_("The last system administrator cannot lose this role."))
     user.roles.remove(user_role)
     db.session.flush()
-    record("user.role_revoked", user, actor=actor, data={"role": user_role.role, "unit_id": user_role.unit_id,
-                                                        "program_id": user_role.program_id})
+    record(
+        "user.role_revoked",
+        user,
+        actor=actor,
+        data={"role": user_role.role, "unit_id": user_role.unit_id, "program_id": user_role.program_id},
+    )
 
 
 def set_active(user: User, active: bool, actor) -> None:

@@ -1,4 +1,5 @@
 """Login, logout, registration, email confirmation and password reset."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -26,10 +27,19 @@ def _account_key() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_login_failed,
-               scope="login-address")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"], deduct_when=_login_failed,
-               key_func=_account_key, scope="login-account")
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="login-address",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    deduct_when=_login_failed,
+    key_func=_account_key,
+    scope="login-account",
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -50,8 +60,12 @@ def login():
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             target = form.next.data
             return redirect(target if is_safe_next(target) else url_for("main.index"))
-    return render_template("accounts/login.html", form=form, unconfirmed=unconfirmed,
-                           resend_form=ResendConfirmationForm(email=form.email.data)), 200
+    return render_template(
+        "accounts/login.html",
+        form=form,
+        unconfirmed=unconfirmed,
+        resend_form=ResendConfirmationForm(email=form.email.data),
+    ), 200
 
 
 @bp.post("/logout")

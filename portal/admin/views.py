@@ -1,4 +1,5 @@
 """System administration: people and roles, the unit tree, the audit log."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -33,7 +34,7 @@ def _unit_choices(blank_label: str | None = None) -> list[tuple[int, str]]:
 
 
 def _program_choices() -> list[tuple[str, str]]:
-    """"Please choose" first, then every program (archived ones marked), then the office-wide grant."""
+    """ "Please choose" first, then every program (archived ones marked), then the office-wide grant."""
     locale = current_locale()
     choices = [(NO_PROGRAM, _("— please choose —"))]
     for program in db.session.execute(select(Program).order_by(Program.code)).scalars():
@@ -88,9 +89,13 @@ def create_user():
         elif Role.UNIT_ADMIN.value in form.roles.data and not form.unit_id.data:
             form.unit_id.errors.append(_("A unit admin must be bound to a unit."))
         elif chosen:
-            user = accounts.create_user(form.email.data, form.name.data, form.password.data,
-                                        [(r, form.unit_id.data or None, program_id) for r in form.roles.data],
-                                        actor=current_user)
+            user = accounts.create_user(
+                form.email.data,
+                form.name.data,
+                form.password.data,
+                [(r, form.unit_id.data or None, program_id) for r in form.roles.data],
+                actor=current_user,
+            )
             commit()
             flash(_("Account %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
@@ -112,8 +117,9 @@ def user_detail(user_id: int):
             status = 400
         else:
             try:
-                accounts.grant_role(user, form.role.data, form.unit_id.data or None, current_user,
-                                    program_id=program_id)
+                accounts.grant_role(
+                    user, form.role.data, form.unit_id.data or None, current_user, program_id=program_id
+                )
             except accounts.AccountError as exc:
                 rollback()
                 getattr(form, exc.field or "role").errors.append(exc.message)
@@ -124,8 +130,9 @@ def user_detail(user_id: int):
                 return redirect(url_for("admin.user_detail", user_id=user.id))
     elif request.method == "POST":
         status = 400
-    return render_template("admin/user_detail.html", user=user, form=form, confirm=ConfirmForm(),
-                           role_labels=ROLE_LABELS), status
+    return render_template(
+        "admin/user_detail.html", user=user, form=form, confirm=ConfirmForm(), role_labels=ROLE_LABELS
+    ), status
 
 
 @bp.post("/users/<int:user_id>/roles/<int:role_id>/revoke")
@@ -155,9 +162,13 @@ def set_active(user_id: int):
 def units():
     """The unit tree, indented."""
     all_units = unit_service.all_units()
-    admins = dict(db.session.execute(
-        select(UserRole.unit_id, func.count()).where(UserRole.role == Role.UNIT_ADMIN.value)
-        .group_by(UserRole.unit_id)).all())
+    admins = dict(
+        db.session.execute(
+            select(UserRole.unit_id, func.count())
+            .where(UserRole.role == Role.UNIT_ADMIN.value)
+            .group_by(UserRole.unit_id)
+        ).all()
+    )
     return render_template("admin/units.html", rows=unit_service.tree_rows(all_units), admins=admins)
 
 
@@ -174,9 +185,14 @@ def edit_unit(unit_id: int | None):
         form.parent_id.data = unit.parent_id or 0
     if form.validate_on_submit():
         try:
-            saved = unit_service.save_unit(unit, code=form.code.data, name_zh=form.name_zh.data,
-                                           name_en=form.name_en.data, parent_id=form.parent_id.data or None,
-                                           actor=current_user)
+            saved = unit_service.save_unit(
+                unit,
+                code=form.code.data,
+                name_zh=form.name_zh.data,
+                name_en=form.name_en.data,
+                parent_id=form.parent_id.data or None,
+                actor=current_user,
+            )
         except unit_service.UnitError as exc:
             rollback()
             getattr(form, exc.field or "code").errors.append(exc.message)

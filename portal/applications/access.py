@@ -1,4 +1,5 @@
 """Who may do what with an application or a document: checked here, in one place."""
+
 from __future__ import annotations
 
 from flask import abort
@@ -50,8 +51,11 @@ def can_view_application(user: User | None, application: Application) -> bool:
 
 
 def can_edit_application(user: User | None, application: Application) -> bool:
-    return (user is not None and getattr(user, "id", None) == application.applicant_id
-            and application.state_enum in EDITABLE_STATES)
+    return (
+        user is not None
+        and getattr(user, "id", None) == application.applicant_id
+        and application.state_enum in EDITABLE_STATES
+    )
 
 
 def can_view_document(user: User | None, document: Document) -> bool:
@@ -74,8 +78,9 @@ def _office_may_see(user: User, document: Document) -> bool:
         return False
 
     if document.kind == "call_guide":
-        program_id = db.session.execute(select(Call.program_id).join(CallAttachment)
-                                        .where(CallAttachment.document_id == document.id)).scalar_one_or_none()
+        program_id = db.session.execute(
+            select(Call.program_id).join(CallAttachment).where(CallAttachment.document_id == document.id)
+        ).scalar_one_or_none()
         return program_id is not None and can_manage(user, program_id)
     return office_may_see_person(user, document.owner_id)
 
@@ -93,10 +98,17 @@ def office_may_see_person(user: User, person_id: int | None) -> bool:
     if person_id == user.id:
         return True
 
-    return db.session.execute(
-        select(Application.id).join(Call, Call.id == Application.call_id)
-        .where(Application.applicant_id == person_id, Application.state != State.DRAFT,
-               managed(Call.program_id, user)).limit(1)).first() is not None
+    return (
+        db.session.execute(
+            select(Application.id)
+            .join(Call, Call.id == Application.call_id)
+            .where(
+                Application.applicant_id == person_id, Application.state != State.DRAFT, managed(Call.program_id, user)
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def own_application_or_404(application_id: int) -> Application:

@@ -14,6 +14,7 @@ snapshot's content (which is escaped anyway). Text is set in the letters' prepar
 Noto CJK fonts ("Letter Serif", "Letter Sans"), which cover rare characters such as 䶮, 𠮷 and
 堃; only the subset used is embedded. SHA-256 digests are set in a small monospace font.
 """
+
 from __future__ import annotations
 
 import threading
@@ -137,7 +138,8 @@ LABELS: dict[str, tuple[str, str]] = {
         "I solemnly declare that all the information given in this application book and in the "
         "attached documents is true, accurate and complete, and that it contains no falsification, "
         "plagiarism or infringement of the rights of others. I accept full responsibility for any "
-        "consequence of an untrue statement."),
+        "consequence of an untrue statement.",
+    ),
     "signature": ("申请人签字：", "Applicant's signature:"),
     "sign_date": ("日期：", "Date:"),
     "sign_date_blank": ("　　　　年　　月　　日", ""),
@@ -182,8 +184,13 @@ def _shared(key: str, factory):
 def _environment() -> jinja2.Environment:
     def make():
         return jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
-            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+            loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
     return _shared("env", make)
 
 
@@ -240,8 +247,9 @@ class _Words:
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         if isinstance(value, (list, tuple)):
-            return "、".join(self.value(v) for v in value) if self.index == 0 else \
-                ", ".join(self.value(v) for v in value)
+            return (
+                "、".join(self.value(v) for v in value) if self.index == 0 else ", ".join(self.value(v) for v in value)
+            )
         return _text(value)
 
     def join(self, items) -> str:
@@ -335,86 +343,114 @@ def build_context(snapshot: Mapping, locale: str = "zh_CN") -> dict[str, Any]:
         "keywords": words.join(_list(applicant.get("keywords"))),
     }
 
-    education = [{
-        "degree": words.code(DEGREES, e.get("degree")),
-        "institution": _text(e.get("institution")),
-        "country": words.country(e.get("country")),
-        "year": _text(e.get("year")),
-    } for e in map(_map, _list(snap.get("education")))]
+    education = [
+        {
+            "degree": words.code(DEGREES, e.get("degree")),
+            "institution": _text(e.get("institution")),
+            "country": words.country(e.get("country")),
+            "year": _text(e.get("year")),
+        }
+        for e in map(_map, _list(snap.get("education")))
+    ]
 
     positions = []
     for p in map(_map, _list(snap.get("positions"))):
         start, end = _text(p.get("start")), _text(p.get("end"))
-        positions.append({
-            "period": f"{start or dash} — {end or LABELS['present'][words.index]}",
-            "employer": _text(p.get("employer")),
-            "country": words.country(p.get("country")),
-            "title": _text(p.get("title")),
-            "post_level": words.code(POST_LEVELS, p.get("post_level")),
-            "is_research": words.yes_no(p.get("is_research")),
-            "full_time": words.yes_no(p.get("full_time")),
-        })
+        positions.append(
+            {
+                "period": f"{start or dash} — {end or LABELS['present'][words.index]}",
+                "employer": _text(p.get("employer")),
+                "country": words.country(p.get("country")),
+                "title": _text(p.get("title")),
+                "post_level": words.code(POST_LEVELS, p.get("post_level")),
+                "is_research": words.yes_no(p.get("is_research")),
+                "full_time": words.yes_no(p.get("full_time")),
+            }
+        )
 
     works = []
     for w in map(_map, _list(snap.get("works"))):
         document = _map(w.get("document"))
-        works.append({
-            "title": _text(w.get("title")),
-            "venue": _text(w.get("venue")),
-            "year": _text(w.get("year")),
-            "document": {
-                "name": _text(document.get("name")),
-                "pages": _text(document.get("pages")),
-                "sha256": _text(document.get("sha256")).lower(),
-            } if document else None,
-        })
+        works.append(
+            {
+                "title": _text(w.get("title")),
+                "venue": _text(w.get("venue")),
+                "year": _text(w.get("year")),
+                "document": {
+                    "name": _text(document.get("name")),
+                    "pages": _text(document.get("pages")),
+                    "sha256": _text(document.get("sha256")).lower(),
+                }
+                if document
+                else None,
+            }
+        )
 
     projects = []
     for p in map(_map, _list(snap.get("projects"))):
         start, end = _text(p.get("start_year")), _text(p.get("end_year"))
-        projects.append({
-            "title": _text(p.get("title")),
-            "funder": _text(p.get("funder")),
-            "role": _text(p.get("role")),
-            "years": f"{start or dash} — {end or LABELS['present'][words.index]}" if (start or end) else dash,
-        })
+        projects.append(
+            {
+                "title": _text(p.get("title")),
+                "funder": _text(p.get("funder")),
+                "role": _text(p.get("role")),
+                "years": f"{start or dash} — {end or LABELS['present'][words.index]}" if (start or end) else dash,
+            }
+        )
 
-    awards = [{"name": _text(a.get("name")), "grantor": _text(a.get("grantor")), "year": _text(a.get("year"))}
-              for a in map(_map, _list(snap.get("awards")))]
+    awards = [
+        {"name": _text(a.get("name")), "grantor": _text(a.get("grantor")), "year": _text(a.get("year"))}
+        for a in map(_map, _list(snap.get("awards")))
+    ]
 
     # Every question of the call with its answer: yes/no as 是/否, a choice by its label, a date as a date (frozen
     # in both languages at submission; older snapshots have only the raw value).
-    extra = [{
-        "label": words.bilingual(x, "label") or _text(x.get("code")),
-        "value": words.bilingual(x, "answer") if ("answer_zh" in x or "answer_en" in x)
-        else words.value(x.get("value")),
-    } for x in map(_map, _list(application.get("extra")))]
+    extra = [
+        {
+            "label": words.bilingual(x, "label") or _text(x.get("code")),
+            "value": words.bilingual(x, "answer")
+            if ("answer_zh" in x or "answer_en" in x)
+            else words.value(x.get("value")),
+        }
+        for x in map(_map, _list(application.get("extra")))
+    ]
 
-    documents = [{
-        "kind": words.bilingual(d, "label") or _text(d.get("kind")),
-        "name": _text(d.get("name")),
-        "pages": _text(d.get("pages")),
-        "size": _size(d.get("size"), zh),
-        "sha256": _text(d.get("sha256")).lower(),
-    } for d in map(_map, _list(snap.get("documents")))]
+    documents = [
+        {
+            "kind": words.bilingual(d, "label") or _text(d.get("kind")),
+            "name": _text(d.get("name")),
+            "pages": _text(d.get("pages")),
+            "size": _size(d.get("size"), zh),
+            "sha256": _text(d.get("sha256")).lower(),
+        }
+        for d in map(_map, _list(snap.get("documents")))
+    ]
 
-    referees = [{
-        "name": _text(r.get("name")),
-        "institution": _text(r.get("institution")),
-        "title": _text(r.get("title")),
-        "letter": LABELS["letter_received" if r.get("letter_received") else "letter_missing"][words.index],
-        "received": bool(r.get("letter_received")),
-    } for r in map(_map, _list(snap.get("referees")))]
+    referees = [
+        {
+            "name": _text(r.get("name")),
+            "institution": _text(r.get("institution")),
+            "title": _text(r.get("title")),
+            "letter": LABELS["letter_received" if r.get("letter_received") else "letter_missing"][words.index],
+            "received": bool(r.get("letter_received")),
+        }
+        for r in map(_map, _list(snap.get("referees")))
+    ]
 
-    exclusions = [{"name": _text(x.get("name")), "institution": _text(x.get("institution")),
-                   "reason": _text(x.get("reason"))} for x in map(_map, _list(snap.get("exclusions")))]
+    exclusions = [
+        {"name": _text(x.get("name")), "institution": _text(x.get("institution")), "reason": _text(x.get("reason"))}
+        for x in map(_map, _list(snap.get("exclusions")))
+    ]
 
-    eligibility = [{
-        "rule": words.code(RULES, e.get("rule")),
-        "passed": bool(e.get("passed")),
-        "result": LABELS["passed" if e.get("passed") else "failed"][words.index],
-        "message": words.bilingual(e, "message"),
-    } for e in map(_map, _list(snap.get("eligibility")))]
+    eligibility = [
+        {
+            "rule": words.code(RULES, e.get("rule")),
+            "passed": bool(e.get("passed")),
+            "result": LABELS["passed" if e.get("passed") else "failed"][words.index],
+            "message": words.bilingual(e, "message"),
+        }
+        for e in map(_map, _list(snap.get("eligibility")))
+    ]
 
     return {
         "t": words.labels(),

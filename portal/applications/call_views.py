@@ -1,4 +1,5 @@
 """Public program and call pages: rules, documents, quota and the deadline with a countdown."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, send_file
@@ -34,15 +35,27 @@ def call(call_id: int):
     existing = None
     start_form = None
     if current_user.is_authenticated and current_user.has_role("applicant"):
-        existing = db.session.execute(select(Application).where(
-            Application.call_id == found.id, Application.applicant_id == current_user.id,
-            Application.state != State.WITHDRAWN)).scalar_one_or_none()
+        existing = db.session.execute(
+            select(Application).where(
+                Application.call_id == found.id,
+                Application.applicant_id == current_user.id,
+                Application.state != State.WITHDRAWN,
+            )
+        ).scalar_one_or_none()
         start_form = StartForm()
         start_form.unit_id.choices = select_choices(unit_choices(found))
 
     guide = render_guide(found.guide(current_locale()))
-    return render_template("programs/call.html", call=found, program=found.program, rules=rules, now=utcnow(),
-                           existing=existing, start_form=start_form, guide=guide)
+    return render_template(
+        "programs/call.html",
+        call=found,
+        program=found.program,
+        rules=rules,
+        now=utcnow(),
+        existing=existing,
+        start_form=start_form,
+        guide=guide,
+    )
 
 
 @bp.get("/calls/<int:call_id>/attachments/<int:attachment_id>")
@@ -52,7 +65,12 @@ def attachment(call_id: int, attachment_id: int):
     if found.call_id != call_id or found.call.status == CallState.DRAFT:
         abort(404)
     document = found.document
-    response = send_file(document_path(document), mimetype="application/pdf", download_name=document.original_name,
-                         as_attachment=False, max_age=0)
+    response = send_file(
+        document_path(document),
+        mimetype="application/pdf",
+        download_name=document.original_name,
+        as_attachment=False,
+        max_age=0,
+    )
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -1,4 +1,5 @@
 """Profile and application forms; what the user typed survives a failed validation."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -28,9 +29,13 @@ from . import questions
 DEGREE_NAMES = {Degree.PHD: _l("Doctorate (PhD)"), Degree.MASTER: _l("Master's"), Degree.BACHELOR: _l("Bachelor's")}
 DEGREE_CHOICES = [(degree.value, DEGREE_NAMES[degree]) for degree in reversed(Degree)]  # highest first
 POST_LEVEL_CHOICES = [
-    ("professor", _l("Professor or equivalent")), ("associate_professor", _l("Associate professor or equivalent")),
-    ("assistant_professor", _l("Assistant professor or equivalent")), ("postdoc", _l("Postdoctoral researcher")),
-    ("researcher", _l("Researcher")), ("technical_support", _l("Technical support")), ("other", _l("Other")),
+    ("professor", _l("Professor or equivalent")),
+    ("associate_professor", _l("Associate professor or equivalent")),
+    ("assistant_professor", _l("Assistant professor or equivalent")),
+    ("postdoc", _l("Postdoctoral researcher")),
+    ("researcher", _l("Researcher")),
+    ("technical_support", _l("Technical support")),
+    ("other", _l("Other")),
 ]
 GENDER_CHOICES = [("", _l("— choose —")), ("female", _l("Female")), ("male", _l("Male"))]
 YES_NO_CHOICES = [("", _l("— choose —")), ("yes", _l("Yes")), ("no", _l("No"))]
@@ -65,20 +70,27 @@ class ProfileForm(FlaskForm):
     birth_date = DateField(_l("Date of birth"), validators=[Optional()])
     nationality = SelectField(_l("Nationality"), choices=[], validators=[DataRequired()])
     id_type = SelectField(_l("Identity document"), choices=select_choices(ID_TYPE_CHOICES))
-    id_number = StringField(_l("ID card or passport number"), validators=[Optional(), Length(min=5, max=40)],
-                            description=_l("Stored encrypted; shown masked in the application book."))
+    id_number = StringField(
+        _l("ID card or passport number"),
+        validators=[Optional(), Length(min=5, max=40)],
+        description=_l("Stored encrypted; shown masked in the application book."),
+    )
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     discipline_codes = SelectField(_l("Main discipline"), choices=[], validators=[Optional()])
-    keywords = StringField(_l("Keywords"), validators=[Optional(), Length(max=500)],
-                           description=_l("Separate keywords with commas, e.g. 代数几何, 数论"))
+    keywords = StringField(
+        _l("Keywords"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("Separate keywords with commas, e.g. 代数几何, 数论"),
+    )
     submit = SubmitField(_l("Save profile"))
 
     def validate_id_number(self, field):
         if self.id_type.data == "id_card" and field.data:
             value = field.data.strip().upper()
             if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
-                raise ValidationError(_l("A resident identity card number has 18 characters: 17 digits and a "
-                                         "digit or X."))
+                raise ValidationError(
+                    _l("A resident identity card number has 18 characters: 17 digits and a digit or X.")
+                )
 
 
 class EducationForm(FlaskForm):
@@ -137,18 +149,29 @@ def _unit_id(value):
 
 
 class StartForm(FlaskForm):
-    unit_id = SelectField(_l("Unit that will review your application"), coerce=_unit_id, choices=[],
-                          validators=[DataRequired(message=_l("Choose the unit that will review your application."))])
+    unit_id = SelectField(
+        _l("Unit that will review your application"),
+        coerce=_unit_id,
+        choices=[],
+        validators=[DataRequired(message=_l("Choose the unit that will review your application."))],
+    )
     submit = SubmitField(_l("Start application"))
 
 
 class BasicsForm(FlaskForm):
-    unit_id = SelectField(_l("Reviewing unit"), coerce=_unit_id, choices=[],
-                          validators=[DataRequired(message=_l("Choose the unit that will review your application."))])
+    unit_id = SelectField(
+        _l("Reviewing unit"),
+        coerce=_unit_id,
+        choices=[],
+        validators=[DataRequired(message=_l("Choose the unit that will review your application."))],
+    )
     title = StringField(_l("Title of the application"), validators=[DataRequired(), Length(max=300)])
     discipline_code = SelectField(_l("Discipline"), choices=[], validators=[DataRequired()])
-    keywords = StringField(_l("Keywords"), validators=[Optional(), Length(max=500)],
-                           description=_l("Separate keywords with commas, e.g. 代数几何, 数论"))
+    keywords = StringField(
+        _l("Keywords"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("Separate keywords with commas, e.g. 代数几何, 数论"),
+    )
     submit = SubmitField(_l("Save and continue"))
 
 
@@ -167,8 +190,9 @@ class _Answer:
 
 def _question_label(question: questions.Question, locale: str) -> Markup:
     if question.required:
-        return Markup('{} <span class="text-danger" aria-hidden="true">*</span>'
-                      '<span class="visually-hidden">{}</span>').format(question.label(locale), _("(required)"))
+        return Markup(
+            '{} <span class="text-danger" aria-hidden="true">*</span><span class="visually-hidden">{}</span>'
+        ).format(question.label(locale), _("(required)"))
     return Markup('{} <span class="text-muted small">{}</span>').format(question.label(locale), _("(optional)"))
 
 
@@ -177,22 +201,38 @@ def _question_field(question: questions.Question, locale: str):
     label, hint = _question_label(question, locale), Markup.escape(questions.hint(question))
     checks = [Optional(), _Answer(question)]
     if question.type == "number":
-        bounds = {k: questions.shown_number(v) for k, v in (("min", question.min), ("max", question.max))
-                  if v is not None}
-        return DecimalField(label, validators=checks, places=None, description=hint, render_kw=bounds,
-                            invalid_value_message=_l("Enter a number."))
+        bounds = {
+            k: questions.shown_number(v) for k, v in (("min", question.min), ("max", question.max)) if v is not None
+        }
+        return DecimalField(
+            label,
+            validators=checks,
+            places=None,
+            description=hint,
+            render_kw=bounds,
+            invalid_value_message=_l("Enter a number."),
+        )
     if question.type == "date":
         bounds = {k: v.isoformat() for k, v in (("min", question.min), ("max", question.max)) if v is not None}
-        return DateField(label, validators=checks, description=hint, render_kw=bounds,
-                         invalid_value_message=_l("Enter a date."))
+        return DateField(
+            label, validators=checks, description=hint, render_kw=bounds, invalid_value_message=_l("Enter a date.")
+        )
     if question.type == "bool":
-        return SelectField(label, choices=select_choices(YES_NO_CHOICES),
-                           validators=checks, description=hint, invalid_choice_message=_l("Answer yes or no."))
+        return SelectField(
+            label,
+            choices=select_choices(YES_NO_CHOICES),
+            validators=checks,
+            description=hint,
+            invalid_choice_message=_l("Answer yes or no."),
+        )
     if question.type == "choice":
-        return SelectField(label, choices=select_choices([("", _l("— choose —")), *((c.value, c.label(locale))
-                                                                                      for c in question.choices)]),
-                           validators=checks, description=hint,
-                           invalid_choice_message=_l("Choose one of the answers offered."))
+        return SelectField(
+            label,
+            choices=select_choices([("", _l("— choose —")), *((c.value, c.label(locale)) for c in question.choices)]),
+            validators=checks,
+            description=hint,
+            invalid_choice_message=_l("Choose one of the answers offered."),
+        )
     bounds = {"maxlength": question.max} if question.max is not None else {}
     if question.max is not None and question.max <= 200:
         return StringField(label, validators=checks, description=hint, render_kw=bounds)
@@ -206,8 +246,9 @@ def plan_form_class(extra_fields: list[dict], locale: str):
     asked = questions.questions(extra_fields)
 
     class PlanForm(FlaskForm):
-        plan = TextAreaField(_l("Research or work plan"), validators=[Optional(), Length(max=20000)],
-                             render_kw={"rows": 12})
+        plan = TextAreaField(
+            _l("Research or work plan"), validators=[Optional(), Length(max=20000)], render_kw={"rows": 12}
+        )
         submit = SubmitField(_l("Save and continue"))
 
         def question_fields(self):
@@ -248,14 +289,17 @@ class RefereeForm(FlaskForm):
 
 class ExceptionForm(FlaskForm):
     requested = BooleanField(_l("I ask for an exception (破格) to the rules I do not meet"))
-    justification = TextAreaField(_l("Justification for the exception"), validators=[Optional(), Length(max=5000)],
-                                  render_kw={"rows": 5})
+    justification = TextAreaField(
+        _l("Justification for the exception"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 5}
+    )
     submit = SubmitField(_l("Save"))
 
 
 class SubmitForm(FlaskForm):
-    pledge = BooleanField(_l("I confirm that all information and documents are true and complete."),
-                          validators=[DataRequired(message=_l("Confirm that the information is true."))])
+    pledge = BooleanField(
+        _l("I confirm that all information and documents are true and complete."),
+        validators=[DataRequired(message=_l("Confirm that the information is true."))],
+    )
     submit = SubmitField(_l("Submit application"))
 
 
@@ -270,8 +314,10 @@ class RecheckRequestForm(FlaskForm):
 
 
 class LetterForm(FlaskForm):
-    file = FileField(_l("Your letter (PDF, at most %(mb)s MB)", mb=_UPLOAD_MB),
-                     validators=[FileRequired(message=_l("Choose a PDF file."))])
+    file = FileField(
+        _l("Your letter (PDF, at most %(mb)s MB)", mb=_UPLOAD_MB),
+        validators=[FileRequired(message=_l("Choose a PDF file."))],
+    )
     submit = SubmitField(_l("Upload letter"))
 
 

@@ -1,4 +1,5 @@
 """Applicant profiles, applications, referees and expert exclusions (SPEC §3); files are portal.storage.Document."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -105,14 +106,23 @@ class Application(db.Model):
     __tablename__ = "applications"
     __table_args__ = (
         values_check("state", State),
-        CheckConstraint("state = 'draft' OR state = 'withdrawn' OR submitted_at IS NOT NULL",
-                        name="submitted_has_time"),
+        CheckConstraint(
+            "state = 'draft' OR state = 'withdrawn' OR submitted_at IS NOT NULL", name="submitted_has_time"
+        ),
         # An open integrity flag blocks approval (SPEC §4): the database refuses it too.
-        CheckConstraint("NOT (integrity_flag AND state IN ('approved','in_notice','awarded'))",
-                        name="no_approval_with_integrity_flag"),
+        CheckConstraint(
+            "NOT (integrity_flag AND state IN ('approved','in_notice','awarded'))",
+            name="no_approval_with_integrity_flag",
+        ),
         # One live application per applicant per call; a withdrawn one does not count.
-        Index("uq_applications_live_per_call", "call_id", "applicant_id", unique=True,
-              postgresql_where=text("state <> 'withdrawn'"), sqlite_where=text("state <> 'withdrawn'")),
+        Index(
+            "uq_applications_live_per_call",
+            "call_id",
+            "applicant_id",
+            unique=True,
+            postgresql_where=text("state <> 'withdrawn'"),
+            sqlite_where=text("state <> 'withdrawn'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -128,9 +138,9 @@ class Application(db.Model):
     exception_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     exception_justification: Mapped[str] = mapped_column(Text, default="")
     snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    book_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", use_alter=True,
-                                                                     name="fk_applications_book_document_id"),
-                                                         nullable=True)
+    book_document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", use_alter=True, name="fk_applications_book_document_id"), nullable=True
+    )
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # When the current review round began (an accepted appeal sends the application back to review with new
@@ -147,11 +157,14 @@ class Application(db.Model):
     applicant: Mapped[User] = relationship(foreign_keys=[applicant_id])  # noqa: F821
     unit: Mapped[Unit] = relationship()  # noqa: F821
     documents: Mapped[list[Document]] = relationship(
-        back_populates="application", foreign_keys="Document.application_id", order_by="Document.id")
-    referees: Mapped[list[Referee]] = relationship(back_populates="application", order_by="Referee.id",
-                                                     cascade="all, delete-orphan")
-    exclusions: Mapped[list[Exclusion]] = relationship(back_populates="application", order_by="Exclusion.id",
-                                                         cascade="all, delete-orphan")
+        back_populates="application", foreign_keys="Document.application_id", order_by="Document.id"
+    )
+    referees: Mapped[list[Referee]] = relationship(
+        back_populates="application", order_by="Referee.id", cascade="all, delete-orphan"
+    )
+    exclusions: Mapped[list[Exclusion]] = relationship(
+        back_populates="application", order_by="Exclusion.id", cascade="all, delete-orphan"
+    )
     book: Mapped[Document | None] = relationship(foreign_keys=[book_document_id], post_update=True)
 
     @property
@@ -173,8 +186,9 @@ class Referee(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    letter_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"),
-                                                           nullable=True)
+    letter_document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"), nullable=True
+    )
     letter_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     application: Mapped[Application] = relationship(back_populates="referees")

@@ -1,4 +1,5 @@
 """The applicant's profile: personal data and the lists (education, positions, works, projects, awards)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -34,16 +35,33 @@ bp = Blueprint("profile", __name__, url_prefix="/profile")
 
 # kind -> (model, form, limit, heading, fields shown in the list, order)
 SECTIONS = {
-    "education": (Education, EducationForm, 10, _l("Education"), ("degree", "institution", "country", "year"),
-                  (Education.year,)),
-    "position": (Position, PositionForm, 20, _l("Positions"),
-                 ("employer", "country", "title", "post_level", "start_date", "end_date"), (Position.start_date,)),
+    "education": (
+        Education,
+        EducationForm,
+        10,
+        _l("Education"),
+        ("degree", "institution", "country", "year"),
+        (Education.year,),
+    ),
+    "position": (
+        Position,
+        PositionForm,
+        20,
+        _l("Positions"),
+        ("employer", "country", "title", "post_level", "start_date", "end_date"),
+        (Position.start_date,),
+    ),
     "work": (Work, WorkForm, 5, _l("Representative works"), ("title", "venue", "year"), (Work.year.desc(),)),
-    "project": (Project, ProjectForm, 20, _l("Projects"), ("title", "funder", "role", "start_year", "end_year"),
-                (Project.start_year,)),
+    "project": (
+        Project,
+        ProjectForm,
+        20,
+        _l("Projects"),
+        ("title", "funder", "role", "start_year", "end_year"),
+        (Project.start_year,),
+    ),
     "award": (Award, AwardForm, 20, _l("Awards"), ("name", "grantor", "year"), (Award.year,)),
 }
-
 
 
 def discipline_choices(blank=True):
@@ -85,17 +103,23 @@ def edit():
         commit()
         flash(_("Profile saved."), "success")
         return redirect(url_for("profile.edit"))
-    lists = {kind: db.session.execute(select(model).where(model.user_id == current_user.id).order_by(*order))
-             .scalars().all() for kind, (model, _f, _n, _h, _c, order) in SECTIONS.items()}
-    return render_template("profile/edit.html", form=form, sections=SECTIONS, lists=lists, confirm=ConfirmForm(),
-                           labels=value_labels())
+    lists = {
+        kind: db.session.execute(select(model).where(model.user_id == current_user.id).order_by(*order)).scalars().all()
+        for kind, (model, _f, _n, _h, _c, order) in SECTIONS.items()
+    }
+    return render_template(
+        "profile/edit.html", form=form, sections=SECTIONS, lists=lists, confirm=ConfirmForm(), labels=value_labels()
+    )
 
 
 def value_labels() -> dict:
     """Words for stored codes (degrees, post levels, countries) in the current language."""
     locale = current_locale()
-    return {"degree": dict(DEGREE_CHOICES), "post_level": dict(POST_LEVEL_CHOICES),
-            "country": {code: countries.name(code, locale) for code in countries.NAMES}}
+    return {
+        "degree": dict(DEGREE_CHOICES),
+        "post_level": dict(POST_LEVEL_CHOICES),
+        "country": {code: countries.name(code, locale) for code in countries.NAMES},
+    }
 
 
 def _item(kind: str, item_id: int | None):
@@ -135,8 +159,9 @@ def item(kind: str, item_id: int | None):
             db.session.flush()
             if upload and upload.filename:
                 old = row.document
-                row.document = save_document(upload.read(), kind="work", original_name=upload.filename,
-                                             owner_id=current_user.id)
+                row.document = save_document(
+                    upload.read(), kind="work", original_name=upload.filename, owner_id=current_user.id
+                )
                 if old is not None:
                     delete_document(old)
         except DocumentError as exc:

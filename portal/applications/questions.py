@@ -12,6 +12,7 @@ Answers are kept in ``application.extra`` as JSON values the eligibility rules r
 true/false, a date as an ISO string, a choice as its value, text as text. "No" (false) is an answer; only None and
 "" are missing.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,6 +42,7 @@ def _bilingual(zh: str, en: str, locale: str | None) -> str:
 
 
 # ---------------------------------------------------------------- questions
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -91,13 +93,30 @@ def question(data: Mapping) -> Question:
     """One stored question with its defaults filled in (existing data name no "required": they are required)."""
     kind = str(data.get("type") or "text")
     kind = kind if kind in TYPES else "text"
-    choices = tuple(Choice(str(c.get("value", "")), str(c.get("zh") or ""), str(c.get("en") or ""))
-                    for c in data.get("choices") or [] if isinstance(c, Mapping)) if kind == "choice" else ()
-    lower, upper = (_bound(kind, data.get("min")), _bound(kind, data.get("max"))) \
-        if kind in ("number", "text", "date") else (None, None)
-    return Question(code=str(data.get("code") or ""), type=kind, zh=str(data.get("zh") or ""),
-                    en=str(data.get("en") or ""), required=data.get("required", True) is not False,
-                    min=lower, max=upper, choices=choices)
+    choices = (
+        tuple(
+            Choice(str(c.get("value", "")), str(c.get("zh") or ""), str(c.get("en") or ""))
+            for c in data.get("choices") or []
+            if isinstance(c, Mapping)
+        )
+        if kind == "choice"
+        else ()
+    )
+    lower, upper = (
+        (_bound(kind, data.get("min")), _bound(kind, data.get("max")))
+        if kind in ("number", "text", "date")
+        else (None, None)
+    )
+    return Question(
+        code=str(data.get("code") or ""),
+        type=kind,
+        zh=str(data.get("zh") or ""),
+        en=str(data.get("en") or ""),
+        required=data.get("required", True) is not False,
+        min=lower,
+        max=upper,
+        choices=choices,
+    )
 
 
 def questions(items: Iterable[Mapping] | None) -> list[Question]:
@@ -110,6 +129,7 @@ def is_answered(value: Any) -> bool:
 
 
 # ---------------------------------------------------------------- checking an answer
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -211,8 +231,10 @@ def problem_message(problem: Problem) -> str:
 def hint(q: Question) -> str:
     """What the form says under the question: its bounds, in the user's language."""
     if q.type == "number":
-        low, high = shown_number(q.min) if q.min is not None else None, \
-            shown_number(q.max) if q.max is not None else None
+        low, high = (
+            shown_number(q.min) if q.min is not None else None,
+            shown_number(q.max) if q.max is not None else None,
+        )
     elif q.type == "date":
         low, high = q.min.isoformat() if q.min else None, q.max.isoformat() if q.max else None
     elif q.type == "text":
@@ -253,6 +275,7 @@ def completeness(items: Iterable[Mapping] | None, extra: Mapping | None) -> list
 
 # ---------------------------------------------------------------- answers as form data and back
 
+
 def from_form(q: Question, data: Any) -> Any:
     """What a form field gave (Decimal, date, "yes"/"no", text) -> the stored JSON value (None: no answer)."""
     if data is None or (isinstance(data, str) and not data.strip()):
@@ -261,7 +284,7 @@ def from_form(q: Question, data: Any) -> Any:
         number = _number(data)
         if number is None:
             return data  # not a finite number: refused by check(), never stored
-        return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
     if q.type == "date":
         return data.isoformat() if isinstance(data, date) else str(data)
     if q.type == "bool":
@@ -312,8 +335,16 @@ def display(q: Question, value: Any, locale: str | None) -> str:
 def answers(items: Iterable[Mapping] | None, extra: Mapping | None, locale: str | None) -> list[dict]:
     """Every question with its answer in `locale`, in the call's order (for the detail page)."""
     given = extra or {}
-    return [{"code": q.code, "label": q.label(locale), "required": q.required, "type": q.type,
-             "answer": display(q, given.get(q.code), locale)} for q in questions(items)]
+    return [
+        {
+            "code": q.code,
+            "label": q.label(locale),
+            "required": q.required,
+            "type": q.type,
+            "answer": display(q, given.get(q.code), locale),
+        }
+        for q in questions(items)
+    ]
 
 
 def answers_from_snapshot(items: Iterable[Mapping] | None, locale: str | None) -> list[dict]:
@@ -328,23 +359,45 @@ def answers_from_snapshot(items: Iterable[Mapping] | None, locale: str | None) -
             answer = _bilingual(str(item.get("answer_zh") or ""), str(item.get("answer_en") or ""), locale)
         else:  # submitted before answers were frozen in both languages
             value = item.get("value")
-            answer = YES_NO[value][1 if english else 0] if isinstance(value, bool) else \
-                shown_number(value) if _number(value) is not None else ("" if value is None else str(value))
-        rows.append({"code": str(item.get("code") or ""), "label": label or str(item.get("code") or ""),
-                     "required": item.get("required", True) is not False, "type": str(item.get("type") or ""),
-                     "answer": answer})
+            answer = (
+                YES_NO[value][1 if english else 0]
+                if isinstance(value, bool)
+                else shown_number(value)
+                if _number(value) is not None
+                else ("" if value is None else str(value))
+            )
+        rows.append(
+            {
+                "code": str(item.get("code") or ""),
+                "label": label or str(item.get("code") or ""),
+                "required": item.get("required", True) is not False,
+                "type": str(item.get("type") or ""),
+                "answer": answer,
+            }
+        )
     return rows
 
 
 def snapshot_items(items: Iterable[Mapping] | None, extra: Mapping | None) -> list[dict]:
     """The questions and answers frozen at submission: the raw value plus the answer in both languages."""
     given = extra or {}
-    return [{"code": q.code, "type": q.type, "label_zh": q.zh, "label_en": q.en, "required": q.required,
-             "value": given.get(q.code), "answer_zh": display(q, given.get(q.code), "zh_CN"),
-             "answer_en": display(q, given.get(q.code), "en")} for q in questions(items)]
+    return [
+        {
+            "code": q.code,
+            "type": q.type,
+            "label_zh": q.zh,
+            "label_en": q.en,
+            "required": q.required,
+            "value": given.get(q.code),
+            "answer_zh": display(q, given.get(q.code), "zh_CN"),
+            "answer_en": display(q, given.get(q.code), "en"),
+        }
+        for q in questions(items)
+    ]
 
 
 # ---------------------------------------------------------------- documents
+
 
 @dataclass(frozen=True)
 class DocumentKind:
@@ -363,8 +416,13 @@ def document_kind(data: Mapping) -> DocumentKind:
         most = max(int(data.get("max_files") or 1), 1)
     except (TypeError, ValueError):
         most = 1
-    return DocumentKind(code=str(data.get("code") or ""), zh=str(data.get("zh") or ""), en=str(data.get("en") or ""),
-                        required=data.get("required", True) is not False, max_files=most)
+    return DocumentKind(
+        code=str(data.get("code") or ""),
+        zh=str(data.get("zh") or ""),
+        en=str(data.get("en") or ""),
+        required=data.get("required", True) is not False,
+        max_files=most,
+    )
 
 
 def document_kinds(items: Iterable[Mapping] | None) -> list[DocumentKind]:

@@ -1,4 +1,5 @@
 """The referee's page: reached by a personal link, no account, one letter."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
@@ -29,7 +30,6 @@ def letter(token: str):
             form.file.errors = [getattr(exc, "message", None) or exc.messages[0]]
             return render_template("referees/letter.html", form=form, referee=referee, application=application), 400
         commit()
-        return render_template("referees/letter.html", form=None, referee=referee, application=application,
-                               done=True)
+        return render_template("referees/letter.html", form=None, referee=referee, application=application, done=True)
     status = 400 if request.method == "POST" else 200
     return render_template("referees/letter.html", form=form, referee=referee, application=application), status

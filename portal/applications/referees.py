@@ -1,4 +1,5 @@
 """Referees (推荐人) and excluded experts (回避专家) of an application."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,9 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invite_referee(application: Application, *, name: str, email: str, institution: str, title: str,
-                   locale: str) -> Referee:
+def invite_referee(
+    application: Application, *, name: str, email: str, institution: str, title: str, locale: str
+) -> Referee:
     """Add a referee and email them a personal link to upload their letter without an account."""
     ensure_editable(application)
     email = email.strip().lower()
@@ -38,8 +40,14 @@ def invite_referee(application: Application, *, name: str, email: str, instituti
     if email == application.applicant.email:
         raise ApplicationError(_("You cannot be your own referee."))
     token = secrets.token_urlsafe(32)
-    referee = Referee(name=name.strip(), email=email, institution=institution.strip(), title=title.strip(),
-                      token_hash=_token_hash(token), expires_at=application.call.closes_at)
+    referee = Referee(
+        name=name.strip(),
+        email=email,
+        institution=institution.strip(),
+        title=title.strip(),
+        token_hash=_token_hash(token),
+        expires_at=application.call.closes_at,
+    )
     application.referees.append(referee)
     db.session.flush()
     record("referee.invited", application, data={"referee_id": referee.id, "email": email})
@@ -50,9 +58,16 @@ def invite_referee(application: Application, *, name: str, email: str, instituti
 def _send_invitation(referee: Referee, token: str, locale: str) -> None:
     application = referee.application
     program = application.call.program
-    queue_email(referee.email, "referee_invitation", locale=locale, referee=referee,
-                applicant_name=application.applicant.name, program_name=program.name(locale),
-                link=external_url("referees.letter", token=token), closes_at=application.call.closes_at)
+    queue_email(
+        referee.email,
+        "referee_invitation",
+        locale=locale,
+        referee=referee,
+        applicant_name=application.applicant.name,
+        program_name=program.name(locale),
+        link=external_url("referees.letter", token=token),
+        closes_at=application.call.closes_at,
+    )
 
 
 def remind_referee(referee: Referee, locale: str) -> None:
@@ -91,16 +106,26 @@ def upload_letter(referee: Referee, data: bytes, filename: str) -> None:
     application = referee.application
     if application.state not in EDITABLE_STATES:
         raise ApplicationError(_("This application has been submitted; letters can no longer be added."))
-    document = save_document(data, kind="referee_letter", original_name=filename, owner_id=None,
-                             application_id=application.id)
+    document = save_document(
+        data, kind="referee_letter", original_name=filename, owner_id=None, application_id=application.id
+    )
     referee.letter_document_id = document.id
     referee.letter_received_at = utcnow()
-    record("referee.letter_received", application, actor=f"referee:{referee.email}",
-           data={"referee_id": referee.id, "sha256": document.sha256})
+    record(
+        "referee.letter_received",
+        application,
+        actor=f"referee:{referee.email}",
+        data={"referee_id": referee.id, "sha256": document.sha256},
+    )
     applicant = application.applicant
-    queue_email(applicant.email, "referee_letter_arrived", locale=applicant.locale, user=applicant,
-                referee_name=referee.name, link=external_url("applications.edit", application_id=application.id,
-                                                          step="referees"))
+    queue_email(
+        applicant.email,
+        "referee_letter_arrived",
+        locale=applicant.locale,
+        user=applicant,
+        referee_name=referee.name,
+        link=external_url("applications.edit", application_id=application.id, step="referees"),
+    )
 
 
 def add_exclusion(application: Application, *, name: str, institution: str, reason: str) -> Exclusion:
@@ -111,10 +136,21 @@ def add_exclusion(application: Application, *, name: str, institution: str, reas
     name = name.strip()
     if any(x.name == name and x.institution == institution.strip() for x in application.exclusions):
         raise ApplicationError(_("This expert is already on your list."))
-    experts = db.session.execute(select(User.id).where(
-        func.lower(User.name) == name.lower(), User.roles.any(UserRole.role == Role.EXPERT.value))).scalars().all()
-    exclusion = Exclusion(name=name, institution=institution.strip(), reason=reason.strip(),
-                          expert_id=experts[0] if len(experts) == 1 else None)
+    experts = (
+        db.session.execute(
+            select(User.id).where(
+                func.lower(User.name) == name.lower(), User.roles.any(UserRole.role == Role.EXPERT.value)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    exclusion = Exclusion(
+        name=name,
+        institution=institution.strip(),
+        reason=reason.strip(),
+        expert_id=experts[0] if len(experts) == 1 else None,
+    )
     application.exclusions.append(exclusion)
     db.session.flush()
     record("application.exclusion_added", application, data={"name": name, "institution": exclusion.institution})

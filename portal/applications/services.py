@@ -1,4 +1,5 @@
 """Application verbs: start, check, submit (idempotent, to the second), withdraw, and every state change."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,11 +34,13 @@ from .workflow import EDITABLE_STATES, HELD_STATES, LIVE_STATES, State
 class ApplicationError(Refusal):
     """A refused action on an application, with the reasons to show (already translated)."""
 
+
 def beijing(value: datetime) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm:ss")
 
 
 # ---------------------------------------------------------------- starting and editing
+
 
 def start_application(call: Call, applicant: User, unit_id: int) -> Application:
     """A new draft for this call; an applicant with a live application to the call gets that one back."""
@@ -45,17 +48,26 @@ def start_application(call: Call, applicant: User, unit_id: int) -> Application:
     if not call.is_open(now):
         raise ApplicationError(_("This call is not open for applications."))
     existing = db.session.execute(
-        select(Application).where(Application.call_id == call.id, Application.applicant_id == applicant.id,
-                                  Application.state != State.WITHDRAWN)).scalar_one_or_none()
+        select(Application).where(
+            Application.call_id == call.id,
+            Application.applicant_id == applicant.id,
+            Application.state != State.WITHDRAWN,
+        )
+    ).scalar_one_or_none()
     if existing is not None:
         return existing
     refused = unit_refusal(call.program, unit_id)
     if refused:
         raise ApplicationError(refused)
     profile = db.session.get(Profile, applicant.id)
-    application = Application(call_id=call.id, applicant_id=applicant.id, unit_id=unit_id, state=State.DRAFT.value,
-                              keywords=list(profile.keywords) if profile else [],
-                              discipline_code=(profile.discipline_codes or [""])[0] if profile else "")
+    application = Application(
+        call_id=call.id,
+        applicant_id=applicant.id,
+        unit_id=unit_id,
+        state=State.DRAFT.value,
+        keywords=list(profile.keywords) if profile else [],
+        discipline_code=(profile.discipline_codes or [""])[0] if profile else "",
+    )
     db.session.add(application)
     db.session.flush()
     record("application.created", application, actor=applicant, data={"call_id": call.id, "unit_id": unit_id})
@@ -75,14 +87,25 @@ def unit_refusal(program: Program, unit_id: int | None) -> str | None:
     allowed = allowed_unit_ids(program)
     if allowed is not None and unit.id not in allowed:
         locale = _locale()
-        return _("%(program)s takes applicants of %(scope)s only: %(unit)s cannot review this application. Choose "
-                 "%(scope)s or one of its units.", program=program.name(locale),
-                 scope=program.unit_scope.name(locale), unit=unit.name(locale))
+        return _(
+            "%(program)s takes applicants of %(scope)s only: %(unit)s cannot review this application. Choose "
+            "%(scope)s or one of its units.",
+            program=program.name(locale),
+            scope=program.unit_scope.name(locale),
+            unit=unit.name(locale),
+        )
     return None
 
 
-def save_basics(application: Application, *, unit_id: int, title: str, discipline_code: str,
-                keywords: list[str], actor: User | None = None) -> None:
+def save_basics(
+    application: Application,
+    *,
+    unit_id: int,
+    title: str,
+    discipline_code: str,
+    keywords: list[str],
+    actor: User | None = None,
+) -> None:
     """The basics step: reviewing unit (within the program's units), title, discipline and keywords."""
     ensure_editable(application)
     refused = unit_refusal(application.call.program, unit_id)
@@ -102,14 +125,20 @@ def ensure_editable(application: Application, now: datetime | None = None) -> No
     if application.state_enum not in workflow.EDITABLE_STATES:
         raise ApplicationError(_("This application has been submitted and can no longer be changed."))
     if (now or utcnow()) >= application.call.closes_at:
-        raise ApplicationError(_("The call closed at %(time)s (Beijing time); the application can no longer be "
-                                 "changed.", time=beijing(application.call.closes_at)))
+        raise ApplicationError(
+            _(
+                "The call closed at %(time)s (Beijing time); the application can no longer be changed.",
+                time=beijing(application.call.closes_at),
+            )
+        )
 
 
 # ---------------------------------------------------------------- eligibility and completeness
 
-def profile_facts(user_id: int, program: Program, *, extra: dict | None = None,
-                  exclude_application_id: int | None = None) -> rules.ApplicantFacts:
+
+def profile_facts(
+    user_id: int, program: Program, *, extra: dict | None = None, exclude_application_id: int | None = None
+) -> rules.ApplicantFacts:
     """What the eligibility rules look at about one person for `program`: the profile, the person's other
     applications (all of them, or all but `exclude_application_id`) and the program's answers `extra`.
 
@@ -118,9 +147,12 @@ def profile_facts(user_id: int, program: Program, *, extra: dict | None = None,
     profile = db.session.get(Profile, user_id)
     educations = db.session.execute(select(Education).where(Education.user_id == user_id)).scalars().all()
     positions = db.session.execute(select(Position).where(Position.user_id == user_id)).scalars().all()
-    stmt = (select(Application.state, Application.submitted_at, Program.level, Program.id, Call.year)
-            .join(Call, Application.call_id == Call.id).join(Program, Call.program_id == Program.id)
-            .where(Application.applicant_id == user_id))
+    stmt = (
+        select(Application.state, Application.submitted_at, Program.level, Program.id, Call.year)
+        .join(Call, Application.call_id == Call.id)
+        .join(Program, Call.program_id == Program.id)
+        .where(Application.applicant_id == user_id)
+    )
     if exclude_application_id is not None:
         stmt = stmt.where(Application.id != exclude_application_id)
     others = db.session.execute(stmt).all()
@@ -128,27 +160,37 @@ def profile_facts(user_id: int, program: Program, *, extra: dict | None = None,
         birth_date=profile.birth_date if profile else None,
         nationality=profile.nationality if profile else "",
         education=tuple(rules.Education(e.degree, e.institution, e.country, e.year) for e in educations),
-        positions=tuple(rules.Position(p.employer, p.country, p.title, p.post_level, p.start_date, p.end_date,
-                                       p.is_research, p.full_time) for p in positions),
+        positions=tuple(
+            rules.Position(
+                p.employer, p.country, p.title, p.post_level, p.start_date, p.end_date, p.is_research, p.full_time
+            )
+            for p in positions
+        ),
         held_program_levels=frozenset(level for state, _s, level, _p, _y in others if state in HELD_STATES),
         live_application_levels=frozenset(level for state, _s, level, _p, _y in others if state in LIVE_STATES),
-        previous_attempts=tuple(sorted(year for _st, submitted, _l, pid, year in others
-                                       if pid == program.id and submitted is not None)),
+        previous_attempts=tuple(
+            sorted(year for _st, submitted, _l, pid, year in others if pid == program.id and submitted is not None)
+        ),
         extra=dict(extra or {}),
     )
 
 
 def applicant_facts(application: Application) -> rules.ApplicantFacts:
     """Gather what the eligibility rules look at, from the profile and the applicant's other applications."""
-    return profile_facts(application.applicant_id, application.call.program, extra=application.extra,
-                         exclude_application_id=application.id)
+    return profile_facts(
+        application.applicant_id,
+        application.call.program,
+        extra=application.extra,
+        exclude_application_id=application.id,
+    )
 
 
 def check_eligibility(application: Application) -> list[rules.RuleResult]:
     call = application.call
     facts = applicant_facts(application)
-    return rules.evaluate(call.eligibility_rules,
-                          facts, rules.CallFacts(call.cutoff_date, call.year, call.program.level))
+    return rules.evaluate(
+        call.eligibility_rules, facts, rules.CallFacts(call.cutoff_date, call.year, call.program.level)
+    )
 
 
 def completeness_problems(application: Application) -> list[str]:
@@ -176,22 +218,29 @@ def completeness_problems(application: Application) -> list[str]:
         if problem.code == "missing":
             problems.append(_("Answer the question “%(q)s”.", q=question.label(locale)))
         else:
-            problems.append(_("The answer to “%(q)s” is not accepted: %(reason)s", q=question.label(locale),
-                              reason=questions.problem_message(problem)))
+            problems.append(
+                _(
+                    "The answer to “%(q)s” is not accepted: %(reason)s",
+                    q=question.label(locale),
+                    reason=questions.problem_message(problem),
+                )
+            )
     uploaded = {d.kind for d in application.documents}
     for kind in questions.document_kinds(call.required_documents):
         if kind.required and kind.code not in uploaded:
             problems.append(_("Upload the required document “%(doc)s”.", doc=kind.label(locale)))
     letters = sum(1 for r in application.referees if r.letter_received_at)
     if letters < (program.referees_required or 0):
-        problems.append(_("%(n)s referee letters are required; %(got)s have arrived.",
-                          n=program.referees_required, got=letters))
+        problems.append(
+            _("%(n)s referee letters are required; %(got)s have arrived.", n=program.referees_required, got=letters)
+        )
     return problems
 
 
 @dataclass
 class Review:
     """Everything the applicant sees on the last step before submitting."""
+
     results: list[rules.RuleResult]
     problems: list[str]
     eligible: bool
@@ -208,17 +257,28 @@ def review(application: Application) -> Review:
     exception_ok = application.exception_requested and len(application.exception_justification.strip()) >= 20
     problems = completeness_problems(application)
     if not eligible and not exception_ok:
-        problems.append(_("You do not meet every eligibility rule. Fix your profile, or ask for an exception "
-                          "(破格) with a written justification of at least 20 characters; only your unit can "
-                          "endorse it."))
+        problems.append(
+            _(
+                "You do not meet every eligibility rule. Fix your profile, or ask for an exception "
+                "(破格) with a written justification of at least 20 characters; only your unit can "
+                "endorse it."
+            )
+        )
     return Review(results, problems, eligible, exception_ok)
 
 
 # ---------------------------------------------------------------- state changes
 
-def apply_transition(application: Application, action: workflow.Action, actor: User | None, *,
-                     comment: str | None = None, data: dict | None = None,
-                     roles: set[str] | None = None) -> workflow.Transition:
+
+def apply_transition(
+    application: Application,
+    action: workflow.Action,
+    actor: User | None,
+    *,
+    comment: str | None = None,
+    data: dict | None = None,
+    roles: set[str] | None = None,
+) -> workflow.Transition:
     """The one way an application changes state: role check, audit entry, notifications after commit."""
     roles = actor_roles(actor, application) if roles is None else roles
     try:
@@ -228,8 +288,12 @@ def apply_transition(application: Application, action: workflow.Action, actor: U
     before = application.state
     application.state = step.target.value
     application.state_changed_at = utcnow()
-    record(f"application.{step.action.value}", application, actor=actor,
-           data={"from": before, "to": step.target.value, "comment": comment or "", **(data or {})})
+    record(
+        f"application.{step.action.value}",
+        application,
+        actor=actor,
+        data={"from": before, "to": step.target.value, "comment": comment or "", **(data or {})},
+    )
     notify(application, step, comment)
     db.session.flush()
     return step
@@ -244,16 +308,23 @@ def notify(application: Application, step: workflow.Transition, comment: str | N
         for user in unit_admins_for(application.unit_id):
             recipients.setdefault(user.email, user)
     if "program_office" in step.notify:  # the office of this program only
-
         for user in program_admins_for(application.call.program_id):
             recipients.setdefault(user.email, user)
     program = application.call.program
     for user in recipients.values():
         english = is_english(user.locale)
         state = workflow.STATE_LABELS[step.target][1 if english else 0]
-        queue_email(user.email, "application_status", locale=user.locale, user=user, application=application,
-                    program_name=program.name(user.locale), state=state, comment=comment or "",
-                    link=external_url("applications.detail", application_id=application.id))
+        queue_email(
+            user.email,
+            "application_status",
+            locale=user.locale,
+            user=user,
+            application=application,
+            program_name=program.name(user.locale),
+            state=state,
+            comment=comment or "",
+            link=external_url("applications.detail", application_id=application.id),
+        )
 
 
 def unit_admins_for(unit_id: int) -> list[User]:
@@ -262,9 +333,16 @@ def unit_admins_for(unit_id: int) -> list[User]:
     while current is not None:
         ancestors.append(current.id)
         current = current.parent
-    return db.session.execute(select(User).where(
-        User.active.is_(True),
-        User.roles.any((UserRole.role == Role.UNIT_ADMIN.value) & UserRole.unit_id.in_(ancestors)))).scalars().all()
+    return (
+        db.session.execute(
+            select(User).where(
+                User.active.is_(True),
+                User.roles.any((UserRole.role == Role.UNIT_ADMIN.value) & UserRole.unit_id.in_(ancestors)),
+            )
+        )
+        .scalars()
+        .all()
+    )
 
 
 @dataclass
@@ -277,8 +355,11 @@ def submit_application(application_id: int, actor: User) -> SubmitOutcome:
     """Freeze and submit; repeating it (double click, retry, second tab) changes nothing."""
     # Lock the row; populate_existing because it may have changed while we waited for the lock.
     application = db.session.execute(
-        select(Application).where(Application.id == application_id).with_for_update()
-        .execution_options(populate_existing=True)).scalar_one_or_none()
+        select(Application)
+        .where(Application.id == application_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
     if application is None or application.applicant_id != actor.id:
         raise LookupError(application_id)
     if application.state not in EDITABLE_STATES:
@@ -288,8 +369,12 @@ def submit_application(application_id: int, actor: User) -> SubmitOutcome:
     now = utcnow()
     call = application.call
     if now >= call.closes_at:
-        raise ApplicationError(_("The call closed at %(time)s (Beijing time); submissions are no longer accepted.",
-                                 time=beijing(call.closes_at)))
+        raise ApplicationError(
+            _(
+                "The call closed at %(time)s (Beijing time); submissions are no longer accepted.",
+                time=beijing(call.closes_at),
+            )
+        )
     if call.status != CallStatus.OPEN.value or now < call.opens_at:
         raise ApplicationError(_("This call is not open for applications."))
     checked = review(application)
@@ -343,8 +428,7 @@ def delete_draft(application: Application, actor: User) -> None:
     db.session.flush()
 
 
-def add_document(application: Application, data: bytes, *, kind: str, original_name: str,
-                 actor: User | None = None):
+def add_document(application: Application, data: bytes, *, kind: str, original_name: str, actor: User | None = None):
     """Upload one file of a document the call asks for. A one-file document is replaced; a document that
     already has its `max_files` files refuses another (delete one first). A refused file changes nothing; the
     same file under the same name again (a double click, a retried upload) is the file already there, not a
@@ -364,15 +448,30 @@ def add_document(application: Application, data: bytes, *, kind: str, original_n
     if same is not None:
         return same
     if wanted.max_files > 1 and len(have) >= wanted.max_files:
-        raise ApplicationError(_("“%(doc)s” takes at most %(n)s files and %(n)s are uploaded: delete one before "
-                                 "adding another.", doc=wanted.label(locale), n=wanted.max_files))
-    document = save_document(data, kind=kind, original_name=original_name,
-                             owner_id=application.applicant_id, application_id=application.id, checked=checked)
+        raise ApplicationError(
+            _(
+                "“%(doc)s” takes at most %(n)s files and %(n)s are uploaded: delete one before adding another.",
+                doc=wanted.label(locale),
+                n=wanted.max_files,
+            )
+        )
+    document = save_document(
+        data,
+        kind=kind,
+        original_name=original_name,
+        owner_id=application.applicant_id,
+        application_id=application.id,
+        checked=checked,
+    )
     if wanted.max_files == 1:
         for old in have:
             delete_document(old)
-    record("application.document_uploaded", application, actor=actor,
-           data={"kind": document.kind, "sha256": document.sha256, "pages": document.page_count})
+    record(
+        "application.document_uploaded",
+        application,
+        actor=actor,
+        data={"kind": document.kind, "sha256": document.sha256, "pages": document.page_count},
+    )
     db.session.flush()
     return document
 
@@ -386,8 +485,13 @@ def generate_book(application_id: int, submission: int) -> int | None:
     if application.book is not None and application.book.kind == f"book-{submission}":
         return application.book.id
     pdf = render_book(application.snapshot, locale="zh_CN")
-    document = save_document(pdf, kind=f"book-{submission}", original_name=f"{application.snapshot['reference']}.pdf",
-                             owner_id=application.applicant_id, application_id=application.id)
+    document = save_document(
+        pdf,
+        kind=f"book-{submission}",
+        original_name=f"{application.snapshot['reference']}.pdf",
+        owner_id=application.applicant_id,
+        application_id=application.id,
+    )
     application.book_document_id = document.id
     record("application.book_generated", application, actor="system", data={"sha256": document.sha256})
 
@@ -396,6 +500,7 @@ def generate_book(application_id: int, submission: int) -> int | None:
 
 
 # ---------------------------------------------------------------- the frozen snapshot
+
 
 def reference(application: Application) -> str:
     return f"{application.call.year}-{application.call.program.code}-{application.id:06d}"
@@ -427,56 +532,119 @@ def build_snapshot(application: Application, results: list[rules.RuleResult], no
         "version": 1,
         "reference": reference(application),
         "submitted_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "program": {"code": program.code, "name_zh": program.name_zh, "name_en": program.name_en,
-                    "category": program.category, "level": program.level},
-        "call": {"title_zh": call.title_zh, "title_en": call.title_en, "year": call.year,
-                 "closes_at": call.closes_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                 "rules_version": call.rules.number if call.rules else None},
+        "program": {
+            "code": program.code,
+            "name_zh": program.name_zh,
+            "name_en": program.name_en,
+            "category": program.category,
+            "level": program.level,
+        },
+        "call": {
+            "title_zh": call.title_zh,
+            "title_en": call.title_en,
+            "year": call.year,
+            "closes_at": call.closes_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "rules_version": call.rules.number if call.rules else None,
+        },
         "application": {
-            "title": application.title, "discipline": _discipline(application.discipline_code),
-            "keywords": list(application.keywords or []), "plan": application.plan,
+            "title": application.title,
+            "discipline": _discipline(application.discipline_code),
+            "keywords": list(application.keywords or []),
+            "plan": application.plan,
             "extra": questions.snapshot_items(call.extra_fields, application.extra),
             "unit": {"name_zh": application.unit.name_zh, "name_en": application.unit.name_en},
-            "exception": {"requested": application.exception_requested,
-                          "justification": application.exception_justification},
+            "exception": {
+                "requested": application.exception_requested,
+                "justification": application.exception_justification,
+            },
         },
         "applicant": {
-            "name": user.name, "email": user.email, "gender": profile.gender,
+            "name": user.name,
+            "email": user.email,
+            "gender": profile.gender,
             "birth_date": profile.birth_date.isoformat() if profile.birth_date else None,
-            "nationality": profile.nationality, "id_type": profile.id_type,
-            "id_number_masked": _mask(profile.id_number), "phone": profile.phone,
+            "nationality": profile.nationality,
+            "id_type": profile.id_type,
+            "id_number_masked": _mask(profile.id_number),
+            "phone": profile.phone,
             "disciplines": [_discipline(c) for c in profile.discipline_codes or []],
             "keywords": list(profile.keywords or []),
         },
-        "education": [{"degree": e.degree, "institution": e.institution, "country": e.country, "year": e.year}
-                      for e in rows(Education, (Education.year,))],
-        "positions": [{"employer": p.employer, "country": p.country, "title": p.title, "post_level": p.post_level,
-                       "start": p.start_date.isoformat(), "end": p.end_date.isoformat() if p.end_date else None,
-                       "is_research": p.is_research, "full_time": p.full_time}
-                      for p in rows(Position, (Position.start_date,))],
-        "works": [{"title": w.title, "venue": w.venue, "year": w.year,
-                   "document": {"name": w.document.original_name, "pages": w.document.page_count,
-                                "sha256": w.document.sha256} if w.document else None}
-                  for w in rows(Work, (Work.year.desc(), Work.id))],
-        "projects": [{"title": p.title, "funder": p.funder, "role": p.role, "start_year": p.start_year,
-                      "end_year": p.end_year} for p in rows(Project, (Project.start_year,))],
+        "education": [
+            {"degree": e.degree, "institution": e.institution, "country": e.country, "year": e.year}
+            for e in rows(Education, (Education.year,))
+        ],
+        "positions": [
+            {
+                "employer": p.employer,
+                "country": p.country,
+                "title": p.title,
+                "post_level": p.post_level,
+                "start": p.start_date.isoformat(),
+                "end": p.end_date.isoformat() if p.end_date else None,
+                "is_research": p.is_research,
+                "full_time": p.full_time,
+            }
+            for p in rows(Position, (Position.start_date,))
+        ],
+        "works": [
+            {
+                "title": w.title,
+                "venue": w.venue,
+                "year": w.year,
+                "document": {
+                    "name": w.document.original_name,
+                    "pages": w.document.page_count,
+                    "sha256": w.document.sha256,
+                }
+                if w.document
+                else None,
+            }
+            for w in rows(Work, (Work.year.desc(), Work.id))
+        ],
+        "projects": [
+            {"title": p.title, "funder": p.funder, "role": p.role, "start_year": p.start_year, "end_year": p.end_year}
+            for p in rows(Project, (Project.start_year,))
+        ],
         "awards": [{"name": a.name, "grantor": a.grantor, "year": a.year} for a in rows(Award, (Award.year,))],
-        "documents": [{"kind": d.kind, "label_zh": docs_by_kind.get(d.kind, {}).get("zh", d.kind),
-                       "label_en": docs_by_kind.get(d.kind, {}).get("en", d.kind), "name": d.original_name,
-                       "pages": d.page_count, "sha256": d.sha256, "size": d.size_bytes}
-                      for d in application.documents if d.kind in docs_by_kind],
-        "referees": [{"name": r.name, "institution": r.institution, "title": r.title,
-                      "letter_received": r.letter_received_at is not None} for r in application.referees],
-        "exclusions": [{"name": x.name, "institution": x.institution, "reason": x.reason}
-                       for x in application.exclusions],
-        "eligibility": [{"rule": r.rule, "passed": r.passed, "message_zh": r.message_zh,
-                         "message_en": r.message_en} for r in results],
+        "documents": [
+            {
+                "kind": d.kind,
+                "label_zh": docs_by_kind.get(d.kind, {}).get("zh", d.kind),
+                "label_en": docs_by_kind.get(d.kind, {}).get("en", d.kind),
+                "name": d.original_name,
+                "pages": d.page_count,
+                "sha256": d.sha256,
+                "size": d.size_bytes,
+            }
+            for d in application.documents
+            if d.kind in docs_by_kind
+        ],
+        "referees": [
+            {
+                "name": r.name,
+                "institution": r.institution,
+                "title": r.title,
+                "letter_received": r.letter_received_at is not None,
+            }
+            for r in application.referees
+        ],
+        "exclusions": [
+            {"name": x.name, "institution": x.institution, "reason": x.reason} for x in application.exclusions
+        ],
+        "eligibility": [
+            {"rule": r.rule, "passed": r.passed, "message_zh": r.message_zh, "message_en": r.message_en}
+            for r in results
+        ],
     }
 
 
 def count_live(call_id: int) -> int:
-    return db.session.execute(select(func.count()).select_from(Application).where(
-        Application.call_id == call_id, Application.state.in_(LIVE_STATES))).scalar_one()
+    return db.session.execute(
+        select(func.count())
+        .select_from(Application)
+        .where(Application.call_id == call_id, Application.state.in_(LIVE_STATES))
+    ).scalar_one()
 
 
 # ---------------------------------------------------------------- the applicant's recheck (复核) of a formal check
@@ -493,6 +661,7 @@ def recheck_deadline(application: Application) -> datetime | None:
 def request_recheck(application: Application, actor: User, reason: str) -> None:
     deadline = recheck_deadline(application)
     if deadline is not None and utcnow() > deadline:
-        raise ApplicationError(_("A recheck can be requested within %(n)s days of the formal check; that time has "
-                               "passed.", n=RECHECK_DAYS))
+        raise ApplicationError(
+            _("A recheck can be requested within %(n)s days of the formal check; that time has passed.", n=RECHECK_DAYS)
+        )
     apply_transition(application, workflow.Action.REQUEST_RECHECK, actor, comment=reason)

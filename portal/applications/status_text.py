@@ -3,6 +3,7 @@
 The applicant's, the unit's, the program office's and the committee's pages all show them, so they live here
 rather than in any one feature's views.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -17,7 +18,8 @@ ACTION_TEXT: dict[str, tuple[str, str]] = {action.value: pair for action, pair i
 
 #: The audit entries an application's timeline shows: its creation, its book, and every transition.
 TIMELINE_ACTIONS: list[str] = ["application.created", "application.book_generated"] + [
-    f"application.{a.value}" for a in workflow.Action]
+    f"application.{a.value}" for a in workflow.Action
+]
 
 
 def timeline_for(application_ids: list[int]) -> dict[int, list[AuditEntry]]:
@@ -25,11 +27,19 @@ def timeline_for(application_ids: list[int]) -> dict[int, list[AuditEntry]]:
     result: dict[int, list[AuditEntry]] = {i: [] for i in application_ids}
     if not application_ids:
         return result
-    entries = db.session.execute(
-        select(AuditEntry).where(AuditEntry.object_type == "Application",
-                                 AuditEntry.object_id.in_([str(i) for i in application_ids]),
-                                 AuditEntry.action.in_(TIMELINE_ACTIONS))
-        .order_by(AuditEntry.id)).scalars().all()
+    entries = (
+        db.session.execute(
+            select(AuditEntry)
+            .where(
+                AuditEntry.object_type == "Application",
+                AuditEntry.object_id.in_([str(i) for i in application_ids]),
+                AuditEntry.action.in_(TIMELINE_ACTIONS),
+            )
+            .order_by(AuditEntry.id)
+        )
+        .scalars()
+        .all()
+    )
     for entry in entries:
         result[int(entry.object_id)].append(entry)
     return result

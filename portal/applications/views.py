@@ -1,4 +1,5 @@
 """The applicant's side: dashboard, the step-by-step application, documents, referees, submission."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -41,8 +42,14 @@ from .status_text import ACTION_TEXT, STATE_TEXT, timeline_for
 
 bp = Blueprint("applications", __name__)
 
-STEPS = [("basics", _l("Basics")), ("plan", _l("Plan")), ("experts", _l("Experts to exclude")),
-         ("documents", _l("Documents")), ("referees", _l("Referees")), ("review", _l("Check and submit"))]
+STEPS = [
+    ("basics", _l("Basics")),
+    ("plan", _l("Plan")),
+    ("experts", _l("Experts to exclude")),
+    ("documents", _l("Documents")),
+    ("referees", _l("Referees")),
+    ("review", _l("Check and submit")),
+]
 STEP_NAMES = [s for s, _label in STEPS]
 
 
@@ -69,19 +76,35 @@ def _editable(application_id: int) -> Application:
 
 # ---------------------------------------------------------------- dashboard and detail
 
+
 @bp.get("/applications")
 @roles_required(Role.APPLICANT)
 def dashboard():
     """My applications with their status timelines; a fixed number of queries however many there are."""
-    applications = db.session.execute(
-        select(Application).where(Application.applicant_id == current_user.id)
-        .options(joinedload(Application.call).joinedload(Call.program), joinedload(Application.unit),
-                 joinedload(Application.book))
-        .order_by(Application.created_at.desc())).unique().scalars().all()
+    applications = (
+        db.session.execute(
+            select(Application)
+            .where(Application.applicant_id == current_user.id)
+            .options(
+                joinedload(Application.call).joinedload(Call.program),
+                joinedload(Application.unit),
+                joinedload(Application.book),
+            )
+            .order_by(Application.created_at.desc())
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
     timelines = timeline_for([a.id for a in applications])
     # Which of them have a letter is the letters feature's to say: the template asks its lettered() global.
-    return render_template("applications/dashboard.html", applications=applications, timelines=timelines,
-                           labels=STATE_TEXT, action_labels=ACTION_TEXT)
+    return render_template(
+        "applications/dashboard.html",
+        applications=applications,
+        timelines=timelines,
+        labels=STATE_TEXT,
+        action_labels=ACTION_TEXT,
+    )
 
 
 @bp.get("/applications/<int:application_id>")
@@ -93,12 +116,21 @@ def detail(application_id: int):
     own = application.applicant_id == current_user.id
     can_withdraw = own and workflow.can(application.state, workflow.Action.WITHDRAW, {"applicant"})
     recheck_until = services.recheck_deadline(application) if own else None
-    return render_template("applications/detail.html", application=application, own=own,
-                           timeline_entries=timeline_for([application.id])[application.id], labels=STATE_TEXT,
-                           action_labels=ACTION_TEXT, withdraw_form=WithdrawForm(),
-                           can_withdraw=can_withdraw, confirm=ConfirmForm(), snapshot=application.snapshot or {},
-                           answers=_answers(application),
-                           recheck_until=recheck_until, recheck_form=RecheckRequestForm(prefix="recheck"))
+    return render_template(
+        "applications/detail.html",
+        application=application,
+        own=own,
+        timeline_entries=timeline_for([application.id])[application.id],
+        labels=STATE_TEXT,
+        action_labels=ACTION_TEXT,
+        withdraw_form=WithdrawForm(),
+        can_withdraw=can_withdraw,
+        confirm=ConfirmForm(),
+        snapshot=application.snapshot or {},
+        answers=_answers(application),
+        recheck_until=recheck_until,
+        recheck_form=RecheckRequestForm(prefix="recheck"),
+    )
 
 
 def _answers(application: Application) -> list[dict]:
@@ -112,6 +144,7 @@ def _answers(application: Application) -> list[dict]:
 
 # ---------------------------------------------------------------- starting
 
+
 @bp.post("/calls/<int:call_id>/apply")
 @roles_required(Role.APPLICANT)
 def start(call_id: int):
@@ -123,8 +156,7 @@ def start(call_id: int):
         for message in form.unit_id.errors:
             flash(message, "danger")
         return redirect(url_for("programs.call", call_id=call.id))
-    started = commit_or_refuse(services.start_application, call, current_user._get_current_object(),
-                               form.unit_id.data)
+    started = commit_or_refuse(services.start_application, call, current_user._get_current_object(), form.unit_id.data)
     if not started:
         return redirect(url_for("programs.call", call_id=call.id))
     return redirect(url_for("applications.edit", application_id=started.result.id, step="basics"))
@@ -144,6 +176,7 @@ def delete(application_id: int):
 
 # ---------------------------------------------------------------- the steps
 
+
 @bp.route("/applications/<int:application_id>/edit/<step>", methods=["GET", "POST"])
 @roles_required(Role.APPLICANT)
 def edit(application_id: int, step: str):
@@ -160,8 +193,14 @@ def _next(application, step):
 
 
 def _render(application, step, status=200, **context):
-    return render_template(f"applications/step_{step}.html", application=application, step=step, steps=STEPS,
-                           confirm=ConfirmForm(), **context), status
+    return render_template(
+        f"applications/step_{step}.html",
+        application=application,
+        step=step,
+        steps=STEPS,
+        confirm=ConfirmForm(),
+        **context,
+    ), status
 
 
 def _save_or_refuse(application, step, form, **context):
@@ -179,10 +218,15 @@ def _step_basics(application):
     if request.method == "GET":
         form.keywords.data = ", ".join(application.keywords or [])
     if form.validate_on_submit():
-        if not commit_or_refuse(services.save_basics, application, unit_id=form.unit_id.data,
-                                title=form.title.data, discipline_code=form.discipline_code.data,
-                                keywords=keywords_from_text(form.keywords.data),
-                                actor=current_user._get_current_object()):
+        if not commit_or_refuse(
+            services.save_basics,
+            application,
+            unit_id=form.unit_id.data,
+            title=form.title.data,
+            discipline_code=form.discipline_code.data,
+            keywords=keywords_from_text(form.keywords.data),
+            actor=current_user._get_current_object(),
+        ):
             return _render(application, "basics", 409, form=form)
         flash(_("Saved."), "success")
         return _next(application, "basics")
@@ -205,8 +249,9 @@ def _step_experts(application):
     form = ExclusionForm()
     if form.validate_on_submit():
         try:
-            referee_service.add_exclusion(application, name=form.name.data, institution=form.institution.data or "",
-                                          reason=form.reason.data)
+            referee_service.add_exclusion(
+                application, name=form.name.data, institution=form.institution.data or "", reason=form.reason.data
+            )
         except Refusal as exc:
             rollback()
             form.name.errors.append(exc.messages[0])
@@ -214,8 +259,13 @@ def _step_experts(application):
         commit()
         flash(_("Saved."), "success")
         return redirect(url_for("applications.edit", application_id=application.id, step="experts"))
-    return _render(application, "experts", 400 if request.method == "POST" else 200, form=form,
-                   limit=referee_service.MAX_EXCLUSIONS)
+    return _render(
+        application,
+        "experts",
+        400 if request.method == "POST" else 200,
+        form=form,
+        limit=referee_service.MAX_EXCLUSIONS,
+    )
 
 
 def _step_documents(application):
@@ -223,8 +273,7 @@ def _step_documents(application):
     uploaded: dict[str, list[Document]] = {}
     for doc in sorted(application.documents, key=lambda d: d.id):
         uploaded.setdefault(doc.kind, []).append(doc)
-    return _render(application, "documents", kinds=kinds, uploaded=uploaded, form=UploadForm(),
-                   max_mb=_max_mb())
+    return _render(application, "documents", kinds=kinds, uploaded=uploaded, form=UploadForm(), max_mb=_max_mb())
 
 
 def _max_mb():
@@ -237,9 +286,14 @@ def _step_referees(application):
     form = RefereeForm()
     if form.validate_on_submit():
         try:
-            referee_service.invite_referee(application, name=form.name.data, email=form.email.data,
-                                           institution=form.institution.data, title=form.title.data or "",
-                                           locale=_locale())
+            referee_service.invite_referee(
+                application,
+                name=form.name.data,
+                email=form.email.data,
+                institution=form.institution.data,
+                title=form.title.data or "",
+                locale=_locale(),
+            )
         except Refusal as exc:
             rollback()
             form.email.errors.append(exc.messages[0])
@@ -247,8 +301,13 @@ def _step_referees(application):
         commit()
         flash(_("The referee has been invited by email."), "success")
         return redirect(url_for("applications.edit", application_id=application.id, step="referees"))
-    return _render(application, "referees", 400 if request.method == "POST" else 200, form=form,
-                   required=application.call.program.referees_required)
+    return _render(
+        application,
+        "referees",
+        400 if request.method == "POST" else 200,
+        form=form,
+        required=application.call.program.referees_required,
+    )
 
 
 def _step_review(application):
@@ -258,11 +317,13 @@ def _step_review(application):
         application.exception_requested = exception_form.requested.data
         application.exception_justification = (exception_form.justification.data or "").strip()
         return _save_or_refuse(application, "review", exception_form, checked=checked, submit_form=SubmitForm())
-    return _render(application, "review", checked=checked, exception_form=exception_form, submit_form=SubmitForm(),
-                   form=None)
+    return _render(
+        application, "review", checked=checked, exception_form=exception_form, submit_form=SubmitForm(), form=None
+    )
 
 
 # ---------------------------------------------------------------- documents
+
 
 @bp.post("/applications/<int:application_id>/documents")
 @roles_required(Role.APPLICANT)
@@ -279,17 +340,28 @@ def upload(application_id: int):
         return back
     upload_file = form.file.data
     try:
-        document = services.add_document(application, upload_file.read(), kind=form.kind.data,
-                                         original_name=upload_file.filename,
-                                         actor=current_user._get_current_object())
+        document = services.add_document(
+            application,
+            upload_file.read(),
+            kind=form.kind.data,
+            original_name=upload_file.filename,
+            actor=current_user._get_current_object(),
+        )
     except Refusal as exc:
         rollback()
-        flash(_("“%(name)s” was not saved: %(reason)s", name=upload_file.filename,
-                reason=getattr(exc, "message", None) or exc.messages[0]), "danger")
+        flash(
+            _(
+                "“%(name)s” was not saved: %(reason)s",
+                name=upload_file.filename,
+                reason=getattr(exc, "message", None) or exc.messages[0],
+            ),
+            "danger",
+        )
         return back
     commit()
-    flash(_("“%(name)s” uploaded (%(pages)s pages).", name=document.original_name, pages=document.page_count),
-          "success")
+    flash(
+        _("“%(name)s” uploaded (%(pages)s pages).", name=document.original_name, pages=document.page_count), "success"
+    )
     return back
 
 
@@ -316,13 +388,19 @@ def document(document_id: int):
     doc = db.get_or_404(Document, document_id)
     if not can_view_document(current_user, doc):
         abort(404)
-    response = send_file(document_path(doc), mimetype="application/pdf", download_name=doc.original_name,
-                         as_attachment=request.args.get("download") == "1", max_age=0)
+    response = send_file(
+        document_path(doc),
+        mimetype="application/pdf",
+        download_name=doc.original_name,
+        as_attachment=request.args.get("download") == "1",
+        max_age=0,
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
 # ---------------------------------------------------------------- exclusions and referees
+
 
 @bp.post("/applications/<int:application_id>/exclusions/<int:exclusion_id>/delete")
 @roles_required(Role.APPLICANT)
@@ -366,6 +444,7 @@ def referee_action(application_id: int, referee_id: int, verb: str):
 
 # ---------------------------------------------------------------- submit and withdraw
 
+
 @bp.post("/applications/<int:application_id>/submit")
 @roles_required(Role.APPLICANT)
 def submit(application_id: int):
@@ -397,8 +476,9 @@ def submit(application_id: int):
 def withdraw(application_id: int):
     application = own_application_or_404(application_id)
     form = WithdrawForm()
-    if form.validate_on_submit() and commit_or_refuse(services.withdraw_application, application,
-                                                      current_user._get_current_object(), form.reason.data or ""):
+    if form.validate_on_submit() and commit_or_refuse(
+        services.withdraw_application, application, current_user._get_current_object(), form.reason.data or ""
+    ):
         flash(_("The application has been withdrawn."), "success")
     return redirect(url_for("applications.detail", application_id=application.id))
 

@@ -140,8 +140,14 @@ class Transition:
     notify: frozenset[str]
 
 
-def _t(source: State, action: Action, target: State, roles: Iterable[str], notify: Iterable[str],
-       needs_comment: bool = False) -> Transition:
+def _t(
+    source: State,
+    action: Action,
+    target: State,
+    roles: Iterable[str],
+    notify: Iterable[str],
+    needs_comment: bool = False,
+) -> Transition:
     return Transition(source, action, target, frozenset(roles), needs_comment, frozenset(notify))
 
 
@@ -170,23 +176,38 @@ _EDGES: list[Transition] = [
     _t(State.SUBMITTED, Action.UNIT_ENDORSE, State.UNIT_ENDORSED, {UNIT_ADMIN}, {_APP, _OFFICE}),
     _t(State.SUBMITTED, Action.UNIT_DECLINE, State.UNIT_DECLINED, {UNIT_ADMIN}, {_APP}, needs_comment=True),
     # §5.2: the formal check is passed or failed "with written reasons", both ways.
-    _t(State.UNIT_ENDORSED, Action.FORMAL_PASS, State.UNDER_REVIEW, {PROGRAM_ADMIN}, {_APP, _UNIT},
-       needs_comment=True),
-    _t(State.UNIT_ENDORSED, Action.FORMAL_FAIL, State.INELIGIBLE, {PROGRAM_ADMIN}, {_APP, _UNIT},
-       needs_comment=True),
+    _t(State.UNIT_ENDORSED, Action.FORMAL_PASS, State.UNDER_REVIEW, {PROGRAM_ADMIN}, {_APP, _UNIT}, needs_comment=True),
+    _t(State.UNIT_ENDORSED, Action.FORMAL_FAIL, State.INELIGIBLE, {PROGRAM_ADMIN}, {_APP, _UNIT}, needs_comment=True),
     # §5.2 复核 (the "ineligible -> appeal" of §5): the applicant states grounds, the office answers with reasons.
     # The 15-day window is checked by the service.
-    _t(State.INELIGIBLE, Action.REQUEST_RECHECK, State.FORMAL_RECHECK, {APPLICANT}, {_OFFICE, _UNIT},
-       needs_comment=True),
-    _t(State.FORMAL_RECHECK, Action.ACCEPT_RECHECK, State.UNDER_REVIEW, {PROGRAM_ADMIN}, {_APP, _UNIT},
-       needs_comment=True),
-    _t(State.FORMAL_RECHECK, Action.REJECT_RECHECK, State.INELIGIBLE, {PROGRAM_ADMIN}, {_APP, _UNIT},
-       needs_comment=True),
+    _t(
+        State.INELIGIBLE,
+        Action.REQUEST_RECHECK,
+        State.FORMAL_RECHECK,
+        {APPLICANT},
+        {_OFFICE, _UNIT},
+        needs_comment=True,
+    ),
+    _t(
+        State.FORMAL_RECHECK,
+        Action.ACCEPT_RECHECK,
+        State.UNDER_REVIEW,
+        {PROGRAM_ADMIN},
+        {_APP, _UNIT},
+        needs_comment=True,
+    ),
+    _t(
+        State.FORMAL_RECHECK,
+        Action.REJECT_RECHECK,
+        State.INELIGIBLE,
+        {PROGRAM_ADMIN},
+        {_APP, _UNIT},
+        needs_comment=True,
+    ),
     # §5.5: the review closes when the evaluations are in (the system notices) or when the office closes it.
     _t(State.UNDER_REVIEW, Action.COMPLETE_REVIEW, State.REVIEWED, {PROGRAM_ADMIN, SYSTEM}, {_OFFICE}),
     # A closed review can be reopened (a replaced expert, a voided evaluation); the reason goes to the audit log.
-    _t(State.REVIEWED, Action.REOPEN_REVIEW, State.UNDER_REVIEW, {PROGRAM_ADMIN}, {_EXPERTS},
-       needs_comment=True),
+    _t(State.REVIEWED, Action.REOPEN_REVIEW, State.UNDER_REVIEW, {PROGRAM_ADMIN}, {_EXPERTS}, needs_comment=True),
     # §6.1: committee decisions; the vote and minutes live on the decision session, not in a comment.
     _t(State.REVIEWED, Action.APPROVE, State.APPROVED, {PROGRAM_ADMIN}, {_APP, _UNIT}),
     _t(State.REVIEWED, Action.REJECT, State.REJECTED, {PROGRAM_ADMIN}, {_APP, _UNIT}),
@@ -201,13 +222,11 @@ _EDGES: list[Transition] = [
     _t(State.APPROVED, Action.PUBLISH_NOTICE, State.IN_NOTICE, {PROGRAM_ADMIN}, {_APP, _UNIT}),
     _t(State.APPROVED, Action.AWARD, State.AWARDED, {PROGRAM_ADMIN, SYSTEM}, {_APP, _UNIT, _OFFICE}),
     _t(State.IN_NOTICE, Action.AWARD, State.AWARDED, {PROGRAM_ADMIN, SYSTEM}, {_APP, _UNIT, _OFFICE}),
-    _t(State.IN_NOTICE, Action.UPHOLD_OBJECTION, State.REJECTED, {PROGRAM_ADMIN}, {_APP, _UNIT},
-       needs_comment=True),
+    _t(State.IN_NOTICE, Action.UPHOLD_OBJECTION, State.REJECTED, {PROGRAM_ADMIN}, {_APP, _UNIT}, needs_comment=True),
     # §6.3 复审: grounds required (academic disagreement is not a ground, which a human judges); an accepted
     # appeal goes back to review with new experts, a dismissed one leaves the rejection standing.
     _t(State.REJECTED, Action.APPEAL, State.APPEAL, {APPLICANT}, {_OFFICE}, needs_comment=True),
-    _t(State.APPEAL, Action.ACCEPT_APPEAL, State.UNDER_REVIEW, {PROGRAM_ADMIN}, {_APP, _UNIT},
-       needs_comment=True),
+    _t(State.APPEAL, Action.ACCEPT_APPEAL, State.UNDER_REVIEW, {PROGRAM_ADMIN}, {_APP, _UNIT}, needs_comment=True),
     _t(State.APPEAL, Action.REJECT_APPEAL, State.REJECTED, {PROGRAM_ADMIN}, {_APP}, needs_comment=True),
     *(_t(state, Action.WITHDRAW, State.WITHDRAWN, {APPLICANT}, notify) for state, notify in _WITHDRAWABLE.items()),
 ]
@@ -225,30 +244,53 @@ DECIDED: frozenset[State] = frozenset(set(State) - set(_WITHDRAWABLE) - {State.D
 EDITABLE_STATES: frozenset[State] = frozenset({State.DRAFT, State.RETURNED})
 # States in which an application still competes: it counts against "one program of a level at a time" (SPEC §3.3)
 # and as one of the call's live applications.
-LIVE_STATES: frozenset[State] = frozenset({
-    State.SUBMITTED, State.RETURNED, State.UNIT_ENDORSED, State.FORMAL_RECHECK, State.UNDER_REVIEW, State.REVIEWED,
-    State.APPROVED, State.WAITLISTED, State.IN_NOTICE, State.APPEAL})
+LIVE_STATES: frozenset[State] = frozenset(
+    {
+        State.SUBMITTED,
+        State.RETURNED,
+        State.UNIT_ENDORSED,
+        State.FORMAL_RECHECK,
+        State.UNDER_REVIEW,
+        State.REVIEWED,
+        State.APPROVED,
+        State.WAITLISTED,
+        State.IN_NOTICE,
+        State.APPEAL,
+    }
+)
 # An award held: the applicant holds a program of that level.
 HELD_STATES: frozenset[State] = frozenset({State.AWARDED})
 # With a unit review on file, these do not use one of the unit's endorsements for the call: withdrawn, declined,
 # or (back) before the unit's answer.
-NOT_ENDORSED_STATES: frozenset[State] = frozenset({State.WITHDRAWN, State.RETURNED, State.SUBMITTED,
-                                                   State.UNIT_DECLINED})
+NOT_ENDORSED_STATES: frozenset[State] = frozenset(
+    {State.WITHDRAWN, State.RETURNED, State.SUBMITTED, State.UNIT_DECLINED}
+)
 # Applications that have passed the formal check: they are (or were) in front of the experts and the committee.
-REVIEW_STATES: frozenset[State] = frozenset({
-    State.UNDER_REVIEW, State.REVIEWED, State.APPROVED, State.REJECTED, State.WAITLISTED, State.IN_NOTICE,
-    State.AWARDED, State.APPEAL})
+REVIEW_STATES: frozenset[State] = frozenset(
+    {
+        State.UNDER_REVIEW,
+        State.REVIEWED,
+        State.APPROVED,
+        State.REJECTED,
+        State.WAITLISTED,
+        State.IN_NOTICE,
+        State.AWARDED,
+        State.APPEAL,
+    }
+)
 # States that hold one of the call's places: the quota counts them together with draft approvals.
 PLACE_STATES: frozenset[State] = frozenset({State.APPROVED, State.IN_NOTICE, State.AWARDED})
 # The committee has spoken (an appeal of its rejection included): the applicant reads the evaluators' comments.
-FEEDBACK_STATES: frozenset[State] = frozenset({State.REJECTED, State.WAITLISTED, State.APPROVED, State.IN_NOTICE,
-                                               State.AWARDED, State.APPEAL})
+FEEDBACK_STATES: frozenset[State] = frozenset(
+    {State.REJECTED, State.WAITLISTED, State.APPROVED, State.IN_NOTICE, State.AWARDED, State.APPEAL}
+)
 # Applications still waiting for the program office or the committee: while any is in one of these states the
 # call cannot be marked decided. Drafts and returned applications are out once the call has closed (they can no
 # longer be submitted); withdrawn, declined and ineligible ones are settled; approved, rejected, waitlisted,
 # in_notice and awarded carry the committee's outcome. An appeal (复审) pending an answer is not settled yet.
-UNDECIDED_STATES: frozenset[State] = frozenset({State.SUBMITTED, State.UNIT_ENDORSED, State.FORMAL_RECHECK,
-                                                State.UNDER_REVIEW, State.REVIEWED, State.APPEAL})
+UNDECIDED_STATES: frozenset[State] = frozenset(
+    {State.SUBMITTED, State.UNIT_ENDORSED, State.FORMAL_RECHECK, State.UNDER_REVIEW, State.REVIEWED, State.APPEAL}
+)
 
 # Error codes, stable for templates and API clients.
 NOT_ALLOWED_IN_STATE = "not_allowed_in_state"
@@ -280,8 +322,9 @@ def _role_names(roles: frozenset[str], lang: int, sep: str) -> str:
     return sep.join(ROLE_LABELS[r][lang] for r in ROLES if r in roles)
 
 
-def transition(state: State | str, action: Action | str, roles: Iterable[str] | str,
-               comment: str | None = None) -> Transition:
+def transition(
+    state: State | str, action: Action | str, roles: Iterable[str] | str, comment: str | None = None
+) -> Transition:
     """The transition the actor may take, or TransitionError saying why not (state, then role, then comment)."""
     state, action, roles = State(state), Action(action), _role_set(roles)
     edge = TRANSITIONS.get((state, action))
@@ -308,8 +351,9 @@ def transition(state: State | str, action: Action | str, roles: Iterable[str] | 
     return edge
 
 
-def next_state(state: State | str, action: Action | str, roles: Iterable[str] | str,
-               comment: str | None = None) -> State:
+def next_state(
+    state: State | str, action: Action | str, roles: Iterable[str] | str, comment: str | None = None
+) -> State:
     """The state after the action, or TransitionError."""
     return transition(state, action, roles, comment).target
 

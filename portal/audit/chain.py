@@ -1,4 +1,5 @@
 """Pure hash-chain logic for the audit log: canonical form, row hash, verification."""
+
 from __future__ import annotations
 
 import hashlib

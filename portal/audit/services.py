@@ -1,4 +1,5 @@
 """Writing and verifying audit entries."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Feedback to applicants (专家一、专家二…) and the appeal (复审) within 15 days of a rejection (SPEC §6.3)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -48,12 +49,16 @@ def feedback_for(application: Application, locale: str | None = None) -> list[Fe
     """The current round's comments for the applicant, by evaluation id; never names or confidential text."""
     since = round_started_at(application)
     # Only the three columns the applicant may see are read, so nothing else can leak into a template.
-    stmt = (select(Evaluation.id, Evaluation.component, Evaluation.comment_for_applicant)
-            .join(Assignment, Evaluation.assignment_id == Assignment.id)
-            .where(Evaluation.application_id == application.id,
-                   Evaluation.status == EvaluationStatus.SUBMITTED,
-                   Evaluation.component.in_(("peer", "user", "social")))
-            .order_by(Evaluation.id))
+    stmt = (
+        select(Evaluation.id, Evaluation.component, Evaluation.comment_for_applicant)
+        .join(Assignment, Evaluation.assignment_id == Assignment.id)
+        .where(
+            Evaluation.application_id == application.id,
+            Evaluation.status == EvaluationStatus.SUBMITTED,
+            Evaluation.component.in_(("peer", "user", "social")),
+        )
+        .order_by(Evaluation.id)
+    )
     if since is not None:
         stmt = stmt.where(Assignment.invited_at > since)
     english = is_english(locale)
@@ -62,8 +67,13 @@ def feedback_for(application: Application, locale: str | None = None) -> list[Fe
     for _id, component, comment in db.session.execute(stmt).all():
         group = "peer" if component == "peer" else "external"
         counters[group] += 1
-        rows.append(Feedback(evaluator_label(component, counters[group], locale),
-                             COMPONENT_LABELS[component][1 if english else 0], (comment or "").strip()))
+        rows.append(
+            Feedback(
+                evaluator_label(component, counters[group], locale),
+                COMPONENT_LABELS[component][1 if english else 0],
+                (comment or "").strip(),
+            )
+        )
     return rows
 
 
@@ -74,6 +84,7 @@ def feedback_visible(application: Application) -> bool:
 
 # ---------------------------------------------------------------- appeals
 
+
 def appeal_deadline(application: Application) -> datetime | None:
     """The last moment to appeal: the rejection plus 15 days; None unless the application stands rejected."""
     if application.state != State.REJECTED or application.state_changed_at is None:
@@ -83,8 +94,13 @@ def appeal_deadline(application: Application) -> datetime | None:
 
 def appeals_of(application: Application) -> list[Appeal]:
     """The application's appeals, newest first."""
-    return list(db.session.execute(select(Appeal).where(Appeal.application_id == application.id)
-                                   .order_by(Appeal.filed_at.desc(), Appeal.id.desc())).scalars())
+    return list(
+        db.session.execute(
+            select(Appeal)
+            .where(Appeal.application_id == application.id)
+            .order_by(Appeal.filed_at.desc(), Appeal.id.desc())
+        ).scalars()
+    )
 
 
 def _appealed_this_round(application: Application) -> bool:
@@ -100,8 +116,7 @@ def _appealed_this_round(application: Application) -> bool:
 def can_appeal(application: Application, now: datetime | None = None) -> bool:
     """Whether the applicant may still file an appeal (state, window, not yet appealed)."""
     deadline = appeal_deadline(application)
-    return (deadline is not None and (now or utcnow()) <= deadline
-            and not _appealed_this_round(application))
+    return deadline is not None and (now or utcnow()) <= deadline and not _appealed_this_round(application)
 
 
 def file_appeal(application: Application, actor: User, reason: str) -> Appeal:
@@ -113,12 +128,12 @@ def file_appeal(application: Application, actor: User, reason: str) -> Appeal:
     if _appealed_this_round(application):
         raise DecisionError(_("You have already appealed against this decision."))
     if utcnow() > deadline:
-        raise DecisionError(_("An appeal can be made within %(n)s days of the decision; that time has passed.",
-                                 n=APPEAL_DAYS))
+        raise DecisionError(
+            _("An appeal can be made within %(n)s days of the decision; that time has passed.", n=APPEAL_DAYS)
+        )
     if len(reason) < MIN_REASON:
         raise DecisionError(_("State the grounds for your appeal (at least %(n)s characters).", n=MIN_REASON))
-    appeal = Appeal(application_id=application.id, reason=reason, status=AppealStatus.PENDING.value,
-                    filed_at=utcnow())
+    appeal = Appeal(application_id=application.id, reason=reason, status=AppealStatus.PENDING.value, filed_at=utcnow())
     db.session.add(appeal)
     db.session.flush()
     apply_transition(application, workflow.Action.APPEAL, actor, comment=reason, data={"appeal_id": appeal.id})
@@ -132,13 +147,26 @@ def decide_appeal(appeal: Appeal, actor: User, accept: bool, note: str) -> None:
     note = (note or "").strip()
     application = appeal.application
     # Every expert so far belongs to the closing round; kept in the log as the list new panels must avoid.
-    reviewed = sorted(set(db.session.execute(
-        select(Assignment.expert_id).where(Assignment.application_id == application.id,
-                                           Assignment.kind == "expert", Assignment.expert_id.is_not(None),
-                                           Assignment.status.in_(LIVE))).scalars()))
+    reviewed = sorted(
+        set(
+            db.session.execute(
+                select(Assignment.expert_id).where(
+                    Assignment.application_id == application.id,
+                    Assignment.kind == "expert",
+                    Assignment.expert_id.is_not(None),
+                    Assignment.status.in_(LIVE),
+                )
+            ).scalars()
+        )
+    )
     action = workflow.Action.ACCEPT_APPEAL if accept else workflow.Action.REJECT_APPEAL
-    apply_transition(application, action, actor, comment=note,
-                     data={"appeal_id": appeal.id, **({"previous_experts": reviewed} if accept else {})})
+    apply_transition(
+        application,
+        action,
+        actor,
+        comment=note,
+        data={"appeal_id": appeal.id, **({"previous_experts": reviewed} if accept else {})},
+    )
     appeal.status = (AppealStatus.ACCEPTED if accept else AppealStatus.REJECTED).value
     appeal.decision_note = note
     appeal.decided_by_id = actor.id
@@ -156,12 +184,23 @@ def pending_appeals(program_ids: set[int] | None = None) -> list[Appeal]:
     """
     stmt = select(Appeal).where(Appeal.status == AppealStatus.PENDING)
     if program_ids is not None:
-        stmt = stmt.where(Appeal.application_id.in_(
-            select(Application.id).join(Call, Call.id == Application.call_id)
-            .where(Call.program_id.in_(sorted(program_ids)))))
-    return list(db.session.execute(
-        stmt
-        .options(joinedload(Appeal.application).options(
-            joinedload(Application.applicant), joinedload(Application.unit),
-            joinedload(Application.call).joinedload(Call.program)))
-        .order_by(Appeal.filed_at, Appeal.id)).unique().scalars())
+        stmt = stmt.where(
+            Appeal.application_id.in_(
+                select(Application.id)
+                .join(Call, Call.id == Application.call_id)
+                .where(Call.program_id.in_(sorted(program_ids)))
+            )
+        )
+    return list(
+        db.session.execute(
+            stmt.options(
+                joinedload(Appeal.application).options(
+                    joinedload(Application.applicant),
+                    joinedload(Application.unit),
+                    joinedload(Application.call).joinedload(Call.program),
+                )
+            ).order_by(Appeal.filed_at, Appeal.id)
+        )
+        .unique()
+        .scalars()
+    )

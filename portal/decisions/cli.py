@@ -1,4 +1,5 @@
 """Flask commands of the decisions feature: `flask notices close` ends the notice periods that are over."""
+
 from __future__ import annotations
 
 import click
@@ -19,5 +20,7 @@ def close_notices():
         click.echo("No notice period has ended.")
     for report in reports:
         state = "closed" if report.closed else "still open (objections pending)"
-        click.echo(f"Notice {report.notice.id}: {len(report.awarded)} awarded, "
-                   f"{len(report.waiting)} waiting for objections to be handled; {state}.")
+        click.echo(
+            f"Notice {report.notice.id}: {len(report.awarded)} awarded, "
+            f"{len(report.waiting)} waiting for objections to be handled; {state}."
+        )

@@ -1,4 +1,5 @@
 """Refusals of the decision verbs (sessions, notices, objections, appeals)."""
+
 from __future__ import annotations
 
 from ..errors import Refusal

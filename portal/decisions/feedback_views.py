@@ -1,4 +1,5 @@
 """Applicants: the experts' comments meant for them (专家一、专家二…) and the appeal (复审) within 15 days."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -29,15 +30,23 @@ def _decision_form(appeal_id: int) -> AppealDecisionForm:
 
 # ---------------------------------------------------------------- the applicant
 
+
 def _feedback_page(application, form: AppealForm | None = None, status: int = 200):
     visible = service.feedback_visible(application)
     open_until = service.appeal_deadline(application) if service.can_appeal(application) else None
     return render_template(
-        "decisions/feedback.html", application=application, labels=STATE_TEXT, visible=visible,
-        feedback=service.feedback_for(application) if visible else [], appeals=service.appeals_of(application),
-        appeal_status=APPEAL_STATUS_LABELS, open_until=open_until, form=form or AppealForm(),
+        "decisions/feedback.html",
+        application=application,
+        labels=STATE_TEXT,
+        visible=visible,
+        feedback=service.feedback_for(application) if visible else [],
+        appeals=service.appeals_of(application),
+        appeal_status=APPEAL_STATUS_LABELS,
+        open_until=open_until,
+        form=form or AppealForm(),
         window_passed=application.state == State.REJECTED and open_until is None,
-        min_reason=service.MIN_REASON), status
+        min_reason=service.MIN_REASON,
+    ), status
 
 
 @bp.get("/<int:application_id>/feedback")
@@ -72,11 +81,16 @@ def appeal(application_id: int):
 
 # ---------------------------------------------------------------- the program office
 
+
 def _appeals_page(status: int = 200, forms: dict | None = None):
     pending = service.pending_appeals(managed_program_ids(current_user))  # the programs this person runs
     forms = forms or {}
-    return render_template("decisions/appeals.html", appeals=pending, labels=STATE_TEXT,
-                           forms={a.id: forms.get(a.id) or _decision_form(a.id) for a in pending}), status
+    return render_template(
+        "decisions/appeals.html",
+        appeals=pending,
+        labels=STATE_TEXT,
+        forms={a.id: forms.get(a.id) or _decision_form(a.id) for a in pending},
+    ), status
 
 
 @bp.get("/appeals")
@@ -98,6 +112,10 @@ def decide(appeal_id: int):
     accept = form.decision.data == "accept"
     if not commit_or_refuse(service.decide_appeal, found, current_user._get_current_object(), accept, form.note.data):
         return _appeals_page(409, {found.id: form})
-    flash(_("The appeal has been accepted; assign new experts to the application.") if accept
-          else _("The appeal has been dismissed."), "success")
+    flash(
+        _("The appeal has been accepted; assign new experts to the application.")
+        if accept
+        else _("The appeal has been dismissed."),
+        "success",
+    )
     return redirect(url_for("feedback.appeals"))

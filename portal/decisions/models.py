@@ -1,4 +1,5 @@
 """Committee decisions, public notice (公示), objections and appeals (SPEC §6.1–6.3)."""
+
 from __future__ import annotations
 
 import enum
@@ -44,12 +45,17 @@ class AppealStatus(str, enum.Enum):
 
 #: What the decision pages call each status (the notice's in its public sense: open for objections, or closed).
 NOTICE_STATUS_LABELS = {NoticeStatus.OPEN: _l("open"), NoticeStatus.CLOSED: _l("closed")}
-OBJECTION_STATUS_LABELS = {ObjectionStatus.PENDING: _l("Pending"), ObjectionStatus.UPHELD: _l("Upheld"),
-                           ObjectionStatus.DISMISSED: _l("Dismissed")}
+OBJECTION_STATUS_LABELS = {
+    ObjectionStatus.PENDING: _l("Pending"),
+    ObjectionStatus.UPHELD: _l("Upheld"),
+    ObjectionStatus.DISMISSED: _l("Dismissed"),
+}
 #: An appeal's status as the applicant reads it.
-APPEAL_STATUS_LABELS = {AppealStatus.PENDING: _l("Awaiting the program office's decision"),
-                        AppealStatus.ACCEPTED: _l("Accepted: the application goes back to review with new experts"),
-                        AppealStatus.REJECTED: _l("Dismissed: the decision stands")}
+APPEAL_STATUS_LABELS = {
+    AppealStatus.PENDING: _l("Awaiting the program office's decision"),
+    AppealStatus.ACCEPTED: _l("Accepted: the application goes back to review with new experts"),
+    AppealStatus.REJECTED: _l("Dismissed: the decision stands"),
+}
 
 
 class DecisionSession(db.Model):
@@ -61,8 +67,13 @@ class DecisionSession(db.Model):
         CheckConstraint("quorum >= 1 AND committee_size >= quorum", name="quorum_fits_committee"),
         CheckConstraint("status = 'draft' OR finalised_at IS NOT NULL", name="finalised_has_time"),
         # One open session per call at a time.
-        Index("uq_decision_sessions_open_per_call", "call_id", unique=True,
-              postgresql_where=text("status = 'draft'"), sqlite_where=text("status = 'draft'")),
+        Index(
+            "uq_decision_sessions_open_per_call",
+            "call_id",
+            unique=True,
+            postgresql_where=text("status = 'draft'"),
+            sqlite_where=text("status = 'draft'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -79,8 +90,9 @@ class DecisionSession(db.Model):
     finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     call: Mapped[Call] = relationship()  # noqa: F821
-    decisions: Mapped[list[Decision]] = relationship(back_populates="session", cascade="all, delete-orphan",
-                                                       order_by="Decision.id")
+    decisions: Mapped[list[Decision]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="Decision.id"
+    )
 
 
 class Decision(db.Model):
@@ -128,8 +140,9 @@ class Notice(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     call: Mapped[Call] = relationship()  # noqa: F821
-    items: Mapped[list[NoticeItem]] = relationship(back_populates="notice", cascade="all, delete-orphan",
-                                                     order_by="NoticeItem.id")
+    items: Mapped[list[NoticeItem]] = relationship(
+        back_populates="notice", cascade="all, delete-orphan", order_by="NoticeItem.id"
+    )
 
 
 class NoticeItem(db.Model):

@@ -1,4 +1,5 @@
 """The public notice page (公示) and the objection form, open to anyone."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
@@ -25,10 +26,16 @@ OBJECTION_LIMIT = parse("5 per hour")
 @bp.get("/")
 def index():
     """Open notices and their candidates, as published."""
-    notices = db.session.execute(select(Notice).where(Notice.status == NoticeStatus.OPEN,
-                                                      Notice.ends_at > utcnow())
-                                 .options(selectinload(Notice.items)).order_by(Notice.published_at.desc())
-                                 ).scalars().all()
+    notices = (
+        db.session.execute(
+            select(Notice)
+            .where(Notice.status == NoticeStatus.OPEN, Notice.ends_at > utcnow())
+            .options(selectinload(Notice.items))
+            .order_by(Notice.published_at.desc())
+        )
+        .scalars()
+        .all()
+    )
     return render_template("decisions/public_notices.html", notices=notices)
 
 
@@ -48,19 +55,28 @@ def objection(notice_id: int):
     ended = notice.status != NoticeStatus.OPEN or utcnow() >= notice.ends_at
     page = {"notice": notice, "ended": ended}
     if ended:
-        return render_template("decisions/public_objection.html", form=None, **page), \
-            409 if request.method == "POST" else 200
+        return render_template(
+            "decisions/public_objection.html", form=None, **page
+        ), 409 if request.method == "POST" else 200
     if request.method == "GET":
         return render_template("decisions/public_objection.html", form=form, **page)
     if not _within_limit():
-        message = _("Too many objections have been filed from your address: at most %(n)s per hour. "
-                    "Please try again later.", n=OBJECTION_LIMIT.amount)
+        message = _(
+            "Too many objections have been filed from your address: at most %(n)s per hour. Please try again later.",
+            n=OBJECTION_LIMIT.amount,
+        )
         return render_template("decisions/public_objection.html", form=form, throttled=message, **page), 429
     if not form.validate_on_submit():
         return render_template("decisions/public_objection.html", form=form, **page), 400
     try:
-        services.file_objection(notice, form.item_id.data, form.contact_name.data, form.contact.data,
-                                form.content.data, get_remote_address() or "")
+        services.file_objection(
+            notice,
+            form.item_id.data,
+            form.contact_name.data,
+            form.contact.data,
+            form.content.data,
+            get_remote_address() or "",
+        )
     except Refusal as exc:
         rollback()
         return render_template("decisions/public_objection.html", form=form, errors=exc.messages, **page), 409

@@ -1,4 +1,5 @@
 """Decision verbs (SPEC §6.1–6.2): committee sessions and votes, the public notice (公示) and its objections."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -35,31 +36,50 @@ from .models import (
 )
 
 OUTCOMES = ("approve", "reject", "waitlist")
-OUTCOME_ACTIONS = {"approve": workflow.Action.APPROVE, "reject": workflow.Action.REJECT,
-                   "waitlist": workflow.Action.WAITLIST}
+OUTCOME_ACTIONS = {
+    "approve": workflow.Action.APPROVE,
+    "reject": workflow.Action.REJECT,
+    "waitlist": workflow.Action.WAITLIST,
+}
 MAX_NOTICE_DAYS = 60
 
 
 # ---------------------------------------------------------------- sessions and votes
 
-def open_session(call: Call, actor: User, committee_size: int = 15, quorum: int = 10, two_thirds: bool = True,
-                 title: str = "") -> DecisionSession:
+
+def open_session(
+    call: Call, actor: User, committee_size: int = 15, quorum: int = 10, two_thirds: bool = True, title: str = ""
+) -> DecisionSession:
     """Open the call's decision session; a call has at most one open session at a time."""
     if current_session(call, open_only=True) is not None:
         raise DecisionError(_("This call already has an open decision session; finalise it first."))
     if committee_size < 1 or quorum < 1:
         raise DecisionError(_("The committee size and the quorum must be at least 1."))
     if quorum > committee_size:
-        raise DecisionError(_("The quorum (%(quorum)s) cannot exceed the committee size (%(size)s).",
-                                 quorum=quorum, size=committee_size))
-    session = DecisionSession(call_id=call.id, committee_size=committee_size, quorum=quorum,
-                              two_thirds=bool(two_thirds), status=SessionStatus.DRAFT.value, opened_by_id=actor.id,
-                              title=(title or "").strip()[:200] or f"{call.program.name_zh} {call.year} 会议评审")
+        raise DecisionError(
+            _(
+                "The quorum (%(quorum)s) cannot exceed the committee size (%(size)s).",
+                quorum=quorum,
+                size=committee_size,
+            )
+        )
+    session = DecisionSession(
+        call_id=call.id,
+        committee_size=committee_size,
+        quorum=quorum,
+        two_thirds=bool(two_thirds),
+        status=SessionStatus.DRAFT.value,
+        opened_by_id=actor.id,
+        title=(title or "").strip()[:200] or f"{call.program.name_zh} {call.year} 会议评审",
+    )
     db.session.add(session)
     db.session.flush()
-    record("decision_session.opened", session, actor=actor,
-           data={"call_id": call.id, "committee_size": committee_size, "quorum": quorum,
-                 "two_thirds": bool(two_thirds)})
+    record(
+        "decision_session.opened",
+        session,
+        actor=actor,
+        data={"call_id": call.id, "committee_size": committee_size, "quorum": quorum, "two_thirds": bool(two_thirds)},
+    )
     return session
 
 
@@ -69,50 +89,84 @@ def current_session(call: Call, open_only: bool = False) -> DecisionSession | No
     if open_only:
         stmt = stmt.where(DecisionSession.status == SessionStatus.DRAFT)
     # Draft first: while a session is open it is the one to show.
-    return db.session.execute(stmt.order_by((DecisionSession.status == SessionStatus.DRAFT).desc(),
-                                            DecisionSession.id.desc())
-                              .limit(1)).scalar_one_or_none()
+    return db.session.execute(
+        stmt.order_by((DecisionSession.status == SessionStatus.DRAFT).desc(), DecisionSession.id.desc()).limit(1)
+    ).scalar_one_or_none()
 
 
-def vote_problems(session: DecisionSession, outcome: str, votes_for: int, votes_against: int,
-                  votes_abstain: int) -> list[str]:
+def vote_problems(
+    session: DecisionSession, outcome: str, votes_for: int, votes_against: int, votes_abstain: int
+) -> list[str]:
     """Why a vote does not carry the outcome under the session's rules (empty when it does)."""
     if min(votes_for, votes_against, votes_abstain) < 0:
         return [_("Vote counts cannot be negative.")]
     problems = []
     present = votes_for + votes_against + votes_abstain
     if present < session.quorum:
-        problems.append(_("%(present)s members voted but the quorum is %(quorum)s: the decision is not valid.",
-                          present=present, quorum=session.quorum))
+        problems.append(
+            _(
+                "%(present)s members voted but the quorum is %(quorum)s: the decision is not valid.",
+                present=present,
+                quorum=session.quorum,
+            )
+        )
     if present > session.committee_size:
-        problems.append(_("%(present)s votes were recorded but the committee has only %(size)s members.",
-                          present=present, size=session.committee_size))
+        problems.append(
+            _(
+                "%(present)s votes were recorded but the committee has only %(size)s members.",
+                present=present,
+                size=session.committee_size,
+            )
+        )
     if outcome == "approve" and not problems:
         cast = votes_for + votes_against
         if session.two_thirds and (votes_for == 0 or 3 * votes_for < 2 * cast):
             # Integer arithmetic: 2/3 of the votes cast is exact only as 3·for ≥ 2·cast.
-            problems.append(_("Approval needs at least two thirds of the votes cast (for and against): "
-                              "%(for)s of %(cast)s is not enough.", **{"for": votes_for, "cast": cast}))
+            problems.append(
+                _(
+                    "Approval needs at least two thirds of the votes cast (for and against): "
+                    "%(for)s of %(cast)s is not enough.",
+                    **{"for": votes_for, "cast": cast},
+                )
+            )
         elif not session.two_thirds and votes_for <= votes_against:
-            problems.append(_("Approval needs more votes for than against (%(for)s for, %(against)s against).",
-                              **{"for": votes_for, "against": votes_against}))
+            problems.append(
+                _(
+                    "Approval needs more votes for than against (%(for)s for, %(against)s against).",
+                    **{"for": votes_for, "against": votes_against},
+                )
+            )
     return problems
 
 
 def places_taken(session: DecisionSession, except_application_id: int | None = None) -> int:
     """The call's places held by candidates plus this session's draft approvals."""
-    held = db.session.execute(select(func.count()).select_from(Application).where(
-        Application.call_id == session.call_id, Application.state.in_(PLACE_STATES))).scalar_one()
-    drafts = (select(func.count()).select_from(Decision).join(Application, Application.id == Decision.application_id)
-              .where(Decision.session_id == session.id, Decision.outcome == "approve",
-                     Application.state == State.REVIEWED))
+    held = db.session.execute(
+        select(func.count())
+        .select_from(Application)
+        .where(Application.call_id == session.call_id, Application.state.in_(PLACE_STATES))
+    ).scalar_one()
+    drafts = (
+        select(func.count())
+        .select_from(Decision)
+        .join(Application, Application.id == Decision.application_id)
+        .where(Decision.session_id == session.id, Decision.outcome == "approve", Application.state == State.REVIEWED)
+    )
     if except_application_id is not None:
         drafts = drafts.where(Decision.application_id != except_application_id)
     return held + db.session.execute(drafts).scalar_one()
 
 
-def record_decision(session: DecisionSession, application: Application, outcome: str, votes_for: int,
-                    votes_against: int, votes_abstain: int, note: str, actor: User) -> Decision:
+def record_decision(
+    session: DecisionSession,
+    application: Application,
+    outcome: str,
+    votes_for: int,
+    votes_against: int,
+    votes_abstain: int,
+    note: str,
+    actor: User,
+) -> Decision:
     """Record or replace the draft decision on one application; nothing changes state until finalise."""
     if session.status != SessionStatus.DRAFT:
         raise DecisionError(_("This decision session has been finalised; its decisions can no longer change."))
@@ -121,18 +175,27 @@ def record_decision(session: DecisionSession, application: Application, outcome:
     if outcome not in OUTCOMES:
         raise DecisionError(_("Choose approve, reject or waitlist."))
     if application.state != State.REVIEWED:
-        raise DecisionError(_("Only applications whose review is complete can be decided (%(name)s is not).",
-                                 name=application.applicant.name))
+        raise DecisionError(
+            _(
+                "Only applications whose review is complete can be decided (%(name)s is not).",
+                name=application.applicant.name,
+            )
+        )
     if outcome == "approve" and application.integrity_flag:
-        raise DecisionError(_("%(name)s has an open integrity flag and cannot be approved; clear or confirm "
-                                 "the flag first.", name=application.applicant.name))
+        raise DecisionError(
+            _(
+                "%(name)s has an open integrity flag and cannot be approved; clear or confirm the flag first.",
+                name=application.applicant.name,
+            )
+        )
     problems = vote_problems(session, outcome, votes_for, votes_against, votes_abstain)
     if problems:
         raise DecisionError(*problems)
     quota = session.call.total_quota
     if outcome == "approve" and quota and places_taken(session, application.id) >= quota:
-        raise DecisionError(_("The call's quota of %(n)s places is full; approving another candidate would "
-                                 "exceed it.", n=quota))
+        raise DecisionError(
+            _("The call's quota of %(n)s places is full; approving another candidate would exceed it.", n=quota)
+        )
     decision = next((d for d in session.decisions if d.application_id == application.id), None)
     if decision is None:
         decision = Decision(application_id=application.id, application=application)
@@ -143,22 +206,38 @@ def record_decision(session: DecisionSession, application: Application, outcome:
     decision.recorded_by_id = actor.id
     decision.recorded_at = utcnow()
     db.session.flush()
-    record("decision.recorded", decision, actor=actor,
-           data={"session_id": session.id, "application_id": application.id, "outcome": outcome,
-                 "votes": [votes_for, votes_against, votes_abstain]})
+    record(
+        "decision.recorded",
+        decision,
+        actor=actor,
+        data={
+            "session_id": session.id,
+            "application_id": application.id,
+            "outcome": outcome,
+            "votes": [votes_for, votes_against, votes_abstain],
+        },
+    )
     return decision
 
 
 @dataclass
 class TopResult:
     """What approve_top did: the decisions recorded and the candidates it passed over, with why."""
+
     approved: list[Decision] = field(default_factory=list)
     skipped_flagged: list[Application] = field(default_factory=list)
     quota_left: int | None = None
 
 
-def approve_top(session: DecisionSession, n: int, actor: User, votes_for: int, votes_against: int,
-                votes_abstain: int, note: str = "") -> TopResult:
+def approve_top(
+    session: DecisionSession,
+    n: int,
+    actor: User,
+    votes_for: int,
+    votes_against: int,
+    votes_abstain: int,
+    note: str = "",
+) -> TopResult:
     """Approve the N best-ranked reviewed candidates not yet decided, skipping flagged ones, within the quota."""
     if session.status != SessionStatus.DRAFT:
         raise DecisionError(_("This decision session has been finalised; its decisions can no longer change."))
@@ -176,8 +255,9 @@ def approve_top(session: DecisionSession, n: int, actor: User, votes_for: int, v
     left = n if not quota else min(n, quota_left)
     result = TopResult(quota_left=quota_left)
     if left <= 0:
-        raise DecisionError(_("The call's quota of %(n)s places is full; approving another candidate would "
-                                 "exceed it.", n=quota))
+        raise DecisionError(
+            _("The call's quota of %(n)s places is full; approving another candidate would exceed it.", n=quota)
+        )
     decided = {d.application_id for d in session.decisions}
     for row in ranking.rows:
         if len(result.approved) >= left:
@@ -188,8 +268,9 @@ def approve_top(session: DecisionSession, n: int, actor: User, votes_for: int, v
         if application.integrity_flag:
             result.skipped_flagged.append(application)
             continue
-        result.approved.append(record_decision(session, application, "approve", votes_for, votes_against,
-                                               votes_abstain, note, actor))
+        result.approved.append(
+            record_decision(session, application, "approve", votes_for, votes_against, votes_abstain, note, actor)
+        )
     if quota:
         result.quota_left = quota - places_taken(session)
     return result
@@ -198,6 +279,7 @@ def approve_top(session: DecisionSession, n: int, actor: User, votes_for: int, v
 @dataclass
 class FinaliseReport:
     """Counts after finalising: outcomes applied, decisions skipped and reviewed candidates left undecided."""
+
     applied: dict[str, int]
     skipped: list[str]
     undecided: int
@@ -209,39 +291,67 @@ def finalise(session: DecisionSession, actor: User, minutes: str) -> FinaliseRep
         raise DecisionError(_("This decision session has already been finalised."))
     if not (minutes or "").strip():
         raise DecisionError(_("Write the minutes of the meeting before finalising."))
-    flagged = [d.application.applicant.name for d in session.decisions
-               if d.outcome == "approve" and d.application.integrity_flag and d.application.state == State.REVIEWED]
+    flagged = [
+        d.application.applicant.name
+        for d in session.decisions
+        if d.outcome == "approve" and d.application.integrity_flag and d.application.state == State.REVIEWED
+    ]
     if flagged:
         # A flag raised after the vote: the committee must look again rather than approve silently.
-        raise DecisionError(_("These candidates now have an open integrity flag and cannot be approved: "
-                                 "%(names)s. Change their decisions first.", names="、".join(flagged)))
+        raise DecisionError(
+            _(
+                "These candidates now have an open integrity flag and cannot be approved: "
+                "%(names)s. Change their decisions first.",
+                names="、".join(flagged),
+            )
+        )
     applied, skipped = dict.fromkeys(OUTCOMES, 0), []
     for decision in session.decisions:
         application = decision.application
         if application.state != State.REVIEWED:  # withdrawn or reopened since the vote
             skipped.append(application.applicant.name)
             continue
-        apply_transition(application, OUTCOME_ACTIONS[decision.outcome], actor, comment=decision.note,
-                         data={"session_id": session.id, "votes_for": decision.votes_for,
-                               "votes_against": decision.votes_against, "votes_abstain": decision.votes_abstain})
+        apply_transition(
+            application,
+            OUTCOME_ACTIONS[decision.outcome],
+            actor,
+            comment=decision.note,
+            data={
+                "session_id": session.id,
+                "votes_for": decision.votes_for,
+                "votes_against": decision.votes_against,
+                "votes_abstain": decision.votes_abstain,
+            },
+        )
         applied[decision.outcome] += 1
     decided = {d.application_id for d in session.decisions}
-    reviewed = db.session.execute(select(Application.id).where(
-        Application.call_id == session.call_id, Application.state == State.REVIEWED)).scalars().all()
+    reviewed = (
+        db.session.execute(
+            select(Application.id).where(Application.call_id == session.call_id, Application.state == State.REVIEWED)
+        )
+        .scalars()
+        .all()
+    )
     undecided = sum(1 for a in reviewed if a not in decided)
     session.status, session.minutes = SessionStatus.FINALISED.value, minutes.strip()
     session.finalised_at, session.finalised_by_id = utcnow(), actor.id
     db.session.flush()
-    record("decision_session.finalised", session, actor=actor,
-           data={"applied": applied, "skipped": len(skipped), "undecided": undecided})
+    record(
+        "decision_session.finalised",
+        session,
+        actor=actor,
+        data={"applied": applied, "skipped": len(skipped), "undecided": undecided},
+    )
     return FinaliseReport(applied, skipped, undecided)
 
 
 # ---------------------------------------------------------------- public notice and objections
 
+
 @dataclass
 class PublishResult:
     """A published notice, or (for programs without one) the candidates awarded directly."""
+
     notice: Notice | None
     count: int
 
@@ -253,10 +363,17 @@ def publish_notice(call: Call, actor: User, days: int | None = None) -> PublishR
         days = call.program.notice_days or 7
     if not 1 <= days <= MAX_NOTICE_DAYS:
         raise DecisionError(_("The notice period is between 1 and %(max)s days.", max=MAX_NOTICE_DAYS))
-    candidates = db.session.execute(
-        select(Application).where(Application.call_id == call.id, Application.state == State.APPROVED)
-        .options(joinedload(Application.applicant), joinedload(Application.unit))
-        .order_by(Application.id)).unique().scalars().all()
+    candidates = (
+        db.session.execute(
+            select(Application)
+            .where(Application.call_id == call.id, Application.state == State.APPROVED)
+            .options(joinedload(Application.applicant), joinedload(Application.unit))
+            .order_by(Application.id)
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
     if not candidates:
         raise DecisionError(_("No approved candidate is waiting to be published."))
     if not call.program.notice_required:
@@ -264,33 +381,65 @@ def publish_notice(call: Call, actor: User, days: int | None = None) -> PublishR
             apply_transition(application, workflow.Action.AWARD, actor, data={"no_notice": True})
         return PublishResult(None, len(candidates))
     codes = {a.discipline_code for a in candidates if a.discipline_code}
-    disciplines = {d.code: d.name_zh for d in db.session.execute(
-        select(Discipline).where(Discipline.code.in_(codes))).scalars()} if codes else {}
+    disciplines = (
+        {d.code: d.name_zh for d in db.session.execute(select(Discipline).where(Discipline.code.in_(codes))).scalars()}
+        if codes
+        else {}
+    )
     now = utcnow()
     program = call.program
-    notice = Notice(call_id=call.id, days=days, published_at=now, ends_at=now + timedelta(days=days),
-                    status=NoticeStatus.OPEN.value, published_by_id=actor.id,
-                    title=f"{program.name_zh} {call.year} 年度拟入选人选公示")
+    notice = Notice(
+        call_id=call.id,
+        days=days,
+        published_at=now,
+        ends_at=now + timedelta(days=days),
+        status=NoticeStatus.OPEN.value,
+        published_by_id=actor.id,
+        title=f"{program.name_zh} {call.year} 年度拟入选人选公示",
+    )
     # The public text is frozen as published: later edits to names or units must not rewrite a past notice.
-    notice.items = [NoticeItem(application_id=a.id, name=a.applicant.name, unit_name=a.unit.name_zh,
-                               program_name=program.name_zh, discipline=disciplines.get(a.discipline_code, ""))
-                    for a in candidates]
+    notice.items = [
+        NoticeItem(
+            application_id=a.id,
+            name=a.applicant.name,
+            unit_name=a.unit.name_zh,
+            program_name=program.name_zh,
+            discipline=disciplines.get(a.discipline_code, ""),
+        )
+        for a in candidates
+    ]
     db.session.add(notice)
     db.session.flush()
     for application in candidates:
         apply_transition(application, workflow.Action.PUBLISH_NOTICE, actor, data={"notice_id": notice.id})
-    record("notice.published", notice, actor=actor,
-           data={"call_id": call.id, "days": days, "items": len(candidates), "ends_at": notice.ends_at.isoformat()})
+    record(
+        "notice.published",
+        notice,
+        actor=actor,
+        data={"call_id": call.id, "days": days, "items": len(candidates), "ends_at": notice.ends_at.isoformat()},
+    )
     return PublishResult(notice, len(candidates))
 
 
-def file_objection(notice: Notice, item_id: int | None, contact_name: str, contact: str, content: str, ip: str,
-                   now: datetime | None = None) -> Objection:
+def file_objection(
+    notice: Notice,
+    item_id: int | None,
+    contact_name: str,
+    contact: str,
+    content: str,
+    ip: str,
+    now: datetime | None = None,
+) -> Objection:
     """Anyone's objection to a candidate in an open notice; the program office is told."""
     now = now or utcnow()
     if notice.status != NoticeStatus.OPEN or now >= notice.ends_at:
-        raise DecisionError(_("The objection period of this notice ended on %(time)s (Beijing time); "
-                                 "objections are no longer accepted.", time=beijing(notice.ends_at)))
+        raise DecisionError(
+            _(
+                "The objection period of this notice ended on %(time)s (Beijing time); "
+                "objections are no longer accepted.",
+                time=beijing(notice.ends_at),
+            )
+        )
     item = next((i for i in notice.items if i.id == item_id), None)
     problems = []
     if item is None:
@@ -302,8 +451,15 @@ def file_objection(notice: Notice, item_id: int | None, contact_name: str, conta
         problems.append(_("Describe the objection and its grounds (at least 10 characters)."))
     if problems:
         raise DecisionError(*problems)
-    objection = Objection(notice_id=notice.id, item_id=item.id, contact_name=contact_name[:100],
-                          contact=contact[:200], content=content[:10000], ip=(ip or "")[:45], created_at=now)
+    objection = Objection(
+        notice_id=notice.id,
+        item_id=item.id,
+        contact_name=contact_name[:100],
+        contact=contact[:200],
+        content=content[:10000],
+        ip=(ip or "")[:45],
+        created_at=now,
+    )
     db.session.add(objection)
     db.session.flush()
     # No actor: the objector is anonymous to the log; the entry keeps the address.
@@ -316,12 +472,20 @@ def _tell_office(objection: Objection) -> None:
     admins = program_admins_for(objection.notice.call.program_id)  # the office of this program only
     link = external_url("decisions.notice", notice_id=objection.notice_id)
     for user in admins:
-        queue_email(user.email, "objection_filed", locale=user.locale, user=user, objection=objection,
-                    candidate=objection.item.name, link=link)
+        queue_email(
+            user.email,
+            "objection_filed",
+            locale=user.locale,
+            user=user,
+            objection=objection,
+            candidate=objection.item.name,
+            link=link,
+        )
 
 
-def handle_objection(objection: Objection, upheld: bool, note: str, actor: User,
-                     now: datetime | None = None) -> Objection:
+def handle_objection(
+    objection: Objection, upheld: bool, note: str, actor: User, now: datetime | None = None
+) -> Objection:
     """Record how an objection was handled; upholding it turns the candidate's approval into a rejection."""
     if objection.status != ObjectionStatus.PENDING:
         raise DecisionError(_("This objection has already been handled."))
@@ -332,11 +496,20 @@ def handle_objection(objection: Objection, upheld: bool, note: str, actor: User,
     objection.handled_at = now or utcnow()
     application = objection.item.application if objection.item else None
     if upheld and application is not None and application.state == State.IN_NOTICE:
-        apply_transition(application, workflow.Action.UPHOLD_OBJECTION, actor, comment=note.strip(),
-                         data={"objection_id": objection.id})
+        apply_transition(
+            application,
+            workflow.Action.UPHOLD_OBJECTION,
+            actor,
+            comment=note.strip(),
+            data={"objection_id": objection.id},
+        )
     db.session.flush()
-    record("objection.handled", objection, actor=actor,
-           data={"notice_id": objection.notice_id, "item_id": objection.item_id, "status": objection.status})
+    record(
+        "objection.handled",
+        objection,
+        actor=actor,
+        data={"notice_id": objection.notice_id, "item_id": objection.item_id, "status": objection.status},
+    )
     if objection.notice.ends_at <= objection.handled_at:
         # The period is already over: the candidate need not wait for the next scheduled close.
         _close(objection.notice, objection.handled_at)
@@ -346,6 +519,7 @@ def handle_objection(objection: Objection, upheld: bool, note: str, actor: User,
 @dataclass
 class CloseReport:
     """What closing one notice did."""
+
     notice: Notice
     awarded: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
@@ -364,8 +538,9 @@ def _close(notice: Notice, now: datetime) -> CloseReport:
         if item.id in pending or None in pending:  # an objection to the whole notice holds every candidate
             report.waiting.append(item.name)
         elif item.id not in upheld:
-            apply_transition(application, workflow.Action.AWARD, None, roles={workflow.SYSTEM},
-                             data={"notice_id": notice.id})
+            apply_transition(
+                application, workflow.Action.AWARD, None, roles={workflow.SYSTEM}, data={"notice_id": notice.id}
+            )
             report.awarded.append(item.name)
     if not report.waiting:
         notice.status, notice.closed_at, report.closed = NoticeStatus.CLOSED.value, now, True

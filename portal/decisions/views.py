@@ -1,4 +1,5 @@
 """Program office: committee decision sessions, publishing the public notice, handling objections and appeals."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -30,8 +31,11 @@ from .models import Decision, DecisionSession, Notice, NoticeItem, Objection, Ob
 
 bp = Blueprint("decisions", __name__, url_prefix="/office/decisions")
 
-OUTCOME_TEXT = {"approve": (_l("Approve"), "approve"), "reject": (_l("Reject"), "reject"),
-                "waitlist": (_l("Waitlist"), "waitlist")}
+OUTCOME_TEXT = {
+    "approve": (_l("Approve"), "approve"),
+    "reject": (_l("Reject"), "reject"),
+    "waitlist": (_l("Waitlist"), "waitlist"),
+}
 
 
 def _session(session_id: int) -> DecisionSession:
@@ -52,12 +56,29 @@ def _rows(call: Call, page: int):
         return ranking.rows, ranking, None
     except RankingError as exc:
         listed = db.paginate(
-            select(Application).where(Application.call_id == call.id, Application.state == State.REVIEWED)
+            select(Application)
+            .where(Application.call_id == call.id, Application.state == State.REVIEWED)
             .options(joinedload(Application.applicant), joinedload(Application.unit))
-            .order_by(Application.id), page=page, per_page=PAGE_SIZE, error_out=False)
-        return [SimpleNamespace(application=a, rank=None, final=None, flags=("integrity",) if a.integrity_flag
-                                else (), applicant_name=a.applicant.name, unit=a.unit) for a in listed.items], \
-            listed, exc.message
+            .order_by(Application.id),
+            page=page,
+            per_page=PAGE_SIZE,
+            error_out=False,
+        )
+        return (
+            [
+                SimpleNamespace(
+                    application=a,
+                    rank=None,
+                    final=None,
+                    flags=("integrity",) if a.integrity_flag else (),
+                    applicant_name=a.applicant.name,
+                    unit=a.unit,
+                )
+                for a in listed.items
+            ],
+            listed,
+            exc.message,
+        )
 
 
 def _page(call: Call, status: int = 200, **forms):
@@ -66,14 +87,27 @@ def _page(call: Call, status: int = 200, **forms):
     page = request.args.get("page", 1, type=int) or 1
     if failed is not None:  # show the page of the application whose decision was refused
         page = page_of(call, options_for_call(call), int(failed._prefix[1:-1]), PAGE_SIZE)
-    rows, pages, ranking_error = _rows(call, page) if session is not None and session.status == SessionStatus.DRAFT \
-        else ([], None, None)
+    rows, pages, ranking_error = (
+        _rows(call, page) if session is not None and session.status == SessionStatus.DRAFT else ([], None, None)
+    )
     shown = [row.application.id for row in rows]
-    decisions = {d.application_id: d for d in db.session.execute(select(Decision).where(
-        Decision.session_id == session.id, Decision.application_id.in_(shown))).scalars()} \
-        if session is not None and shown else {}
-    n_decisions = db.session.execute(select(func.count()).select_from(Decision).where(
-        Decision.session_id == session.id)).scalar_one() if session is not None else 0
+    decisions = (
+        {
+            d.application_id: d
+            for d in db.session.execute(
+                select(Decision).where(Decision.session_id == session.id, Decision.application_id.in_(shown))
+            ).scalars()
+        }
+        if session is not None and shown
+        else {}
+    )
+    n_decisions = (
+        db.session.execute(
+            select(func.count()).select_from(Decision).where(Decision.session_id == session.id)
+        ).scalar_one()
+        if session is not None
+        else 0
+    )
     decision_forms = {}
     for row in rows:
         if row.application.state != State.REVIEWED:
@@ -82,21 +116,34 @@ def _page(call: Call, status: int = 200, **forms):
             decision_forms[row.application.id] = failed
             continue
         current = decisions.get(row.application.id)
-        decision_forms[row.application.id] = DecisionForm(prefix=f"d{row.application.id}", formdata=None,
-                                                          obj=current)
-    approved = db.session.execute(select(func.count()).select_from(Application).where(
-        Application.call_id == call.id, Application.state == State.APPROVED)).scalar_one()
-    notices = db.session.execute(select(Notice).where(Notice.call_id == call.id)
-                                 .order_by(Notice.id.desc())).scalars().all()
+        decision_forms[row.application.id] = DecisionForm(prefix=f"d{row.application.id}", formdata=None, obj=current)
+    approved = db.session.execute(
+        select(func.count())
+        .select_from(Application)
+        .where(Application.call_id == call.id, Application.state == State.APPROVED)
+    ).scalar_one()
+    notices = (
+        db.session.execute(select(Notice).where(Notice.call_id == call.id).order_by(Notice.id.desc())).scalars().all()
+    )
     return render_template(
-        "decisions/session.html", call=call, session=session, rows=rows, pages=pages, n_decisions=n_decisions,
+        "decisions/session.html",
+        call=call,
+        session=session,
+        rows=rows,
+        pages=pages,
+        n_decisions=n_decisions,
         ranking_error=ranking_error,
-        decisions=decisions, decision_forms=decision_forms, labels=STATE_TEXT, outcome_text=OUTCOME_TEXT,
+        decisions=decisions,
+        decision_forms=decision_forms,
+        labels=STATE_TEXT,
+        outcome_text=OUTCOME_TEXT,
         open_form=forms.get("open_form") or OpenSessionForm(prefix="open"),
         top_form=forms.get("top_form") or ApproveTopForm(prefix="top"),
         finalise_form=forms.get("finalise_form") or FinaliseForm(prefix="fin"),
         publish_form=forms.get("publish_form") or PublishForm(prefix="pub", days=call.program.notice_days),
-        approved=approved, notices=notices), status
+        approved=approved,
+        notices=notices,
+    ), status
 
 
 def _done(call: Call, message: str):
@@ -123,8 +170,15 @@ def open_session(call_id: int):
     form = OpenSessionForm(prefix="open")
     if not form.validate_on_submit():
         return _page(call, 400, open_form=form)
-    if not commit_or_refuse(services.open_session, call, _me(), form.committee_size.data, form.quorum.data,
-                            form.two_thirds.data, form.title.data or ""):
+    if not commit_or_refuse(
+        services.open_session,
+        call,
+        _me(),
+        form.committee_size.data,
+        form.quorum.data,
+        form.two_thirds.data,
+        form.title.data or "",
+    ):
         return _page(call, 409, open_form=form)
     return _done(call, _("The decision session is open."))
 
@@ -139,8 +193,17 @@ def record(session_id: int, application_id: int):
     form = DecisionForm(prefix=f"d{application_id}")
     if not form.validate_on_submit():
         return _page(session.call, 400, decision_form=form)
-    if not commit_or_refuse(services.record_decision, session, application, form.outcome.data, form.votes_for.data,
-                            form.votes_against.data, form.votes_abstain.data, form.note.data or "", _me()):
+    if not commit_or_refuse(
+        services.record_decision,
+        session,
+        application,
+        form.outcome.data,
+        form.votes_for.data,
+        form.votes_against.data,
+        form.votes_abstain.data,
+        form.note.data or "",
+        _me(),
+    ):
         return _page(session.call, 409, decision_form=form)
     return _done(session.call, _("The draft decision on %(name)s has been recorded.", name=application.applicant.name))
 
@@ -152,8 +215,16 @@ def approve_top(session_id: int):
     form = ApproveTopForm(prefix="top")
     if not form.validate_on_submit():
         return _page(session.call, 400, top_form=form)
-    approved = commit_or_refuse(services.approve_top, session, form.n.data, _me(), form.votes_for.data,
-                                form.votes_against.data, form.votes_abstain.data, form.note.data or "")
+    approved = commit_or_refuse(
+        services.approve_top,
+        session,
+        form.n.data,
+        _me(),
+        form.votes_for.data,
+        form.votes_against.data,
+        form.votes_abstain.data,
+        form.note.data or "",
+    )
     if not approved:
         return _page(session.call, 409, top_form=form)
     result = approved.result
@@ -174,13 +245,21 @@ def finalise(session_id: int):
         return _page(session.call, 409, finalise_form=form)
     report = finalised.result
     if report.skipped:
-        flash(_("Skipped because their status changed since the vote: %(names)s.",
-                names="、".join(report.skipped)), "warning")
+        flash(
+            _("Skipped because their status changed since the vote: %(names)s.", names="、".join(report.skipped)),
+            "warning",
+        )
     if report.undecided:
         flash(_("%(n)s reviewed applications had no decision and stay reviewed.", n=report.undecided), "warning")
-    return _done(session.call, _("Session finalised: %(a)s approved, %(r)s rejected, %(w)s waitlisted.",
-                                 a=report.applied["approve"], r=report.applied["reject"],
-                                 w=report.applied["waitlist"]))
+    return _done(
+        session.call,
+        _(
+            "Session finalised: %(a)s approved, %(r)s rejected, %(w)s waitlisted.",
+            a=report.applied["approve"],
+            r=report.applied["reject"],
+            w=report.applied["waitlist"],
+        ),
+    )
 
 
 @bp.post("/calls/<int:call_id>/publish")
@@ -195,8 +274,9 @@ def publish(call_id: int):
         return _page(call, 409, publish_form=form)
     result = published.result
     if result.notice is None:
-        return _done(call, _("This program needs no public notice: %(n)s candidates have been awarded.",
-                             n=result.count))
+        return _done(
+            call, _("This program needs no public notice: %(n)s candidates have been awarded.", n=result.count)
+        )
     flash(_("The public notice of %(n)s candidates is published.", n=result.count), "success")
     return redirect(url_for("decisions.notice", notice_id=result.notice.id))
 
@@ -214,15 +294,44 @@ def _objection(objection_id: int) -> Objection:
 
 
 def _notice_page(notice: Notice, status: int = 200, failed: HandleObjectionForm | None = None):
-    objections = db.session.execute(select(Objection).where(Objection.notice_id == notice.id)
-                                    .options(joinedload(Objection.item)).order_by(Objection.id)).scalars().all()
-    forms = {o.id: (failed if failed is not None and failed._prefix == f"o{o.id}-"
-                    else HandleObjectionForm(prefix=f"o{o.id}", formdata=None))
-             for o in objections if o.status == ObjectionStatus.PENDING}
-    items = db.session.execute(select(NoticeItem).where(NoticeItem.notice_id == notice.id)
-                               .options(joinedload(NoticeItem.application)).order_by(NoticeItem.id)).scalars().all()
-    return render_template("decisions/notice.html", notice=notice, items=items, objections=objections, forms=forms,
-                           labels=STATE_TEXT, plain=ConfirmForm()), status
+    objections = (
+        db.session.execute(
+            select(Objection)
+            .where(Objection.notice_id == notice.id)
+            .options(joinedload(Objection.item))
+            .order_by(Objection.id)
+        )
+        .scalars()
+        .all()
+    )
+    forms = {
+        o.id: (
+            failed
+            if failed is not None and failed._prefix == f"o{o.id}-"
+            else HandleObjectionForm(prefix=f"o{o.id}", formdata=None)
+        )
+        for o in objections
+        if o.status == ObjectionStatus.PENDING
+    }
+    items = (
+        db.session.execute(
+            select(NoticeItem)
+            .where(NoticeItem.notice_id == notice.id)
+            .options(joinedload(NoticeItem.application))
+            .order_by(NoticeItem.id)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "decisions/notice.html",
+        notice=notice,
+        items=items,
+        objections=objections,
+        forms=forms,
+        labels=STATE_TEXT,
+        plain=ConfirmForm(),
+    ), status
 
 
 @bp.get("/notices/<int:notice_id>")
@@ -239,8 +348,9 @@ def handle(objection_id: int):
     form = HandleObjectionForm(prefix=f"o{objection.id}")
     if not form.validate_on_submit():
         return _notice_page(objection.notice, 400, form)
-    if not commit_or_refuse(services.handle_objection, objection, form.decision.data == "uphold", form.note.data,
-                            _me()):
+    if not commit_or_refuse(
+        services.handle_objection, objection, form.decision.data == "uphold", form.note.data, _me()
+    ):
         return _notice_page(objection.notice, 409, form)
     flash(_("The handling of the objection has been recorded."), "success")
     return redirect(url_for("decisions.notice", notice_id=objection.notice_id))
@@ -257,6 +367,13 @@ def close_due():
     commit()
     awarded = sum(len(r.awarded) for r in reports)
     waiting = sum(len(r.waiting) for r in reports)
-    flash(_("%(n)s notices ended: %(a)s candidates awarded, %(w)s waiting for objections to be handled.",
-            n=len(reports), a=awarded, w=waiting), "success")
+    flash(
+        _(
+            "%(n)s notices ended: %(a)s candidates awarded, %(w)s waiting for objections to be handled.",
+            n=len(reports),
+            a=awarded,
+            w=waiting,
+        ),
+        "success",
+    )
     return redirect(url_for("office.calls"))

@@ -13,6 +13,7 @@ registered (a job queued by an older release, a typo) is refused with :class:`Un
 whatever a dotted path in Redis says. Workers run the jobs in the application given to :func:`use_app` (``flask jobs
 worker`` gives its own), else in one made by the factory given to :func:`configure` (create_app gives itself).
 """
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """The applicant's download of their letter in force (registered along with the verify blueprint)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, send_file
@@ -22,8 +23,11 @@ def lettered(application_ids) -> set[int]:
     ids = list(application_ids)
     if not ids:
         return set()
-    return set(db.session.execute(select(Letter.application_id).where(
-        Letter.application_id.in_(ids), Letter.status == LetterStatus.VALID)).scalars())
+    return set(
+        db.session.execute(
+            select(Letter.application_id).where(Letter.application_id.in_(ids), Letter.status == LetterStatus.VALID)
+        ).scalars()
+    )
 
 
 @bp.get("/applications/<int:application_id>/letter")
@@ -36,7 +40,11 @@ def download(application_id: int):
     letter = valid_letter(application.id)
     if letter is None:
         abort(404)
-    response = send_file(document_path(letter.document), mimetype="application/pdf",
-                         download_name=letter.document.original_name, max_age=0)
+    response = send_file(
+        document_path(letter.document),
+        mimetype="application/pdf",
+        download_name=letter.document.original_name,
+        max_age=0,
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -1,4 +1,5 @@
 """Letter templates, issued letters and batch issuing jobs (SPEC §6.4)."""
+
 from __future__ import annotations
 
 import enum
@@ -32,9 +33,12 @@ class LetterJobStatus(str, enum.Enum):
 
 #: What the letters pages call each status.
 LETTER_STATUS_LABELS = {LetterStatus.VALID: _l("Valid"), LetterStatus.REVOKED: _l("Revoked")}
-LETTER_JOB_STATUS_LABELS = {LetterJobStatus.QUEUED: _l("Waiting for a worker…"),
-                            LetterJobStatus.RUNNING: _l("Issuing…"),
-                            LetterJobStatus.DONE: _l("Finished."), LetterJobStatus.FAILED: _l("Failed.")}
+LETTER_JOB_STATUS_LABELS = {
+    LetterJobStatus.QUEUED: _l("Waiting for a worker…"),
+    LetterJobStatus.RUNNING: _l("Issuing…"),
+    LetterJobStatus.DONE: _l("Finished."),
+    LetterJobStatus.FAILED: _l("Failed."),
+}
 #: A job still at work: the page refreshes itself and a second batch for the program is refused.
 ACTIVE_JOB_STATUSES: frozenset[LetterJobStatus] = frozenset({LetterJobStatus.QUEUED, LetterJobStatus.RUNNING})
 
@@ -71,8 +75,13 @@ class Letter(db.Model):
         CheckConstraint("serial_no >= 1", name="serial_positive"),
         CheckConstraint("status = 'valid' OR revoked_at IS NOT NULL", name="revoked_has_time"),
         # One letter in force per application, whatever runs at once (a batch, a re-issue).
-        Index("uq_letters_one_valid", "application_id", unique=True,
-              sqlite_where=text("status = 'valid'"), postgresql_where=text("status = 'valid'")),
+        Index(
+            "uq_letters_one_valid",
+            "application_id",
+            unique=True,
+            sqlite_where=text("status = 'valid'"),
+            postgresql_where=text("status = 'valid'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

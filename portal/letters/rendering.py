@@ -19,6 +19,7 @@ The QR code is a small PNG rather than an SVG path, and the seal SVG text rather
 outlines: WeasyPrint parses SVG paths again for every PDF. Job workers should keep one renderer
 (:func:`letter_renderer`) and call :meth:`LetterRenderer.warm_up` when they start.
 """
+
 from __future__ import annotations
 
 import base64
@@ -89,8 +90,15 @@ class LetterRenderer:
     (``bench/letters.py --ablation``); leave them at their defaults.
     """
 
-    def __init__(self, static_root: Path | str | None = None, fonts_dir: Path | str | None = None,
-                 *, qr_format: str = "png", pdf: PdfRenderer | None = None, **switches):
+    def __init__(
+        self,
+        static_root: Path | str | None = None,
+        fonts_dir: Path | str | None = None,
+        *,
+        qr_format: str = "png",
+        pdf: PdfRenderer | None = None,
+        **switches,
+    ):
         if qr_format not in ("png", "svg"):
             raise ValueError(f"qr_format must be 'png' or 'svg', not {qr_format!r}")
         self.pdf = pdf or PdfRenderer(static_root, fonts_dir, **switches)
@@ -128,8 +136,7 @@ _renderers: dict[PdfRenderer, LetterRenderer] = {}
 _renderers_lock = threading.Lock()
 
 
-def letter_renderer(static_root: Path | str | None = None,
-                    fonts_dir: Path | str | None = None) -> LetterRenderer:
+def letter_renderer(static_root: Path | str | None = None, fonts_dir: Path | str | None = None) -> LetterRenderer:
     """The process-wide letter renderer for these directories, on the process-wide PDF renderer."""
     pdf = get_renderer(static_root, fonts_dir)
     with _renderers_lock:
@@ -139,9 +146,9 @@ def letter_renderer(static_root: Path | str | None = None,
         return renderer
 
 
-def render_letter_pdf(template_source: str, context: dict, *,
-                      static_root: Path | str | None = None,
-                      fonts_dir: Path | str | None = None) -> bytes:
+def render_letter_pdf(
+    template_source: str, context: dict, *, static_root: Path | str | None = None, fonts_dir: Path | str | None = None
+) -> bytes:
     """Render a letter template with ``context`` to PDF/A-3b (A4) bytes.
 
     ``static_root``: the only directory assets may come from (default ``portal/static/letters``),
@@ -168,12 +175,20 @@ def sample_context(**overrides) -> dict:
     """Sample values for every placeholder of the default template: for the live preview of the
     template editor (SPEC §6.4) and to warm a renderer up."""
     values = {
-        "issuer_name": "人才计划办公室", "serial_year": 2026, "serial_no": 12,
-        "program_name": "青年拔尖人才支持计划", "program_year": 2026, "recipient_name": "张䶮",
-        "unit_name": "华东理工大学", "project_title": "面向碳中和的新型催化材料设计与机理研究",
-        "terms": ["入选者应在收到通知后三十日内签订任务书，明确聘期目标、年度计划和考核指标。",
-                  "专项经费须按照国家有关规定管理使用，专款专用，不得挪作他用。"],
-        "issue_date": datetime.date(2026, 11, 21), "verification_code": "7Q4K-M2XD-9PLC",
+        "issuer_name": "人才计划办公室",
+        "serial_year": 2026,
+        "serial_no": 12,
+        "program_name": "青年拔尖人才支持计划",
+        "program_year": 2026,
+        "recipient_name": "张䶮",
+        "unit_name": "华东理工大学",
+        "project_title": "面向碳中和的新型催化材料设计与机理研究",
+        "terms": [
+            "入选者应在收到通知后三十日内签订任务书，明确聘期目标、年度计划和考核指标。",
+            "专项经费须按照国家有关规定管理使用，专款专用，不得挪作他用。",
+        ],
+        "issue_date": datetime.date(2026, 11, 21),
+        "verification_code": "7Q4K-M2XD-9PLC",
         "verification_url": "https://talent.example.cn/verify/7Q4K-M2XD-9PLC",
     }
     values.update(overrides)

@@ -1,7 +1,8 @@
 """The letters' round red seal (印章) as SVG artwork: ``portal/static/letters/seal.svg`` is drawn by
 
-    python -m portal.letters.seal portal/static/letters/seal.svg
+python -m portal.letters.seal portal/static/letters/seal.svg
 """
+
 from __future__ import annotations
 
 import sys
@@ -10,9 +11,15 @@ from pathlib import Path
 from ..pdf.fonts import find_source
 
 
-def make_seal_svg(text: str = "人才计划办公室", *, color: str = "#d7000f",
-                  family: str = "Letter Serif", weight: str = "normal",
-                  embolden: float = 0.9, outlines: bool = False) -> str:
+def make_seal_svg(
+    text: str = "人才计划办公室",
+    *,
+    color: str = "#d7000f",
+    family: str = "Letter Serif",
+    weight: str = "normal",
+    embolden: float = 0.9,
+    outlines: bool = False,
+) -> str:
     """A round red seal: ``text`` along the upper arc, a five-pointed star in the middle.
 
     The characters are SVG text in the letter font (宋体-like, the typeface official seals use),
@@ -53,24 +60,26 @@ def make_seal_svg(text: str = "人才计划办公室", *, color: str = "#d7000f"
         points.append(f"{centre + radius * math.cos(a):.2f},{centre + 4 + radius * math.sin(a):.2f}")
     if outlines:
         drawn = _seal_outlines(text, xs, ys, angles, glyph_size, weight)
-        text_element = (f'<g fill="{color}" stroke="{color}" stroke-width="{embolden:g}">\n'
-                        + "".join(f'<path d="{d}"/>\n' for d in drawn) + "</g>\n")
+        text_element = (
+            f'<g fill="{color}" stroke="{color}" stroke-width="{embolden:g}">\n'
+            + "".join(f'<path d="{d}"/>\n' for d in drawn)
+            + "</g>\n"
+        )
     else:
         families = f"{family}, Noto Serif CJK SC, Source Han Serif SC, SimSun, serif"
         text_element = (
             f'<text fill="{color}" stroke="{color}" stroke-width="{embolden:g}" '
-            f"font-family={quoteattr(families)} font-weight=\"{weight}\" "
+            f'font-family={quoteattr(families)} font-weight="{weight}" '
             f'font-size="{glyph_size:g}" x="{" ".join(xs)}" y="{" ".join(ys)}" '
-            f'rotate="{" ".join(angles)}">{escape(text)}</text>\n')
+            f'rotate="{" ".join(angles)}">{escape(text)}</text>\n'
+        )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size:g} {size:g}" '
         f'width="42mm" height="42mm">\n'
         f"<title>{escape(text)}</title>\n"
         f'<circle cx="{centre:g}" cy="{centre:g}" r="{outer - ring / 2:g}" fill="none" '
         f'stroke="{color}" stroke-width="{ring:g}"/>\n'
-        f'<polygon fill="{color}" points="{" ".join(points)}"/>\n'
-        + text_element
-        + "</svg>\n"
+        f'<polygon fill="{color}" points="{" ".join(points)}"/>\n' + text_element + "</svg>\n"
     )
 
 
@@ -92,8 +101,7 @@ def _seal_outlines(text, xs, ys, angles, glyph_size, weight) -> list[str]:
         for char, x, y, angle in zip(text, xs, ys, angles, strict=True):
             pen = SVGPathPen(glyph_set, ntos=lambda v: f"{v:.2f}".rstrip("0").rstrip("."))
             # Font units (y up) -> SVG (y down), origin at (x, y), turned clockwise by the angle.
-            matrix = (Transform().translate(float(x), float(y)).rotate(math.radians(float(angle)))
-                      .scale(scale, -scale))
+            matrix = Transform().translate(float(x), float(y)).rotate(math.radians(float(angle))).scale(scale, -scale)
             glyph_set[cmap[ord(char)]].draw(TransformPen(pen, matrix))
             drawn.append(pen.getCommands())
     return drawn

@@ -1,4 +1,5 @@
 """Letter verbs: versioned templates, issuing (one or in batch), revoking and verifying letters (SPEC §6.4)."""
+
 from __future__ import annotations
 
 import base64
@@ -39,17 +40,26 @@ log = logging.getLogger(__name__)
 
 #: Application state -> letter outcome.
 OUTCOME_FOR_STATE = {"awarded": "approved", "rejected": "rejected", "waitlisted": "waitlisted"}
-OUTCOME_LABELS = {"approved": _l("Selection letter"), "rejected": _l("Non-selection notice"),
-                  "waitlisted": _l("Waiting-list notice")}
+OUTCOME_LABELS = {
+    "approved": _l("Selection letter"),
+    "rejected": _l("Non-selection notice"),
+    "waitlisted": _l("Waiting-list notice"),
+}
 
 _STATIC = Path(rendering.STATIC_ROOT)
 DEFAULT_TERMS = {
-    "approved": ["入选者应在收到通知后三十日内签订任务书，明确聘期目标、年度计划和考核指标。",
-                 "专项经费须按照国家有关规定管理使用，专款专用，不得挪作他用。"],
-    "rejected": ["您可自收到本通知之日起十五日内登录人才计划管理平台查看评审意见，并可按规定申请复审。",
-                 "符合条件的，欢迎您参加下一年度申报。"],
-    "waitlisted": ["候补资格有效期至本年度评审工作结束之日。",
-                   "如有入选者放弃或被取消入选资格，将按候补顺序递补，并另行书面通知。"],
+    "approved": [
+        "入选者应在收到通知后三十日内签订任务书，明确聘期目标、年度计划和考核指标。",
+        "专项经费须按照国家有关规定管理使用，专款专用，不得挪作他用。",
+    ],
+    "rejected": [
+        "您可自收到本通知之日起十五日内登录人才计划管理平台查看评审意见，并可按规定申请复审。",
+        "符合条件的，欢迎您参加下一年度申报。",
+    ],
+    "waitlisted": [
+        "候补资格有效期至本年度评审工作结束之日。",
+        "如有入选者放弃或被取消入选资格，将按候补顺序递补，并另行书面通知。",
+    ],
 }
 
 
@@ -59,6 +69,7 @@ class LetterError(Refusal):
 
 # ---------------------------------------------------------------- templates
 
+
 def default_source(outcome: str) -> str:
     """The built-in template of an outcome (portal/static/letters/<name>.html)."""
     name = {"approved": "approval", "rejected": "rejected", "waitlisted": "waitlisted"}[outcome]
@@ -67,9 +78,15 @@ def default_source(outcome: str) -> str:
 
 def template_versions(program: Program, outcome: str) -> list[LetterTemplate]:
     """Every version of a program's template for an outcome, newest first."""
-    return db.session.execute(
-        select(LetterTemplate).where(LetterTemplate.program_id == program.id, LetterTemplate.outcome == outcome)
-        .order_by(LetterTemplate.version.desc())).scalars().all()
+    return (
+        db.session.execute(
+            select(LetterTemplate)
+            .where(LetterTemplate.program_id == program.id, LetterTemplate.outcome == outcome)
+            .order_by(LetterTemplate.version.desc())
+        )
+        .scalars()
+        .all()
+    )
 
 
 def template_for(program: Program, outcome: str) -> LetterTemplate:
@@ -77,11 +94,19 @@ def template_for(program: Program, outcome: str) -> LetterTemplate:
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     latest = db.session.execute(
-        select(LetterTemplate).where(LetterTemplate.program_id == program.id, LetterTemplate.outcome == outcome)
-        .order_by(LetterTemplate.version.desc()).limit(1)).scalar()
+        select(LetterTemplate)
+        .where(LetterTemplate.program_id == program.id, LetterTemplate.outcome == outcome)
+        .order_by(LetterTemplate.version.desc())
+        .limit(1)
+    ).scalar()
     if latest is None:
-        latest = LetterTemplate(program_id=program.id, outcome=outcome, version=1, source=default_source(outcome),
-                                note="默认模板 / default template")
+        latest = LetterTemplate(
+            program_id=program.id,
+            outcome=outcome,
+            version=1,
+            source=default_source(outcome),
+            note="默认模板 / default template",
+        )
         db.session.add(latest)
         db.session.flush()
     return latest
@@ -93,12 +118,22 @@ def save_template(program: Program, outcome: str, source: str, actor, note: str 
     # A full render on sample data also catches undefined placeholders and refused assets (file:, http:).
     rendering.render_letter_pdf(source, sample_context(program, outcome))
     current = template_for(program, outcome)
-    version = LetterTemplate(program_id=program.id, outcome=outcome, version=current.version + 1, source=source,
-                             note=(note or "")[:500], created_by_id=getattr(actor, "id", None))
+    version = LetterTemplate(
+        program_id=program.id,
+        outcome=outcome,
+        version=current.version + 1,
+        source=source,
+        note=(note or "")[:500],
+        created_by_id=getattr(actor, "id", None),
+    )
     db.session.add(version)
     db.session.flush()
-    record("letter.template_saved", version, actor=actor,
-           data={"program_id": program.id, "outcome": outcome, "version": version.version})
+    record(
+        "letter.template_saved",
+        version,
+        actor=actor,
+        data={"program_id": program.id, "outcome": outcome, "version": version.version},
+    )
     return version
 
 
@@ -107,10 +142,18 @@ def sample_context(program: Program, outcome: str) -> dict:
     year = db.session.execute(select(func.max(Call.year)).where(Call.program_id == program.id)).scalar()
     code = "SAMP-LE00-0000-0000"
     return rendering.sample_context(
-        issuer_name=_issuer(), program_name=program.name_zh, program_year=year or local_today().year,
-        serial_year=local_today().year, serial_no=12, serial=serial_number(local_today().year, 12),
-        outcome=outcome, terms=list(DEFAULT_TERMS[outcome]), issue_date=local_today(), verification_code=code,
-        verification_url=external_url("verify.show", code=code))
+        issuer_name=_issuer(),
+        program_name=program.name_zh,
+        program_year=year or local_today().year,
+        serial_year=local_today().year,
+        serial_no=12,
+        serial=serial_number(local_today().year, 12),
+        outcome=outcome,
+        terms=list(DEFAULT_TERMS[outcome]),
+        issue_date=local_today(),
+        verification_code=code,
+        verification_url=external_url("verify.show", code=code),
+    )
 
 
 def _issuer() -> str:
@@ -119,16 +162,17 @@ def _issuer() -> str:
 
 # ---------------------------------------------------------------- issuing
 
+
 def new_verification_code() -> str:
     """80 random bits as 16 base32 characters in groups of four: unguessable, short enough to type."""
     raw = base64.b32encode(secrets.token_bytes(10)).decode("ascii")
-    return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
 def normalise_code(code: str) -> str:
     """What a person typed (any case, spaces, missing dashes) as the stored form."""
     raw = re.sub(r"[^A-Z2-7]", "", (code or "").upper())[:16]
-    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
 def _next_serial(program_id: int, year: int) -> int:
@@ -137,27 +181,38 @@ def _next_serial(program_id: int, year: int) -> int:
     if db.session.get_bind().dialect.name == "sqlite":
         # SQLite ignores FOR UPDATE; a write takes its database lock now, before the max is read.
         db.session.execute(text("UPDATE programs SET id = id WHERE id = :id"), {"id": program_id})
-    last = db.session.execute(select(func.max(Letter.serial_no)).where(
-        Letter.program_id == program_id, Letter.serial_year == year)).scalar()
+    last = db.session.execute(
+        select(func.max(Letter.serial_no)).where(Letter.program_id == program_id, Letter.serial_year == year)
+    ).scalar()
     return (last or 0) + 1
 
 
 def valid_letter(application_id: int) -> Letter | None:
     """The application's letter in force, if any."""
-    return db.session.execute(select(Letter).where(Letter.application_id == application_id,
-                                                   Letter.status == LetterStatus.VALID)).scalar()
+    return db.session.execute(
+        select(Letter).where(Letter.application_id == application_id, Letter.status == LetterStatus.VALID)
+    ).scalar()
 
 
-def letter_context(application: Application, outcome: str, serial_year: int, serial_no: int, code: str,
-                   issue_date: date) -> dict:
+def letter_context(
+    application: Application, outcome: str, serial_year: int, serial_no: int, code: str, issue_date: date
+) -> dict:
     """The placeholders of a real letter."""
     program = application.call.program
     return {
-        "issuer_name": _issuer(), "serial_year": serial_year, "serial_no": serial_no,
-        "serial": serial_number(serial_year, serial_no), "recipient_name": application.applicant.name,
-        "program_name": program.name_zh, "program_year": application.call.year, "outcome": outcome,
-        "unit_name": application.unit.name_zh if application.unit else "", "project_title": application.title,
-        "terms": list(DEFAULT_TERMS[outcome]), "issue_date": issue_date, "verification_code": code,
+        "issuer_name": _issuer(),
+        "serial_year": serial_year,
+        "serial_no": serial_no,
+        "serial": serial_number(serial_year, serial_no),
+        "recipient_name": application.applicant.name,
+        "program_name": program.name_zh,
+        "program_year": application.call.year,
+        "outcome": outcome,
+        "unit_name": application.unit.name_zh if application.unit else "",
+        "project_title": application.title,
+        "terms": list(DEFAULT_TERMS[outcome]),
+        "issue_date": issue_date,
+        "verification_code": code,
         "verification_url": external_url("verify.show", code=code),
     }
 
@@ -169,8 +224,15 @@ def _page_count(pdf: bytes) -> int:
 
 def batch_running(program_id: int) -> bool:
     """Whether a batch of this program's letters is queued or running (it holds reserved serial numbers)."""
-    return db.session.execute(select(LetterJob.id).join(Call, Call.id == LetterJob.call_id).where(
-        Call.program_id == program_id, LetterJob.status.in_(ACTIVE_JOB_STATUSES)).limit(1)).first() is not None
+    return (
+        db.session.execute(
+            select(LetterJob.id)
+            .join(Call, Call.id == LetterJob.call_id)
+            .where(Call.program_id == program_id, LetterJob.status.in_(ACTIVE_JOB_STATUSES))
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def reserve_serials(program_id: int, year: int, count: int) -> int:
@@ -210,8 +272,15 @@ def render_for(application: Application, serial_no: int, template: LetterTemplat
 _LOOK_UP = object()
 
 
-def issue_letter(application: Application, actor, reason: str = "", *,
-                 rendered: RenderedLetter | None = None, previous=_LOOK_UP, version: int | None = None) -> Letter:
+def issue_letter(
+    application: Application,
+    actor,
+    reason: str = "",
+    *,
+    rendered: RenderedLetter | None = None,
+    previous=_LOOK_UP,
+    version: int | None = None,
+) -> Letter:
     """Render, store and record the application's letter; a letter in force is revoked and replaced.
 
     A batch passes a letter it already `rendered` with a reserved serial number, and the `previous`
@@ -223,39 +292,69 @@ def issue_letter(application: Application, actor, reason: str = "", *,
         if OUTCOME_FOR_STATE.get(application.state) is None:
             raise LetterError(str(_l("No letter for an application in this state.")))
         if batch_running(program.id):
-            raise LetterError(str(_l("Letters of this program are being issued in a batch; try again when it "
-                                     "has finished.")))
+            raise LetterError(
+                str(_l("Letters of this program are being issued in a batch; try again when it has finished."))
+            )
         rendered = render_for(application, _next_serial(program.id, local_today().year))
     outcome, code, serial_no, pdf = rendered.outcome, rendered.code, rendered.serial_no, rendered.pdf
     year = rendered.issue_date.year
     if previous is _LOOK_UP:
         previous = valid_letter(application.id)
     if version is None:
-        version = (db.session.execute(select(func.max(Letter.version)).where(
-            Letter.application_id == application.id)).scalar() or 0) + 1
+        version = (
+            db.session.execute(select(func.max(Letter.version)).where(Letter.application_id == application.id)).scalar()
+            or 0
+        ) + 1
     info = PdfInfo(size=len(pdf), sha256=hashlib.sha256(pdf).hexdigest(), page_count=_page_count(pdf))
-    document = save_document(pdf, kind="letter", original_name=f"letter-{year}-{serial_no:04d}.pdf", owner_id=None,
-                             checked=info)
+    document = save_document(
+        pdf, kind="letter", original_name=f"letter-{year}-{serial_no:04d}.pdf", owner_id=None, checked=info
+    )
     if previous is not None:  # first, as an application has one letter in force at most
         _mark_revoked(previous, reason or "重新签发 / re-issued")
-    letter = Letter(application_id=application.id, program_id=program.id, template_id=rendered.template_id,
-                    outcome=outcome, serial_year=year, serial_no=serial_no, serial=serial_number(year, serial_no),
-                    verification_code=code, version=version, status=LetterStatus.VALID.value,
-                    document_id=document.id, sha256=document.sha256, issued_at=utcnow(),
-                    issued_by_id=getattr(actor, "id", None))
+    letter = Letter(
+        application_id=application.id,
+        program_id=program.id,
+        template_id=rendered.template_id,
+        outcome=outcome,
+        serial_year=year,
+        serial_no=serial_no,
+        serial=serial_number(year, serial_no),
+        verification_code=code,
+        version=version,
+        status=LetterStatus.VALID.value,
+        document_id=document.id,
+        sha256=document.sha256,
+        issued_at=utcnow(),
+        issued_by_id=getattr(actor, "id", None),
+    )
     db.session.add(letter)
     db.session.flush()
     user = application.applicant
-    queue_email(user.email, "letter_issued", locale=user.locale or "zh_CN", user=user, letter=letter,
-                program_name=program.name_zh if (user.locale or "zh").startswith("zh") else program.name_en,
-                link=external_url("my_letters.download", application_id=application.id))
+    queue_email(
+        user.email,
+        "letter_issued",
+        locale=user.locale or "zh_CN",
+        user=user,
+        letter=letter,
+        program_name=program.name_zh if (user.locale or "zh").startswith("zh") else program.name_en,
+        link=external_url("my_letters.download", application_id=application.id),
+    )
     # The audit entries last: the chain's lock is held from the first entry to the commit.
     if previous is not None:
         previous.replaced_by_id = letter.id
         _record_revoked(previous, actor)
-    record("letter.issued", letter, actor=actor,
-           data={"application_id": application.id, "serial": letter.serial, "version": version,
-                 "sha256": letter.sha256, "replaces": previous.id if previous else None})
+    record(
+        "letter.issued",
+        letter,
+        actor=actor,
+        data={
+            "application_id": application.id,
+            "serial": letter.serial,
+            "version": version,
+            "sha256": letter.sha256,
+            "replaces": previous.id if previous else None,
+        },
+    )
     return letter
 
 
@@ -269,8 +368,12 @@ def _mark_revoked(letter: Letter, reason: str) -> None:
 
 def _record_revoked(letter: Letter, actor) -> None:
     db.session.flush()
-    record("letter.revoked", letter, actor=actor, data={"reason": letter.revoked_reason,
-                                                        "replaced_by": letter.replaced_by_id})
+    record(
+        "letter.revoked",
+        letter,
+        actor=actor,
+        data={"reason": letter.revoked_reason, "replaced_by": letter.replaced_by_id},
+    )
 
 
 def revoke_letter(letter: Letter, actor, reason: str) -> None:
@@ -288,13 +391,19 @@ def verify_pdf(letter: Letter, data: bytes) -> bool:
 
 # ---------------------------------------------------------------- batches
 
+
 def _needing_letters(call_id: int):
     """The call's decided applications without a letter in force for their current outcome (a SELECT of ids)."""
     outcome = case(*[(Application.state == state, value) for state, value in OUTCOME_FOR_STATE.items()])
-    return (select(Application.id)
-            .outerjoin(Letter, (Letter.application_id == Application.id) & (Letter.status == LetterStatus.VALID))
-            .where(Application.call_id == call_id, Application.state.in_(OUTCOME_FOR_STATE),
-                   Letter.id.is_(None) | (Letter.outcome != outcome)))
+    return (
+        select(Application.id)
+        .outerjoin(Letter, (Letter.application_id == Application.id) & (Letter.status == LetterStatus.VALID))
+        .where(
+            Application.call_id == call_id,
+            Application.state.in_(OUTCOME_FOR_STATE),
+            Letter.id.is_(None) | (Letter.outcome != outcome),
+        )
+    )
 
 
 def applications_needing_letters(call_id: int) -> list[int]:
@@ -320,10 +429,15 @@ def start_batch(call: Call, actor) -> LetterJob:
     job into chunks of BATCH_CHUNK_SIZE letters, each its own background job, so that every worker
     takes a share of the batch."""
     if batch_running(call.program_id):
-        raise LetterError(str(_l("Letters of this program are being issued in a batch; try again when it "
-                                 "has finished.")))
-    job = LetterJob(call_id=call.id, status=LetterJobStatus.QUEUED.value, total=count_needing_letters(call.id),
-                    created_by_id=getattr(actor, "id", None))
+        raise LetterError(
+            str(_l("Letters of this program are being issued in a batch; try again when it has finished."))
+        )
+    job = LetterJob(
+        call_id=call.id,
+        status=LetterJobStatus.QUEUED.value,
+        total=count_needing_letters(call.id),
+        created_by_id=getattr(actor, "id", None),
+    )
     db.session.add(job)
     db.session.flush()
     record("letter.batch_started", job, actor=actor, data={"call_id": call.id, "total": job.total})
@@ -345,9 +459,11 @@ def run_batch(job_id: int, chunk_size: int | None = None) -> None:
     first = reserve_serials(call.program_id, local_today().year, len(ids))
     numbered = [[app_id, first + i] for i, app_id in enumerate(ids)]
     claimed = db.session.execute(
-        update(LetterJob).where(LetterJob.id == job_id, LetterJob.status == LetterJobStatus.QUEUED)
+        update(LetterJob)
+        .where(LetterJob.id == job_id, LetterJob.status == LetterJobStatus.QUEUED)
         .values(status=LetterJobStatus.RUNNING.value, total=len(ids), done=0, failed=0)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if claimed != 1:
         rollback()
         return
@@ -357,7 +473,7 @@ def run_batch(job_id: int, chunk_size: int | None = None) -> None:
         return
     size = max(1, chunk_size or current_app.config.get("LETTER_BATCH_CHUNK") or BATCH_CHUNK_SIZE)
     for start in range(0, len(numbered), size):
-        jobs.enqueue(run_batch_chunk, job_id, numbered[start:start + size])
+        jobs.enqueue(run_batch_chunk, job_id, numbered[start : start + size])
 
 
 @dataclass
@@ -375,16 +491,33 @@ class _Chunk:
 
 
 def _load_chunk(application_ids: list[int], actor_id: int | None) -> _Chunk:
-    applications = {a.id: a for a in db.session.execute(
-        select(Application).where(Application.id.in_(application_ids))
-        .options(joinedload(Application.applicant), joinedload(Application.unit),
-                 joinedload(Application.call).joinedload(Call.program))).unique().scalars()}
-    valid = {letter.application_id: letter for letter in db.session.execute(
-        select(Letter).where(Letter.application_id.in_(application_ids),
-                             Letter.status == LetterStatus.VALID)).scalars()}
-    versions = dict(db.session.execute(
-        select(Letter.application_id, func.max(Letter.version)).where(Letter.application_id.in_(application_ids))
-        .group_by(Letter.application_id)).all())
+    applications = {
+        a.id: a
+        for a in db.session.execute(
+            select(Application)
+            .where(Application.id.in_(application_ids))
+            .options(
+                joinedload(Application.applicant),
+                joinedload(Application.unit),
+                joinedload(Application.call).joinedload(Call.program),
+            )
+        )
+        .unique()
+        .scalars()
+    }
+    valid = {
+        letter.application_id: letter
+        for letter in db.session.execute(
+            select(Letter).where(Letter.application_id.in_(application_ids), Letter.status == LetterStatus.VALID)
+        ).scalars()
+    }
+    versions = dict(
+        db.session.execute(
+            select(Letter.application_id, func.max(Letter.version))
+            .where(Letter.application_id.in_(application_ids))
+            .group_by(Letter.application_id)
+        ).all()
+    )
     templates = {}
     for application in applications.values():
         outcome = OUTCOME_FOR_STATE.get(application.state)
@@ -450,7 +583,7 @@ def _when_unlocked(work, *args, **kwargs):
             rollback()
             if not _is_locked(exc) or attempt + 1 == _LOCK_ATTEMPTS:
                 raise
-            time.sleep(0.02 * 2 ** attempt * (0.5 + random.random()))
+            time.sleep(0.02 * 2**attempt * (0.5 + random.random()))
 
 
 def _issue_batch_letter(job_id: int, application_id: int, serial_no: int, chunk: _Chunk) -> None:
@@ -470,8 +603,13 @@ def _issue_batch_letter(job_id: int, application_id: int, serial_no: int, chunk:
         rendered = render_for(application, serial_no, chunk.template(application))
 
         def store() -> Letter:
-            letter = issue_letter(application, chunk.actor, rendered=rendered, previous=current,
-                                  version=chunk.versions.get(application_id, 0) + 1)
+            letter = issue_letter(
+                application,
+                chunk.actor,
+                rendered=rendered,
+                previous=current,
+                version=chunk.versions.get(application_id, 0) + 1,
+            )
             _count(job_id, done=1)
             return letter
 
@@ -479,8 +617,9 @@ def _issue_batch_letter(job_id: int, application_id: int, serial_no: int, chunk:
     except Exception as exc:  # one bad letter must not stop the batch
         rollback()
         log.exception("letter for application %s failed", application_id)
-        _when_unlocked(_count, job_id, failed=1,
-                       error=f"application {application_id}: {getattr(exc, 'message', None) or exc}")
+        _when_unlocked(
+            _count, job_id, failed=1, error=f"application {application_id}: {getattr(exc, 'message', None) or exc}"
+        )
         return
     chunk.valid[application_id] = letter
     chunk.versions[application_id] = letter.version
@@ -491,8 +630,9 @@ def _count(job_id: int, *, done: int = 0, failed: int = 0, error: str = "") -> N
     values = {"done": LetterJob.done + done, "failed": LetterJob.failed + failed}
     if error:
         values["error"] = func.coalesce(LetterJob.error, "") + (error + "\n")
-    db.session.execute(update(LetterJob).where(LetterJob.id == job_id).values(**values)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(LetterJob).where(LetterJob.id == job_id).values(**values).execution_options(synchronize_session=False)
+    )
 
 
 def _finish_batch(job_id: int) -> None:
@@ -500,12 +640,21 @@ def _finish_batch(job_id: int) -> None:
 
     def finish() -> None:
         finished = db.session.execute(
-            update(LetterJob).where(LetterJob.id == job_id, LetterJob.status == LetterJobStatus.RUNNING,
-                                    LetterJob.done + LetterJob.failed >= LetterJob.total)
-            .values(status=case(((LetterJob.failed > 0) & (LetterJob.done == 0), LetterJobStatus.FAILED.value),
-                                else_=LetterJobStatus.DONE.value),
-                    finished_at=utcnow())
-            .execution_options(synchronize_session=False)).rowcount
+            update(LetterJob)
+            .where(
+                LetterJob.id == job_id,
+                LetterJob.status == LetterJobStatus.RUNNING,
+                LetterJob.done + LetterJob.failed >= LetterJob.total,
+            )
+            .values(
+                status=case(
+                    ((LetterJob.failed > 0) & (LetterJob.done == 0), LetterJobStatus.FAILED.value),
+                    else_=LetterJobStatus.DONE.value,
+                ),
+                finished_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if finished:
             job = db.session.get(LetterJob, job_id)
             db.session.refresh(job)

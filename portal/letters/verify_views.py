@@ -1,4 +1,5 @@
 """Public verification of letters by code, and of an uploaded PDF against the issued one."""
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -17,15 +18,25 @@ bp = Blueprint("verify", __name__, url_prefix="/verify")
 
 def _letter(code: str) -> Letter | None:
     return db.session.execute(
-        select(Letter).where(Letter.verification_code == services.normalise_code(code))
-        .options(joinedload(Letter.application).joinedload(Application.applicant),
-                 joinedload(Letter.application).joinedload(Application.call).joinedload(Call.program))).scalar()
+        select(Letter)
+        .where(Letter.verification_code == services.normalise_code(code))
+        .options(
+            joinedload(Letter.application).joinedload(Application.applicant),
+            joinedload(Letter.application).joinedload(Application.call).joinedload(Call.program),
+        )
+    ).scalar()
 
 
 def _page(letter: Letter, result: str | None = None, status: int = 200):
-    return render_template("letters/verify_show.html", letter=letter, result=result,
-                           date_zh=services.chinese_issue_date(letter), locale=current_locale(),
-                           labels=services.OUTCOME_LABELS, status_labels=LETTER_STATUS_LABELS), status
+    return render_template(
+        "letters/verify_show.html",
+        letter=letter,
+        result=result,
+        date_zh=services.chinese_issue_date(letter),
+        locale=current_locale(),
+        labels=services.OUTCOME_LABELS,
+        status_labels=LETTER_STATUS_LABELS,
+    ), status
 
 
 @bp.get("/")

@@ -1,4 +1,5 @@
 """Program office: letter templates with live preview, issuing letters one by one or in batch, revoking."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, send_file, url_for
@@ -27,7 +28,6 @@ bp = Blueprint("letters", __name__, url_prefix="/office/letters")
 PAGE_SIZE = 50
 
 MAX_SOURCE_CHARS = 200_000
-
 
 
 def _refusal(exc: TemplateError) -> str:
@@ -61,16 +61,37 @@ def _program_outcome(program_id: int, outcome: str) -> Program:
 @roles_required(Role.PROGRAM_ADMIN)
 def index():
     """The programs this person runs with the latest template version per outcome, and their calls."""
-    programs = db.session.execute(select(Program).where(managed(Program.id, current_user))
-                                  .order_by(Program.code)).scalars().all()
-    versions = {(pid, outcome): n for pid, outcome, n in db.session.execute(
-        select(LetterTemplate.program_id, LetterTemplate.outcome, func.max(LetterTemplate.version))
-        .where(managed(LetterTemplate.program_id, current_user))
-        .group_by(LetterTemplate.program_id, LetterTemplate.outcome)).all()}
-    calls = db.session.execute(select(Call).join(Program).where(managed(Call.program_id, current_user))
-                               .order_by(Call.year.desc(), Program.code)).scalars().all()
-    return render_template("letters/index.html", programs=programs, versions=versions, calls=calls,
-                           outcomes=OUTCOMES, labels=services.OUTCOME_LABELS)
+    programs = (
+        db.session.execute(select(Program).where(managed(Program.id, current_user)).order_by(Program.code))
+        .scalars()
+        .all()
+    )
+    versions = {
+        (pid, outcome): n
+        for pid, outcome, n in db.session.execute(
+            select(LetterTemplate.program_id, LetterTemplate.outcome, func.max(LetterTemplate.version))
+            .where(managed(LetterTemplate.program_id, current_user))
+            .group_by(LetterTemplate.program_id, LetterTemplate.outcome)
+        ).all()
+    }
+    calls = (
+        db.session.execute(
+            select(Call)
+            .join(Program)
+            .where(managed(Call.program_id, current_user))
+            .order_by(Call.year.desc(), Program.code)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "letters/index.html",
+        programs=programs,
+        versions=versions,
+        calls=calls,
+        outcomes=OUTCOMES,
+        labels=services.OUTCOME_LABELS,
+    )
 
 
 @bp.get("/programs/<int:program_id>/<outcome>")
@@ -85,8 +106,17 @@ def edit_template(program_id: int, outcome: str):
     wanted = request.args.get("version", type=int)
     if wanted:
         source = next((t.source for t in history if t.version == wanted), source)
-    return render_template("letters/template_edit.html", program=program, outcome=outcome, current=current,
-                           history=history, source=source, note="", errors=[], labels=services.OUTCOME_LABELS)
+    return render_template(
+        "letters/template_edit.html",
+        program=program,
+        outcome=outcome,
+        current=current,
+        history=history,
+        source=source,
+        note="",
+        errors=[],
+        labels=services.OUTCOME_LABELS,
+    )
 
 
 @bp.post("/programs/<int:program_id>/<outcome>")
@@ -101,9 +131,17 @@ def save_template(program_id: int, outcome: str):
     except TemplateError as exc:
         rollback()
         current = services.template_for(program, outcome)
-        return render_template("letters/template_edit.html", program=program, outcome=outcome, current=current,
-                               history=services.template_versions(program, outcome), source=source, note=note,
-                               errors=[_refusal(exc)], labels=services.OUTCOME_LABELS), 422
+        return render_template(
+            "letters/template_edit.html",
+            program=program,
+            outcome=outcome,
+            current=current,
+            history=services.template_versions(program, outcome),
+            source=source,
+            note=note,
+            errors=[_refusal(exc)],
+            labels=services.OUTCOME_LABELS,
+        ), 422
     commit()
     flash(_("Template saved as version %(n)s.", n=version.version), "success")
     return redirect(url_for("letters.edit_template", program_id=program.id, outcome=outcome))
@@ -118,8 +156,13 @@ def preview(program_id: int, outcome: str):
     try:
         pdf = rendering.render_letter_pdf(source, services.sample_context(program, outcome))
     except TemplateError as exc:
-        return render_template("letters/preview_refused.html", program=program, outcome=outcome,
-                               message=_refusal(exc), labels=services.OUTCOME_LABELS), 422
+        return render_template(
+            "letters/preview_refused.html",
+            program=program,
+            outcome=outcome,
+            message=_refusal(exc),
+            labels=services.OUTCOME_LABELS,
+        ), 422
     response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = "inline; filename=preview.pdf"
@@ -133,23 +176,36 @@ def call_letters(call_id: int):
     """The decided applications of a call with their letters; issue one, issue all, revoke."""
     call = _get(Call, call_id)
     page = db.paginate(
-        select(Application).where(Application.call_id == call.id,
-                                  Application.state.in_(services.OUTCOME_FOR_STATE))
+        select(Application)
+        .where(Application.call_id == call.id, Application.state.in_(services.OUTCOME_FOR_STATE))
         .options(joinedload(Application.applicant), joinedload(Application.unit))
-        .order_by(Application.id), per_page=PAGE_SIZE, error_out=False)
+        .order_by(Application.id),
+        per_page=PAGE_SIZE,
+        error_out=False,
+    )
     applications = page.items
     letters: dict[int, list[Letter]] = {}
     for letter in db.session.execute(
-            select(Letter).where(Letter.application_id.in_([a.id for a in applications]))
-            .order_by(Letter.version.desc())).scalars():
+        select(Letter).where(Letter.application_id.in_([a.id for a in applications])).order_by(Letter.version.desc())
+    ).scalars():
         letters.setdefault(letter.application_id, []).append(letter)
-    jobs = db.session.execute(select(LetterJob).where(LetterJob.call_id == call.id)
-                              .order_by(LetterJob.id.desc()).limit(5)).scalars().all()
-    return render_template("letters/call.html", call=call, applications=applications, page=page, letters=letters,
-                           jobs=jobs,
-                           needing=services.count_needing_letters(call.id),
-                           outcome_for=services.OUTCOME_FOR_STATE, labels=services.OUTCOME_LABELS,
-                           status_labels=LETTER_STATUS_LABELS)
+    jobs = (
+        db.session.execute(select(LetterJob).where(LetterJob.call_id == call.id).order_by(LetterJob.id.desc()).limit(5))
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "letters/call.html",
+        call=call,
+        applications=applications,
+        page=page,
+        letters=letters,
+        jobs=jobs,
+        needing=services.count_needing_letters(call.id),
+        outcome_for=services.OUTCOME_FOR_STATE,
+        labels=services.OUTCOME_LABELS,
+        status_labels=LETTER_STATUS_LABELS,
+    )
 
 
 @bp.post("/applications/<int:application_id>/issue")
@@ -187,8 +243,12 @@ def revoke(letter_id: int):
 def pdf(letter_id: int):
     """Any issued letter, valid or revoked, exactly as stored."""
     letter = _get(Letter, letter_id)
-    response = send_file(document_path(letter.document), mimetype="application/pdf",
-                         download_name=letter.document.original_name, max_age=0)
+    response = send_file(
+        document_path(letter.document),
+        mimetype="application/pdf",
+        download_name=letter.document.original_name,
+        max_age=0,
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

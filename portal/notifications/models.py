@@ -1,4 +1,5 @@
 """The email outbox: every message is stored before it is sent (SPEC §8)."""
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """Queue emails in the outbox and deliver them after the commit (SMTP, or the log in development)."""
+
 from __future__ import annotations
 
 import logging
@@ -85,8 +86,11 @@ def deliver_many(message_ids: list[int]) -> dict[int, str]:
     """Send the stored messages not yet sent, over one SMTP connection (or to the log when MAIL_SERVER
     is unset); returns each message's status. A message the server refuses is marked failed without
     stopping the others; if the server cannot be reached at all, every message is marked failed."""
-    messages = db.session.execute(select(OutboxMessage).where(OutboxMessage.id.in_(message_ids))
-                                  .order_by(OutboxMessage.id)).scalars().all()
+    messages = (
+        db.session.execute(select(OutboxMessage).where(OutboxMessage.id.in_(message_ids)).order_by(OutboxMessage.id))
+        .scalars()
+        .all()
+    )
     statuses = {m.id: m.status for m in messages}
     pending = [m for m in messages if m.status not in DELIVERED_STATUSES]
     if not pending:
@@ -96,11 +100,18 @@ def deliver_many(message_ids: list[int]) -> dict[int, str]:
         message.attempts += 1
     if not cfg.get("MAIL_SERVER"):
         for message in pending:
-            log.warning("email (not sent: MAIL_SERVER unset) to=%s subject=%s\n%s", message.to_address,
-                        message.subject, message.body_text)
+            log.warning(
+                "email (not sent: MAIL_SERVER unset) to=%s subject=%s\n%s",
+                message.to_address,
+                message.subject,
+                message.body_text,
+            )
             if cfg.get("PORTAL_ENV") == "development":
-                print(f"\n----- email to {message.to_address} -----\nSubject: {message.subject}\n\n"
-                      f"{message.body_text}-----", flush=True)
+                print(
+                    f"\n----- email to {message.to_address} -----\nSubject: {message.subject}\n\n"
+                    f"{message.body_text}-----",
+                    flush=True,
+                )
             message.status = OutboxStatus.LOGGED.value
             message.sent_at = utcnow()
     else:
@@ -109,8 +120,11 @@ def deliver_many(message_ids: list[int]) -> dict[int, str]:
                 for message in pending:
                     try:
                         smtp.send_message(_email(message, cfg))
-                    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
-                            smtplib.SMTPDataError) as exc:  # this message only; the connection stays usable
+                    except (
+                        smtplib.SMTPRecipientsRefused,
+                        smtplib.SMTPSenderRefused,
+                        smtplib.SMTPDataError,
+                    ) as exc:  # this message only; the connection stays usable
                         _failed(message, exc)
                     else:
                         message.status = OutboxStatus.SENT.value

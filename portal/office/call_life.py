@@ -2,6 +2,7 @@
 decided. Each asks the pure table in call_workflow.py, turns its refusals into the user's language, sets the
 fields, records the audit entry and flushes; the view commits.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,8 +30,11 @@ from .program_admin import new_rules_version
 
 
 def _count(call: Call, states) -> int:
-    return db.session.execute(select(func.count()).select_from(Application).where(
-        Application.call_id == call.id, Application.state.in_(tuple(states)))).scalar_one()
+    return db.session.execute(
+        select(func.count())
+        .select_from(Application)
+        .where(Application.call_id == call.id, Application.state.in_(tuple(states)))
+    ).scalar_one()
 
 
 def waiting_counts(call: Call) -> tuple[int, int]:
@@ -40,19 +44,24 @@ def waiting_counts(call: Call) -> tuple[int, int]:
 
 def decision_session_final(call: Call) -> bool:
     """True when the call's committee has a finalised decision session and no session is still open."""
-    statuses = set(db.session.execute(select(DecisionSession.status)
-                                      .where(DecisionSession.call_id == call.id)).scalars())
+    statuses = set(
+        db.session.execute(select(DecisionSession.status).where(DecisionSession.call_id == call.id)).scalars()
+    )
     return "finalised" in statuses and "draft" not in statuses
 
 
 def call_facts(call: Call, action: CallAction, now: datetime, **extra) -> CallFacts:
     """What the workflow's guards look at for `action`, gathered from the database (only what it needs)."""
     closes_local = to_local(call.closes_at).date() if call.closes_at else None
-    facts = dict(status=call.status, opens_at=call.opens_at, closes_at=call.closes_at, now=now,
-                 has_cutoff_date=call.cutoff_date is not None,
-                 review_due_after_closing=call.review_due is None or closes_local is None
-                 or call.review_due > closes_local,
-                 program_archived=call.program.is_archived)
+    facts = dict(
+        status=call.status,
+        opens_at=call.opens_at,
+        closes_at=call.closes_at,
+        now=now,
+        has_cutoff_date=call.cutoff_date is not None,
+        review_due_after_closing=call.review_due is None or closes_local is None or call.review_due > closes_local,
+        program_archived=call.program.is_archived,
+    )
     if action is CallAction.START_REVIEW and "waiting_unit_review" not in extra:
         facts["waiting_unit_review"], facts["waiting_formal_check"] = waiting_counts(call)
     elif action is CallAction.DECIDE:
@@ -66,8 +75,11 @@ def refusal_message(refusal: CallRefusal, call: Call) -> str:
     """One refusal of the call workflow in the user's language."""
     code, values = refusal.code, refusal.values
     if code == "not_in_state":
-        return _("This cannot be done while the call is “%(state)s”: %(action)s.",
-                 state=state_label(values["state"]), action=action_label(values["action"]))
+        return _(
+            "This cannot be done while the call is “%(state)s”: %(action)s.",
+            state=state_label(values["state"]),
+            action=action_label(values["action"]),
+        )
     if code == "program_archived":
         return _("The program is archived: it takes no new calls.")
     if code == "closes_before_opening":
@@ -77,17 +89,27 @@ def refusal_message(refusal: CallRefusal, call: Call) -> str:
     if code == "no_cutoff_date":
         return _("Give the eligibility cutoff date: ages and years are counted to it.")
     if code == "review_due_before_closing":
-        return _("The review due date must be after the closing date, %(date)s.",
-                 date=to_local(call.closes_at).date().isoformat())
+        return _(
+            "The review due date must be after the closing date, %(date)s.",
+            date=to_local(call.closes_at).date().isoformat(),
+        )
     if code == "already_opened":
-        return _("The call opened at %(time)s (Beijing time): an opened call cannot go back to draft.",
-                 time=beijing(call.opens_at))
+        return _(
+            "The call opened at %(time)s (Beijing time): an opened call cannot go back to draft.",
+            time=beijing(call.opens_at),
+        )
     if code == "extend_not_later":
-        return _("The new deadline must be later than the current one, %(time)s (Beijing time).",
-                 time=beijing(call.closes_at))
+        return _(
+            "The new deadline must be later than the current one, %(time)s (Beijing time).",
+            time=beijing(call.closes_at),
+        )
     if code == "applications_waiting":
-        return _("%(unit)s applications still wait for unit review and %(formal)s for the formal check. Tick the "
-                 "confirmation to start the review anyway.", unit=values["unit"], formal=values["formal"])
+        return _(
+            "%(unit)s applications still wait for unit review and %(formal)s for the formal check. Tick the "
+            "confirmation to start the review anyway.",
+            unit=values["unit"],
+            formal=values["formal"],
+        )
     if code == "no_final_session":
         return _("The call's decision session is not finalised yet (or a new session is still open).")
     if code == "undecided":
@@ -106,13 +128,25 @@ def _guard(call: Call, action: CallAction, now: datetime, **extra) -> CallState:
 def pin_rules(call: Call, actor) -> ProgramRules:
     """Pin the call to the program's latest rules version; a program without versions gets version 1, a copy of
     its current rules, documents and questions (later program edits make new versions, see program_admin.py)."""
-    latest = db.session.execute(select(ProgramRules).where(ProgramRules.program_id == call.program_id)
-                                .order_by(ProgramRules.number.desc()).limit(1)).scalars().first()
+    latest = (
+        db.session.execute(
+            select(ProgramRules)
+            .where(ProgramRules.program_id == call.program_id)
+            .order_by(ProgramRules.number.desc())
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
     if latest is None:
         latest = new_rules_version(call.program, actor)
         db.session.flush()
-        record("program.rules_versioned", call.program, actor=actor,
-               data={"number": latest.number, "reason": "call published"})
+        record(
+            "program.rules_versioned",
+            call.program,
+            actor=actor,
+            data={"number": latest.number, "reason": "call published"},
+        )
     call.rules_id = latest.id
     call.rules = latest
     return latest
@@ -126,9 +160,17 @@ def publish(call: Call, *, actor, now: datetime | None = None) -> Call:
     call.status, call.published_at = state.value, now
     stamp_edit(call, actor)
     db.session.flush()
-    record("call.published", call, actor=actor,
-           data={"rules_id": rules.id, "rules_number": rules.number, "opens_at": iso(call.opens_at),
-                 "closes_at": iso(call.closes_at)})
+    record(
+        "call.published",
+        call,
+        actor=actor,
+        data={
+            "rules_id": rules.id,
+            "rules_number": rules.number,
+            "opens_at": iso(call.opens_at),
+            "closes_at": iso(call.closes_at),
+        },
+    )
     return call
 
 
@@ -156,23 +198,53 @@ def extend_deadline(call: Call, new_closes_at: datetime, *, actor, now: datetime
     db.session.flush()
     # Referee links are issued to expire at the deadline: those still awaiting a letter follow it.
     moved = db.session.execute(
-        update(Referee).where(Referee.application_id.in_(select(Application.id).where(Application.call_id == call.id)),
-                              Referee.letter_received_at.is_(None), Referee.expires_at <= new_closes_at)
-        .values(expires_at=new_closes_at).execution_options(synchronize_session=False)).rowcount
-    holders = db.session.execute(
-        select(User).join(Application, Application.applicant_id == User.id)
-        .where(Application.call_id == call.id, Application.state.in_(EDITABLE_STATES))
-        .distinct().order_by(User.id)).scalars().all()
-    record("call.deadline_extended", call, actor=actor,
-           data={"old_closes_at": iso(old), "new_closes_at": iso(new_closes_at), "told": len(holders),
-                 "referee_links_extended": moved})
+        update(Referee)
+        .where(
+            Referee.application_id.in_(select(Application.id).where(Application.call_id == call.id)),
+            Referee.letter_received_at.is_(None),
+            Referee.expires_at <= new_closes_at,
+        )
+        .values(expires_at=new_closes_at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    holders = (
+        db.session.execute(
+            select(User)
+            .join(Application, Application.applicant_id == User.id)
+            .where(Application.call_id == call.id, Application.state.in_(EDITABLE_STATES))
+            .distinct()
+            .order_by(User.id)
+        )
+        .scalars()
+        .all()
+    )
+    record(
+        "call.deadline_extended",
+        call,
+        actor=actor,
+        data={
+            "old_closes_at": iso(old),
+            "new_closes_at": iso(new_closes_at),
+            "told": len(holders),
+            "referee_links_extended": moved,
+        },
+    )
 
     link = external_url("programs.call", call_id=call.id)
     for user in holders:
         locale = user.locale or "zh_CN"
-        queue_email(user.email, "call_deadline_extended", locale=locale, user=user, call=call,
-                    program_name=call.program.name(locale), title=call.title(locale), old=old, new=new_closes_at,
-                    link=link)
+        queue_email(
+            user.email,
+            "call_deadline_extended",
+            locale=locale,
+            user=user,
+            call=call,
+            program_name=call.program.name(locale),
+            title=call.title(locale),
+            old=old,
+            new=new_closes_at,
+            link=link,
+        )
     return [user.email for user in holders]
 
 
@@ -182,15 +254,25 @@ def start_review(call: Call, *, actor, confirmed: bool = False, now: datetime | 
 
     now = now or utcnow()
     unit, formal = waiting_counts(call)
-    call.status = _guard(call, CallAction.START_REVIEW, now, confirmed=confirmed, waiting_unit_review=unit,
-                         waiting_formal_check=formal).value
+    call.status = _guard(
+        call, CallAction.START_REVIEW, now, confirmed=confirmed, waiting_unit_review=unit, waiting_formal_check=formal
+    ).value
     scheme = fix_scheme(call)
     call.review_started_at = now
     stamp_edit(call, actor)
     db.session.flush()
-    record("call.review_started", call, actor=actor,
-           data={"scheme_id": scheme.id, "scheme_version": scheme.version, "waiting_unit_review": unit,
-                 "waiting_formal_check": formal, "confirmed": bool(confirmed and (unit or formal))})
+    record(
+        "call.review_started",
+        call,
+        actor=actor,
+        data={
+            "scheme_id": scheme.id,
+            "scheme_version": scheme.version,
+            "waiting_unit_review": unit,
+            "waiting_formal_check": formal,
+            "confirmed": bool(confirmed and (unit or formal)),
+        },
+    )
     return call
 
 
@@ -211,5 +293,10 @@ def scheme_version(call: Call) -> int | None:
     return scheme.version if scheme else None
 
 
-VERBS = {CallAction.PUBLISH: publish, CallAction.UNPUBLISH: unpublish, CallAction.EXTEND: extend_deadline,
-         CallAction.START_REVIEW: start_review, CallAction.DECIDE: mark_decided}
+VERBS = {
+    CallAction.PUBLISH: publish,
+    CallAction.UNPUBLISH: unpublish,
+    CallAction.EXTEND: extend_deadline,
+    CallAction.START_REVIEW: start_review,
+    CallAction.DECIDE: mark_decided,
+}

@@ -1,4 +1,5 @@
 """The program office's calls: create or copy, edit while a draft, unit quotas, the guide, and the call's life."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -33,6 +34,7 @@ def _back(call: Call):
 
 # ---------------------------------------------------------------- creating and editing
 
+
 @bp.route("/calls/new/<int:program_id>", methods=["GET", "POST"])
 @roles_required(Role.PROGRAM_ADMIN)
 def new_call(program_id: int):
@@ -44,8 +46,9 @@ def new_call(program_id: int):
         form.unit_quota.data = program.unit_quota
         form.year.data = source.year + 1 if source is not None else to_local(utcnow()).year
         if program.is_archived:
-            return _render_form(form, program, None, source,
-                                errors=[_("The program is archived: it takes no new calls.")])
+            return _render_form(
+                form, program, None, source, errors=[_("The program is archived: it takes no new calls.")]
+            )
     if form.validate_on_submit():
         try:
             call = services.create_call(program, actor=current_user, **form.values())
@@ -57,8 +60,13 @@ def new_call(program_id: int):
             return _render_form(form, program, None, source, errors=exc.messages, status=409)
         else:
             commit()
-            flash(_("The draft call %(title)s has been created. Check the unit quotas and the guide, then publish "
-                    "it.", title=call.title_zh), "success")
+            flash(
+                _(
+                    "The draft call %(title)s has been created. Check the unit quotas and the guide, then publish it.",
+                    title=call.title_zh,
+                ),
+                "success",
+            )
             return _back(call)
     return _render_form(form, program, None, source, status=400 if request.method == "POST" else 200)
 
@@ -90,8 +98,14 @@ def copy_last(program_id: int):
             flash(message, "danger")
         return redirect(url_for("call_office.new_call", program_id=program.id))
     commit()
-    flash(_("%(title)s has been created from last year's call, with every date a year later. Check it before "
-            "publishing.", title=call.title_zh), "success")
+    flash(
+        _(
+            "%(title)s has been created from last year's call, with every date a year later. Check it before "
+            "publishing.",
+            title=call.title_zh,
+        ),
+        "success",
+    )
     return _edit_or_back(call)
 
 
@@ -121,14 +135,20 @@ def edit_call(call_id: int):
     form = CallForm()
     if request.method == "GET":
         if call.status != wf.CallState.DRAFT.value:
-            flash(_("Only a draft call can be edited; this call is “%(state)s”.",
-                    state=services.state_label(call.effective_status())), "warning")
+            flash(
+                _(
+                    "Only a draft call can be edited; this call is “%(state)s”.",
+                    state=services.state_label(call.effective_status()),
+                ),
+                "warning",
+            )
             return _back(call)
         form.fill_from(call)
         return _render_form(form, call.program, call, None)
     if form.validate_on_submit():
-        ok, _result, refusal, status = run_locked(call, services.update_call, call, actor=current_user,
-                                                  version=form.version.data, **form.values())
+        ok, _result, refusal, status = run_locked(
+            call, services.update_call, call, actor=current_user, version=form.version.data, **form.values()
+        )
         if ok:
             flash(_("The call has been saved."), "success")
             return _back(call)
@@ -140,11 +160,19 @@ def edit_call(call_id: int):
 
 def _render_form(form, program, call, source, errors=(), status=200):
     copy_form = CopyForm(formdata=None, source_id=str(source.id) if source is not None else "")
-    return render_template("programs/call_form.html", form=form, program=program, call=call, source=source,
-                           errors=list(errors), copy_form=copy_form), status
+    return render_template(
+        "programs/call_form.html",
+        form=form,
+        program=program,
+        call=call,
+        source=source,
+        errors=list(errors),
+        copy_form=copy_form,
+    ), status
 
 
 # ---------------------------------------------------------------- unit quotas
+
 
 @bp.route("/calls/<int:call_id>/quotas", methods=["GET", "POST"])
 @roles_required(Role.PROGRAM_ADMIN)
@@ -162,19 +190,27 @@ def quotas(call_id: int):
     errors, status = [], 200
     if form.validate_on_submit():
         figures = {unit.id: getattr(form, f"quota_{unit.id}").data for unit, _depth in units}
-        ok, _result, refusal, status = run_locked(call, services.set_unit_quotas, call, figures,
-                                                  actor=current_user, version=form.version.data)
+        ok, _result, refusal, status = run_locked(
+            call, services.set_unit_quotas, call, figures, actor=current_user, version=form.version.data
+        )
         if ok:
             flash(_("The unit quotas have been saved."), "success")
             return redirect(url_for("call_office.quotas", call_id=call.id))
         errors = refusal.messages
     elif request.method == "POST":
         status = 400
-    return render_template("programs/call_quotas.html", call=call, units=units, form=form, errors=errors,
-                           editable=call.status in (wf.CallState.DRAFT, wf.CallState.OPEN)), status
+    return render_template(
+        "programs/call_quotas.html",
+        call=call,
+        units=units,
+        form=form,
+        errors=errors,
+        editable=call.status in (wf.CallState.DRAFT, wf.CallState.OPEN),
+    ), status
 
 
 # ---------------------------------------------------------------- the guide's attachments
+
 
 @bp.route("/calls/<int:call_id>/attachments", methods=["GET", "POST"])
 @roles_required(Role.PROGRAM_ADMIN)
@@ -186,19 +222,31 @@ def attachments(call_id: int):
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            attachment = services.add_attachment(call, upload.read(), filename=upload.filename,
-                                                 label_zh=form.label_zh.data, label_en=form.label_en.data or "",
-                                                 actor=current_user)
+            attachment = services.add_attachment(
+                call,
+                upload.read(),
+                filename=upload.filename,
+                label_zh=form.label_zh.data,
+                label_en=form.label_en.data or "",
+                actor=current_user,
+            )
         except ProgramError as exc:
             rollback()
             target = getattr(form, exc.field or "file", form.file)
-            target.errors = list(target.errors or []) + [_("“%(name)s” was not saved: %(reason)s",
-                                                           name=upload.filename, reason=exc.message)]
+            target.errors = list(target.errors or []) + [
+                _("“%(name)s” was not saved: %(reason)s", name=upload.filename, reason=exc.message)
+            ]
             status = 400
         else:
             commit()
-            flash(_("“%(name)s” added (%(pages)s pages).", name=attachment.label_zh,
-                    pages=attachment.document.page_count), "success")
+            flash(
+                _(
+                    "“%(name)s” added (%(pages)s pages).",
+                    name=attachment.label_zh,
+                    pages=attachment.document.page_count,
+                ),
+                "success",
+            )
             return redirect(url_for("call_office.attachments", call_id=call.id))
     elif request.method == "POST":
         status = 400
@@ -228,6 +276,7 @@ def remove_attachment(call_id: int, attachment_id: int):
 
 # ---------------------------------------------------------------- the call's life
 
+
 def _life_step(call_id: int, action: CallAction, run, done, form_class=ConfirmForm):
     """One step of the call's life: `run(call, form)`, commit and flash `done(call, result)`; a refusal (or bad
     input) shows its reasons on a page with the form kept."""
@@ -247,57 +296,92 @@ def _life_step(call_id: int, action: CallAction, run, done, form_class=ConfirmFo
 def _action_page(call, action, form, errors, status):
     # Offer to try again only where the step is still one of the call's next steps (not after "not in this state").
     retry = action in wf.next_steps(call.status, call.closes_at, utcnow())
-    return render_template("programs/call_action.html", call=call, action=action, form=form, errors=errors,
-                           label=services.action_label(action), retry=retry), status
+    return render_template(
+        "programs/call_action.html",
+        call=call,
+        action=action,
+        form=form,
+        errors=errors,
+        label=services.action_label(action),
+        retry=retry,
+    ), status
 
 
 @bp.post("/calls/<int:call_id>/publish")
 @roles_required(Role.PROGRAM_ADMIN)
 def publish(call_id: int):
-    return _life_step(call_id, CallAction.PUBLISH, lambda call, _form: life.publish(call, actor=current_user),
-                      lambda call, _result: _("The call is published (rules version %(n)s). Applicants see it from "
-                                              "%(time)s (Beijing time).", n=call.rules.number,
-                                              time=services.beijing(call.opens_at)))
+    return _life_step(
+        call_id,
+        CallAction.PUBLISH,
+        lambda call, _form: life.publish(call, actor=current_user),
+        lambda call, _result: _(
+            "The call is published (rules version %(n)s). Applicants see it from %(time)s (Beijing time).",
+            n=call.rules.number,
+            time=services.beijing(call.opens_at),
+        ),
+    )
 
 
 @bp.post("/calls/<int:call_id>/unpublish")
 @roles_required(Role.PROGRAM_ADMIN)
 def unpublish(call_id: int):
-    return _life_step(call_id, CallAction.UNPUBLISH, lambda call, _form: life.unpublish(call, actor=current_user),
-                      lambda _call, _result: _("The call is a draft again."))
+    return _life_step(
+        call_id,
+        CallAction.UNPUBLISH,
+        lambda call, _form: life.unpublish(call, actor=current_user),
+        lambda _call, _result: _("The call is a draft again."),
+    )
 
 
 @bp.post("/calls/<int:call_id>/extend")
 @roles_required(Role.PROGRAM_ADMIN)
 def extend(call_id: int):
-    return _life_step(call_id, CallAction.EXTEND,
-                      lambda call, form: life.extend_deadline(call, form.new_closes_at(), actor=current_user),
-                      lambda call, told: _("The deadline is now %(time)s (Beijing time); %(n)s applicants with "
-                                           "unsubmitted applications have been told by email.",
-                                           time=services.beijing(call.closes_at), n=len(told)),
-                      ExtendForm)
+    return _life_step(
+        call_id,
+        CallAction.EXTEND,
+        lambda call, form: life.extend_deadline(call, form.new_closes_at(), actor=current_user),
+        lambda call, told: _(
+            "The deadline is now %(time)s (Beijing time); %(n)s applicants with "
+            "unsubmitted applications have been told by email.",
+            time=services.beijing(call.closes_at),
+            n=len(told),
+        ),
+        ExtendForm,
+    )
 
 
 @bp.post("/calls/<int:call_id>/start-review")
 @roles_required(Role.PROGRAM_ADMIN)
 def start_review(call_id: int):
-    return _life_step(call_id, CallAction.START_REVIEW,
-                      lambda call, form: life.start_review(call, actor=current_user, confirmed=bool(form.confirm.data)),
-                      lambda call, _result: _("The review has started; the call uses version %(n)s of its evaluation "
-                                              "scheme.", n=life.scheme_version(call)),
-                      StartReviewForm)
+    return _life_step(
+        call_id,
+        CallAction.START_REVIEW,
+        lambda call, form: life.start_review(call, actor=current_user, confirmed=bool(form.confirm.data)),
+        lambda call, _result: _(
+            "The review has started; the call uses version %(n)s of its evaluation scheme.", n=life.scheme_version(call)
+        ),
+        StartReviewForm,
+    )
 
 
 @bp.post("/calls/<int:call_id>/decide")
 @roles_required(Role.PROGRAM_ADMIN)
 def decide(call_id: int):
-    return _life_step(call_id, CallAction.DECIDE, lambda call, _form: life.mark_decided(call, actor=current_user),
-                      lambda _call, _result: _("The call is marked as decided."))
+    return _life_step(
+        call_id,
+        CallAction.DECIDE,
+        lambda call, _form: life.mark_decided(call, actor=current_user),
+        lambda _call, _result: _("The call is marked as decided."),
+    )
 
 
-ACTION_ENDPOINTS = {CallAction.PUBLISH: "call_office.publish", CallAction.UNPUBLISH: "call_office.unpublish",
-                    CallAction.EXTEND: "call_office.extend", CallAction.START_REVIEW: "call_office.start_review",
-                    CallAction.DECIDE: "call_office.decide"}
+ACTION_ENDPOINTS = {
+    CallAction.PUBLISH: "call_office.publish",
+    CallAction.UNPUBLISH: "call_office.unpublish",
+    CallAction.EXTEND: "call_office.extend",
+    CallAction.START_REVIEW: "call_office.start_review",
+    CallAction.DECIDE: "call_office.decide",
+}
 
 
 def action_form(call: Call, action: CallAction):
@@ -316,6 +400,7 @@ def action_form(call: Call, action: CallAction):
 
 # ---------------------------------------------------------------- what the templates ask
 
+
 @bp.app_template_global()
 def call_state_labels() -> dict:
     """The call states' (zh, en) labels, for badges."""
@@ -333,19 +418,41 @@ def call_life(call: Call) -> dict:
     for action in wf.NEXT_STEPS[state]:
         hints = []
         if action is not CallAction.EXTEND:
-            extra = ({"waiting_unit_review": waiting[0], "waiting_formal_check": waiting[1]}
-                     if action is CallAction.START_REVIEW and waiting is not None else {})
+            extra = (
+                {"waiting_unit_review": waiting[0], "waiting_formal_check": waiting[1]}
+                if action is CallAction.START_REVIEW and waiting is not None
+                else {}
+            )
             facts = life.call_facts(call, action, now, **extra)
             hints = [life.refusal_message(r, call) for r in wf.refusals(action, facts)]
-        steps.append({"action": action.value, "label": services.action_label(action),
-                      "endpoint": ACTION_ENDPOINTS[action], "form": action_form(call, action), "hints": hints})
-    return {"state": state.value, "label": services.state_label(state), "steps": steps, "now": now,
-            "rules": call.rules,
-            "waiting": waiting}
+        steps.append(
+            {
+                "action": action.value,
+                "label": services.action_label(action),
+                "endpoint": ACTION_ENDPOINTS[action],
+                "form": action_form(call, action),
+                "hints": hints,
+            }
+        )
+    return {
+        "state": state.value,
+        "label": services.state_label(state),
+        "steps": steps,
+        "now": now,
+        "rules": call.rules,
+        "waiting": waiting,
+    }
 
 
 @bp.app_template_global()
 def call_office_programs() -> list[Program]:
     """The programs the signed-in office runs and that take new calls (for the "new call" links)."""
-    return db.session.execute(select(Program).where(managed(Program.id, current_user), Program.archived_at.is_(None))
-                              .order_by(Program.code)).scalars().all()
+    return (
+        db.session.execute(
+            select(Program)
+            .where(managed(Program.id, current_user), Program.archived_at.is_(None))
+            .order_by(Program.code)
+        )
+        .scalars()
+        .all()
+    )

@@ -4,6 +4,7 @@ documents, extra questions and eligibility rules as numbered versions (SPEC §2,
 Each verb checks the optimistic lock (`check_version`), sets the fields, records an audit entry and flushes; the
 view commits once. Refusals are ProgramError with the reason in the user's language.
 """
+
 from __future__ import annotations
 
 import copy
@@ -33,9 +34,21 @@ from ..storage import delete_document
 from .editor_messages import problem_message
 
 # The settings a program's form edits; the code is given once, on create.
-SETTINGS = ("name_zh", "name_en", "description_zh", "description_en", "level", "category",
-            "experts_per_application", "blind_review", "notice_required", "notice_days", "referees_required",
-            "unit_quota", "unit_scope_id")
+SETTINGS = (
+    "name_zh",
+    "name_en",
+    "description_zh",
+    "description_en",
+    "level",
+    "category",
+    "experts_per_application",
+    "blind_review",
+    "notice_required",
+    "notice_days",
+    "referees_required",
+    "unit_quota",
+    "unit_scope_id",
+)
 PARTS = ("required_documents", "extra_fields", "eligibility_rules")
 MAX_EXPERTS = 50
 MAX_REFEREES = 10
@@ -49,8 +62,7 @@ def _refuse(problems: list[Problem], what: str, kinds: list[str] | None = None) 
     messages = []
     for p in problems:
         text = problem_message(p, kinds[p.row] if kinds and p.row is not None and p.row < len(kinds) else None)
-        messages.append(_("%(what)s %(n)s: %(text)s", what=what, n=p.row + 1, text=text) if p.row is not None
-                        else text)
+        messages.append(_("%(what)s %(n)s: %(text)s", what=what, n=p.row + 1, text=text) if p.row is not None else text)
     raise ProgramError(*messages)
 
 
@@ -76,6 +88,7 @@ def check_rules(rules: list[dict], questions: list[dict]) -> list[dict]:
 
 # ---------------------------------------------------------------- settings
 
+
 def _clean_settings(values: dict[str, Any], current: Program | None = None) -> dict[str, Any]:
     """The settings to store, or ProgramError naming the field at fault."""
     settings = {key: values[key] for key in SETTINGS if key in values}
@@ -93,12 +106,14 @@ def _clean_settings(values: dict[str, Any], current: Program | None = None) -> d
         raise ProgramError(_("Choose the talent category."), field="category")
     experts = settings.get("experts_per_application", current.experts_per_application if current else 5)
     if not isinstance(experts, int) or not 3 <= experts <= MAX_EXPERTS:
-        raise ProgramError(_("Each application needs 3 to %(max)s experts.", max=MAX_EXPERTS),
-                           field="experts_per_application")
+        raise ProgramError(
+            _("Each application needs 3 to %(max)s experts.", max=MAX_EXPERTS), field="experts_per_application"
+        )
     referees = settings.get("referees_required", current.referees_required if current else 0)
     if not isinstance(referees, int) or not 0 <= referees <= MAX_REFEREES:
-        raise ProgramError(_("Referees required: a whole number from 0 to %(max)s.", max=MAX_REFEREES),
-                           field="referees_required")
+        raise ProgramError(
+            _("Referees required: a whole number from 0 to %(max)s.", max=MAX_REFEREES), field="referees_required"
+        )
     notice = settings.get("notice_required", current.notice_required if current else True)
     days = settings.get("notice_days", current.notice_days if current else 7)
     days_ok = isinstance(days, int) and not isinstance(days, bool) and 1 <= days <= MAX_NOTICE_DAYS
@@ -108,8 +123,10 @@ def _clean_settings(values: dict[str, Any], current: Program | None = None) -> d
         settings["notice_days"] = current.notice_days if current else 7
     quota = settings.get("unit_quota")
     if quota is not None and (not isinstance(quota, int) or isinstance(quota, bool) or not 0 <= quota <= QUOTA_MAX):
-        raise ProgramError(_("The unit quota is a whole number from 0 to %(max)s (empty: no limit).", max=QUOTA_MAX),
-                           field="unit_quota")
+        raise ProgramError(
+            _("The unit quota is a whole number from 0 to %(max)s (empty: no limit).", max=QUOTA_MAX),
+            field="unit_quota",
+        )
     if "unit_scope_id" in settings:
         settings["unit_scope_id"] = settings["unit_scope_id"] or None
         if settings["unit_scope_id"] and db.session.get(Unit, settings["unit_scope_id"]) is None:
@@ -136,13 +153,20 @@ def _refuse_archived(program: Program) -> None:
 
 def new_rules_version(program: Program, actor: Any) -> ProgramRules:
     """A numbered copy of the program's current documents, questions and rules (added, not flushed)."""
-    number = db.session.execute(select(func.coalesce(func.max(ProgramRules.number), 0))
-                                .where(ProgramRules.program_id == program.id)).scalar_one() + 1
-    version = ProgramRules(program_id=program.id, number=number,
-                           eligibility_rules=copy.deepcopy(list(program.eligibility_rules or [])),
-                           required_documents=copy.deepcopy(list(program.required_documents or [])),
-                           extra_fields=copy.deepcopy(list(program.extra_fields or [])),
-                           created_by_id=getattr(actor, "id", None))
+    number = (
+        db.session.execute(
+            select(func.coalesce(func.max(ProgramRules.number), 0)).where(ProgramRules.program_id == program.id)
+        ).scalar_one()
+        + 1
+    )
+    version = ProgramRules(
+        program_id=program.id,
+        number=number,
+        eligibility_rules=copy.deepcopy(list(program.eligibility_rules or [])),
+        required_documents=copy.deepcopy(list(program.required_documents or [])),
+        extra_fields=copy.deepcopy(list(program.extra_fields or [])),
+        created_by_id=getattr(actor, "id", None),
+    )
     db.session.add(version)
     return version
 
@@ -153,9 +177,12 @@ def _grant_creator(program: Program, actor: Any) -> None:
         return
     actor.roles.append(UserRole(role=Role.PROGRAM_ADMIN.value, program_id=program.id))
     db.session.flush()
-    record("user.role_granted", actor, actor=actor,
-           data={"role": Role.PROGRAM_ADMIN.value, "unit_id": None, "program_id": program.id,
-                 "reason": "program.created"})
+    record(
+        "user.role_granted",
+        actor,
+        actor=actor,
+        data={"role": Role.PROGRAM_ADMIN.value, "unit_id": None, "program_id": program.id, "reason": "program.created"},
+    )
 
 
 def _code_taken(code: str) -> bool:
@@ -166,14 +193,25 @@ def _code_clash(code: str) -> ProgramError:
     return ProgramError(_("Another program already uses the code “%(code)s”.", code=code), field="code")
 
 
-def create_program(actor: Any, *, code: str, eligibility_rules: list | None = None,
-                   required_documents: list | None = None, extra_fields: list | None = None,
-                   **settings: Any) -> Program:
+def create_program(
+    actor: Any,
+    *,
+    code: str,
+    eligibility_rules: list | None = None,
+    required_documents: list | None = None,
+    extra_fields: list | None = None,
+    **settings: Any,
+) -> Program:
     """A new program with its first version of documents, questions and rules; its creator is granted it."""
     code = (code or "").strip()
     if not code or len(code) > rules_editor.CODE_MAX or not rules_editor.CODE_RE.fullmatch(code):
-        raise ProgramError(_("The code is lowercase letters, digits and _, starting with a letter (at most %(max)s "
-                             "characters).", max=rules_editor.CODE_MAX), field="code")
+        raise ProgramError(
+            _(
+                "The code is lowercase letters, digits and _, starting with a letter (at most %(max)s characters).",
+                max=rules_editor.CODE_MAX,
+            ),
+            field="code",
+        )
     if _code_taken(code):
         raise _code_clash(code)
     for key in ("name_zh", "name_en", "level", "category"):
@@ -182,8 +220,9 @@ def create_program(actor: Any, *, code: str, eligibility_rules: list | None = No
     documents = check_documents(required_documents or [])
     questions = check_questions(extra_fields or [])
     rules = check_rules(eligibility_rules or [], questions)
-    program = Program(code=code, required_documents=documents, extra_fields=questions, eligibility_rules=rules,
-                      **cleaned)
+    program = Program(
+        code=code, required_documents=documents, extra_fields=questions, eligibility_rules=rules, **cleaned
+    )
     _touch(program, actor)
     try:
         with db.session.begin_nested():  # a retried (or a colleague's) create of the same code may commit first
@@ -196,8 +235,9 @@ def create_program(actor: Any, *, code: str, eligibility_rules: list | None = No
         raise _code_clash(code) from None
     new_rules_version(program, actor)
     db.session.flush()
-    record("program.created", program, actor=actor,
-           data={"code": code, "settings": _snapshot(program), "rules_version": 1})
+    record(
+        "program.created", program, actor=actor, data={"code": code, "settings": _snapshot(program), "rules_version": 1}
+    )
     _grant_creator(program, actor)
     return program
 
@@ -215,16 +255,22 @@ def update_program(program: Program, actor: Any, *, version: Any, **settings: An
         setattr(program, key, cleaned[key])
     _touch(program, actor)
     db.session.flush()
-    record("program.updated", program, actor=actor,
-           data={"before": {k: before[k] for k in changed}, "after": {k: cleaned[k] for k in changed}})
+    record(
+        "program.updated",
+        program,
+        actor=actor,
+        data={"before": {k: before[k] for k in changed}, "after": {k: cleaned[k] for k in changed}},
+    )
     return changed
 
 
 # ---------------------------------------------------------------- documents, questions, rules
 
-_NORMALISE = {"required_documents": rules_editor.normalise_documents,
-              "extra_fields": rules_editor.normalise_questions,
-              "eligibility_rules": lambda items: list(items or [])}
+_NORMALISE = {
+    "required_documents": rules_editor.normalise_documents,
+    "extra_fields": rules_editor.normalise_questions,
+    "eligibility_rules": lambda items: list(items or []),
+}
 
 
 def _save_part(program: Program, part: str, items: list[dict], actor: Any) -> ProgramRules | None:
@@ -241,8 +287,12 @@ def _save_part(program: Program, part: str, items: list[dict], actor: Any) -> Pr
     db.session.flush()
     saved = new_rules_version(program, actor)
     db.session.flush()
-    record("program.rules_saved", program, actor=actor,
-           data={"part": part, "number": saved.number, "before": before, "after": items})
+    record(
+        "program.rules_saved",
+        program,
+        actor=actor,
+        data={"part": part, "number": saved.number, "before": before, "after": items},
+    )
     return saved
 
 
@@ -273,6 +323,7 @@ def save_rules(program: Program, rules: list[dict], actor: Any, *, version: Any)
 
 # ---------------------------------------------------------------- archive, restore, delete
 
+
 def archive_program(program: Program, actor: Any, *, version: Any) -> None:
     """Archive: the program keeps its calls and history but takes no new calls."""
     if program.is_archived:  # before the version: a retried click is told what happened, not "someone saved"
@@ -295,17 +346,22 @@ def restore_program(program: Program, actor: Any, *, version: Any) -> None:
 
 
 def application_count(program: Program) -> int:
-    return db.session.execute(select(func.count(Application.id)).join(Call, Application.call_id == Call.id)
-                              .where(Call.program_id == program.id)).scalar_one()
+    return db.session.execute(
+        select(func.count(Application.id))
+        .join(Call, Application.call_id == Call.id)
+        .where(Call.program_id == program.id)
+    ).scalar_one()
 
 
 def _has_history(program: Program) -> bool:
     """Whether anything beyond configuration hangs off the program's calls (sessions, notices, letters, jobs)."""
     call_ids = select(Call.id).where(Call.program_id == program.id)
-    for stmt in (select(DecisionSession.id).where(DecisionSession.call_id.in_(call_ids)),
-                 select(Notice.id).where(Notice.call_id.in_(call_ids)),
-                 select(LetterJob.id).where(LetterJob.call_id.in_(call_ids)),
-                 select(Letter.id).where(Letter.program_id == program.id)):
+    for stmt in (
+        select(DecisionSession.id).where(DecisionSession.call_id.in_(call_ids)),
+        select(Notice.id).where(Notice.call_id.in_(call_ids)),
+        select(LetterJob.id).where(LetterJob.call_id.in_(call_ids)),
+        select(Letter.id).where(Letter.program_id == program.id),
+    ):
         if db.session.execute(stmt.limit(1)).first():
             return True
     return False
@@ -319,12 +375,22 @@ def delete_program(program: Program, actor: Any, *, version: Any, confirmed: boo
     if application_count(program) or _has_history(program):
         raise ProgramError(_("People have applied to this program, so it cannot be deleted: archive it instead."))
     if not confirmed:
-        raise ProgramError(_("Deleting the program and its calls cannot be undone: tick the box to confirm."),
-                           field="confirm")
+        raise ProgramError(
+            _("Deleting the program and its calls cannot be undone: tick the box to confirm."), field="confirm"
+        )
     calls = list(program.calls)
-    record("program.deleted", program, actor=actor,
-           data={"code": program.code, "name_zh": program.name_zh, "name_en": program.name_en,
-                 "calls": [c.year for c in calls], "rules_versions": len(program.rule_versions)})
+    record(
+        "program.deleted",
+        program,
+        actor=actor,
+        data={
+            "code": program.code,
+            "name_zh": program.name_zh,
+            "name_en": program.name_en,
+            "calls": [c.year for c in calls],
+            "rules_versions": len(program.rule_versions),
+        },
+    )
     guides = [attachment.document for call in calls for attachment in call.attachments]
     for call in calls:
         db.session.delete(call)
@@ -344,6 +410,7 @@ def delete_program(program: Program, actor: Any, *, version: Any, confirmed: boo
 
 # ---------------------------------------------------------------- reading
 
+
 def latest_call(program: Program) -> Call | None:
     return max(program.calls, key=lambda c: (c.year, c.id), default=None)
 
@@ -360,6 +427,7 @@ def call_facts(program: Program) -> tuple[eligibility.CallFacts, Call | None]:
 @dataclass(frozen=True)
 class Trial:
     """The "try these rules" panel's answer: whose profile, against which call, and each rule's verdict."""
+
     person: User
     call: Call | None
     application_id: int | None  # the application whose answers were used, if the person has one in that call
@@ -376,13 +444,23 @@ def try_rules(program: Program, rules: list[dict], email: str) -> Trial:
     if call is not None:
         # A draft's answers are the applicant's own business: only what was submitted is tried.
         application = db.session.execute(
-            select(Application).where(Application.call_id == call.id, Application.applicant_id == person.id,
-                                      Application.submitted_at.isnot(None), Application.state != State.DRAFT)
-            .order_by(Application.id.desc()).limit(1)).scalar_one_or_none()
-    applicant = profile_facts(person.id, program, extra=application.extra if application else None,
-                              exclude_application_id=application.id if application else None)
-    return Trial(person, call, application.id if application else None,
-                 eligibility.evaluate(rules, applicant, facts))
+            select(Application)
+            .where(
+                Application.call_id == call.id,
+                Application.applicant_id == person.id,
+                Application.submitted_at.isnot(None),
+                Application.state != State.DRAFT,
+            )
+            .order_by(Application.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+    applicant = profile_facts(
+        person.id,
+        program,
+        extra=application.extra if application else None,
+        exclude_application_id=application.id if application else None,
+    )
+    return Trial(person, call, application.id if application else None, eligibility.evaluate(rules, applicant, facts))
 
 
 def calls_by_version(program: Program) -> dict[int | None, list[Call]]:

@@ -1,4 +1,5 @@
 """Forms of the program office's program pages: the settings form, and the choices the editors offer."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -40,38 +41,61 @@ def category_choices(locale: str) -> list[tuple[str, str]]:
 
 class ProgramForm(FlaskForm):
     """A program's settings; `code` only when creating (it names the program for good)."""
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=CODE_MAX),
-                                                Regexp(r"^[a-z][a-z0-9_]*$", message=_l(
-                                                    "Lowercase letters, digits and _, starting with a letter."))],
-                       description=_l("e.g. youth_talent; cannot be changed later"))
+
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(),
+            Length(max=CODE_MAX),
+            Regexp(r"^[a-z][a-z0-9_]*$", message=_l("Lowercase letters, digits and _, starting with a letter.")),
+        ],
+        description=_l("e.g. youth_talent; cannot be changed later"),
+    )
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
-    description_zh = TextAreaField(_l("Description (Chinese)"), validators=[Optional(), Length(max=5000)],
-                                   render_kw={"rows": 3})
-    description_en = TextAreaField(_l("Description (English)"), validators=[Optional(), Length(max=5000)],
-                                   render_kw={"rows": 3})
+    description_zh = TextAreaField(
+        _l("Description (Chinese)"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
+    )
+    description_en = TextAreaField(
+        _l("Description (English)"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
+    )
     level = SelectField(_l("Level"), choices=[])
-    category = SelectField(_l("Talent category"), choices=[],
-                           description=_l("Picks the evaluation scheme the program's calls are reviewed with."))
+    category = SelectField(
+        _l("Talent category"),
+        choices=[],
+        description=_l("Picks the evaluation scheme the program's calls are reviewed with."),
+    )
     experts_per_application = IntegerField(
-        _l("Experts per application"), default=5,
-        validators=[InputRequired(), NumberRange(min=3, max=MAX_EXPERTS, message=_l("From 3 to %(max)s.")),
-                    ])
+        _l("Experts per application"),
+        default=5,
+        validators=[
+            InputRequired(),
+            NumberRange(min=3, max=MAX_EXPERTS, message=_l("From 3 to %(max)s.")),
+        ],
+    )
     blind_review = BooleanField(_l("Blind review (experts do not see the applicant's name)"))
     notice_required = BooleanField(_l("Public notice (公示) before the results are final"), default=True)
-    notice_days = IntegerField(_l("Days of the public notice"), default=7,
-                               validators=[Optional(), NumberRange(min=1, max=MAX_NOTICE_DAYS,
-                                                                   message=_l("From 1 to %(max)s days."))])
-    referees_required = IntegerField(_l("Referee letters required"), default=0,
-                                     validators=[InputRequired(), NumberRange(min=0, max=MAX_REFEREES,
-                                                                              message=_l("From 0 to %(max)s."))])
-    unit_quota = IntegerField(_l("Endorsements per unit (default of new calls)"),
-                              validators=[Optional(), NumberRange(min=0, max=QUOTA_MAX,
-                                                                  message=_l("From 0 to %(max)s."))],
-                              description=_l("Empty: no limit."))
-    unit_scope_id = SelectField(_l("Applicants from"), coerce=int, choices=[],
-                                description=_l("An institute-level program may take applicants of one unit and "
-                                               "its sub-units only."))
+    notice_days = IntegerField(
+        _l("Days of the public notice"),
+        default=7,
+        validators=[Optional(), NumberRange(min=1, max=MAX_NOTICE_DAYS, message=_l("From 1 to %(max)s days."))],
+    )
+    referees_required = IntegerField(
+        _l("Referee letters required"),
+        default=0,
+        validators=[InputRequired(), NumberRange(min=0, max=MAX_REFEREES, message=_l("From 0 to %(max)s."))],
+    )
+    unit_quota = IntegerField(
+        _l("Endorsements per unit (default of new calls)"),
+        validators=[Optional(), NumberRange(min=0, max=QUOTA_MAX, message=_l("From 0 to %(max)s."))],
+        description=_l("Empty: no limit."),
+    )
+    unit_scope_id = SelectField(
+        _l("Applicants from"),
+        coerce=int,
+        choices=[],
+        description=_l("An institute-level program may take applicants of one unit and its sub-units only."),
+    )
     version = HiddenField()
     submit = SubmitField(_l("Save"))
 
@@ -84,13 +108,21 @@ class ProgramForm(FlaskForm):
 
     def settings(self) -> dict:
         """The typed settings, as the services take them."""
-        return {"name_zh": self.name_zh.data, "name_en": self.name_en.data,
-                "description_zh": self.description_zh.data or "", "description_en": self.description_en.data or "",
-                "level": self.level.data, "category": self.category.data,
-                "experts_per_application": self.experts_per_application.data,
-                "blind_review": self.blind_review.data, "notice_required": self.notice_required.data,
-                "notice_days": self.notice_days.data, "referees_required": self.referees_required.data,
-                "unit_quota": self.unit_quota.data, "unit_scope_id": self.unit_scope_id.data or None}
+        return {
+            "name_zh": self.name_zh.data,
+            "name_en": self.name_en.data,
+            "description_zh": self.description_zh.data or "",
+            "description_en": self.description_en.data or "",
+            "level": self.level.data,
+            "category": self.category.data,
+            "experts_per_application": self.experts_per_application.data,
+            "blind_review": self.blind_review.data,
+            "notice_required": self.notice_required.data,
+            "notice_days": self.notice_days.data,
+            "referees_required": self.referees_required.data,
+            "unit_quota": self.unit_quota.data,
+            "unit_scope_id": self.unit_scope_id.data or None,
+        }
 
 
 def program_form(locale: str, program=None, *, creating: bool) -> ProgramForm:

@@ -30,6 +30,7 @@ when they are there and up to date with the system fonts)::
 
 or :func:`prepare_fonts` from Python.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -146,7 +147,10 @@ def find_source(family: str, style: str) -> tuple[str, int]:
         try:
             out = subprocess.run(
                 [fc_match, "-f", "%{file}\t%{index}\t%{family}", f"{family}:style={style}"],
-                capture_output=True, text=True, timeout=30, check=True,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
             ).stdout
             path, index, families = out.split("\t", 2)
             if family in families.split(","):
@@ -156,8 +160,7 @@ def find_source(family: str, style: str) -> tuple[str, int]:
     path = _KNOWN_PATHS.get((family, style))
     if path and Path(path).exists():
         return path, _face_index(path, family)
-    raise FileNotFoundError(
-        f"System font {family!r} {style} not found: install Debian package fonts-noto-cjk")
+    raise FileNotFoundError(f"System font {family!r} {style} not found: install Debian package fonts-noto-cjk")
 
 
 def _face_index(path: str, family: str) -> int:
@@ -232,10 +235,10 @@ class _HarfBuzzSubsetter:
                                           unsigned int num_codepoints);
             hb_face_t * hb_subset_preprocess (hb_face_t *source);
         """)
-        self.hb = _dlopen(ffi, "libharfbuzz.so.0", "harfbuzz", "libharfbuzz-0.dll",
-                          "libharfbuzz.0.dylib")
-        self.hb_subset = _dlopen(ffi, "libharfbuzz-subset.so.0", "harfbuzz-subset",
-                                 "libharfbuzz-subset-0.dll", "libharfbuzz-subset.0.dylib")
+        self.hb = _dlopen(ffi, "libharfbuzz.so.0", "harfbuzz", "libharfbuzz-0.dll", "libharfbuzz.0.dylib")
+        self.hb_subset = _dlopen(
+            ffi, "libharfbuzz-subset.so.0", "harfbuzz-subset", "libharfbuzz-subset-0.dll", "libharfbuzz-subset.0.dylib"
+        )
         self._faces = {}
 
     def _face(self, path, index):
@@ -251,8 +254,7 @@ class _HarfBuzzSubsetter:
         if not self.hb.hb_face_get_glyph_count(face):
             raise OSError(f"HarfBuzz cannot read {path}")
         # HB_SUBSET_FLAGS_NO_HINTING | DESUBROUTINIZE | NOTDEF_OUTLINE
-        data = self._run(face, unicodes=sorted(unicodes), drop=_DROP_TABLES,
-                         flags=0x01 | 0x04 | 0x40)
+        data = self._run(face, unicodes=sorted(unicodes), drop=_DROP_TABLES, flags=0x01 | 0x04 | 0x40)
         if data is None:
             raise OSError(f"HarfBuzz could not subset {path}")
         return data
@@ -272,8 +274,10 @@ class _HarfBuzzSubsetter:
         if subset_input == ffi.NULL:
             return None
         try:
-            for values, target in ((unicodes, hbs.hb_subset_input_unicode_set),
-                                   (glyph_ids, hbs.hb_subset_input_glyph_set)):
+            for values, target in (
+                (unicodes, hbs.hb_subset_input_unicode_set),
+                (glyph_ids, hbs.hb_subset_input_glyph_set),
+            ):
                 if values:
                     array = ffi.new("hb_codepoint_t[]", list(values))
                     hb.hb_set_add_sorted_array(target(subset_input), array, len(values))
@@ -330,8 +334,7 @@ def _rename(data: bytes, family: str, style: str, suffix: str = "") -> bytes:
         if record.nameID in (0, 3, 5, 7, 8, 9, 11, 12, 13, 14):  # copyright, licence, version...
             keep.append(record)
     name.names = keep
-    values = {1: family, 2: style, 3: f"{postscript};prepared", 4: full, 6: postscript,
-              16: family, 17: style}
+    values = {1: family, 2: style, 3: f"{postscript};prepared", 4: full, 6: postscript, 16: family, 17: style}
     for name_id, value in values.items():
         name.setName(value, name_id, 3, 1, 0x409)
     out = BytesIO()
@@ -340,7 +343,7 @@ def _rename(data: bytes, family: str, style: str, suffix: str = "") -> bytes:
 
 
 def _chunks(codepoints: list[int], size: int) -> list[list[int]]:
-    return [codepoints[i:i + size] for i in range(0, len(codepoints), size)]
+    return [codepoints[i : i + size] for i in range(0, len(codepoints), size)]
 
 
 # -- Public API -----------------------------------------------------------------------------------
@@ -368,19 +371,22 @@ def load_manifest(fonts_dir: Path | str | None = None) -> dict | None:
     return manifest
 
 
-def prepare_fonts(fonts_dir: Path | str | None = None, *, force: bool = False,
-                  chunk_size: int = CHUNK_SIZE, use_harfbuzz: bool = True) -> dict:
+def prepare_fonts(
+    fonts_dir: Path | str | None = None, *, force: bool = False, chunk_size: int = CHUNK_SIZE, use_harfbuzz: bool = True
+) -> dict:
     """Build the prepared fonts into ``fonts_dir`` (default :func:`default_fonts_dir`) and return
     the manifest. Idempotent: when the fonts are there and were cut from the current system
     fonts, nothing is rebuilt (~0.1 s); otherwise ~3 s with HarfBuzz. Safe to run from several
     processes at once (a lock file next to the directory; readers never see a half-built one).
     """
     fonts_dir = Path(fonts_dir or default_fonts_dir())
-    sources = {(spec.source_family, spec.style): find_source(spec.source_family, spec.style)
-               for spec in FACES}
-    fingerprint = hashlib.sha256(json.dumps(
-        [[*key, _fingerprint(path), index] for key, (path, index) in sorted(sources.items())]
-        + [FORMAT_VERSION, chunk_size, sorted(core_characters())]).encode()).hexdigest()[:16]
+    sources = {(spec.source_family, spec.style): find_source(spec.source_family, spec.style) for spec in FACES}
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            [[*key, _fingerprint(path), index] for key, (path, index) in sorted(sources.items())]
+            + [FORMAT_VERSION, chunk_size, sorted(core_characters())]
+        ).encode()
+    ).hexdigest()[:16]
     existing = load_manifest(fonts_dir)
     if existing and existing.get("fingerprint") == fingerprint and not force:
         return existing
@@ -413,8 +419,7 @@ class _lock_file:
             self.file.close()  # releases the lock
 
 
-def _build(fonts_dir: Path, sources: dict, fingerprint: str, chunk_size: int,
-           use_harfbuzz: bool) -> dict:
+def _build(fonts_dir: Path, sources: dict, fingerprint: str, chunk_size: int, use_harfbuzz: bool) -> dict:
     started = time.perf_counter()
     subsetter = None
     if use_harfbuzz:
@@ -437,8 +442,7 @@ def _build(fonts_dir: Path, sources: dict, fingerprint: str, chunk_size: int,
                     # Each chunk needs its own family name: WeasyPrint (70) tells the fonts of a
                     # PDF apart by their Pango description (family, style, weight), so two files
                     # of one family would be merged into one embedded font, with wrong glyphs.
-                    jobs.append((f"{spec.key}-x{number:02d}.otf", f"{spec.family} X{number:02d}",
-                                 "ext", chunk))
+                    jobs.append((f"{spec.key}-x{number:02d}.otf", f"{spec.family} X{number:02d}", "ext", chunk))
             for file_name, family, kind, chars in jobs:
                 if subsetter is not None:
                     data = subsetter.subset(path, index, set(chars))
@@ -446,17 +450,28 @@ def _build(fonts_dir: Path, sources: dict, fingerprint: str, chunk_size: int,
                     data = _fonttools_subset(path, index, set(chars))
                 data = _rename(data, family, spec.style)
                 (staging / file_name).write_bytes(data)
-                files.append({
-                    "file": file_name, "family": family, "base_family": spec.family,
-                    "style": spec.style,
-                    "weight": 700 if spec.style == "Bold" else 400, "kind": kind,
-                    "first": chars[0], "last": chars[-1], "count": len(chars),
-                    "size": len(data),
-                })
+                files.append(
+                    {
+                        "file": file_name,
+                        "family": family,
+                        "base_family": spec.family,
+                        "style": spec.style,
+                        "weight": 700 if spec.style == "Bold" else 400,
+                        "kind": kind,
+                        "first": chars[0],
+                        "last": chars[-1],
+                        "count": len(chars),
+                        "size": len(data),
+                    }
+                )
         manifest = {
-            "format": FORMAT_VERSION, "fingerprint": fingerprint, "chunk_size": chunk_size,
-            "sources": {f"{family} {style}": {"path": path, "index": index}
-                        for (family, style), (path, index) in sources.items()},
+            "format": FORMAT_VERSION,
+            "fingerprint": fingerprint,
+            "chunk_size": chunk_size,
+            "sources": {
+                f"{family} {style}": {"path": path, "index": index}
+                for (family, style), (path, index) in sources.items()
+            },
             "files": files,
             "total_bytes": sum(entry["size"] for entry in files),
             "seconds": round(time.perf_counter() - started, 1),
@@ -532,8 +547,7 @@ class PreparedFontSubsets:
     # hinting is asked for; NOTDEF_OUTLINE when WeasyPrint found missing glyphs.
     _RETAIN_GIDS, _PASSTHROUGH, _NO_HINTING, _NOTDEF_OUTLINE = 0x02, 0x20, 0x01, 0x40
     #: Tables WeasyPrint drops from embedded fonts.
-    DROP_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH",
-                   "PCLT", "SVG ")
+    DROP_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG ")
 
     def __init__(self, subsetter: _HarfBuzzSubsetter | None = None):
         self._subsetter = subsetter or _HarfBuzzSubsetter()
@@ -575,8 +589,7 @@ class PreparedFontSubsets:
                 face = self._faces[key] = self._subsetter.preprocess(str(path), 0)
         return face
 
-    def subset(self, data: bytes, glyph_ids, *, hinting: bool = False,
-               notdef_outline: bool = False) -> bytes | None:
+    def subset(self, data: bytes, glyph_ids, *, hinting: bool = False, notdef_outline: bool = False) -> bytes | None:
         """``data`` (a registered font's bytes) cut down to ``glyph_ids``, glyph ids kept; None
         if ``data`` is not a registered font (or HarfBuzz fails): subset it some other way."""
         face = self.face_for(data)
@@ -594,14 +607,14 @@ class PreparedFontSubsets:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m portal.pdf.fonts",
-        description="Prepare the fonts used to render letter PDFs (run once at set-up).")
-    parser.add_argument("--dir", type=Path, default=None,
-                        help=f"output directory (default: {default_fonts_dir()})")
+        description="Prepare the fonts used to render letter PDFs (run once at set-up).",
+    )
+    parser.add_argument("--dir", type=Path, default=None, help=f"output directory (default: {default_fonts_dir()})")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
-    parser.add_argument("--check", action="store_true",
-                        help="only check; exit status 1 if the fonts are missing or stale")
-    parser.add_argument("--fonttools", action="store_true",
-                        help="subset with fontTools instead of HarfBuzz (slow)")
+    parser.add_argument(
+        "--check", action="store_true", help="only check; exit status 1 if the fonts are missing or stale"
+    )
+    parser.add_argument("--fonttools", action="store_true", help="subset with fontTools instead of HarfBuzz (slow)")
     args = parser.parse_args(argv)
     fonts_dir = args.dir or default_fonts_dir()
     if args.check:
@@ -612,11 +625,12 @@ def main(argv: list[str] | None = None) -> int:
     before = load_manifest(fonts_dir)
     manifest = prepare_fonts(fonts_dir, force=args.force, use_harfbuzz=not args.fonttools)
     seconds = time.perf_counter() - started
-    unchanged = (not args.force and before is not None
-                 and before.get("fingerprint") == manifest["fingerprint"])
+    unchanged = not args.force and before is not None and before.get("fingerprint") == manifest["fingerprint"]
     state = "up to date, nothing rebuilt" if unchanged else "built"
-    print(f"{fonts_dir}: {len(manifest['files'])} font files, "
-          f"{manifest['total_bytes'] / 1e6:.1f} MB, {state} ({seconds:.1f} s)")
+    print(
+        f"{fonts_dir}: {len(manifest['files'])} font files, "
+        f"{manifest['total_bytes'] / 1e6:.1f} MB, {state} ({seconds:.1f} s)"
+    )
     return 0
 
 

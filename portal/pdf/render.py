@@ -19,6 +19,7 @@ written, which PDF/A requires): both through WeasyPrint internals, kept in
 :mod:`portal.pdf.weasy_patches`. Job workers should keep one renderer (:func:`get_renderer`) and
 warm it up when they start.
 """
+
 from __future__ import annotations
 
 import base64
@@ -46,12 +47,39 @@ MAX_DATA_URL_BYTES = 2_000_000
 #: work, but render at the slow speed of the full system fonts.
 FONT_ALIASES = {
     "Letter Serif": (
-        "宋体", "SimSun", "新宋体", "NSimSun", "华文宋体", "STSong", "Songti SC", "思源宋体",
-        "Source Han Serif SC", "Source Han Serif CN", "仿宋", "FangSong", "仿宋_GB2312",
-        "FangSong_GB2312", "楷体", "KaiTi", "楷体_GB2312", "KaiTi_GB2312"),
+        "宋体",
+        "SimSun",
+        "新宋体",
+        "NSimSun",
+        "华文宋体",
+        "STSong",
+        "Songti SC",
+        "思源宋体",
+        "Source Han Serif SC",
+        "Source Han Serif CN",
+        "仿宋",
+        "FangSong",
+        "仿宋_GB2312",
+        "FangSong_GB2312",
+        "楷体",
+        "KaiTi",
+        "楷体_GB2312",
+        "KaiTi_GB2312",
+    ),
     "Letter Sans": (
-        "黑体", "SimHei", "微软雅黑", "Microsoft YaHei", "华文黑体", "STHeiti", "Heiti SC",
-        "苹方", "PingFang SC", "思源黑体", "Source Han Sans SC", "Source Han Sans CN"),
+        "黑体",
+        "SimHei",
+        "微软雅黑",
+        "Microsoft YaHei",
+        "华文黑体",
+        "STHeiti",
+        "Heiti SC",
+        "苹方",
+        "PingFang SC",
+        "思源黑体",
+        "Source Han Sans SC",
+        "Source Han Sans CN",
+    ),
 }
 _SYSTEM_FAMILIES = {"Letter Serif": "Noto Serif CJK SC", "Letter Sans": "Noto Sans CJK SC"}
 
@@ -81,7 +109,8 @@ class AssetRefusedError(TemplateSecurityError):
         super().__init__(
             f"模板引用了不允许的资源：{shown}（只能使用通知书静态资源和 data: URL）{reason_zh}",
             f"Template references a forbidden resource: {shown} (only letter static assets and "
-            f"data: URLs are allowed){reason_en}")
+            f"data: URLs are allowed){reason_en}",
+        )
 
 
 # -- URL fetcher ---------------------------------------------------------------------------------
@@ -202,11 +231,20 @@ class PdfRenderer:
     leave them at their defaults.
     """
 
-    def __init__(self, static_root: Path | str | None = None, fonts_dir: Path | str | None = None,
-                 *, prepared_fonts: bool = True, auto_prepare: bool = True,
-                 reuse_font_config: bool = True, cache_stylesheets: bool = True,
-                 compress_once: bool = True, compress_level: int = 1, image_cache: bool = True,
-                 fast_subset: bool = True):
+    def __init__(
+        self,
+        static_root: Path | str | None = None,
+        fonts_dir: Path | str | None = None,
+        *,
+        prepared_fonts: bool = True,
+        auto_prepare: bool = True,
+        reuse_font_config: bool = True,
+        cache_stylesheets: bool = True,
+        compress_once: bool = True,
+        compress_level: int = 1,
+        image_cache: bool = True,
+        fast_subset: bool = True,
+    ):
         self.static_root = Path(static_root or STATIC_ROOT).resolve()
         self.fonts_dir = Path(fonts_dir) if fonts_dir else letter_fonts.default_fonts_dir()
         self.prepared_fonts = prepared_fonts
@@ -243,12 +281,13 @@ class PdfRenderer:
                     try:
                         self._manifest = letter_fonts.prepare_fonts(self.fonts_dir)
                     except Exception as exception:  # noqa: BLE001 - no hb-subset, read-only disk...
-                        LOGGER.warning("Cannot prepare letter fonts in %s: %s",
-                                       self.fonts_dir, exception)
+                        LOGGER.warning("Cannot prepare letter fonts in %s: %s", self.fonts_dir, exception)
                 if self._manifest is None:
                     LOGGER.warning(
                         "Letter fonts are not prepared in %s: letters render slowly with the "
-                        "system fonts. Run: python -m portal.pdf.fonts", self.fonts_dir)
+                        "system fonts. Run: python -m portal.pdf.fonts",
+                        self.fonts_dir,
+                    )
                 elif self.fast_subset:
                     self._subsets = _prepared_subsets()
                     if self._subsets is not None:
@@ -277,9 +316,11 @@ class PdfRenderer:
                 return match[0]
             css = match["css"]
             key = hashlib.sha256(css.encode("utf-8", "surrogatepass")).digest()
-            sheets.append(self._stylesheets.get_or_make(key, lambda: CSS(
-                string=css, base_url=self.base_url, url_fetcher=fetcher,
-                font_config=font_config)))
+            sheets.append(
+                self._stylesheets.get_or_make(
+                    key, lambda: CSS(string=css, base_url=self.base_url, url_fetcher=fetcher, font_config=font_config)
+                )
+            )
             return ""
 
         return _STYLE_RE.sub(take, html), sheets
@@ -331,8 +372,7 @@ _renderers: dict[tuple, PdfRenderer] = {}
 _renderers_lock = threading.Lock()
 
 
-def get_renderer(static_root: Path | str | None = None,
-                 fonts_dir: Path | str | None = None) -> PdfRenderer:
+def get_renderer(static_root: Path | str | None = None, fonts_dir: Path | str | None = None) -> PdfRenderer:
     """The process-wide renderer for these directories (created on first use), shared by letters and books."""
     key = (str(static_root or STATIC_ROOT), str(fonts_dir or letter_fonts.default_fonts_dir()))
     with _renderers_lock:
@@ -340,4 +380,3 @@ def get_renderer(static_root: Path | str | None = None,
         if renderer is None:
             renderer = _renderers[key] = PdfRenderer(static_root, fonts_dir)
         return renderer
-

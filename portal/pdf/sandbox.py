@@ -8,6 +8,7 @@ out of reach, include/import/extends are refused before rendering, ``*`` and ``*
 output is at most :data:`MAX_HTML_CHARS`. Every refusal raises a :class:`TemplateError` (or a subclass)
 carrying a message in Chinese and in English, fit to show to the program admin in the template editor.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,7 +54,8 @@ class UndefinedPlaceholderError(TemplateError):
         super().__init__(
             f"模板占位符 “{placeholder}” 未定义{where_zh}",
             f"Template placeholder '{placeholder}' is undefined{where_en}",
-            lineno=lineno)
+            lineno=lineno,
+        )
 
 
 # -- Template sandbox ----------------------------------------------------------------------------
@@ -62,8 +64,8 @@ class UndefinedPlaceholderError(TemplateError):
 class _RefusingLoader(jinja2.BaseLoader):
     def get_source(self, environment, template):
         raise TemplateSecurityError(
-            f"模板不能引用其他模板或文件：{template}",
-            f"Templates cannot load other templates or files: {template}")
+            f"模板不能引用其他模板或文件：{template}", f"Templates cannot load other templates or files: {template}"
+        )
 
 
 class _Sandbox(SandboxedEnvironment):
@@ -77,16 +79,19 @@ class _Sandbox(SandboxedEnvironment):
                 raise _PowerTooLarge("exponent too large")
         elif operator == "*":
             for sequence, times in ((left, right), (right, left)):
-                if (isinstance(sequence, (str, list, tuple)) and isinstance(times, int)
-                        and len(sequence) * times > MAX_HTML_CHARS):
+                if (
+                    isinstance(sequence, (str, list, tuple))
+                    and isinstance(times, int)
+                    and len(sequence) * times > MAX_HTML_CHARS
+                ):
                     raise _RepetitionTooLarge("repetition too large")
         return super().call_binop(context, operator, left, right)
 
 
 def _make_environment(helpers: Mapping[str, Callable]) -> _Sandbox:
     env = _Sandbox(
-        autoescape=True, undefined=jinja2.StrictUndefined, loader=_RefusingLoader(),
-        auto_reload=False, cache_size=0)
+        autoescape=True, undefined=jinja2.StrictUndefined, loader=_RefusingLoader(), auto_reload=False, cache_size=0
+    )
     for name, function in helpers.items():
         env.globals[name] = function
         env.filters[name] = function
@@ -96,8 +101,9 @@ def _make_environment(helpers: Mapping[str, Callable]) -> _Sandbox:
 def _security_error(what_zh: str, what_en: str, lineno: int | None) -> TemplateSecurityError:
     where_zh = f"（第 {lineno} 行）" if lineno else ""
     where_en = f" (line {lineno})" if lineno else ""
-    return TemplateSecurityError(f"模板不允许{what_zh}{where_zh}", f"Templates may not {what_en}{where_en}",
-                                 lineno=lineno)
+    return TemplateSecurityError(
+        f"模板不允许{what_zh}{where_zh}", f"Templates may not {what_en}{where_en}", lineno=lineno
+    )
 
 
 class _RepetitionTooLarge(SecurityError):
@@ -111,8 +117,7 @@ class _PowerTooLarge(SecurityError):
 def _sandbox_refusal(exception: SecurityError) -> TemplateSecurityError:
     lineno = _template_lineno(exception)
     if isinstance(exception, _RepetitionTooLarge):
-        return _security_error("生成过长的重复字符串或列表", "repeat a string or list that many times",
-                               lineno)
+        return _security_error("生成过长的重复字符串或列表", "repeat a string or list that many times", lineno)
     if isinstance(exception, _PowerTooLarge):
         return _security_error("计算过大的乘方", "raise numbers to such large powers", lineno)
     if match := re.search(r"attribute '(.+?)'", str(exception)):
@@ -124,8 +129,11 @@ def _sandbox_refusal(exception: SecurityError) -> TemplateSecurityError:
 def _check_ast(ast: nodes.Template) -> None:
     """Refuse, before rendering, what the sandbox would refuse only when reached."""
     for node in ast.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
-        raise _security_error("引用其他模板或文件（include/import/extends）",
-                              "include, import or extend other templates or files", node.lineno)
+        raise _security_error(
+            "引用其他模板或文件（include/import/extends）",
+            "include, import or extend other templates or files",
+            node.lineno,
+        )
     for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
         if isinstance(node, nodes.Getattr):
             name = node.attr
@@ -135,8 +143,7 @@ def _check_ast(ast: nodes.Template) -> None:
         else:
             name = node.name
         if name.startswith("_"):
-            raise _security_error(f"访问内部属性 “{name}”", f"access internal attribute '{name}'",
-                                  node.lineno)
+            raise _security_error(f"访问内部属性 “{name}”", f"access internal attribute '{name}'", node.lineno)
 
 
 def _template_lineno(exception: BaseException) -> int | None:
@@ -149,8 +156,7 @@ def _template_lineno(exception: BaseException) -> int | None:
     return lineno
 
 
-_UNDEFINED_RE = (re.compile(r"^'(?P<name>.+?)' is undefined"),
-                 re.compile(r"has no attribute '(?P<name>.+?)'"))
+_UNDEFINED_RE = (re.compile(r"^'(?P<name>.+?)' is undefined"), re.compile(r"has no attribute '(?P<name>.+?)'"))
 
 
 def _undefined_name(exception: jinja2.UndefinedError) -> str:
@@ -202,7 +208,8 @@ class TemplateSandbox:
                 raise TemplateError(
                     f"模板语法错误（第 {exception.lineno} 行）：{exception.message}",
                     f"Template syntax error (line {exception.lineno}): {exception.message}",
-                    lineno=exception.lineno) from None
+                    lineno=exception.lineno,
+                ) from None
             _check_ast(ast)
             return self.env.from_string(ast)
 
@@ -222,18 +229,18 @@ class TemplateSandbox:
         except SecurityError as exception:
             raise _sandbox_refusal(exception) from None
         except jinja2.UndefinedError as exception:
-            raise UndefinedPlaceholderError(
-                _undefined_name(exception), lineno=_template_lineno(exception)) from None
+            raise UndefinedPlaceholderError(_undefined_name(exception), lineno=_template_lineno(exception)) from None
         except TemplateError:
             raise
         except jinja2.TemplateError as exception:
             lineno = _template_lineno(exception)
-            raise TemplateError(f"模板错误：{exception}", f"Template error: {exception}",
-                                lineno=lineno) from None
+            raise TemplateError(f"模板错误：{exception}", f"Template error: {exception}", lineno=lineno) from None
         except (TypeError, ValueError, ArithmeticError, LookupError) as exception:
             lineno = _template_lineno(exception)
             where_zh = f"（第 {lineno} 行）" if lineno else ""
             where_en = f" (line {lineno})" if lineno else ""
-            raise TemplateError(f"模板计算出错{where_zh}：{exception}",
-                                f"Template evaluation failed{where_en}: {exception}",
-                                lineno=lineno) from None
+            raise TemplateError(
+                f"模板计算出错{where_zh}：{exception}",
+                f"Template evaluation failed{where_en}: {exception}",
+                lineno=lineno,
+            ) from None

@@ -14,6 +14,7 @@ They were written for and checked against :data:`CHECKED_VERSIONS`; tests/unit/t
 fails when the installed versions differ (and when requirements.txt pins others): upgrading WeasyPrint or
 pydyf means reading these functions against the new code, running the letter tests, then moving the pins.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -51,8 +52,7 @@ def make_finisher(compress_once: bool, level: int):
                     extra["Filter"] = "/FlateDecode"
                     stream = zlib.compress(stream, level)
                 extra["Length"] = len(stream)
-                cached = self.__dict__["_once_data"] = b"\n".join(
-                    (extra.data, b"stream", stream, b"endstream"))
+                cached = self.__dict__["_once_data"] = b"\n".join((extra.data, b"stream", stream, b"endstream"))
             return cached
 
     def no_interpolation(extra):
@@ -91,10 +91,11 @@ def font_configuration(entries):
         if test_family:
             test += f'<test name="family" compare="eq"><string>{xml_escape(test_family)}</string></test>'
         families = "".join(f"<string>{xml_escape(name)}</string>" for name in extra)
-        rules.append(f'<match target="scan">{test}<edit name="family" mode="append">'
-                     f"{families}</edit></match>")
-    xml = ('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">'
-           f'<fontconfig>{"".join(rules)}</fontconfig>').encode()
+        rules.append(f'<match target="scan">{test}<edit name="family" mode="append">{families}</edit></match>')
+    xml = (
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">'
+        f"<fontconfig>{''.join(rules)}</fontconfig>"
+    ).encode()
     config = font_config._config
     if not fontconfig.FcConfigParseAndLoadFromMemory(config, xml, True):
         raise RuntimeError("fontconfig refused the letter font rules")
@@ -131,8 +132,9 @@ def install_subset_hook() -> None:
             try:
                 data = None
                 if not font.index and not font.variations:
-                    data = subsets.subset(font.file_content, to_unicode, hinting=hinting,
-                                          notdef_outline=bool(font.missing))
+                    data = subsets.subset(
+                        font.file_content, to_unicode, hinting=hinting, notdef_outline=bool(font.missing)
+                    )
             except AttributeError:  # another WeasyPrint version
                 data = None
             if data:

@@ -1,4 +1,5 @@
 """Who runs which program: the one predicate every office view, template and job asks (SPEC §1)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -57,15 +58,17 @@ def managed_call_or_404(call_id: int):
 
 
 def program_admins_for(program: Any) -> list:
-    """"The program office" of a program: active program admins who run it (office-wide grants included).
+    """ "The program office" of a program: active program admins who run it (office-wide grants included).
 
     Emails addressed to the program office go to these people only, never to the offices of other programs.
     """
     program_id = program if isinstance(program, int) else program.id
     grant = (UserRole.role == Role.PROGRAM_ADMIN.value) & (
-        UserRole.program_id.is_(None) | (UserRole.program_id == program_id))
-    return list(db.session.execute(select(User).where(User.active.is_(True), User.roles.any(grant))
-                                   .order_by(User.id)).scalars())
+        UserRole.program_id.is_(None) | (UserRole.program_id == program_id)
+    )
+    return list(
+        db.session.execute(select(User).where(User.active.is_(True), User.roles.any(grant)).order_by(User.id)).scalars()
+    )
 
 
 def runs_every_program_of(user: Any, category: str) -> bool:

@@ -4,6 +4,7 @@ attachments (the call's life is in call_life.py).
 Each verb sets fields, records an audit entry and flushes; the view commits. A refusal is a ProgramError (or
 CallInvalid, with the field at fault) whose messages are already in the user's language.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,19 @@ from .models import Call, CallAttachment, CallUnitQuota, Program, Unit
 from .units import all_units, descendant_ids, tree_rows
 
 # What the edit form may change on a draft (everything else belongs to the call's life).
-EDITABLE_FIELDS = ("year", "title_zh", "title_en", "opens_at", "closes_at", "cutoff_date", "total_quota",
-                   "review_due", "unit_quota", "guide_zh", "guide_en")
+EDITABLE_FIELDS = (
+    "year",
+    "title_zh",
+    "title_en",
+    "opens_at",
+    "closes_at",
+    "cutoff_date",
+    "total_quota",
+    "review_due",
+    "unit_quota",
+    "guide_zh",
+    "guide_en",
+)
 
 GUIDE_MAX_CHARS = 50_000
 # The largest quota the portal takes (places or endorsements): far above any real figure, well within an INTEGER.
@@ -38,6 +50,7 @@ QUOTA_MAX = 100_000
 
 class CallInvalid(ProgramError):
     """The call's figures do not fit together; `problems` maps each field at fault to its messages."""
+
     def __init__(self, problems: dict[str, list[str]]):
         messages = [m for found in problems.values() for m in found]
         super().__init__(*messages, field=next(iter(problems), None))
@@ -45,6 +58,7 @@ class CallInvalid(ProgramError):
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def beijing(value: datetime | None) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm") if value else "—"
@@ -93,8 +107,9 @@ def stamp_edit(call: Call, actor) -> None:
 
 def _ensure_draft(call: Call) -> None:
     if call.status != CallState.DRAFT.value:
-        raise ProgramError(_("Only a draft call can be edited; this call is “%(state)s”.",
-                             state=state_label(call.effective_status())))
+        raise ProgramError(
+            _("Only a draft call can be edited; this call is “%(state)s”.", state=state_label(call.effective_status()))
+        )
 
 
 def state_label(state: str | CallState) -> str:
@@ -120,6 +135,7 @@ def render_guide(text: str) -> Markup:
 
 
 # ---------------------------------------------------------------- validation
+
 
 def call_problems(program: Program, values: dict, call: Call | None = None) -> dict[str, list[str]]:
     """Why these figures cannot make a call of `program` (field -> messages); empty when they can."""
@@ -147,8 +163,13 @@ def call_problems(program: Program, values: dict, call: Call | None = None) -> d
         add("cutoff_date", _("Give the eligibility cutoff date: ages and years are counted to it."))
     review_due = values.get("review_due")
     if review_due is not None and closes_at is not None and review_due <= to_local(closes_at).date():
-        add("review_due", _("The review due date must be after the closing date, %(date)s.",
-                            date=to_local(closes_at).date().isoformat()))
+        add(
+            "review_due",
+            _(
+                "The review due date must be after the closing date, %(date)s.",
+                date=to_local(closes_at).date().isoformat(),
+            ),
+        )
     for field in ("total_quota", "unit_quota"):
         problem = quota_problem(values.get(field))
         if problem:
@@ -199,22 +220,50 @@ def _clean(values: dict) -> dict:
 
 
 def _audit_values(call: Call) -> dict:
-    return {k: (iso(getattr(call, k)) if isinstance(getattr(call, k), (date, datetime)) else getattr(call, k))
-            for k in EDITABLE_FIELDS if k not in ("guide_zh", "guide_en")}
+    return {
+        k: (iso(getattr(call, k)) if isinstance(getattr(call, k), (date, datetime)) else getattr(call, k))
+        for k in EDITABLE_FIELDS
+        if k not in ("guide_zh", "guide_en")
+    }
 
 
 # ---------------------------------------------------------------- creating and editing
 
-def create_call(program: Program, *, actor, year: int, title_zh: str, title_en: str = "", opens_at: datetime,
-                closes_at: datetime, cutoff_date: date, total_quota: int | None = None, review_due: date | None = None,
-                unit_quota: int | None = ..., guide_zh: str = "", guide_en: str = "") -> Call:
+
+def create_call(
+    program: Program,
+    *,
+    actor,
+    year: int,
+    title_zh: str,
+    title_en: str = "",
+    opens_at: datetime,
+    closes_at: datetime,
+    cutoff_date: date,
+    total_quota: int | None = None,
+    review_due: date | None = None,
+    unit_quota: int | None = ...,
+    guide_zh: str = "",
+    guide_en: str = "",
+) -> Call:
     """A new draft call of `program`; its unit quota default is the program's unless given."""
     if program.is_archived:
         raise ProgramError(_("The program is archived: it takes no new calls."))
-    values = _clean(dict(year=year, title_zh=title_zh, title_en=title_en, opens_at=opens_at, closes_at=closes_at,
-                         cutoff_date=cutoff_date, total_quota=total_quota, review_due=review_due,
-                         unit_quota=program.unit_quota if unit_quota is ... else unit_quota,
-                         guide_zh=guide_zh, guide_en=guide_en))
+    values = _clean(
+        dict(
+            year=year,
+            title_zh=title_zh,
+            title_en=title_en,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            cutoff_date=cutoff_date,
+            total_quota=total_quota,
+            review_due=review_due,
+            unit_quota=program.unit_quota if unit_quota is ... else unit_quota,
+            guide_zh=guide_zh,
+            guide_en=guide_en,
+        )
+    )
     values["title_en"] = values["title_en"] or values["title_zh"]
     problems = call_problems(program, values)
     if problems:
@@ -230,8 +279,11 @@ def create_call(program: Program, *, actor, year: int, title_zh: str, title_en: 
 
 def last_call(program: Program) -> Call | None:
     """The program's call of the latest year (the one "copy last year's call" starts from)."""
-    return db.session.execute(select(Call).where(Call.program_id == program.id)
-                              .order_by(Call.year.desc()).limit(1)).scalars().first()
+    return (
+        db.session.execute(select(Call).where(Call.program_id == program.id).order_by(Call.year.desc()).limit(1))
+        .scalars()
+        .first()
+    )
 
 
 def copy_call(source: Call, *, actor) -> Call:
@@ -239,11 +291,21 @@ def copy_call(source: Call, *, actor) -> Call:
     the guide text copied (attachments are not: next year's PDFs are new documents)."""
     program = source.program
     year = source.year + 1
-    call = create_call(program, actor=actor, year=year, title_zh=year_in(source.title_zh, source.year, year),
-                       title_en=year_in(source.title_en, source.year, year), opens_at=_plus_year(source.opens_at),
-                       closes_at=_plus_year(source.closes_at), cutoff_date=_plus_year(source.cutoff_date),
-                       total_quota=source.total_quota, review_due=_plus_year(source.review_due),
-                       unit_quota=source.unit_quota, guide_zh=source.guide_zh or "", guide_en=source.guide_en or "")
+    call = create_call(
+        program,
+        actor=actor,
+        year=year,
+        title_zh=year_in(source.title_zh, source.year, year),
+        title_en=year_in(source.title_en, source.year, year),
+        opens_at=_plus_year(source.opens_at),
+        closes_at=_plus_year(source.closes_at),
+        cutoff_date=_plus_year(source.cutoff_date),
+        total_quota=source.total_quota,
+        review_due=_plus_year(source.review_due),
+        unit_quota=source.unit_quota,
+        guide_zh=source.guide_zh or "",
+        guide_en=source.guide_en or "",
+    )
     call.aggregation = dict(source.aggregation or {})
     for row in source.unit_quotas:
         call.unit_quotas.append(CallUnitQuota(unit_id=row.unit_id, quota=row.quota))
@@ -275,14 +337,21 @@ def update_call(call: Call, *, actor, version, **values) -> Call:
     if not changed:
         return call
     after = _audit_values(call)
-    record("call.updated", call, actor=actor,
-           data={"before": {k: v for k, v in before.items() if after[k] != v},
-                 "after": {k: v for k, v in after.items() if before[k] != v},
-                 "guide_changed": "guide_zh" in values or "guide_en" in values})
+    record(
+        "call.updated",
+        call,
+        actor=actor,
+        data={
+            "before": {k: v for k, v in before.items() if after[k] != v},
+            "after": {k: v for k, v in after.items() if before[k] != v},
+            "guide_changed": "guide_zh" in values or "guide_en" in values,
+        },
+    )
     return call
 
 
 # ---------------------------------------------------------------- unit quotas
+
 
 def quota_units(call: Call) -> list[tuple[Unit, int]]:
     """The units that may endorse in this call, as an indented tree: the program's unit subtree when it has one."""
@@ -302,8 +371,12 @@ def set_unit_quotas(call: Call, quotas: dict[int, int | None], *, actor, version
     the call is open and in the days after it closes."""
     check_version(call, version)
     if call.status not in (CallState.DRAFT.value, CallState.OPEN.value):
-        raise ProgramError(_("Unit quotas can no longer be changed: the call is “%(state)s”.",
-                             state=state_label(call.effective_status())))
+        raise ProgramError(
+            _(
+                "Unit quotas can no longer be changed: the call is “%(state)s”.",
+                state=state_label(call.effective_status()),
+            )
+        )
     allowed = {unit.id for unit, _depth in quota_units(call)}
     unknown = set(quotas) - allowed
     if unknown:
@@ -329,16 +402,24 @@ def set_unit_quotas(call: Call, quotas: dict[int, int | None], *, actor, version
             call.unit_quotas.append(CallUnitQuota(unit_id=unit_id, quota=quota))
     stamp_edit(call, actor)
     db.session.flush()
-    record("call.unit_quotas_set", call, actor=actor,
-           data={"before": {str(k): v for k, v in sorted(before.items())},
-                 "after": {str(k): v for k, v in sorted(wanted.items())}})
+    record(
+        "call.unit_quotas_set",
+        call,
+        actor=actor,
+        data={
+            "before": {str(k): v for k, v in sorted(before.items())},
+            "after": {str(k): v for k, v in sorted(wanted.items())},
+        },
+    )
     return call
 
 
 # ---------------------------------------------------------------- the guide's attachments
 
-def add_attachment(call: Call, data: bytes, *, filename: str, label_zh: str, label_en: str = "",
-                   actor) -> CallAttachment:
+
+def add_attachment(
+    call: Call, data: bytes, *, filename: str, label_zh: str, label_en: str = "", actor
+) -> CallAttachment:
     """Store a PDF of the guide, checked like an application's uploads (a refused file changes nothing; the same
     file under the same label again, a double click or a retried upload, is the attachment already there)."""
 
@@ -357,17 +438,38 @@ def add_attachment(call: Call, data: bytes, *, filename: str, label_zh: str, lab
     same = next((a for a in call.attachments if a.label_zh == label_zh and a.document.sha256 == checked.sha256), None)
     if same is not None:
         return same
-    document = save_document(data, kind="call_guide", original_name=filename, owner_id=getattr(actor, "id", None),
-                             application_id=None, checked=checked)
-    position = (db.session.execute(select(func.max(CallAttachment.position))
-                                   .where(CallAttachment.call_id == call.id)).scalar() or 0) + 1
-    attachment = CallAttachment(call_id=call.id, document_id=document.id, label_zh=label_zh,
-                                label_en=(label_en or "").strip(), position=position)
+    document = save_document(
+        data,
+        kind="call_guide",
+        original_name=filename,
+        owner_id=getattr(actor, "id", None),
+        application_id=None,
+        checked=checked,
+    )
+    position = (
+        db.session.execute(select(func.max(CallAttachment.position)).where(CallAttachment.call_id == call.id)).scalar()
+        or 0
+    ) + 1
+    attachment = CallAttachment(
+        call_id=call.id,
+        document_id=document.id,
+        label_zh=label_zh,
+        label_en=(label_en or "").strip(),
+        position=position,
+    )
     db.session.add(attachment)
     db.session.flush()
-    record("call.attachment_added", call, actor=actor,
-           data={"attachment_id": attachment.id, "label_zh": label_zh, "sha256": document.sha256,
-                 "pages": document.page_count})
+    record(
+        "call.attachment_added",
+        call,
+        actor=actor,
+        data={
+            "attachment_id": attachment.id,
+            "label_zh": label_zh,
+            "sha256": document.sha256,
+            "pages": document.page_count,
+        },
+    )
     if attachment not in call.attachments:
         call.attachments.append(attachment)
     return attachment
@@ -380,8 +482,12 @@ def remove_attachment(call: Call, attachment: CallAttachment, *, actor) -> None:
     if call.status == CallState.DECIDED.value:
         raise ProgramError(_("The call is decided: its guide can no longer change."))
     document = attachment.document
-    record("call.attachment_removed", call, actor=actor,
-           data={"attachment_id": attachment.id, "label_zh": attachment.label_zh, "sha256": document.sha256})
+    record(
+        "call.attachment_removed",
+        call,
+        actor=actor,
+        data={"attachment_id": attachment.id, "label_zh": attachment.label_zh, "sha256": document.sha256},
+    )
     if attachment in call.attachments:
         call.attachments.remove(attachment)
     db.session.delete(attachment)

@@ -5,6 +5,7 @@ the scheme version is frozen) → decided. An open call's deadline may be moved 
 has not opened yet may go back to draft (unpublish). `closed` is never stored by a person's action: an open call
 is closed from closes_at on, which `effective_state` says without any scheduled job.
 """
+
 from __future__ import annotations
 
 import enum
@@ -138,8 +139,11 @@ def refusals(action: CallAction | str, facts: CallFacts) -> list[CallRefusal]:
     elif action is CallAction.START_REVIEW:
         waiting = facts.waiting_unit_review + facts.waiting_formal_check
         if waiting and not facts.confirmed:
-            found.append(CallRefusal("applications_waiting", {"unit": facts.waiting_unit_review,
-                                                          "formal": facts.waiting_formal_check}))
+            found.append(
+                CallRefusal(
+                    "applications_waiting", {"unit": facts.waiting_unit_review, "formal": facts.waiting_formal_check}
+                )
+            )
     elif action is CallAction.DECIDE:
         if not facts.decision_session_final:
             found.append(CallRefusal("no_final_session"))

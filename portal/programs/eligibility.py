@@ -1,4 +1,5 @@
 """Program eligibility rules as data, evaluated to bilingual pass/fail reasons (SPEC §3.2); pure, stdlib only."""
+
 from __future__ import annotations
 
 import enum
@@ -12,6 +13,8 @@ from . import eligibility_messages as msg
 from .eligibility_messages import DEGREE_LABELS, POST_LEVEL_LABELS, PROGRAM_LEVEL_LABELS
 
 HOME_COUNTRY = "CN"  # "abroad" (境外) is any other ISO code, so HK, MO and TW count as abroad
+
+
 class Degree(str, enum.Enum):
     """The degrees a profile records and the rules ask for, lowest first."""
 
@@ -21,8 +24,15 @@ class Degree(str, enum.Enum):
 
 
 DEGREES = tuple(degree.value for degree in Degree)  # lowest first
-POST_LEVELS = ("other", "technical_support", "researcher", "postdoc",
-               "assistant_professor", "associate_professor", "professor")  # lowest first
+POST_LEVELS = (
+    "other",
+    "technical_support",
+    "researcher",
+    "postdoc",
+    "assistant_professor",
+    "associate_professor",
+    "professor",
+)  # lowest first
 PROGRAM_LEVELS = ("national", "academy", "institute")
 # Days allowed between two positions before a run abroad counts as broken: a month covers a
 # move between contracts or countries, anything longer is a real interruption.
@@ -122,8 +132,12 @@ def is_abroad(country: str) -> bool:
     return bool(code) and code != HOME_COUNTRY
 
 
-def merge_runs(positions: Sequence[Position], cutoff: date, keep: Callable[[Position], bool] = lambda p: True,
-               since: date | None = None) -> list[Run]:
+def merge_runs(
+    positions: Sequence[Position],
+    cutoff: date,
+    keep: Callable[[Position], bool] = lambda p: True,
+    since: date | None = None,
+) -> list[Run]:
     """Positions kept by `keep`, clipped to [since, cutoff], merged into runs across overlaps and short gaps."""
     spans = []
     for p in positions:
@@ -164,6 +178,7 @@ def _rule(name: str, **params: str) -> Callable[[Evaluator], Evaluator]:
         RULE_TYPES[name] = fn
         RULE_PARAMS[name] = params
         return fn
+
     return register
 
 
@@ -177,8 +192,11 @@ _KIND_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "bool": lambda v: None if isinstance(v, bool) else "must be true or false",
     "degree": lambda v: None if v in DEGREES else f"must be one of {', '.join(DEGREES)}",
     "post_level": lambda v: None if v in POST_LEVELS else f"must be one of {', '.join(POST_LEVELS)}",
-    "codes": lambda v: None if isinstance(v, list) and v and all(isinstance(c, str) and len(c) == 2 and c.isalpha()
-                                                                 for c in v) else "must be a list of 2-letter codes",
+    "codes": lambda v: (
+        None
+        if isinstance(v, list) and v and all(isinstance(c, str) and len(c) == 2 and c.isalpha() for c in v)
+        else "must be a list of 2-letter codes"
+    ),
     "field": lambda v: None if isinstance(v, str) and v.strip() else "must be a field name",
     "text": lambda v: None if isinstance(v, str) else "must be text",
 }
@@ -226,8 +244,9 @@ def evaluate(rules: Sequence[Rule], applicant: ApplicantFacts, call: CallFacts) 
             # Fail closed: a broken rule must not let anyone through, and the reason tells the
             # applicant to contact the program office rather than change their profile.
             name = rule.get("rule") if isinstance(rule, Mapping) else None
-            results.append(_result(name if isinstance(name, str) else "?", False, "misconfigured",
-                                   detail="; ".join(problems)))
+            results.append(
+                _result(name if isinstance(name, str) else "?", False, "misconfigured", detail="; ".join(problems))
+            )
         else:
             results.append(RULE_TYPES[rule["rule"]](rule, applicant, call))
     return results
@@ -239,6 +258,7 @@ def is_eligible(results: Sequence[RuleResult]) -> bool:
 
 
 # --- evaluators ---------------------------------------------------------------------------
+
 
 def _result(rule: str, passed: bool, key: str, **values: Any) -> RuleResult:
     return RuleResult(rule, passed, *msg.render(key, values))
@@ -253,8 +273,11 @@ def _rank(order: tuple[str, ...], value: str) -> int:
     return order.index(value) if value in order else -1
 
 
-_AGE_TESTS = {"max_age": lambda age, limit: age <= limit, "max_age_exclusive": lambda age, limit: age < limit,
-              "min_age": lambda age, limit: age >= limit}
+_AGE_TESTS = {
+    "max_age": lambda age, limit: age <= limit,
+    "max_age_exclusive": lambda age, limit: age < limit,
+    "min_age": lambda age, limit: age >= limit,
+}
 
 
 @_rule("max_age", value="int")
@@ -273,9 +296,14 @@ def _min_degree(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleR
     if not applicant.education:
         return _result("min_degree", False, "education.missing")
     best = (max(applicant.education, key=lambda e: _rank(DEGREES, e.degree)).degree or "").strip().lower()
-    return _verdict("min_degree", _rank(DEGREES, best) >= _rank(DEGREES, rule["value"]), highest=best,
-                    required=rule["value"], **msg.labels("highest", DEGREE_LABELS, best),
-                    **msg.labels("required", DEGREE_LABELS, rule["value"]))
+    return _verdict(
+        "min_degree",
+        _rank(DEGREES, best) >= _rank(DEGREES, rule["value"]),
+        highest=best,
+        required=rule["value"],
+        **msg.labels("highest", DEGREE_LABELS, best),
+        **msg.labels("required", DEGREE_LABELS, rule["value"]),
+    )
 
 
 @_rule("degree_abroad", min_degree="degree?")
@@ -283,14 +311,22 @@ def _degree_abroad(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> Ru
     if not applicant.education:
         return _result("degree_abroad", False, "education.missing")
     required = rule.get("min_degree", "bachelor")
-    found = [e for e in applicant.education
-             if is_abroad(e.country) and _rank(DEGREES, e.degree) >= _rank(DEGREES, required)]
+    found = [
+        e for e in applicant.education if is_abroad(e.country) and _rank(DEGREES, e.degree) >= _rank(DEGREES, required)
+    ]
     if not found:
         return _verdict("degree_abroad", False, required=required, **msg.labels("required", DEGREE_LABELS, required))
     best = max(found, key=lambda e: (_rank(DEGREES, e.degree), e.year))
     degree = (best.degree or "").strip().lower()
-    return _verdict("degree_abroad", True, degree=degree, institution=best.institution,
-                    country=(best.country or "").upper(), year=best.year, **msg.labels("degree", DEGREE_LABELS, degree))
+    return _verdict(
+        "degree_abroad",
+        True,
+        degree=degree,
+        institution=best.institution,
+        country=(best.country or "").upper(),
+        year=best.year,
+        **msg.labels("degree", DEGREE_LABELS, degree),
+    )
 
 
 @_rule("consecutive_years_abroad", value="int", research_only="bool?", after_phd="bool?")
@@ -307,14 +343,23 @@ def _consecutive_years_abroad(rule: Rule, applicant: ApplicantFacts, call: CallF
         # The profile holds only the PhD year, so count from 1 January of the next year: the
         # earliest date by which the degree is certainly finished. The first PhD counts.
         since = date(min(phd_years) + 1, 1, 1)
-    run = longest_run(merge_runs(applicant.positions, call.cutoff_date,
-                                 lambda p: is_abroad(p.country) and (p.is_research or not research_only), since))
-    words = {**msg.words("after", *(msg.AFTER_PHD_WORDS if after_phd else ("", ""))),
-             **msg.words("kind", *(msg.RESEARCH_WORDS if research_only else ("", "")))}
+    run = longest_run(
+        merge_runs(
+            applicant.positions,
+            call.cutoff_date,
+            lambda p: is_abroad(p.country) and (p.is_research or not research_only),
+            since,
+        )
+    )
+    words = {
+        **msg.words("after", *(msg.AFTER_PHD_WORDS if after_phd else ("", ""))),
+        **msg.words("kind", *(msg.RESEARCH_WORDS if research_only else ("", ""))),
+    }
     if run is None:
         return _result(name, False, f"{name}.none", required=required, **words)
-    return _verdict(name, run.years >= required, years=run.years, start=run.start, end=run.end,
-                    required=required, **words)
+    return _verdict(
+        name, run.years >= required, years=run.years, start=run.start, end=run.end, required=required, **words
+    )
 
 
 @_rule("min_post_level", value="post_level", abroad="bool?", current="bool?")
@@ -325,20 +370,43 @@ def _min_post_level(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> R
     if not applicant.positions:
         return _result("min_post_level", False, "positions.missing")
     cutoff = call.cutoff_date
-    held = [p for p in applicant.positions if p.start <= cutoff and (is_abroad(p.country) or not abroad)
-            and (not current or p.end is None or p.end >= cutoff)]
+    held = [
+        p
+        for p in applicant.positions
+        if p.start <= cutoff
+        and (is_abroad(p.country) or not abroad)
+        and (not current or p.end is None or p.end >= cutoff)
+    ]
     best = max(held, key=lambda p: _rank(POST_LEVELS, p.post_level), default=None)
     required_labels = msg.labels("required", POST_LEVEL_LABELS, required)
     if best is not None and _rank(POST_LEVELS, best.post_level) >= _rank(POST_LEVELS, required):
-        return _verdict("min_post_level", True, employer=best.employer, country=(best.country or "").upper(),
-                        title=best.title, level=best.post_level, required=required,
-                        **msg.labels("level", POST_LEVEL_LABELS, best.post_level), **required_labels)
-    where = ((msg.CURRENT_WORDS[0] if current else "") + (msg.ABROAD_WORDS[0] if abroad else ""),
-             (msg.ABROAD_WORDS[1] if abroad else "") + (msg.CURRENT_WORDS[1] if current else ""))
-    highest = (msg.labels("highest", POST_LEVEL_LABELS, best.post_level) if best
-               else msg.words("highest", *msg.NONE_WORDS))
-    return _verdict("min_post_level", False, required=required, highest=best.post_level if best else None,
-                    **msg.words("where", *where), **highest, **required_labels)
+        return _verdict(
+            "min_post_level",
+            True,
+            employer=best.employer,
+            country=(best.country or "").upper(),
+            title=best.title,
+            level=best.post_level,
+            required=required,
+            **msg.labels("level", POST_LEVEL_LABELS, best.post_level),
+            **required_labels,
+        )
+    where = (
+        (msg.CURRENT_WORDS[0] if current else "") + (msg.ABROAD_WORDS[0] if abroad else ""),
+        (msg.ABROAD_WORDS[1] if abroad else "") + (msg.CURRENT_WORDS[1] if current else ""),
+    )
+    highest = (
+        msg.labels("highest", POST_LEVEL_LABELS, best.post_level) if best else msg.words("highest", *msg.NONE_WORDS)
+    )
+    return _verdict(
+        "min_post_level",
+        False,
+        required=required,
+        highest=best.post_level if best else None,
+        **msg.words("where", *where),
+        **highest,
+        **required_labels,
+    )
 
 
 @_rule("years_in_current_post", value="int", post_level="post_level?")
@@ -356,8 +424,18 @@ def _years_in_current_post(rule: Rule, applicant: ApplicantFacts, call: CallFact
     if run is None:
         return _result(name, False, f"{name}.none", cutoff=cutoff, level=level, **words)
     post = max((p for p in run.positions if p.end is None or p.end >= cutoff), key=lambda p: p.start)
-    return _verdict(name, run.years >= required, years=run.years, required=required, cutoff=cutoff,
-                    level=level, title=post.title, employer=post.employer, since=run.start, **words)
+    return _verdict(
+        name,
+        run.years >= required,
+        years=run.years,
+        required=required,
+        cutoff=cutoff,
+        level=level,
+        title=post.title,
+        employer=post.employer,
+        since=run.start,
+        **words,
+    )
 
 
 @_rule("nationality", allowed="codes?", excluded="codes?")
@@ -371,17 +449,26 @@ def _nationality(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> Rule
     else:
         codes = [c.upper() for c in rule["excluded"]]
         key = "excluded" if nationality in codes else "pass"
-    return _result("nationality", key == "pass", f"nationality.{key}", nationality=nationality,
-                   codes=", ".join(codes))
+    return _result("nationality", key == "pass", f"nationality.{key}", nationality=nationality, codes=", ".join(codes))
 
 
 @_rule("no_same_level_program")
 def _no_same_level_program(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> RuleResult:
     level = call.program_level
-    key = ("held" if level in applicant.held_program_levels
-           else "live" if level in applicant.live_application_levels else "pass")
-    return _result("no_same_level_program", key == "pass", f"no_same_level_program.{key}", level=level,
-                   **msg.labels("level", PROGRAM_LEVEL_LABELS, level))
+    key = (
+        "held"
+        if level in applicant.held_program_levels
+        else "live"
+        if level in applicant.live_application_levels
+        else "pass"
+    )
+    return _result(
+        "no_same_level_program",
+        key == "pass",
+        f"no_same_level_program.{key}",
+        level=level,
+        **msg.labels("level", PROGRAM_LEVEL_LABELS, level),
+    )
 
 
 @_rule("max_attempts", value="int")
@@ -389,9 +476,15 @@ def _max_attempts(rule: Rule, applicant: ApplicantFacts, call: CallFacts) -> Rul
     # `value` is the most applications allowed in total, this one included; earlier rounds
     # only, each year once, so a withdrawn and resubmitted application in this call is one attempt.
     earlier = sorted({y for y in applicant.previous_attempts if y < call.year})
-    return _verdict("max_attempts", len(earlier) < rule["value"], count=len(earlier), limit=rule["value"],
-                    years=earlier, years_list_zh="、".join(map(str, earlier)),
-                    years_list_en=", ".join(map(str, earlier)))
+    return _verdict(
+        "max_attempts",
+        len(earlier) < rule["value"],
+        count=len(earlier),
+        limit=rule["value"],
+        years=earlier,
+        years_list_zh="、".join(map(str, earlier)),
+        years_list_en=", ".join(map(str, earlier)),
+    )
 
 
 @_rule("no_consecutive_rounds")

@@ -1,4 +1,5 @@
 """Chinese and English wording of eligibility results and the labels they use (SPEC §3.2)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -135,9 +136,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "You applied to this program in {previous}; applying in consecutive rounds is not allowed",
     ),
     "extra.missing": ("请在申请表中填写“{label_zh}”", 'Fill in "{Label_en}" in the application form'),
-    "min_extra.pass": ("{label_zh}为 {actual}，达到下限 {limit}", "{Label_en} is {actual}, meeting the minimum of {limit}"),
-    "min_extra.fail": ("{label_zh}为 {actual}，低于下限 {limit}", "{Label_en} is {actual}, below the minimum of {limit}"),
-    "max_extra.pass": ("{label_zh}为 {actual}，未超过上限 {limit}", "{Label_en} is {actual}, within the limit of {limit}"),
+    "min_extra.pass": (
+        "{label_zh}为 {actual}，达到下限 {limit}",
+        "{Label_en} is {actual}, meeting the minimum of {limit}",
+    ),
+    "min_extra.fail": (
+        "{label_zh}为 {actual}，低于下限 {limit}",
+        "{Label_en} is {actual}, below the minimum of {limit}",
+    ),
+    "max_extra.pass": (
+        "{label_zh}为 {actual}，未超过上限 {limit}",
+        "{Label_en} is {actual}, within the limit of {limit}",
+    ),
     "max_extra.fail": ("{label_zh}为 {actual}，超过上限 {limit}", "{Label_en} is {actual}, above the limit of {limit}"),
     "extra_true.pass": ("{label_zh}：是", "{Label_en}: yes"),
     "extra_true.fail": ("{label_zh}：否，本计划要求为“是”", "{Label_en}: no; this program requires yes"),
@@ -168,8 +178,11 @@ POST_LEVEL_LABELS = {
     "other": ("其他", "other"),
 }
 
-PROGRAM_LEVEL_LABELS = {"national": ("国家级", "national"), "academy": ("院级", "academy-level"),
-                        "institute": ("所级", "institute-level")}
+PROGRAM_LEVEL_LABELS = {
+    "national": ("国家级", "national"),
+    "academy": ("院级", "academy-level"),
+    "institute": ("所级", "institute-level"),
+}
 
 # Names of the rules themselves (e.g. a column of the application book's eligibility table).
 RULE_LABELS = {

@@ -1,4 +1,5 @@
 """Refusals of the program office's verbs, and the optimistic lock shared by programs and calls."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,8 +16,10 @@ from ..extensions import db
 class ProgramError(Refusal):
     """A refused program or call action, with the reasons to show (already translated) and the field at fault."""
 
+
 class StaleEdit(ProgramError):
     """Someone else saved the program or call after this form was loaded."""
+
 
 def check_version(obj: Any, submitted: Any) -> None:
     """Refuse a save made on an older version of `obj` (a Program or a Call), naming who changed it and when.
@@ -37,9 +40,12 @@ def check_version(obj: Any, submitted: Any) -> None:
 def stale_message(obj: Any) -> str:
     who = db.session.get(User, obj.updated_by_id) if getattr(obj, "updated_by_id", None) else None
     when = format_datetime(obj.updated_at, "yyyy-MM-dd HH:mm") if getattr(obj, "updated_at", None) else "—"
-    return _("%(name)s saved a newer version at %(time)s (Beijing time). Your changes are still in the form: "
-             "reload the page to see theirs, then make your changes again.",
-             name=who.name if who else _("Someone"), time=when)
+    return _(
+        "%(name)s saved a newer version at %(time)s (Beijing time). Your changes are still in the form: "
+        "reload the page to see theirs, then make your changes again.",
+        name=who.name if who else _("Someone"),
+        time=when,
+    )
 
 
 def run_locked(obj: Any, verb, *args, **kwargs) -> tuple[bool, Any, ProgramError | None, int]:

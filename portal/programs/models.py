@@ -1,4 +1,5 @@
 """Units, disciplines, programs and their yearly calls (SPEC §2)."""
+
 from __future__ import annotations
 
 import enum
@@ -104,8 +105,7 @@ class Program(db.Model):
 
     calls: Mapped[list[Call]] = relationship(back_populates="program", order_by="Call.opens_at.desc()")
     unit_scope: Mapped[Unit | None] = relationship(foreign_keys=[unit_scope_id])
-    rule_versions: Mapped[list[ProgramRules]] = relationship(back_populates="program",
-                                                               order_by="ProgramRules.number")
+    rule_versions: Mapped[list[ProgramRules]] = relationship(back_populates="program", order_by="ProgramRules.number")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -194,10 +194,12 @@ class Call(db.Model):
     program: Mapped[Program] = relationship(back_populates="calls", lazy="joined")
     # Loaded when asked for (the application side and the call pages), not joined into every list of calls.
     rules: Mapped[ProgramRules | None] = relationship()
-    unit_quotas: Mapped[list[CallUnitQuota]] = relationship(back_populates="call", cascade="all, delete-orphan",
-                                                              order_by="CallUnitQuota.unit_id")
-    attachments: Mapped[list[CallAttachment]] = relationship(back_populates="call", cascade="all, delete-orphan",
-                                                               order_by="CallAttachment.position")
+    unit_quotas: Mapped[list[CallUnitQuota]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="CallUnitQuota.unit_id"
+    )
+    attachments: Mapped[list[CallAttachment]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="CallAttachment.position"
+    )
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 

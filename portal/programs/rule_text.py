@@ -1,4 +1,5 @@
 """Plain descriptions of eligibility rules for the call page (before anyone is evaluated)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -24,17 +25,24 @@ def describe(rule: Mapping[str, Any], cutoff: str) -> tuple[str, str]:
         return f"具有{_label(DEGREE_LABELS, v, 0)}及以上学位", f"A {_label(DEGREE_LABELS, v, 1)} degree or higher"
     if name == "degree_abroad":
         d = rule.get("min_degree", "bachelor")
-        return (f"在境外取得{_label(DEGREE_LABELS, d, 0)}及以上学位",
-                f"A {_label(DEGREE_LABELS, d, 1)} degree or higher obtained abroad")
+        return (
+            f"在境外取得{_label(DEGREE_LABELS, d, 0)}及以上学位",
+            f"A {_label(DEGREE_LABELS, d, 1)} degree or higher obtained abroad",
+        )
     if name == "consecutive_years_abroad":
         kind_zh = "从事科研工作" if rule.get("research_only") else "工作"
         after_zh, after_en = ("（博士毕业后）", " after the PhD") if rule.get("after_phd") else ("", "")
         kind_en = "in research posts" if rule.get("research_only") else "in posts"
-        return (f"{after_zh}在境外连续{kind_zh}不少于 {v} 年", f"At least {v} consecutive years abroad {kind_en}{after_en}")
+        return (
+            f"{after_zh}在境外连续{kind_zh}不少于 {v} 年",
+            f"At least {v} consecutive years abroad {kind_en}{after_en}",
+        )
     if name == "min_post_level":
         where_zh, where_en = ("境外", " abroad") if rule.get("abroad") else ("", "")
-        return (f"曾在{where_zh}担任{_label(POST_LEVEL_LABELS, v, 0)}及以上职位",
-                f"Has held a post of {_label(POST_LEVEL_LABELS, v, 1)} level or above{where_en}")
+        return (
+            f"曾在{where_zh}担任{_label(POST_LEVEL_LABELS, v, 0)}及以上职位",
+            f"Has held a post of {_label(POST_LEVEL_LABELS, v, 1)} level or above{where_en}",
+        )
     if name == "years_in_current_post":
         level = rule.get("post_level")
         zh_level = _label(POST_LEVEL_LABELS, level, 0) + "岗位" if level else "现岗位"
@@ -44,9 +52,15 @@ def describe(rule: Mapping[str, Any], cutoff: str) -> tuple[str, str]:
         if rule.get("allowed"):
             codes = "、".join(rule["allowed"])
             return f"国籍为 {codes}", f"Nationality one of {', '.join(rule['allowed'])}"
-        return f"国籍不为 {'、'.join(rule.get('excluded', []))}", f"Nationality not {', '.join(rule.get('excluded', []))}"
+        return (
+            f"国籍不为 {'、'.join(rule.get('excluded', []))}",
+            f"Nationality not {', '.join(rule.get('excluded', []))}",
+        )
     if name == "no_same_level_program":
-        return "未入选且未同时申报同级别人才计划", "Holds no program of the same level and has no other live application to one"
+        return (
+            "未入选且未同时申报同级别人才计划",
+            "Holds no program of the same level and has no other live application to one",
+        )
     if name == "max_attempts":
         return f"累计申报本计划不超过 {v} 次", f"At most {v} applications to this program in all"
     if name == "no_consecutive_rounds":
@@ -63,4 +77,3 @@ def describe(rule: Mapping[str, Any], cutoff: str) -> tuple[str, str]:
         zh, en = bound_words(rule.get("min"), rule.get("max"))
         return f"企业成立{' ' if zh[:1].isdigit() else ''}{zh}", f"Company founded {en} ago"
     return str(name), str(name)
-

@@ -5,6 +5,7 @@ A row is a dict of what was typed (strings, and bools for checkboxes), so a refu
 it was. `*_from_rows` turn rows into the stored items and the problems found; `*_rows` turn stored items back into
 rows. The caller words the problems in the user's language (portal/programs/program_admin.py `problem_message`).
 """
+
 from __future__ import annotations
 
 import math
@@ -73,8 +74,7 @@ def typed_row(raw: Mapping[str, Any], columns: Mapping[str, str]) -> dict[str, A
     return {key: is_ticked(raw.get(key)) if kind == "tick" else _text(raw, key) for key, kind in columns.items()}
 
 
-def apply_op(rows: list[dict[str, Any]], op: str,
-             new_row: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:
+def apply_op(rows: list[dict[str, Any]], op: str, new_row: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:
     """Rows after the button `op` ("add", "remove:3", "up:3", "down:3"); None when `op` is not a row operation."""
     rows = list(rows)
     if op == "add":
@@ -136,8 +136,14 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _code_problems(code: str, row: int, seen: set[str], prefix: str, reserved: frozenset[str] = frozenset(),
-                   reserved_prefix: str | None = None) -> list[Problem]:
+def _code_problems(
+    code: str,
+    row: int,
+    seen: set[str],
+    prefix: str,
+    reserved: frozenset[str] = frozenset(),
+    reserved_prefix: str | None = None,
+) -> list[Problem]:
     if not code:
         return [Problem(f"{prefix}.code_missing", row, "code")]
     if len(code) > CODE_MAX or not CODE_RE.fullmatch(code):
@@ -156,8 +162,7 @@ def _label_problems(row: Mapping[str, Any], i: int, prefix: str) -> list[Problem
         if not label:
             problems.append(Problem(f"{prefix}.label_missing", i, language, {"language": language}))
         elif len(label) > LABEL_MAX:
-            problems.append(Problem(f"{prefix}.label_too_long", i, language, {"language": language,
-                                                                             "max": LABEL_MAX}))
+            problems.append(Problem(f"{prefix}.label_too_long", i, language, {"language": language, "max": LABEL_MAX}))
     return problems
 
 
@@ -167,15 +172,23 @@ def _too_many(rows: Sequence[Any], prefix: str) -> list[Problem]:
 
 # ---------------------------------------------------------------- required documents
 
+
 def blank_document_row() -> dict[str, Any]:
     return {"code": "", "zh": "", "en": "", "required": True, "max_files": "1"}
 
 
 def document_rows(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Stored documents as rows of the editor."""
-    return [{"code": d.get("code", ""), "zh": d.get("zh", ""), "en": d.get("en", ""),
-             "required": d.get("required", True) is not False, "max_files": _show(d.get("max_files", 1))}
-            for d in items or []]
+    return [
+        {
+            "code": d.get("code", ""),
+            "zh": d.get("zh", ""),
+            "en": d.get("en", ""),
+            "required": d.get("required", True) is not False,
+            "max_files": _show(d.get("max_files", 1)),
+        }
+        for d in items or []
+    ]
 
 
 DOCUMENT_COLUMNS = {"code": "text", "zh": "text", "en": "text", "required": "tick", "max_files": "text"}
@@ -197,18 +210,27 @@ def documents_from_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict[st
         max_files = _parse_whole(_text(row, "max_files") or "1")
         if max_files is None or max_files < 1:
             problems.append(Problem("document.max_files", i, "max_files", {"value": _text(row, "max_files")}))
-        items.append({"code": code, "zh": _text(row, "zh"), "en": _text(row, "en"),
-                      "required": is_ticked(row.get("required")), "max_files": max_files or 1})
+        items.append(
+            {
+                "code": code,
+                "zh": _text(row, "zh"),
+                "en": _text(row, "en"),
+                "required": is_ticked(row.get("required")),
+                "max_files": max_files or 1,
+            }
+        )
     return items, problems
 
 
 def normalise_documents(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Documents with the defaults spelt out (required: true, max_files: 1), to tell a real change from none."""
-    return [{**d, "required": d.get("required", True) is not False, "max_files": d.get("max_files", 1)}
-            for d in items or []]
+    return [
+        {**d, "required": d.get("required", True) is not False, "max_files": d.get("max_files", 1)} for d in items or []
+    ]
 
 
 # ---------------------------------------------------------------- extra questions
+
 
 def blank_question_row() -> dict[str, Any]:
     return {"code": "", "type": "text", "zh": "", "en": "", "required": True, "min": "", "max": "", "choices": ""}
@@ -221,14 +243,31 @@ def choices_text(choices: Sequence[Mapping[str, Any]]) -> str:
 
 def question_rows(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Stored questions as rows of the editor."""
-    return [{"code": q.get("code", ""), "type": q.get("type", "text"), "zh": q.get("zh", ""), "en": q.get("en", ""),
-             "required": q.get("required", True) is not False, "min": _show(q.get("min")),
-             "max": _show(q.get("max")), "choices": choices_text(q.get("choices") or [])}
-            for q in items or []]
+    return [
+        {
+            "code": q.get("code", ""),
+            "type": q.get("type", "text"),
+            "zh": q.get("zh", ""),
+            "en": q.get("en", ""),
+            "required": q.get("required", True) is not False,
+            "min": _show(q.get("min")),
+            "max": _show(q.get("max")),
+            "choices": choices_text(q.get("choices") or []),
+        }
+        for q in items or []
+    ]
 
 
-QUESTION_COLUMNS = {"code": "text", "type": "text", "zh": "text", "en": "text", "required": "tick", "min": "text",
-                    "max": "text", "choices": "text"}
+QUESTION_COLUMNS = {
+    "code": "text",
+    "type": "text",
+    "zh": "text",
+    "en": "text",
+    "required": "tick",
+    "min": "text",
+    "max": "text",
+    "choices": "text",
+}
 
 
 def question_rows_from_form(form: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -273,8 +312,13 @@ def questions_from_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict[st
         if kind not in QUESTION_TYPES:
             problems.append(Problem("question.type_unknown", i, "type", {"type": kind}))
         problems += _label_problems(row, i, "question")
-        item: dict[str, Any] = {"code": code, "type": kind, "zh": _text(row, "zh"), "en": _text(row, "en"),
-                                "required": is_ticked(row.get("required"))}
+        item: dict[str, Any] = {
+            "code": code,
+            "type": kind,
+            "zh": _text(row, "zh"),
+            "en": _text(row, "en"),
+            "required": is_ticked(row.get("required")),
+        }
         bounds = {}
         for key in ("min", "max"):
             text = _text(row, key)
@@ -290,8 +334,9 @@ def questions_from_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict[st
             else:
                 bounds[key] = value
         if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
-            problems.append(Problem("question.min_gt_max", i, "min", {"min": _show(bounds["min"]),
-                                                                        "max": _show(bounds["max"])}))
+            problems.append(
+                Problem("question.min_gt_max", i, "min", {"min": _show(bounds["min"]), "max": _show(bounds["max"])})
+            )
         item.update(bounds)
         typed = row.get("choices")
         text = typed if isinstance(typed, str) else ""
@@ -312,18 +357,21 @@ def normalise_questions(items: Sequence[Mapping[str, Any]]) -> list[dict[str, An
     return [{**q, "required": q.get("required", True) is not False} for q in items or []]
 
 
-def rules_needing_questions(rules: Sequence[Mapping[str, Any]],
-                            questions: Sequence[Mapping[str, Any]]) -> list[Problem]:
+def rules_needing_questions(
+    rules: Sequence[Mapping[str, Any]], questions: Sequence[Mapping[str, Any]]
+) -> list[Problem]:
     """Saved rules that would lose their question (or get one of the wrong type) with these questions."""
     problems = []
     for n, rule in enumerate(rules or [], start=1):
         for problem in _question_problems(rule, n - 1, questions):
-            problems.append(Problem("question.used_by_rule", None, None,
-                                    {"n": n, "rule": rule.get("rule"), **problem.values}))
+            problems.append(
+                Problem("question.used_by_rule", None, None, {"n": n, "rule": rule.get("rule"), **problem.values})
+            )
     return problems
 
 
 # ---------------------------------------------------------------- eligibility rules
+
 
 def blank_rule_row(kind: str) -> dict[str, Any]:
     """A new row of rule `kind` with an empty input per parameter (checkboxes unticked)."""
@@ -337,7 +385,7 @@ def rule_rows(rules: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     for rule in rules or []:
         kind = str(rule.get("rule", "")) if isinstance(rule, Mapping) else ""
         row = blank_rule_row(kind)
-        for key, value in (rule.items() if isinstance(rule, Mapping) else ()):
+        for key, value in rule.items() if isinstance(rule, Mapping) else ():
             if key == "rule":
                 continue
             if isinstance(value, bool):
@@ -355,8 +403,18 @@ def rule_rows_from_form(form: Mapping[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for raw in read_rows(form, "rule"):
         kind = _text(raw, "kind")
-        rows.append(typed_row(raw, {"kind": "text", **{param: "tick" if spec.rstrip("?") == "bool" else "text"
-                                                       for param, spec in RULE_PARAMS.get(kind, {}).items()}}))
+        rows.append(
+            typed_row(
+                raw,
+                {
+                    "kind": "text",
+                    **{
+                        param: "tick" if spec.rstrip("?") == "bool" else "text"
+                        for param, spec in RULE_PARAMS.get(kind, {}).items()
+                    },
+                },
+            )
+        )
     return rows
 
 
@@ -395,20 +453,30 @@ def _question_problems(rule: Mapping[str, Any], i: int, questions: Sequence[Mapp
         if question is None:
             return [Problem("rule.unknown_question", i, "field", {"field": code, "needed": needed})]
         if question.get("type") != needed:
-            return [Problem("rule.question_type", i, "field",
-                            {"field": code, "needed": needed, "type": question.get("type")})]
+            return [
+                Problem(
+                    "rule.question_type", i, "field", {"field": code, "needed": needed, "type": question.get("type")}
+                )
+            ]
     if name == "company_age_years":
         question = by_code.get(COMPANY_FOUNDED)
         if question is None:
             return [Problem("rule.company_founded_missing", i, None, {"field": COMPANY_FOUNDED, "needed": "date"})]
         if question.get("type") != "date":
-            return [Problem("rule.company_founded_type", i, None,
-                            {"field": COMPANY_FOUNDED, "needed": "date", "type": question.get("type")})]
+            return [
+                Problem(
+                    "rule.company_founded_type",
+                    i,
+                    None,
+                    {"field": COMPANY_FOUNDED, "needed": "date", "type": question.get("type")},
+                )
+            ]
     return []
 
 
-def rules_from_rows(rows: Sequence[Mapping[str, Any]],
-                    questions: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[Problem]]:
+def rules_from_rows(
+    rows: Sequence[Mapping[str, Any]], questions: Sequence[Mapping[str, Any]]
+) -> tuple[list[dict[str, Any]], list[Problem]]:
     """The stored eligibility rules of `rows` (checked against the program's `questions`), and the problems found.
 
     Empty optional inputs and unticked optional checkboxes are left out, so a rule saved unchanged is stored

@@ -57,18 +57,43 @@ SEED_RULES: dict[str, list[dict]] = {
 # type: number | date | bool; labels in both languages.
 SEED_EXTRA_FIELDS: dict[str, list[dict]] = {
     "qianren_long": [
-        {"code": "years_in_china_fulltime", "type": "number", "zh": "已在国内全职工作年数", "en": "Years already working full-time in China"},
-        {"code": "commits_fulltime_years", "type": "number", "zh": "承诺回国全职工作年数", "en": "Years committed to full-time work in China"},
+        {
+            "code": "years_in_china_fulltime",
+            "type": "number",
+            "zh": "已在国内全职工作年数",
+            "en": "Years already working full-time in China",
+        },
+        {
+            "code": "commits_fulltime_years",
+            "type": "number",
+            "zh": "承诺回国全职工作年数",
+            "en": "Years committed to full-time work in China",
+        },
     ],
     "qianren_short": [
-        {"code": "months_per_year_in_china", "type": "number", "zh": "每年在国内工作月数", "en": "Months per year working in China"},
+        {
+            "code": "months_per_year_in_china",
+            "type": "number",
+            "zh": "每年在国内工作月数",
+            "en": "Months per year working in China",
+        },
         {"code": "commits_years", "type": "number", "zh": "承诺连续工作年数", "en": "Consecutive years committed"},
     ],
     "qianren_youth": [
-        {"code": "returns_fulltime", "type": "bool", "zh": "入选后全职回国工作", "en": "Will return to work full-time in China"},
+        {
+            "code": "returns_fulltime",
+            "type": "bool",
+            "zh": "入选后全职回国工作",
+            "en": "Will return to work full-time in China",
+        },
     ],
     "qianren_startup": [
-        {"code": "is_main_founder", "type": "bool", "zh": "本人为企业主要创办人", "en": "I am the company's main founder"},
+        {
+            "code": "is_main_founder",
+            "type": "bool",
+            "zh": "本人为企业主要创办人",
+            "en": "I am the company's main founder",
+        },
         {"code": "equity_percent", "type": "number", "zh": "本人持股比例（%）", "en": "My equity share (%)"},
         {"code": "company_founded", "type": "date", "zh": "企业成立日期", "en": "Date the company was founded"},
     ],

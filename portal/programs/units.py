@@ -1,4 +1,5 @@
 """Unit tree queries and edits."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -69,6 +70,10 @@ def save_unit(unit: Unit | None, *, code: str, name_zh: str, name_en: str, paren
     unit.code, unit.name_zh, unit.name_en, unit.parent_id = code, name_zh.strip(), (name_en or "").strip(), parent_id
     db.session.flush()
     after = {"code": unit.code, "name_zh": unit.name_zh, "name_en": unit.name_en, "parent_id": unit.parent_id}
-    record("unit.created" if created else "unit.updated", unit, actor=actor,
-           data={"after": after} if created else {"before": before, "after": after})
+    record(
+        "unit.created" if created else "unit.updated",
+        unit,
+        actor=actor,
+        data={"after": after} if created else {"before": before, "after": after},
+    )
     return unit

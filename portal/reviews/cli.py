@@ -1,4 +1,5 @@
 """Flask commands of the review feature: `flask reminders send` reminds experts of their due dates."""
+
 from __future__ import annotations
 
 import click
@@ -24,5 +25,7 @@ def send_reminders(dry_run: bool):
     for reminder in found:
         verb = "would remind" if dry_run else "reminded"
         kind = "due soon" if reminder.kind == "due_soon" else "overdue"
-        click.echo(f"{verb} {reminder.expert.email}: {len(reminder.assignments)} {kind} "
-                   f"(applications {', '.join(str(a.application_id) for a in reminder.assignments)})")
+        click.echo(
+            f"{verb} {reminder.expert.email}: {len(reminder.assignments)} {kind} "
+            f"(applications {', '.join(str(a.application_id) for a in reminder.assignments)})"
+        )

@@ -1,4 +1,5 @@
 """Refusals of the review verbs (unit review, formal check, assignment, evaluation)."""
+
 from __future__ import annotations
 
 from ..errors import Refusal

@@ -1,4 +1,5 @@
 """Review pipeline records: schemes, unit reviews, expert pool, assignments, evaluations (SPEC §4, §5)."""
+
 from __future__ import annotations
 
 import enum
@@ -105,14 +106,21 @@ class Assignment(db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('expert','user','social')", name="kind_known"),
         values_check("status", AssignmentStatus),
-        CheckConstraint("(kind = 'expert' AND expert_id IS NOT NULL) OR "
-                        "(kind <> 'expert' AND external_email IS NOT NULL AND token_hash IS NOT NULL)",
-                        name="evaluator_identified"),
+        CheckConstraint(
+            "(kind = 'expert' AND expert_id IS NOT NULL) OR "
+            "(kind <> 'expert' AND external_email IS NOT NULL AND token_hash IS NOT NULL)",
+            name="evaluator_identified",
+        ),
         CheckConstraint("status <> 'submitted' OR responded_at IS NOT NULL", name="submitted_was_accepted"),
         # An expert holds at most one live assignment per application.
-        Index("uq_assignments_live_expert", "application_id", "expert_id", unique=True,
-              postgresql_where=text("expert_id IS NOT NULL AND status NOT IN ('declined','withdrawn')"),
-              sqlite_where=text("expert_id IS NOT NULL AND status NOT IN ('declined','withdrawn')")),
+        Index(
+            "uq_assignments_live_expert",
+            "application_id",
+            "expert_id",
+            unique=True,
+            postgresql_where=text("expert_id IS NOT NULL AND status NOT IN ('declined','withdrawn')"),
+            sqlite_where=text("expert_id IS NOT NULL AND status NOT IN ('declined','withdrawn')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -153,18 +161,21 @@ class Evaluation(db.Model):
     __tablename__ = "evaluations"
     __table_args__ = (
         values_check("status", EvaluationStatus),
-        CheckConstraint("recommendation IS NULL OR recommendation IN ('priority','support','oppose')",
-                        name="recommendation_known"),
-        CheckConstraint("familiarity IS NULL OR familiarity IN ('familiar','somewhat','unfamiliar')",
-                        name="familiarity_known"),
+        CheckConstraint(
+            "recommendation IS NULL OR recommendation IN ('priority','support','oppose')", name="recommendation_known"
+        ),
+        CheckConstraint(
+            "familiarity IS NULL OR familiarity IN ('familiar','somewhat','unfamiliar')", name="familiarity_known"
+        ),
         CheckConstraint("status = 'draft' OR submitted_at IS NOT NULL", name="submitted_has_time"),
         UniqueConstraint("application_id", "evaluator_key", name="uq_evaluations_one_per_evaluator"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
-    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"),
-                                                      nullable=True, unique=True)
+    assignment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE"), nullable=True, unique=True
+    )
     # Who scored, for per-evaluator normalisation: "user:12", "unit:5" or "ext:<assignment id>".
     evaluator_key: Mapped[str] = mapped_column(String(40))
     component: Mapped[str] = mapped_column(String(20))

@@ -1,4 +1,5 @@
 """Program office pages: calls under review, formal check, assigning experts and evaluators (SPEC §5.2–5.3)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -58,35 +59,50 @@ bp = Blueprint("office", __name__, url_prefix="/office")
 CALL_PAGE_SIZE = 50
 
 
-
 @bp.get("/")
 @roles_required(Role.PROGRAM_ADMIN)
 def calls():
     """Every call of the programs this person runs, with its applications counted by state."""
     held = managed(Call.program_id, current_user)
-    rows = db.session.execute(select(Call).join(Program).where(held)
-                              .order_by(Call.year.desc(), Program.code)).scalars().all()
+    rows = (
+        db.session.execute(select(Call).join(Program).where(held).order_by(Call.year.desc(), Program.code))
+        .scalars()
+        .all()
+    )
     counts = Counter()
-    for call_id, state, n in db.session.execute(select(Application.call_id, Application.state, func.count())
-                                                .join(Call, Call.id == Application.call_id).where(held)
-                                                .group_by(Application.call_id, Application.state)).all():
+    for call_id, state, n in db.session.execute(
+        select(Application.call_id, Application.state, func.count())
+        .join(Call, Call.id == Application.call_id)
+        .where(held)
+        .group_by(Application.call_id, Application.state)
+    ).all():
         counts[(call_id, state)] = n
-    return render_template("reviews/office_calls.html", calls=rows, counts=counts, labels=STATE_TEXT,
-                           states=[s for s in STATE_TEXT if s != "draft"])
+    return render_template(
+        "reviews/office_calls.html",
+        calls=rows,
+        counts=counts,
+        labels=STATE_TEXT,
+        states=[s for s in STATE_TEXT if s != "draft"],
+    )
 
 
 def _call_applications(found: Call, state: str, q: str):
     """The office's list of a call's applications, filtered as on the page."""
-    stmt = (select(Application).where(Application.call_id == found.id, Application.state != State.DRAFT)
-            .order_by(Application.id))
+    stmt = (
+        select(Application)
+        .where(Application.call_id == found.id, Application.state != State.DRAFT)
+        .order_by(Application.id)
+    )
     if state in STATE_TEXT:
         stmt = stmt.where(Application.state == state)
     if q:
         if q.isdigit():
             stmt = stmt.where(Application.id == int(q))
         else:
-            stmt = stmt.where(Application.applicant_id.in_(select(User.id).where(User.name.icontains(q, autoescape=True)))
-                              | Application.title.icontains(q, autoescape=True))
+            stmt = stmt.where(
+                Application.applicant_id.in_(select(User.id).where(User.name.icontains(q, autoescape=True)))
+                | Application.title.icontains(q, autoescape=True)
+            )
     return stmt
 
 
@@ -99,12 +115,26 @@ def call(call_id: int):
     state = request.args.get("state") or ""
     q = (request.args.get("q") or "").strip()[:100]
     stmt = _call_applications(found, state, q).options(
-        joinedload(Application.applicant), joinedload(Application.unit), selectinload(Application.assignments))
+        joinedload(Application.applicant), joinedload(Application.unit), selectinload(Application.assignments)
+    )
     page = db.paginate(stmt, per_page=CALL_PAGE_SIZE, error_out=False, count=True)
-    counts = dict(db.session.execute(select(Application.state, func.count()).where(
-        Application.call_id == found.id, Application.state != State.DRAFT).group_by(Application.state)).all())
-    return render_template("reviews/office_call.html", call=found, page=page, applications=page.items,
-                           labels=STATE_TEXT, state=state, q=q, counts=counts)
+    counts = dict(
+        db.session.execute(
+            select(Application.state, func.count())
+            .where(Application.call_id == found.id, Application.state != State.DRAFT)
+            .group_by(Application.state)
+        ).all()
+    )
+    return render_template(
+        "reviews/office_call.html",
+        call=found,
+        page=page,
+        applications=page.items,
+        labels=STATE_TEXT,
+        state=state,
+        q=q,
+        counts=counts,
+    )
 
 
 @bp.get("/calls/<int:call_id>/applications.<any(csv, xlsx):fmt>")
@@ -114,24 +144,61 @@ def export_applications(call_id: int, fmt: str):
     found = _call(call_id)
     state = request.args.get("state") or ""
     q = (request.args.get("q") or "").strip()[:100]
-    applications = db.session.execute(_call_applications(found, state, q).options(
-        joinedload(Application.applicant), joinedload(Application.unit))).unique().scalars().all()
-    live = dict(db.session.execute(
-        select(Assignment.application_id, func.count()).join(Application)
-        .where(Application.call_id == found.id, Assignment.status.in_(LIVE))
-        .group_by(Assignment.application_id)).all())
+    applications = (
+        db.session.execute(
+            _call_applications(found, state, q).options(joinedload(Application.applicant), joinedload(Application.unit))
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
+    live = dict(
+        db.session.execute(
+            select(Assignment.application_id, func.count())
+            .join(Application)
+            .where(Application.call_id == found.id, Assignment.status.in_(LIVE))
+            .group_by(Assignment.application_id)
+        ).all()
+    )
     locale = current_locale()
     disciplines = {d.code: d for d in db.session.execute(select(Discipline)).scalars()}
-    header = [_("Number"), _("Applicant"), _("Unit"), _("Discipline"), _("Title"), _("Status"), _("Submitted"),
-              _("Evaluators"), _("Integrity flag")]
+    header = [
+        _("Number"),
+        _("Applicant"),
+        _("Unit"),
+        _("Discipline"),
+        _("Title"),
+        _("Status"),
+        _("Submitted"),
+        _("Evaluators"),
+        _("Integrity flag"),
+    ]
     english = is_english(locale)
-    rows = [[a.id, a.applicant.name, a.unit.name(locale) if a.unit else "",
-             " ".join(filter(None, [a.discipline_code, disciplines[a.discipline_code].name(locale)
-                                    if a.discipline_code in disciplines else ""])),
-             a.title, STATE_TEXT.get(a.state, (a.state, a.state))[1 if english else 0], to_local(a.submitted_at),
-             live.get(a.id, 0), _("yes") if a.integrity_flag else ""] for a in applications]
-    return exports.download(f"applications-{found.program.code}-{found.year}", fmt, header, rows,
-                            title=_("Applications"))
+    rows = [
+        [
+            a.id,
+            a.applicant.name,
+            a.unit.name(locale) if a.unit else "",
+            " ".join(
+                filter(
+                    None,
+                    [
+                        a.discipline_code,
+                        disciplines[a.discipline_code].name(locale) if a.discipline_code in disciplines else "",
+                    ],
+                )
+            ),
+            a.title,
+            STATE_TEXT.get(a.state, (a.state, a.state))[1 if english else 0],
+            to_local(a.submitted_at),
+            live.get(a.id, 0),
+            _("yes") if a.integrity_flag else "",
+        ]
+        for a in applications
+    ]
+    return exports.download(
+        f"applications-{found.program.code}-{found.year}", fmt, header, rows, title=_("Applications")
+    )
 
 
 @bp.get("/calls/<int:call_id>/evaluations.<any(csv, xlsx):fmt>")
@@ -163,16 +230,22 @@ def export_evaluations(call_id: int, fmt: str):
         .outerjoin(Assignment, Assignment.id == Evaluation.assignment_id)
         .outerjoin(expert, expert.id == Assignment.expert_id)
         .where(Application.call_id == found.id, Evaluation.status == EvaluationStatus.SUBMITTED)
-        .order_by(Application.id, Evaluation.component, Evaluation.id)).all()
+        .order_by(Application.id, Evaluation.component, Evaluation.id)
+    ).all()
 
     familiarity, recommendation = dict(FAMILIARITY_CHOICES), dict(RECOMMENDATION_CHOICES)
     numbers: dict[str, int] = {}
     for evaluation, *_rest in rows_db:
         numbers.setdefault(evaluation.evaluator_key, len(numbers) + 1)
-    header = [_("Number")] + ([] if anonymised else [_("Applicant"), _("Unit")]) + [
-        _("Component"), _("Evaluator")] + [label for _n, _c, label in criteria] + [
-        _("Score"), _("Familiarity"), _("Recommendation"), _("Comment for the applicant")] + (
-        [] if anonymised else [_("Confidential comment"), _("Integrity concern")]) + [_("Submitted")]
+    header = (
+        [_("Number")]
+        + ([] if anonymised else [_("Applicant"), _("Unit")])
+        + [_("Component"), _("Evaluator")]
+        + [label for _n, _c, label in criteria]
+        + [_("Score"), _("Familiarity"), _("Recommendation"), _("Comment for the applicant")]
+        + ([] if anonymised else [_("Confidential comment"), _("Integrity concern")])
+        + [_("Submitted")]
+    )
     rows = []
     for evaluation, application_id, applicant, unit_zh, unit_en, expert_name, external in rows_db:
         component = COMPONENT_LABELS.get(evaluation.component, (evaluation.component, evaluation.component))
@@ -189,11 +262,17 @@ def export_evaluations(call_id: int, fmt: str):
         row = [application_id] + ([] if anonymised else [applicant, unit_name])
         row += [component[1] if english else component[0], who]
         row += [scores.get(code) if name == evaluation.component else None for name, code, _label in criteria]
-        row += [total, str(familiarity.get(evaluation.familiarity, "")), str(recommendation.get(
-            evaluation.recommendation, "")), evaluation.comment_for_applicant]
+        row += [
+            total,
+            str(familiarity.get(evaluation.familiarity, "")),
+            str(recommendation.get(evaluation.recommendation, "")),
+            evaluation.comment_for_applicant,
+        ]
         if not anonymised:
-            row += [evaluation.comment_confidential, "" if evaluation.integrity_ok else
-                    (evaluation.integrity_note or _("yes"))]
+            row += [
+                evaluation.comment_confidential,
+                "" if evaluation.integrity_ok else (evaluation.integrity_note or _("yes")),
+            ]
         row.append(to_local(evaluation.submitted_at))
         rows.append(row)
     stem = f"evaluations-{found.program.code}-{found.year}" + ("-anonymised" if anonymised else "")
@@ -202,6 +281,7 @@ def export_evaluations(call_id: int, fmt: str):
 
 class _ScoredRow:
     """What scoring.evaluation_score reads of an evaluation."""
+
     def __init__(self, evaluation):
         self.evaluation_id = evaluation.id
         self.criteria = dict(evaluation.scores or {})
@@ -239,10 +319,17 @@ def candidates(application: Application) -> list[dict]:
         if first not in {f for f, _s in expert.disciplines} or expert.id in assigned:
             continue
         hard = index.pair_hard_conflicts(ai, ei) if ai is not None else []
-        rows.append({"id": expert.id, "name": expert.name, "load": loads.get(expert.id, 0), "cap": expert.cap,
-                     "second": any(s == application.discipline_code for _f, s in expert.disciplines),
-                     "conflicts": [assigning.VIOLATION_TEXT.get(k, (k, k))[1 if english else 0] for k in hard],
-                     "warnings": [d for _k, d in index.potential_conflicts(ai, ei)] if ai is not None else []})
+        rows.append(
+            {
+                "id": expert.id,
+                "name": expert.name,
+                "load": loads.get(expert.id, 0),
+                "cap": expert.cap,
+                "second": any(s == application.discipline_code for _f, s in expert.disciplines),
+                "conflicts": [assigning.VIOLATION_TEXT.get(k, (k, k))[1 if english else 0] for k in hard],
+                "warnings": [d for _k, d in index.potential_conflicts(ai, ei)] if ai is not None else [],
+            }
+        )
     rows.sort(key=lambda r: (bool(r["conflicts"]), not r["second"], r["load"], r["name"]))
     return rows
 
@@ -258,20 +345,39 @@ def _page(found: Application, status: int = 200, **forms):
     scheme = scheme_for_call(found.call).definition
     invite = forms.get("invite_form") or InviteForm(prefix="invite")
     english = is_english()
-    invite.kind.choices = select_choices([(k, COMPONENT_LABELS[k][1 if english else 0]) for k in ("user", "social")
-                           if k in scheme["components"]])
-    assignments = db.session.execute(select(Assignment).where(Assignment.application_id == found.id)
-                                     .options(joinedload(Assignment.expert), joinedload(Assignment.evaluation))
-                                     .order_by(Assignment.id)).unique().scalars().all()
+    invite.kind.choices = select_choices(
+        [(k, COMPONENT_LABELS[k][1 if english else 0]) for k in ("user", "social") if k in scheme["components"]]
+    )
+    assignments = (
+        db.session.execute(
+            select(Assignment)
+            .where(Assignment.application_id == found.id)
+            .options(joinedload(Assignment.expert), joinedload(Assignment.evaluation))
+            .order_by(Assignment.id)
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
     return render_template(
-        "reviews/office_application.html", application=found, snapshot=found.snapshot or {},
+        "reviews/office_application.html",
+        application=found,
+        snapshot=found.snapshot or {},
         formal_form=forms.get("formal_form") or FormalCheckForm(prefix="formal"),
         recheck_form=forms.get("recheck_form") or RecheckDecisionForm(prefix="recheck"),
-        assign_form=AssignForm(prefix="assign"), invite_form=invite,
-        flag_form=forms.get("flag_form") or ClearFlagForm(prefix="flag"), plain=ConfirmForm(),
-        assignments=assignments, scheme=scheme, component_labels=COMPONENT_LABELS,
-        status_labels=STATUS_LABELS, candidates=candidates(found) if found.state == State.UNDER_REVIEW and "peer" in scheme["components"] else [],
-        timeline_entries=timeline_for([found.id])[found.id], labels=STATE_TEXT, action_labels=ACTION_TEXT), status
+        assign_form=AssignForm(prefix="assign"),
+        invite_form=invite,
+        flag_form=forms.get("flag_form") or ClearFlagForm(prefix="flag"),
+        plain=ConfirmForm(),
+        assignments=assignments,
+        scheme=scheme,
+        component_labels=COMPONENT_LABELS,
+        status_labels=STATUS_LABELS,
+        candidates=candidates(found) if found.state == State.UNDER_REVIEW and "peer" in scheme["components"] else [],
+        timeline_entries=timeline_for([found.id])[found.id],
+        labels=STATE_TEXT,
+        action_labels=ACTION_TEXT,
+    ), status
 
 
 def _done(found: Application, message: str):
@@ -300,8 +406,13 @@ def recheck(application_id: int):
     form = RecheckDecisionForm(prefix="recheck")
     if not form.validate_on_submit():
         return _page(found, 400, recheck_form=form)
-    if not commit_or_refuse(services.decide_recheck, found, current_user._get_current_object(),
-                            form.decision.data == "accept", form.comment.data):
+    if not commit_or_refuse(
+        services.decide_recheck,
+        found,
+        current_user._get_current_object(),
+        form.decision.data == "accept",
+        form.comment.data,
+    ):
         return _page(found, 409, recheck_form=form)
     return _done(found, _("The recheck decision has been recorded."))
 
@@ -311,8 +422,11 @@ def recheck(application_id: int):
 def assign(application_id: int):
     found = _application(application_id)
     form = AssignForm(prefix="assign")
-    expert = db.session.get(User, int(form.expert_id.data)) if form.validate_on_submit() and \
-        (form.expert_id.data or "").isdigit() else None
+    expert = (
+        db.session.get(User, int(form.expert_id.data))
+        if form.validate_on_submit() and (form.expert_id.data or "").isdigit()
+        else None
+    )
     if expert is None:
         abort(400)
     if not commit_or_refuse(assigning.assign_expert, found, expert, current_user._get_current_object()):
@@ -329,8 +443,15 @@ def invite(application_id: int):
     form.kind.choices = select_choices([(k, k) for k in ("user", "social") if k in scheme["components"]])
     if not form.validate_on_submit():
         return _page(found, 400, invite_form=form)
-    if not commit_or_refuse(assigning.invite_external, found, kind=form.kind.data, name=form.name.data,
-                            email=form.email.data, actor=current_user._get_current_object(), locale=current_locale()):
+    if not commit_or_refuse(
+        assigning.invite_external,
+        found,
+        kind=form.kind.data,
+        name=form.name.data,
+        email=form.email.data,
+        actor=current_user._get_current_object(),
+        locale=current_locale(),
+    ):
         return _page(found, 409, invite_form=form)
     return _done(found, _("%(name)s has been invited.", name=form.name.data))
 
@@ -351,8 +472,7 @@ def clear_flag(application_id: int):
     form = ClearFlagForm(prefix="flag")
     if not form.validate_on_submit():
         return _page(found, 400, flag_form=form)
-    if not commit_or_refuse(services.clear_integrity_flag, found, current_user._get_current_object(),
-                            form.reason.data):
+    if not commit_or_refuse(services.clear_integrity_flag, found, current_user._get_current_object(), form.reason.data):
         return _page(found, 409, flag_form=form)
     return _done(found, _("The integrity flag has been cleared."))
 
@@ -373,13 +493,22 @@ def complete(application_id: int):
 def experts():
     """The expert pool with disciplines, unit and load cap: 50 a page, searchable by name, unit or discipline."""
     q = (request.args.get("q") or "").strip()[:100]
-    stmt = (select(ExpertProfile).options(joinedload(ExpertProfile.user), joinedload(ExpertProfile.unit))
-            .join(User, User.id == ExpertProfile.user_id).order_by(User.name, User.id))
+    stmt = (
+        select(ExpertProfile)
+        .options(joinedload(ExpertProfile.user), joinedload(ExpertProfile.unit))
+        .join(User, User.id == ExpertProfile.user_id)
+        .order_by(User.name, User.id)
+    )
     if q:
-        stmt = stmt.where(User.name.icontains(q, autoescape=True)
-                          | ExpertProfile.unit_id.in_(select(Unit.id).where(Unit.name_zh.icontains(q, autoescape=True)
-                                                                         | Unit.name_en.icontains(q, autoescape=True)))
-                          | func.cast(ExpertProfile.disciplines, db.String).icontains(q, autoescape=True))
+        stmt = stmt.where(
+            User.name.icontains(q, autoescape=True)
+            | ExpertProfile.unit_id.in_(
+                select(Unit.id).where(
+                    Unit.name_zh.icontains(q, autoescape=True) | Unit.name_en.icontains(q, autoescape=True)
+                )
+            )
+            | func.cast(ExpertProfile.disciplines, db.String).icontains(q, autoescape=True)
+        )
     page = db.paginate(stmt, per_page=CALL_PAGE_SIZE, error_out=False)
     return render_template("reviews/office_experts.html", experts=page.items, page=page, q=q)
 
@@ -389,12 +518,26 @@ def experts():
 def schemes():
     """The classified-evaluation schemes: the latest version of each category, and which calls pin older ones."""
     current = {category: latest(category) for category in SEED_SCHEMES}
-    pinned = db.session.execute(select(Call).where(Call.scheme_id.is_not(None), managed(Call.program_id, current_user))
-                                .options(joinedload(Call.program))).unique().scalars().all()
+    pinned = (
+        db.session.execute(
+            select(Call)
+            .where(Call.scheme_id.is_not(None), managed(Call.program_id, current_user))
+            .options(joinedload(Call.program))
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
     versions = {s.id: s for s in db.session.execute(select(EvaluationScheme)).scalars()}
     editable = {category: runs_every_program_of(current_user, category) for category in SEED_SCHEMES}
-    return render_template("reviews/office_schemes.html", current=current, pinned=pinned, versions=versions,
-                           component_labels=COMPONENT_LABELS, editable=editable)
+    return render_template(
+        "reviews/office_schemes.html",
+        current=current,
+        pinned=pinned,
+        versions=versions,
+        component_labels=COMPONENT_LABELS,
+        editable=editable,
+    )
 
 
 def _parse_scheme(form, base: dict) -> tuple[dict, list[str]]:
@@ -416,8 +559,11 @@ def _parse_scheme(form, base: dict) -> tuple[dict, list[str]]:
                 crit_weight = 0.0
             if crit_weight <= 0:
                 errors.append(_("Every criterion needs a weight above zero."))
-            criteria[code] = {"weight": crit_weight, "zh": form.get(prefix + "zh", "").strip() or criterion["zh"],
-                              "en": form.get(prefix + "en", "").strip() or criterion["en"]}
+            criteria[code] = {
+                "weight": crit_weight,
+                "zh": form.get(prefix + "zh", "").strip() or criterion["zh"],
+                "en": form.get(prefix + "en", "").strip() or criterion["en"],
+            }
         definition["components"][name] = {"weight": round(weight, 6), "criteria": criteria}
     total = sum(c["weight"] for c in definition["components"].values())
     if abs(total - 1) > 1e-6:
@@ -426,8 +572,10 @@ def _parse_scheme(form, base: dict) -> tuple[dict, list[str]]:
 
 
 #: Why a program admin who does not run every program of a category may only read its scheme.
-SCHEME_REFUSAL = _l("This scheme is shared by every program of its talent category and you do not run all of them: "
-                    "only an office that runs every program of the category may change it.")
+SCHEME_REFUSAL = _l(
+    "This scheme is shared by every program of its talent category and you do not run all of them: "
+    "only an office that runs every program of the category may change it."
+)
 
 
 @bp.route("/schemes/<category>", methods=["GET", "POST"])
@@ -447,8 +595,12 @@ def edit_scheme(category: str):
             errors = [str(SCHEME_REFUSAL)]
         elif not errors:
             try:
-                saved = save_version(category, definition, actor=current_user._get_current_object(),
-                                     note=(request.form.get("note") or "")[:500])
+                saved = save_version(
+                    category,
+                    definition,
+                    actor=current_user._get_current_object(),
+                    note=(request.form.get("note") or "")[:500],
+                )
             except SchemeError as exc:
                 rollback()
                 errors = [exc.message]
@@ -456,12 +608,27 @@ def edit_scheme(category: str):
                 commit()
                 flash(_("Version %(n)s of the scheme has been saved.", n=saved.version), "success")
                 return redirect(url_for("office.schemes"))
-    history = db.session.execute(select(EvaluationScheme).where(EvaluationScheme.category == category)
-                                 .order_by(EvaluationScheme.version.desc())).scalars().all()
-    return render_template("reviews/office_scheme_edit.html", category=category, current=current,
-                           definition=definition, errors=errors, form=form, history=history,
-                           component_labels=COMPONENT_LABELS, note=request.form.get("note", ""), editable=editable), \
-        (403 if not editable else 400) if errors else 200
+    history = (
+        db.session.execute(
+            select(EvaluationScheme)
+            .where(EvaluationScheme.category == category)
+            .order_by(EvaluationScheme.version.desc())
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "reviews/office_scheme_edit.html",
+        category=category,
+        current=current,
+        definition=definition,
+        errors=errors,
+        form=form,
+        history=history,
+        component_labels=COMPONENT_LABELS,
+        note=request.form.get("note", ""),
+        editable=editable,
+    ), (403 if not editable else 400) if errors else 200
 
 
 @bp.route("/calls/<int:call_id>/assign", methods=["GET", "POST"])
@@ -480,12 +647,19 @@ def auto_assign(call_id: int):
     if request.method == "POST" and form.validate_on_submit():
         try:
             if request.form.get("action") == "commit":
-                committed = auto.commit_preview(found, mode=mode, seed=seed, k=k,
-                                                fingerprint=request.form.get("fingerprint", ""),
-                                                actor=current_user._get_current_object())
+                committed = auto.commit_preview(
+                    found,
+                    mode=mode,
+                    seed=seed,
+                    k=k,
+                    fingerprint=request.form.get("fingerprint", ""),
+                    actor=current_user._get_current_object(),
+                )
                 commit()
-                flash(_("%(n)s assignments created; the experts have been invited.",
-                        n=len(committed.result.pairs)), "success")
+                flash(
+                    _("%(n)s assignments created; the experts have been invited.", n=len(committed.result.pairs)),
+                    "success",
+                )
                 return redirect(url_for("office.call", call_id=found.id))
             result = auto.preview(found, mode=mode, seed=seed, k=k)
         except Refusal as exc:
@@ -494,8 +668,16 @@ def auto_assign(call_id: int):
                 flash(message, "danger")
             status = 409
     pending = len(auto.applications_to_assign(found))
-    return render_template("reviews/office_auto_assign.html", call=found, form=form, preview=result, mode=mode,
-                           seed=seed_text, k=k, pending=pending), status
+    return render_template(
+        "reviews/office_auto_assign.html",
+        call=found,
+        form=form,
+        preview=result,
+        mode=mode,
+        seed=seed_text,
+        k=k,
+        pending=pending,
+    ), status
 
 
 @bp.post("/assignments/<int:assignment_id>/replace")

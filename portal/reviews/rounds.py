@@ -3,6 +3,7 @@
 The round's start is kept on the application (`review_round_started_at`, written by the decision that grants the
 appeal), so that assignment, evaluation and ranking read it without knowing where rounds come from.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,8 +26,14 @@ def previous_experts(application: Application) -> set[int]:
     since = round_started_at(application)
     if since is None:
         return set()
-    return set(db.session.execute(
-        select(Assignment.expert_id).where(Assignment.application_id == application.id,
-                                           Assignment.kind == "expert", Assignment.expert_id.is_not(None),
-                                           Assignment.status.in_(sorted(LIVE)),
-                                           Assignment.invited_at <= since)).scalars())
+    return set(
+        db.session.execute(
+            select(Assignment.expert_id).where(
+                Assignment.application_id == application.id,
+                Assignment.kind == "expert",
+                Assignment.expert_id.is_not(None),
+                Assignment.status.in_(sorted(LIVE)),
+                Assignment.invited_at <= since,
+            )
+        ).scalars()
+    )

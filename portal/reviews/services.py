@@ -1,4 +1,5 @@
 """The program office's review verbs (SPEC §5.2, §5.5): the formal check and its recheck, completing the review, clearing an integrity flag."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -16,6 +17,7 @@ A = workflow.Action
 
 
 # ---------------------------------------------------------------- formal check (SPEC §5.2)
+
 
 def formal_pass(application: Application, actor: User, comment: str) -> None:
     fix_scheme(application.call)

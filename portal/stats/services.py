@@ -2,6 +2,7 @@
 the distribution of final scores. A fixed number of queries whatever the size of the call.
 
 Labels are (zh, en) pairs, picked by the page in the reader's language, so one count serves both languages."""
+
 from __future__ import annotations
 
 import threading
@@ -109,63 +110,104 @@ def call_statistics(call: Call) -> CallStatistics:
 def _count(call: Call) -> CallStatistics:
     in_call = (Application.call_id == call.id) & (Application.state != State.DRAFT)
 
-    states = dict(db.session.execute(select(Application.state, func.count()).where(in_call)
-                                     .group_by(Application.state)).all())
+    states = dict(
+        db.session.execute(select(Application.state, func.count()).where(in_call).group_by(Application.state)).all()
+    )
     by_state = Breakdown([(STATE_LABELS[state], states[state.value]) for state in State if states.get(state.value)])
 
     units = db.session.execute(
-        select(Unit.name_zh, Unit.name_en, func.count()).join(Application, Application.unit_id == Unit.id)
-        .where(in_call).group_by(Unit.id, Unit.name_zh, Unit.name_en).order_by(func.count().desc(), Unit.name_zh)).all()
+        select(Unit.name_zh, Unit.name_en, func.count())
+        .join(Application, Application.unit_id == Unit.id)
+        .where(in_call)
+        .group_by(Unit.id, Unit.name_zh, Unit.name_en)
+        .order_by(func.count().desc(), Unit.name_zh)
+    ).all()
     unit_rows = [((zh, en or zh), n) for zh, en, n in units]
     if len(unit_rows) > TOP_UNITS + 1:
         others = len(unit_rows) - TOP_UNITS
-        unit_rows = unit_rows[:TOP_UNITS] + [((f"其他 {others} 个单位", f"{others} other units"),
-                                              sum(n for _label, n in unit_rows[TOP_UNITS:]))]
+        unit_rows = unit_rows[:TOP_UNITS] + [
+            ((f"其他 {others} 个单位", f"{others} other units"), sum(n for _label, n in unit_rows[TOP_UNITS:]))
+        ]
     by_unit = Breakdown(unit_rows)
 
     levels = first_levels()
     first: dict[str, int] = {}
-    for code, n in db.session.execute(select(Application.discipline_code, func.count()).where(in_call)
-                                      .group_by(Application.discipline_code)).all():
+    for code, n in db.session.execute(
+        select(Application.discipline_code, func.count()).where(in_call).group_by(Application.discipline_code)
+    ).all():
         key = levels.get(code or "", "")
         first[key] = first.get(key, 0) + n
-    names = {d.code: d for d in db.session.execute(select(Discipline).where(Discipline.code.in_(list(first))))
-             .scalars()}
-    by_discipline = Breakdown(sorted(
-        (((f"{key} {names[key].name_zh}", f"{key} {names[key].name_en or names[key].name_zh}")
-          if key in names else NOT_GIVEN, n) for key, n in first.items()), key=lambda row: (-row[1], row[0])))
+    names = {
+        d.code: d for d in db.session.execute(select(Discipline).where(Discipline.code.in_(list(first)))).scalars()
+    }
+    by_discipline = Breakdown(
+        sorted(
+            (
+                (
+                    (f"{key} {names[key].name_zh}", f"{key} {names[key].name_en or names[key].name_zh}")
+                    if key in names
+                    else NOT_GIVEN,
+                    n,
+                )
+                for key, n in first.items()
+            ),
+            key=lambda row: (-row[1], row[0]),
+        )
+    )
 
     # Gender and age band are counted by the database: a national call has tens of thousands of applicants.
-    with_profile = (select(func.count()).select_from(Application)
-                    .outerjoin(Profile, Profile.user_id == Application.applicant_id).where(in_call))
+    with_profile = (
+        select(func.count())
+        .select_from(Application)
+        .outerjoin(Profile, Profile.user_id == Application.applicant_id)
+        .where(in_call)
+    )
     genders: dict[Label, int] = {}
-    for gender, n in db.session.execute(with_profile.with_only_columns(Profile.gender, func.count())
-                                        .group_by(Profile.gender)).all():
+    for gender, n in db.session.execute(
+        with_profile.with_only_columns(Profile.gender, func.count()).group_by(Profile.gender)
+    ).all():
         label = GENDER_LABELS.get(gender or "", NOT_GIVEN)
         genders[label] = genders.get(label, 0) + n
     by_gender = Breakdown(sorted(genders.items(), key=lambda row: -row[1]))
 
     # Age at the cutoff date <= high  <=>  born after the cutoff date (high + 1) years earlier.
-    band = case(*[(Profile.birth_date > _years_before(call.cutoff_date, high + 1), index)
-                  for index, high in enumerate(AGE_BANDS)],
-                (Profile.birth_date.is_not(None), len(AGE_BANDS)), else_=len(AGE_BANDS) + 1)
-    bands = dict(db.session.execute(with_profile.with_only_columns(band.label("band"), func.count())
-                                    .group_by("band")).all())
+    band = case(
+        *[
+            (Profile.birth_date > _years_before(call.cutoff_date, high + 1), index)
+            for index, high in enumerate(AGE_BANDS)
+        ],
+        (Profile.birth_date.is_not(None), len(AGE_BANDS)),
+        else_=len(AGE_BANDS) + 1,
+    )
+    bands = dict(
+        db.session.execute(with_profile.with_only_columns(band.label("band"), func.count()).group_by("band")).all()
+    )
     labels = [age_band(high) for high in AGE_BANDS] + [age_band(AGE_BANDS[-1] + 1), age_band(None)]
     by_age = Breakdown([(label, bands[index]) for index, label in enumerate(labels) if bands.get(index)])
 
-    in_call_assignments = (select(func.count()).select_from(Assignment)
-                           .join(Application, Application.id == Assignment.application_id)
-                           .where(Application.call_id == call.id))
-    statuses = dict(db.session.execute(in_call_assignments.with_only_columns(Assignment.status, func.count())
-                                       .group_by(Assignment.status)).all())
-    assignments = Breakdown([(label, statuses[status]) for status, label in ASSIGNMENT_STATUS_LABELS.items()
-                             if statuses.get(status)])
-    overdue = db.session.execute(in_call_assignments.where(
-        Assignment.status.in_(OPEN_ASSIGNMENTS), Assignment.due_date < local_today())).scalar_one()
+    in_call_assignments = (
+        select(func.count())
+        .select_from(Assignment)
+        .join(Application, Application.id == Assignment.application_id)
+        .where(Application.call_id == call.id)
+    )
+    statuses = dict(
+        db.session.execute(
+            in_call_assignments.with_only_columns(Assignment.status, func.count()).group_by(Assignment.status)
+        ).all()
+    )
+    assignments = Breakdown(
+        [(label, statuses[status]) for status, label in ASSIGNMENT_STATUS_LABELS.items() if statuses.get(status)]
+    )
+    overdue = db.session.execute(
+        in_call_assignments.where(Assignment.status.in_(OPEN_ASSIGNMENTS), Assignment.due_date < local_today())
+    ).scalar_one()
     evaluations = db.session.execute(
-        select(func.count()).select_from(Evaluation).join(Application, Application.id == Evaluation.application_id)
-        .where(Application.call_id == call.id, Evaluation.status == EvaluationStatus.SUBMITTED)).scalar_one()
+        select(func.count())
+        .select_from(Evaluation)
+        .join(Application, Application.id == Evaluation.application_id)
+        .where(Application.call_id == call.id, Evaluation.status == EvaluationStatus.SUBMITTED)
+    ).scalar_one()
 
     try:
         finals = [line.final for line in ranking_lines(call) if line.final is not None]
@@ -178,6 +220,18 @@ def _count(call: Call) -> CallStatistics:
     for i, n in enumerate(bins):
         label = f"{10 * i}–{10 * i + 9}" if i < 9 else "90–100"
         scores.append(((label, label), n))
-    return CallStatistics(call, sum(states.values()), by_state, by_unit, by_discipline, by_gender, by_age,
-                          assignments, overdue, evaluations, Breakdown(scores if finals else []), len(finals),
-                          counted_at=utcnow())
+    return CallStatistics(
+        call,
+        sum(states.values()),
+        by_state,
+        by_unit,
+        by_discipline,
+        by_gender,
+        by_age,
+        assignments,
+        overdue,
+        evaluations,
+        Breakdown(scores if finals else []),
+        len(finals),
+        counted_at=utcnow(),
+    )

@@ -1,4 +1,5 @@
 """Statistics pages for the program office (SPEC §8): charts drawn as inline SVG, no script, no CDN."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template

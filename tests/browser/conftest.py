@@ -1,4 +1,5 @@
 """Browser journeys: the real app served on loopback, driven by Debian's Chromium through Playwright."""
+
 import os
 import shutil
 import socket
@@ -52,9 +53,18 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox", "--disable-background-networking", "--disable-gpu",
-                                           "--disable-component-update", "--no-first-run", "--disable-sync"])
+        instance = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-gpu",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
         yield instance
         instance.close()
 

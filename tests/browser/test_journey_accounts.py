@@ -1,4 +1,5 @@
 """A new user, in Chromium: register, confirm by the emailed link, switch language, log in and out."""
+
 import re
 
 from sqlalchemy import select
@@ -9,8 +10,15 @@ def _confirmation_link(app, email):
     from portal.notifications.models import OutboxMessage
 
     with app.app_context():
-        body = db.session.execute(select(OutboxMessage.body_text).where(OutboxMessage.to_address == email)
-                                  .order_by(OutboxMessage.id.desc())).scalars().first()
+        body = (
+            db.session.execute(
+                select(OutboxMessage.body_text)
+                .where(OutboxMessage.to_address == email)
+                .order_by(OutboxMessage.id.desc())
+            )
+            .scalars()
+            .first()
+        )
     return re.search(r"https?://\S+/account/confirm/\S+", body).group(0)
 
 

@@ -1,4 +1,5 @@
 """A new applicant in Chromium: profile, refused by a rule with its reason, fix, apply, upload, referee, submit."""
+
 import re
 
 from sqlalchemy import select
@@ -11,8 +12,13 @@ def _last_mail(app, to):
     from portal.notifications.models import OutboxMessage
 
     with app.app_context():
-        return db.session.execute(select(OutboxMessage.body_text).where(OutboxMessage.to_address == to)
-                                  .order_by(OutboxMessage.id.desc())).scalars().first()
+        return (
+            db.session.execute(
+                select(OutboxMessage.body_text).where(OutboxMessage.to_address == to).order_by(OutboxMessage.id.desc())
+            )
+            .scalars()
+            .first()
+        )
 
 
 def _register_and_login(page, app, email, name):
@@ -79,12 +85,16 @@ def test_apply_from_profile_to_application_book(page, live_app, browser):
     page.click("text=继续")
 
     for kind in ("cv", "degree", "plan"):
-        page.set_input_files(f"#doc-{kind} input[type=file]",
-                             files=[{"name": f"{kind}.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes(2)}])
+        page.set_input_files(
+            f"#doc-{kind} input[type=file]",
+            files=[{"name": f"{kind}.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes(2)}],
+        )
         page.click(f"#doc-{kind} .upload-button")
         assert "已上传（共 2 页）" in page.content()
-    page.set_input_files("#doc-cv input[type=file]",
-                         files=[{"name": "wrong.pdf", "mimeType": "application/pdf", "buffer": b"plain text"}])
+    page.set_input_files(
+        "#doc-cv input[type=file]",
+        files=[{"name": "wrong.pdf", "mimeType": "application/pdf", "buffer": b"plain text"}],
+    )
     page.click("#doc-cv .upload-button")
     assert "“wrong.pdf”未保存" in page.content() and "cv.pdf" in page.locator("#doc-cv").inner_text()
 
@@ -100,8 +110,9 @@ def test_apply_from_profile_to_application_book(page, live_app, browser):
     referee_context = browser.new_context()
     referee_page = referee_context.new_page()
     referee_page.goto(link)
-    referee_page.set_input_files("#file", files=[{"name": "letter.pdf", "mimeType": "application/pdf",
-                                                 "buffer": pdf_bytes(1)}])
+    referee_page.set_input_files(
+        "#file", files=[{"name": "letter.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes(1)}]
+    )
     with referee_page.expect_navigation():  # read the answer page, not the form while it is being left
         referee_page.click("main button[type=submit]")
     assert "您的推荐信已收到" in referee_page.content()

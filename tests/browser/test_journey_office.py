@@ -4,6 +4,7 @@ an age limit of 35, adds a required yes/no question and publishes the call; a ne
 rule with its reason, fixes the profile, answers the question and submits; the call closes by itself at its deadline
 and refuses a late submit; the office starts the review (refused once while an application waits for its unit); and
 an application of 千人计划 answers 404 to this admin."""
+
 import re
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -33,8 +34,13 @@ def _last_mail(app, to):
     from portal.notifications.models import OutboxMessage
 
     with app.app_context():
-        return db.session.execute(select(OutboxMessage.body_text).where(OutboxMessage.to_address == to)
-                                  .order_by(OutboxMessage.id.desc())).scalars().first()
+        return (
+            db.session.execute(
+                select(OutboxMessage.body_text).where(OutboxMessage.to_address == to).order_by(OutboxMessage.id.desc())
+            )
+            .scalars()
+            .first()
+        )
 
 
 def _logout(page):
@@ -94,9 +100,19 @@ def _late_draft(app, call_id):
 
     with app.app_context():
         user = create_user(LATE, "迟交者", PASSWORD, [("applicant", None)], actor="test")
-        db.session.add(Profile(user_id=user.id, gender="female", birth_date=date(1996, 2, 1),
-                               nationality="CN", id_type="id_card", id_number="110101199602010028",
-                               phone="13800000001", discipline_codes=["A01"], keywords=["数论"]))
+        db.session.add(
+            Profile(
+                user_id=user.id,
+                gender="female",
+                birth_date=date(1996, 2, 1),
+                nationality="CN",
+                id_type="id_card",
+                id_number="110101199602010028",
+                phone="13800000001",
+                discipline_codes=["A01"],
+                keywords=["数论"],
+            )
+        )
         db.session.add(Education(user_id=user.id, degree="phd", institution="复旦大学", country="CN", year=2022))
         application = services.start_application(db.session.get(Call, call_id), user, unit_id(db, "FUDAN"))
         application.extra = {QUESTION: True}
@@ -274,8 +290,10 @@ def test_program_office_runs_its_call_from_copy_to_review(page, live_app, browse
     expect(page.locator("main .alert-success")).to_contain_text("已保存")
     page.click("#steps a[href$='/edit/documents']")
     for kind in DOCUMENTS:
-        page.set_input_files(f"#doc-{kind} input[type=file]",
-                             files=[{"name": f"{kind}.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes(1)}])
+        page.set_input_files(
+            f"#doc-{kind} input[type=file]",
+            files=[{"name": f"{kind}.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes(1)}],
+        )
         page.click(f"#doc-{kind} .upload-button")
         expect(page.locator(f"#doc-{kind}")).to_contain_text(f"{kind}.pdf")
     page.click("#steps a[href$='/edit/review']")
@@ -329,5 +347,4 @@ def test_program_office_runs_its_call_from_copy_to_review(page, live_app, browse
     response = page.goto(f"/office/applications/{qianren_id}")
     assert response.status == 404
     # Refused forms answer 400/409 and the 404 above: Chromium reports those as failed resources, as expected here.
-    assert [e for e in page.console_errors if not re.search(r"status of (400|404|409)", e)] == [], \
-        page.console_errors
+    assert [e for e in page.console_errors if not re.search(r"status of (400|404|409)", e)] == [], page.console_errors

@@ -1,6 +1,7 @@
 """The review pipeline on the demo data, in Chromium: unit endorsement (one refusal first), return for revision,
 formal check, assignment by hand, the expert's acceptance and scoring, the office's ranking and CSV, and what the
 applicant sees afterwards."""
+
 import re
 
 from playwright.sync_api import expect
@@ -8,9 +9,12 @@ from sqlalchemy import select
 
 from portal.seed import DEMO_PASSWORD
 
-COMMITMENTS = {"#endorse-post": "研究员（正高级）", "#endorse-startup_funds": "300 万元",
-               "#endorse-space": "实验室 120 平方米，办公室 20 平方米",
-               "#endorse-opinion": "该申请人研究方向符合我院发展规划，同意推荐。"}
+COMMITMENTS = {
+    "#endorse-post": "研究员（正高级）",
+    "#endorse-startup_funds": "300 万元",
+    "#endorse-space": "实验室 120 平方米，办公室 20 平方米",
+    "#endorse-opinion": "该申请人研究方向符合我院发展规划，同意推荐。",
+}
 FORMAL_REASON = "材料齐全，符合申报条件。"
 FOR_APPLICANT = "研究方向前沿，工作基础扎实，建议加强国际合作。"
 CONFIDENTIAL = "仅供评审委员会：建议核实其 2023 年两篇论文的重复发表情况。"
@@ -21,8 +25,9 @@ def _review_due(app):
     from portal.programs.models import Call, Program
 
     with app.app_context():
-        return db.session.execute(select(Call.review_due).join(Program)
-                                  .where(Program.code == "bairen")).scalars().first()
+        return (
+            db.session.execute(select(Call.review_due).join(Program).where(Program.code == "bairen")).scalars().first()
+        )
 
 
 def _last_mail(app, to):
@@ -30,8 +35,13 @@ def _last_mail(app, to):
     from portal.notifications.models import OutboxMessage
 
     with app.app_context():
-        return db.session.execute(select(OutboxMessage.body_text).where(OutboxMessage.to_address == to)
-                                  .order_by(OutboxMessage.id.desc())).scalars().first()
+        return (
+            db.session.execute(
+                select(OutboxMessage.body_text).where(OutboxMessage.to_address == to).order_by(OutboxMessage.id.desc())
+            )
+            .scalars()
+            .first()
+        )
 
 
 def _login(page, email):

@@ -1,4 +1,5 @@
 """Fixtures shared by the program office's HTTP tests."""
+
 import pytest
 
 

@@ -8,6 +8,7 @@ Url values may name real objects of one program (百人计划) with the placehol
 one of them is also walked by a program admin who holds another program (404: those objects do not exist for
 them) and by one who holds this program (through).
 """
+
 from datetime import timedelta
 
 import pytest
@@ -55,12 +56,18 @@ MATRIX = {
     "applications.upload": ("applicant", "POST", {"application_id": "{app}"}),
     "applications.delete_upload": ("applicant", "POST", {"application_id": "{app}", "document_id": "0"}),
     "applications.delete_exclusion": ("applicant", "POST", {"application_id": "{app}", "exclusion_id": "0"}),
-    "applications.referee_action": ("applicant", "POST", {"application_id": "{app}", "referee_id": "0",
-                                                          "verb": "remind"}),
+    "applications.referee_action": (
+        "applicant",
+        "POST",
+        {"application_id": "{app}", "referee_id": "0", "verb": "remind"},
+    ),
     "applications.submit": ("applicant", "POST", {"application_id": "{app}"}),
     "applications.withdraw": ("applicant", "POST", {"application_id": "{app}"}),
-    "applications.document": (("applicant", "unit_admin", "program_admin", "expert"), "GET",
-                              {"document_id": "{document}"}),
+    "applications.document": (
+        ("applicant", "unit_admin", "program_admin", "expert"),
+        "GET",
+        {"document_id": "{document}"},
+    ),
 }
 
 
@@ -111,8 +118,20 @@ def _is_login_redirect(response):
 
 
 #: Placeholders naming objects of one program; the program office of another program must not reach them.
-PROGRAM_PLACEHOLDERS = ("program", "call", "app", "assignment", "letter", "session", "notice", "objection",
-                        "appeal", "job", "attachment", "document")
+PROGRAM_PLACEHOLDERS = (
+    "program",
+    "call",
+    "app",
+    "assignment",
+    "letter",
+    "session",
+    "notice",
+    "objection",
+    "appeal",
+    "job",
+    "attachment",
+    "document",
+)
 #: The program the objects belong to (P1) and the one the other program admin holds (P2).
 P1, P2 = "bairen", "qianren_long"
 
@@ -134,15 +153,26 @@ def build_program_objects(db) -> dict:
     load_demo()
     program = db.session.execute(select(Program).where(Program.code == P1)).scalar_one()
     call = db.session.execute(select(Call).where(Call.program_id == program.id).order_by(Call.id)).scalars().first()
-    submitted, reviewing, noticed, appealed = db.session.execute(
-        select(Application).where(Application.call_id == call.id).order_by(Application.id)).scalars().all()[:4]
+    submitted, reviewing, noticed, appealed = (
+        db.session.execute(select(Application).where(Application.call_id == call.id).order_by(Application.id))
+        .scalars()
+        .all()[:4]
+    )
     now = utcnow()
     if not program.rule_versions:  # a program's rules are versioned from its first save: version 1 at least
-        db.session.add(ProgramRules(program=program, number=1, eligibility_rules=program.eligibility_rules,
-                                    required_documents=program.required_documents, extra_fields=program.extra_fields))
+        db.session.add(
+            ProgramRules(
+                program=program,
+                number=1,
+                eligibility_rules=program.eligibility_rules,
+                required_documents=program.required_documents,
+                extra_fields=program.extra_fields,
+            )
+        )
 
-    book = save_document(pdf_bytes(), kind="book", original_name="book.pdf", owner_id=submitted.applicant_id,
-                         application_id=submitted.id)
+    book = save_document(
+        pdf_bytes(), kind="book", original_name="book.pdf", owner_id=submitted.applicant_id, application_id=submitted.id
+    )
     submitted.book_document_id = book.id
 
     reviewing.state = "under_review"
@@ -151,31 +181,61 @@ def build_program_objects(db) -> dict:
 
     noticed.state = "in_notice"
     template = letters.template_for(program, "approved")
-    document = save_document(pdf_bytes(), kind="letter", original_name="letter.pdf", owner_id=None,
-                             application_id=None)
+    document = save_document(pdf_bytes(), kind="letter", original_name="letter.pdf", owner_id=None, application_id=None)
     year = now.year
-    letter = Letter(application_id=noticed.id, program_id=program.id, template_id=template.id, outcome="approved",
-                    serial_year=year, serial_no=1, serial=letters.serial_number(year, 1),
-                    verification_code=letters.new_verification_code(), status="valid", document_id=document.id,
-                    sha256=document.sha256, issued_at=now)
+    letter = Letter(
+        application_id=noticed.id,
+        program_id=program.id,
+        template_id=template.id,
+        outcome="approved",
+        serial_year=year,
+        serial_no=1,
+        serial=letters.serial_number(year, 1),
+        verification_code=letters.new_verification_code(),
+        status="valid",
+        document_id=document.id,
+        sha256=document.sha256,
+        issued_at=now,
+    )
     session = DecisionSessionFactory(call=call, title="评审会", committee_size=15, quorum=10)
     notice = Notice(call_id=call.id, title="公示", days=7, published_at=now, ends_at=now + timedelta(days=7))
-    item = NoticeItem(notice=notice, application_id=noticed.id, name=noticed.applicant.name, unit_name="单位",
-                      program_name=program.name_zh)
-    objection = Objection(notice=notice, item=item, contact_name="某人", contact="13800000000",
-                          content="对该人选的学术成果有异议，请核实。", status="pending")
+    item = NoticeItem(
+        notice=notice,
+        application_id=noticed.id,
+        name=noticed.applicant.name,
+        unit_name="单位",
+        program_name=program.name_zh,
+    )
+    objection = Objection(
+        notice=notice,
+        item=item,
+        contact_name="某人",
+        contact="13800000000",
+        content="对该人选的学术成果有异议，请核实。",
+        status="pending",
+    )
 
     appealed.state = "appeal"
     appeal = AppealFactory(application=appealed, reason="专家意见与事实不符，请求复审。" * 3)
     job = LetterJob(call_id=call.id, status="done", total=0, finished_at=now)
-    guide = save_document(pdf_bytes(), kind="call_guide", original_name="guide.pdf", owner_id=None,
-                          application_id=None)
+    guide = save_document(pdf_bytes(), kind="call_guide", original_name="guide.pdf", owner_id=None, application_id=None)
     attachment = CallAttachment(call_id=call.id, document_id=guide.id, label_zh="申报指南", label_en="Guide")
     db.session.add_all([letter, notice, item, objection, job, attachment])
     db.session.commit()
-    return {"program": program.id, "call": call.id, "app": submitted.id, "assignment": assignment.id,
-            "letter": letter.id, "session": session.id, "notice": notice.id, "objection": objection.id,
-            "appeal": appeal.id, "job": job.id, "attachment": attachment.id, "document": book.id}
+    return {
+        "program": program.id,
+        "call": call.id,
+        "app": submitted.id,
+        "assignment": assignment.id,
+        "letter": letter.id,
+        "session": session.id,
+        "notice": notice.id,
+        "objection": objection.id,
+        "appeal": appeal.id,
+        "job": job.id,
+        "attachment": attachment.id,
+        "document": book.id,
+    }
 
 
 @pytest.fixture()
@@ -184,8 +244,12 @@ def program_objects(db):
 
 
 def _program_bound(values: dict) -> bool:
-    return any("{" + name + "}" in value for value in values.values() if isinstance(value, str)
-               for name in PROGRAM_PLACEHOLDERS)
+    return any(
+        "{" + name + "}" in value
+        for value in values.values()
+        if isinstance(value, str)
+        for name in PROGRAM_PLACEHOLDERS
+    )
 
 
 def _is_program_admin_route(who) -> bool:
@@ -193,8 +257,9 @@ def _is_program_admin_route(who) -> bool:
 
 
 #: Program admin routes on objects of one program: walked by the office of another program and of this one.
-CROSS_PROGRAM = sorted(e for e, (who, _m, values) in MATRIX.items() if _is_program_admin_route(who)
-                       and _program_bound(values))
+CROSS_PROGRAM = sorted(
+    e for e, (who, _m, values) in MATRIX.items() if _is_program_admin_route(who) and _program_bound(values)
+)
 
 
 @pytest.mark.parametrize("endpoint", sorted(MATRIX))
@@ -221,8 +286,11 @@ def test_access(endpoint, app, db, client, make_user, unit, program_objects):
         if allowed:
             # A holder passes the role check; object checks may still answer 404 for ids that are not theirs, and
             # a post without a valid form body may be refused (400, 409, 422).
-            assert response.status_code not in (401, 403) and response.status_code < 500 \
-                and not _is_login_redirect(response), (endpoint, role, response.status_code)
+            assert (
+                response.status_code not in (401, 403)
+                and response.status_code < 500
+                and not _is_login_redirect(response)
+            ), (endpoint, role, response.status_code)
         else:
             assert response.status_code == 403, (endpoint, role, response.status_code)
         if client.logged_in and endpoint != "accounts.logout":
@@ -232,8 +300,15 @@ def test_access(endpoint, app, db, client, make_user, unit, program_objects):
 
 def test_cross_program_walk_covers_the_office_routes():
     """The walk below is not empty, and it covers the office's main pages of a call and an application."""
-    assert {"office.call", "office.application", "letters.call_letters", "decisions.call_session",
-            "decisions.notice", "feedback.decide", "letters.job"} <= set(CROSS_PROGRAM)
+    assert {
+        "office.call",
+        "office.application",
+        "letters.call_letters",
+        "decisions.call_session",
+        "decisions.notice",
+        "feedback.decide",
+        "letters.job",
+    } <= set(CROSS_PROGRAM)
 
 
 @pytest.mark.parametrize("endpoint", CROSS_PROGRAM)
@@ -257,6 +332,9 @@ def test_another_programs_office_gets_404(endpoint, app, db, client, make_user, 
     if method == "GET":
         assert response.status_code in (200, 302), (endpoint, "the program's office", response.status_code)
     else:  # a post without a valid form body may be refused, but the object exists for them
-        assert response.status_code not in (401, 403, 404) and response.status_code < 500, \
-            (endpoint, "the program's office", response.status_code)
+        assert response.status_code not in (401, 403, 404) and response.status_code < 500, (
+            endpoint,
+            "the program's office",
+            response.status_code,
+        )
     assert not _is_login_redirect(response)

@@ -1,4 +1,5 @@
 """What a person does in the browser, through the test client: register, confirm, log in, reset."""
+
 import re
 
 from sqlalchemy import select
@@ -8,17 +9,22 @@ from tests.conftest import PASSWORD
 
 
 def _mail_link(db, to):
-    message = db.session.execute(
-        select(OutboxMessage).where(OutboxMessage.to_address == to).order_by(OutboxMessage.id.desc())
-    ).scalars().first()
+    message = (
+        db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.to_address == to).order_by(OutboxMessage.id.desc())
+        )
+        .scalars()
+        .first()
+    )
     return re.search(r"http://portal\.test(/\S+)", message.body_text).group(1)
 
 
 def test_register_confirm_login_logout(client, db):
     page = client.get("/account/register").get_data(as_text=True)
     assert "注册申请人账号" in page
-    response = client.post_form("/account/register", {
-        "name": "赵云", "email": "zhao@example.cn", "password": PASSWORD, "confirm": PASSWORD})
+    response = client.post_form(
+        "/account/register", {"name": "赵云", "email": "zhao@example.cn", "password": PASSWORD, "confirm": PASSWORD}
+    )
     assert response.status_code == 200 and "zhao@example.cn" in response.get_data(as_text=True)
 
     refused = client.login("zhao@example.cn", PASSWORD)
@@ -35,16 +41,17 @@ def test_register_confirm_login_logout(client, db):
     assert "赵云" not in client.get("/").get_data(as_text=True)
 
 
-
 def test_confirmation_link_that_is_not_genuine_is_refused(client):
     response = client.get("/account/confirm/not-a-real-token")
     assert response.status_code == 302 and response.location.endswith("/account/login")
     page = client.get(response.location).get_data(as_text=True)
     assert "alert-danger" in page and "验证链接无效。" in page and "邮箱验证成功" not in page
 
+
 def test_registration_form_keeps_what_was_typed(client):
-    response = client.post_form("/account/register", {
-        "name": "钱多多", "email": "qian@example.cn", "password": "short", "confirm": "different"})
+    response = client.post_form(
+        "/account/register", {"name": "钱多多", "email": "qian@example.cn", "password": "short", "confirm": "different"}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'value="钱多多"' in page and 'value="qian@example.cn"' in page
@@ -101,12 +108,14 @@ def test_language_switch_refuses_open_redirect(client):
 
 def test_login_next_only_local(client, make_user):
     make_user("applicant", email="n@example.cn")
-    response = client.post_form("/account/login", {"email": "n@example.cn", "password": PASSWORD,
-                                                   "next": "https://evil.example/"})
+    response = client.post_form(
+        "/account/login", {"email": "n@example.cn", "password": PASSWORD, "next": "https://evil.example/"}
+    )
     assert response.headers["Location"] == "/"
     client.logout()
-    response = client.post_form("/account/login", {"email": "n@example.cn", "password": PASSWORD,
-                                                   "next": "/admin/users"})
+    response = client.post_form(
+        "/account/login", {"email": "n@example.cn", "password": PASSWORD, "next": "/admin/users"}
+    )
     assert response.headers["Location"] == "/admin/users"
 
 

@@ -1,4 +1,5 @@
 """A sysadmin manages people, roles and the unit tree; every change lands in the audit log."""
+
 from sqlalchemy import select
 
 from portal.accounts.models import User
@@ -12,9 +13,16 @@ def _actions(db):
 
 def test_sysadmin_creates_account_grants_and_revokes_roles(client, db, login_as, unit):
     login_as("sysadmin")
-    response = client.post_form("/admin/users/new", {
-        "name": "孙专家", "email": "sun@example.cn", "password": "initial-password", "roles": ["expert"],
-        "unit_id": "0"})
+    response = client.post_form(
+        "/admin/users/new",
+        {
+            "name": "孙专家",
+            "email": "sun@example.cn",
+            "password": "initial-password",
+            "roles": ["expert"],
+            "unit_id": "0",
+        },
+    )
     assert response.status_code == 302
     user = db.session.execute(select(User).where(User.email == "sun@example.cn")).scalar_one()
     assert user.role_names == {"expert"} and user.email_confirmed_at is not None
@@ -59,8 +67,9 @@ def test_deactivated_account_cannot_log_in(client, db, login_as, make_user):
 
 def test_unit_tree_create_edit_and_cycle_refused(client, db, login_as, unit):
     login_as("sysadmin")
-    response = client.post_form("/admin/units/new", {"code": "T-LAB", "name_zh": "测试实验室",
-                                                     "name_en": "Test Lab", "parent_id": str(unit.id)})
+    response = client.post_form(
+        "/admin/units/new", {"code": "T-LAB", "name_zh": "测试实验室", "name_en": "Test Lab", "parent_id": str(unit.id)}
+    )
     assert response.status_code == 302
     lab = db.session.execute(select(Unit).where(Unit.code == "T-LAB")).scalar_one()
     assert lab.parent_id == unit.id
@@ -69,8 +78,9 @@ def test_unit_tree_create_edit_and_cycle_refused(client, db, login_as, unit):
 
     # Moving the parent below its own descendant is refused and the form keeps the input.
     root = unit.parent
-    response = client.post_form(f"/admin/units/{root.id}", {"code": root.code, "name_zh": "改名大学",
-                                                           "name_en": "", "parent_id": str(lab.id)})
+    response = client.post_form(
+        f"/admin/units/{root.id}", {"code": root.code, "name_zh": "改名大学", "name_en": "", "parent_id": str(lab.id)}
+    )
     page = response.get_data(as_text=True)
     assert "单位不能挂在自身或其下级单位之下" in page and 'value="改名大学"' in page
     response = client.post_form("/admin/units/new", {"code": "T-LAB", "name_zh": "重复", "parent_id": "0"})
@@ -92,8 +102,9 @@ def test_refused_account_changes_say_why_and_change_nothing(client, db, login_as
     assert "alert-danger" in page and "不能停用自己的账号。" in page and "账号已停用。" not in page
 
     role = next(r for r in admin.roles if r.role == "sysadmin")
-    page = client.post_form(f"/admin/users/{admin.id}/roles/{role.id}/revoke",
-                            follow_redirects=True).get_data(as_text=True)
+    page = client.post_form(f"/admin/users/{admin.id}/roles/{role.id}/revoke", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "不能撤销最后一名系统管理员的角色。" in page and "角色已撤销。" not in page
     db.session.expire_all()
     assert db.session.get(User, admin.id).active and db.session.get(User, admin.id).role_names == {"sysadmin"}

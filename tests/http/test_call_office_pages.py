@@ -1,5 +1,6 @@
 """The program office's call pages: create, copy, edit a draft, unit quotas, the guide and its PDFs, the call's life
 buttons, the stale-edit refusal, and the public call page and home page that follow the call's effective status."""
+
 import io
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -37,9 +38,16 @@ def english(client):
 
 def make_call(db, program, actor, *, year=2027, publish=False, **changes):
     now = utcnow()
-    values = dict(year=year, title_zh=f"青年英才开发计划 {year} 年度申报", title_en=f"Young Talent, {year} call",
-                  opens_at=now - DAY, closes_at=now + 30 * DAY, cutoff_date=date(year, 12, 31), total_quota=10,
-                  review_due=(now + 60 * DAY).date())
+    values = dict(
+        year=year,
+        title_zh=f"青年英才开发计划 {year} 年度申报",
+        title_en=f"Young Talent, {year} call",
+        opens_at=now - DAY,
+        closes_at=now + 30 * DAY,
+        cutoff_date=date(year, 12, 31),
+        total_quota=10,
+        review_due=(now + 60 * DAY).date(),
+    )
     values.update(changes)
     call = call_admin.create_call(program, actor=actor, **values)
     if publish:
@@ -49,10 +57,21 @@ def make_call(db, program, actor, *, year=2027, publish=False, **changes):
 
 
 def form_data(**changes):
-    data = {"year": "2027", "title_zh": "青年英才开发计划 2027 年度申报", "title_en": "Young Talent, 2027 call",
-            "opens_date": "2027-03-01", "opens_time": "09:00", "closes_date": "2027-05-31", "closes_time": "17:00",
-            "cutoff_date": "2027-12-31", "review_due": "2027-07-15", "total_quota": "12", "unit_quota": "3",
-            "guide_zh": "# 申报指南", "guide_en": "# Guide"}
+    data = {
+        "year": "2027",
+        "title_zh": "青年英才开发计划 2027 年度申报",
+        "title_en": "Young Talent, 2027 call",
+        "opens_date": "2027-03-01",
+        "opens_time": "09:00",
+        "closes_date": "2027-05-31",
+        "closes_time": "17:00",
+        "cutoff_date": "2027-12-31",
+        "review_due": "2027-07-15",
+        "total_quota": "12",
+        "unit_quota": "3",
+        "guide_zh": "# 申报指南",
+        "guide_en": "# Guide",
+    }
     data.update(changes)
     return data
 
@@ -68,6 +87,7 @@ def version_of(page: str) -> str:
 
 
 # ---------------------------------------------------------------- create, copy, edit
+
 
 def test_create_a_call_in_beijing_time(english, admin, program, db):
     page = english.get(f"/office/calls/new/{program.id}")
@@ -89,13 +109,17 @@ def test_create_a_call_in_beijing_time(english, admin, program, db):
 
 def test_create_refusals_are_next_to_their_fields_and_keep_the_input(english, admin, program, db):
     make_call(db, program, admin)
-    response = english.post_form(f"/office/calls/new/{program.id}", form_data(
-        closes_date="2027-02-01", cutoff_date="", review_due="2027-01-01", title_en="Kept title"))
+    response = english.post_form(
+        f"/office/calls/new/{program.id}",
+        form_data(closes_date="2027-02-01", cutoff_date="", review_due="2027-01-01", title_en="Kept title"),
+    )
     assert response.status_code == 400
     body = response.get_data(as_text=True)
     assert "Give the eligibility cutoff date" in body
-    response = english.post_form(f"/office/calls/new/{program.id}", form_data(
-        closes_date="2027-02-01", review_due="2027-01-15", title_en="Kept title"))
+    response = english.post_form(
+        f"/office/calls/new/{program.id}",
+        form_data(closes_date="2027-02-01", review_due="2027-01-15", title_en="Kept title"),
+    )
     assert response.status_code == 400
     body = response.get_data(as_text=True)
     assert "The call must close after it opens." in body
@@ -106,9 +130,16 @@ def test_create_refusals_are_next_to_their_fields_and_keep_the_input(english, ad
 
 
 def test_copy_last_years_call(english, admin, program, db):
-    source = make_call(db, program, admin, year=2026, opens_at=datetime(2026, 3, 1, 1, tzinfo=UTC),
-                       closes_at=datetime(2026, 5, 31, 9, tzinfo=UTC), cutoff_date=date(2026, 12, 31),
-                       review_due=date(2026, 7, 15))
+    source = make_call(
+        db,
+        program,
+        admin,
+        year=2026,
+        opens_at=datetime(2026, 3, 1, 1, tzinfo=UTC),
+        closes_at=datetime(2026, 5, 31, 9, tzinfo=UTC),
+        cutoff_date=date(2026, 12, 31),
+        review_due=date(2026, 7, 15),
+    )
     page = english.get(f"/office/calls/new/{program.id}").get_data(as_text=True)
     assert "Copy the 2026 call" in page
     response = english.post_form(f"/office/calls/copy/{program.id}")
@@ -127,16 +158,17 @@ def test_only_a_draft_is_edited(english, admin, program, db):
     page = english.get(f"/office/calls/{call.id}/edit")
     assert page.status_code == 200
     version = version_of(page.get_data(as_text=True))
-    assert english.post_form(f"/office/calls/{call.id}/edit", form_data(version=version, total_quota="20")
-                             ).status_code == 302
+    assert (
+        english.post_form(f"/office/calls/{call.id}/edit", form_data(version=version, total_quota="20")).status_code
+        == 302
+    )
     assert fresh(db, call.id).total_quota == 20
     call_life.publish(fresh(db, call.id), actor=admin)
     db.session.commit()
     redirect = english.get(f"/office/calls/{call.id}/edit")
     assert redirect.status_code == 302 and redirect.headers["Location"].endswith(f"/office/calls/{call.id}")
     call = fresh(db, call.id)
-    refused = english.post_form(f"/office/calls/{call.id}/edit", form_data(version=str(call.version),
-                                                                            total_quota="30"))
+    refused = english.post_form(f"/office/calls/{call.id}/edit", form_data(version=str(call.version), total_quota="30"))
     assert refused.status_code == 409 and "Only a draft call can be edited" in refused.get_data(as_text=True)
     assert fresh(db, call.id).total_quota == 20
 
@@ -148,8 +180,9 @@ def test_a_stale_edit_is_refused_with_who_saved_and_the_input_kept(english, admi
     colleague = make_user("program_admin", name="王磊")
     call_admin.update_call(fresh(db, call.id), actor=colleague, version=int(loaded), total_quota=7)
     db.session.commit()
-    response = english.post_form(f"/office/calls/{call.id}/edit", form_data(
-        version=loaded, total_quota="99", title_en="What I typed"))
+    response = english.post_form(
+        f"/office/calls/{call.id}/edit", form_data(version=loaded, total_quota="99", title_en="What I typed")
+    )
     assert response.status_code == 409
     body = response.get_data(as_text=True)
     assert "王磊 saved a newer version" in body
@@ -167,14 +200,16 @@ def test_a_save_racing_past_the_check_is_409_too_and_keeps_the_input(english, ad
         raise StaleDataError("UPDATE statement on table 'calls' expected to update 1 row(s); 0 were matched.")
 
     monkeypatch.setattr(call_admin, "update_call", racing)
-    response = english.post_form(f"/office/calls/{call.id}/edit", form_data(version=loaded,
-                                                                             title_en="Typed while racing"))
+    response = english.post_form(
+        f"/office/calls/{call.id}/edit", form_data(version=loaded, title_en="Typed while racing")
+    )
     assert response.status_code == 409
     body = response.get_data(as_text=True)
     assert "saved a newer version" in body and 'value="Typed while racing"' in body
 
 
 # ---------------------------------------------------------------- unit quotas
+
 
 def test_unit_quotas_table(english, admin, program, db, unit):
     call = make_call(db, program, admin)
@@ -183,13 +218,13 @@ def test_unit_quotas_table(english, admin, program, db, unit):
     assert page.status_code == 200 and "Test University" in body and "tree-indent-1" in body
     version = version_of(body)
     parent = unit.parent
-    response = english.post_form(f"/office/calls/{call.id}/quotas", {
-        "version": version, f"quota_{parent.id}": "2", f"quota_{unit.id}": ""})
+    response = english.post_form(
+        f"/office/calls/{call.id}/quotas", {"version": version, f"quota_{parent.id}": "2", f"quota_{unit.id}": ""}
+    )
     assert response.status_code == 302
     call = fresh(db, call.id)
     assert call.quota_for_unit(parent.id) == 2 and call.quota_for_unit(unit.id) == 4
-    bad = english.post_form(f"/office/calls/{call.id}/quotas", {"version": str(call.version),
-                                                                f"quota_{unit.id}": "-1"})
+    bad = english.post_form(f"/office/calls/{call.id}/quotas", {"version": str(call.version), f"quota_{unit.id}": "-1"})
     assert bad.status_code == 400 and "A quota cannot be negative." in bad.get_data(as_text=True)
     stale = english.post_form(f"/office/calls/{call.id}/quotas", {"version": version, f"quota_{unit.id}": "1"})
     assert stale.status_code == 409 and "saved a newer version" in stale.get_data(as_text=True)
@@ -205,21 +240,31 @@ def test_unit_quotas_of_a_program_limited_to_a_subtree(english, admin, program, 
 
 # ---------------------------------------------------------------- the guide and its attachments
 
+
 def test_attachments_non_pdf_refused_then_pdf_shown_on_the_public_page(english, admin, program, db):
-    call = make_call(db, program, admin, guide_zh="# 指南", guide_en="# Guide\n\n<script>alert(1)</script>\n\n"
-                     "[click](javascript:alert(1)) and **bold**")
+    call = make_call(
+        db,
+        program,
+        admin,
+        guide_zh="# 指南",
+        guide_en="# Guide\n\n<script>alert(1)</script>\n\n[click](javascript:alert(1)) and **bold**",
+    )
     before = fresh(db, call.id).version
-    refused = english.post_form(f"/office/calls/{call.id}/attachments", {
-        "label_zh": "申报指南", "label_en": "Guide", "file": (io.BytesIO(b"GIF89a not a pdf"), "guide.gif")},
-        content_type="multipart/form-data")
+    refused = english.post_form(
+        f"/office/calls/{call.id}/attachments",
+        {"label_zh": "申报指南", "label_en": "Guide", "file": (io.BytesIO(b"GIF89a not a pdf"), "guide.gif")},
+        content_type="multipart/form-data",
+    )
     assert refused.status_code == 400
     body = refused.get_data(as_text=True)
     assert "was not saved" in body and "not a PDF" in body and 'value="申报指南"' in body
     call = fresh(db, call.id)
     assert call.attachments == [] and call.status == "draft" and call.version == before
-    ok = english.post_form(f"/office/calls/{call.id}/attachments", {
-        "label_zh": "申报指南", "label_en": "Guide", "file": (io.BytesIO(pdf_bytes(2)), "guide.pdf")},
-        content_type="multipart/form-data")
+    ok = english.post_form(
+        f"/office/calls/{call.id}/attachments",
+        {"label_zh": "申报指南", "label_en": "Guide", "file": (io.BytesIO(pdf_bytes(2)), "guide.pdf")},
+        content_type="multipart/form-data",
+    )
     assert ok.status_code == 302
     attachment = db.session.execute(select(CallAttachment).where(CallAttachment.call_id == call.id)).scalar_one()
     download = f"/calls/{call.id}/attachments/{attachment.id}"
@@ -245,6 +290,7 @@ def test_attachments_non_pdf_refused_then_pdf_shown_on_the_public_page(english, 
 
 # ---------------------------------------------------------------- the call's life
 
+
 def test_publish_then_back_to_draft_and_the_public_page_says_when_it_opens(english, admin, program, db):
     opens = utcnow() + 2 * DAY
     call = make_call(db, program, admin, opens_at=opens)
@@ -259,24 +305,30 @@ def test_publish_then_back_to_draft_and_the_public_page_says_when_it_opens(engli
     assert f"/calls/{call.id}" not in home  # not before opens_at
     public = english.get(f"/calls/{call.id}").get_data(as_text=True)
     assert "Applications open on" in public and opens.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") in public
-    rules = public[public.index('id="rules"'):public.index("</ul>", public.index('id="rules"'))]
+    rules = public[public.index('id="rules"') : public.index("</ul>", public.index('id="rules"'))]
     assert "35" in rules
     # The program is edited after publication: the public page keeps the pinned version.
     program = db.session.get(Program, program.id)
     program.eligibility_rules = [{"rule": "max_age", "value": 45}]
-    db.session.add(ProgramRules(program_id=program.id, number=2, eligibility_rules=program.eligibility_rules,
-                                required_documents=[], extra_fields=[]))
+    db.session.add(
+        ProgramRules(
+            program_id=program.id,
+            number=2,
+            eligibility_rules=program.eligibility_rules,
+            required_documents=[],
+            extra_fields=[],
+        )
+    )
     db.session.commit()
     public = english.get(f"/calls/{call.id}").get_data(as_text=True)
-    rules = public[public.index('id="rules"'):public.index("</ul>", public.index('id="rules"'))]
+    rules = public[public.index('id="rules"') : public.index("</ul>", public.index('id="rules"'))]
     assert "35" in rules and "45" not in rules and "version 1 of the program" in public
     assert english.post_form(f"/office/calls/{call.id}/unpublish").status_code == 302
     assert fresh(db, call.id).status == "draft"
 
 
 def test_publish_refused_with_reasons_in_chinese(client, admin, program, db):
-    call = make_call(db, program, admin, opens_at=utcnow() - 3 * DAY, closes_at=utcnow() - DAY,
-                     review_due=None)
+    call = make_call(db, program, admin, opens_at=utcnow() - 3 * DAY, closes_at=utcnow() - DAY, review_due=None)
     response = client.post_form(f"/office/calls/{call.id}/publish")
     assert response.status_code == 409
     body = response.get_data(as_text=True)
@@ -306,21 +358,29 @@ def test_extend_with_the_form_and_its_refusal(english, admin, program, db, make_
     db.session.commit()
     old = fresh(db, call.id).closes_at.astimezone(BEIJING)
     earlier = old - DAY
-    refused = english.post_form(f"/office/calls/{call.id}/extend", {
-        "closes_date": earlier.strftime("%Y-%m-%d"), "closes_time": earlier.strftime("%H:%M")})
+    refused = english.post_form(
+        f"/office/calls/{call.id}/extend",
+        {"closes_date": earlier.strftime("%Y-%m-%d"), "closes_time": earlier.strftime("%H:%M")},
+    )
     assert refused.status_code == 409
     body = refused.get_data(as_text=True)
     assert "later than the current one" in body and f'value="{earlier.strftime("%Y-%m-%d")}"' in body
     later = old + 7 * DAY
-    ok = english.post_form(f"/office/calls/{call.id}/extend", {
-        "closes_date": later.strftime("%Y-%m-%d"), "closes_time": later.strftime("%H:%M")})
+    ok = english.post_form(
+        f"/office/calls/{call.id}/extend",
+        {"closes_date": later.strftime("%Y-%m-%d"), "closes_time": later.strftime("%H:%M")},
+    )
     assert ok.status_code == 302
-    assert fresh(db, call.id).closes_at.astimezone(BEIJING).replace(second=0, microsecond=0) == \
-        later.replace(second=0, microsecond=0)
+    assert fresh(db, call.id).closes_at.astimezone(BEIJING).replace(second=0, microsecond=0) == later.replace(
+        second=0, microsecond=0
+    )
     from portal.notifications.models import OutboxMessage
 
-    sent = db.session.execute(select(OutboxMessage).where(OutboxMessage.template == "call_deadline_extended")
-                              ).scalars().all()
+    sent = (
+        db.session.execute(select(OutboxMessage).where(OutboxMessage.template == "call_deadline_extended"))
+        .scalars()
+        .all()
+    )
     assert [m.to_address for m in sent] == ["draft@example.cn"]
     missing = english.post_form(f"/office/calls/{call.id}/extend", {"closes_date": "", "closes_time": ""})
     assert missing.status_code == 400 and "Give the new deadline." in missing.get_data(as_text=True)
@@ -358,6 +418,7 @@ def test_start_review_needs_confirmation_then_decide(english, admin, program, db
 
 # ---------------------------------------------------------------- another program's office
 
+
 def test_another_programs_office_gets_404(client, program, db, make_user):
     other = ProgramFactory(code="other", name_zh="其他计划", name_en="Other")
     db.session.commit()
@@ -367,11 +428,19 @@ def test_another_programs_office_gets_404(client, program, db, make_user):
     db.session.commit()
     stranger = make_user(("program_admin", None, other.id))
     client.login(stranger.email, PASSWORD)
-    for url in (f"/office/calls/new/{program.id}", f"/office/calls/{call.id}/edit", f"/office/calls/{call.id}/quotas",
-                f"/office/calls/{call.id}/attachments"):
+    for url in (
+        f"/office/calls/new/{program.id}",
+        f"/office/calls/{call.id}/edit",
+        f"/office/calls/{call.id}/quotas",
+        f"/office/calls/{call.id}/attachments",
+    ):
         assert client.get(url).status_code == 404, url
-    for url in (f"/office/calls/copy/{program.id}", f"/office/calls/{call.id}/publish",
-                f"/office/calls/{call.id}/attachments/{attachment.id}/delete", f"/office/calls/{call.id}/decide"):
+    for url in (
+        f"/office/calls/copy/{program.id}",
+        f"/office/calls/{call.id}/publish",
+        f"/office/calls/{call.id}/attachments/{attachment.id}/delete",
+        f"/office/calls/{call.id}/decide",
+    ):
         assert client.post_form(url).status_code == 404, url
     assert fresh(db, call.id).status == "draft"
     listing = client.get("/office/").get_data(as_text=True)

@@ -1,5 +1,6 @@
 """The application pages ask what the call asks: typed questions, optional documents and file counts, the units
 of the program's subtree, the unit's quota in this call."""
+
 import io
 import re
 
@@ -15,12 +16,17 @@ from portal.storage import Document
 from tests.factories import call_of, make_profile, pdf_bytes, submitted_application, unit_id
 from tests.services.test_call_questions import CV, FIELD, PAPERS, RETURNS, pin
 
-STATEMENT = {"code": "statement", "type": "text", "zh": "个人陈述", "en": "Personal statement", "min": 10,
-             "max": 100}
+STATEMENT = {"code": "statement", "type": "text", "zh": "个人陈述", "en": "Personal statement", "min": 10, "max": 100}
 STORY = {"code": "story", "type": "text", "zh": "成长经历", "en": "Your story", "required": False}
 YEARS = {"code": "years_abroad", "type": "number", "zh": "海外工作年数", "en": "Years abroad", "min": 0, "max": 40}
-FOUNDED = {"code": "founded", "type": "date", "zh": "团队组建日期", "en": "Team formed on", "min": "2000-01-01",
-           "max": "2026-12-31"}
+FOUNDED = {
+    "code": "founded",
+    "type": "date",
+    "zh": "团队组建日期",
+    "en": "Team formed on",
+    "min": "2000-01-01",
+    "max": "2026-12-31",
+}
 ALL = [STATEMENT, STORY, YEARS, RETURNS, FOUNDED, FIELD]
 
 
@@ -70,7 +76,10 @@ def test_the_plan_step_asks_each_type_of_question_in_the_users_language(client, 
     page = client.get(f"/applications/{application.id}/edit/plan").get_data(as_text=True)
     assert "Personal statement" in page and "Years abroad" in page and "(optional)" in page
     assert re.findall(r"<option[^>]*>([^<]*)</option>", _select(page, "extra_field")) == [
-        "— choose —", "Mathematics", "Physics"]
+        "— choose —",
+        "Mathematics",
+        "Physics",
+    ]
     assert re.findall(r"<option[^>]*>([^<]*)</option>", _select(page, "extra_returns"))[1:] == ["Yes", "No"]
 
 
@@ -78,9 +87,18 @@ def test_bad_answers_are_refused_next_to_their_fields_and_kept(client, demo, sch
     pin(demo, call_of(demo, "bairen"), questions=ALL)
     application = _start(client, demo)
     url = f"/applications/{application.id}/edit/plan"
-    response = client.post_form(url, {
-        "plan": "研究计划" * 20, "extra_statement": "太短", "extra_years_abroad": "50",
-        "extra_returns": "no", "extra_founded": "1999-05-01", "extra_field": "chem", "extra_story": ""})
+    response = client.post_form(
+        url,
+        {
+            "plan": "研究计划" * 20,
+            "extra_statement": "太短",
+            "extra_years_abroad": "50",
+            "extra_returns": "no",
+            "extra_founded": "1999-05-01",
+            "extra_field": "chem",
+            "extra_story": "",
+        },
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "请至少填写 10 个字（现为 2 个）" in page and "请输入不大于 40 的数。" in page
@@ -94,14 +112,28 @@ def test_bad_answers_are_refused_next_to_their_fields_and_kept(client, demo, sch
     response = client.post_form(url, {"plan": "研究计划" * 20, "extra_years_abroad": "abc"})
     assert response.status_code == 400 and "请输入数字。" in response.get_data(as_text=True)
 
-    response = client.post_form(url, {
-        "plan": "研究计划" * 20, "extra_statement": "我在海外从事代数几何研究多年", "extra_years_abroad": "6",
-        "extra_returns": "no", "extra_founded": "2020-05-01", "extra_field": "phys", "extra_story": ""})
+    response = client.post_form(
+        url,
+        {
+            "plan": "研究计划" * 20,
+            "extra_statement": "我在海外从事代数几何研究多年",
+            "extra_years_abroad": "6",
+            "extra_returns": "no",
+            "extra_founded": "2020-05-01",
+            "extra_field": "phys",
+            "extra_story": "",
+        },
+    )
     assert response.status_code == 302
     demo.session.expire_all()
     assert demo.session.get(Application, application.id).extra == {
-        "statement": "我在海外从事代数几何研究多年", "story": None, "years_abroad": 6, "returns": False,
-        "founded": "2020-05-01", "field": "phys"}
+        "statement": "我在海外从事代数几何研究多年",
+        "story": None,
+        "years_abroad": 6,
+        "returns": False,
+        "founded": "2020-05-01",
+        "field": "phys",
+    }
     page = client.get(url).get_data(as_text=True)  # the saved answers come back
     assert 'value="6"' in page and 'value="2020-05-01"' in page
     assert re.search(r'<option selected value="no">', _select(page, "extra_returns"))
@@ -111,14 +143,25 @@ def test_bad_answers_are_refused_next_to_their_fields_and_kept(client, demo, sch
 def test_the_detail_page_shows_every_question_with_its_answer(client, demo, scholar):
     pin(demo, call_of(demo, "bairen"), questions=ALL)
     application = _start(client, demo)
-    application.extra = {"statement": "我在海外从事代数几何研究多年", "years_abroad": 6, "returns": False,
-                         "founded": "2020-05-01", "field": "phys"}
+    application.extra = {
+        "statement": "我在海外从事代数几何研究多年",
+        "years_abroad": 6,
+        "returns": False,
+        "founded": "2020-05-01",
+        "field": "phys",
+    }
     demo.session.commit()
     page = client.get(f"/applications/{application.id}").get_data(as_text=True)
     answers = re.search(r'<dl class="row" id="answers">(.*?)</dl>', page, re.S).group(1)
     pairs = re.findall(r"<dt[^>]*>([^<]*)</dt><dd[^>]*>([^<]*)</dd>", answers)
-    assert pairs == [("个人陈述", "我在海外从事代数几何研究多年"), ("成长经历", "—"), ("海外工作年数", "6"),
-                     ("入选后全职回国", "否"), ("团队组建日期", "2020-05-01"), ("研究方向", "物理")]
+    assert pairs == [
+        ("个人陈述", "我在海外从事代数几何研究多年"),
+        ("成长经历", "—"),
+        ("海外工作年数", "6"),
+        ("入选后全职回国", "否"),
+        ("团队组建日期", "2020-05-01"),
+        ("研究方向", "物理"),
+    ]
 
     # Once submitted, the page shows the answers as frozen in the snapshot.
     application.snapshot = build_snapshot(application, [], utcnow())
@@ -130,14 +173,22 @@ def test_the_detail_page_shows_every_question_with_its_answer(client, demo, scho
     assert "Questions of the call" in page
     answers = re.search(r'<dl class="row" id="answers">(.*?)</dl>', page, re.S).group(1)
     assert re.findall(r"<dd[^>]*>([^<]*)</dd>", answers) == [
-        "我在海外从事代数几何研究多年", "—", "6", "No", "2020-05-01", "Physics"]
+        "我在海外从事代数几何研究多年",
+        "—",
+        "6",
+        "No",
+        "2020-05-01",
+        "Physics",
+    ]
 
 
 def _upload(client, application, kind, name):
-    return client.post(f"/applications/{application.id}/documents",
-                       data={"csrf_token": client.csrf_token(), "kind": kind,
-                             "file": (io.BytesIO(pdf_bytes(1)), name)},
-                       content_type="multipart/form-data", follow_redirects=True)
+    return client.post(
+        f"/applications/{application.id}/documents",
+        data={"csrf_token": client.csrf_token(), "kind": kind, "file": (io.BytesIO(pdf_bytes(1)), name)},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
 
 
 def test_documents_step_shows_required_optional_and_counts_and_refuses_one_too_many(client, demo, scholar):
@@ -158,8 +209,11 @@ def test_documents_step_shows_required_optional_and_counts_and_refuses_one_too_m
 
     page = _upload(client, application, "papers", "p3.pdf").get_data(as_text=True)
     assert "“p3.pdf”未保存" in page and "最多可上传 2 个文件" in page
-    names = demo.session.execute(select(Document.original_name).where(
-        Document.application_id == application.id)).scalars().all()
+    names = (
+        demo.session.execute(select(Document.original_name).where(Document.application_id == application.id))
+        .scalars()
+        .all()
+    )
     assert sorted(names) == ["p1.pdf", "p2.pdf"]
 
 
@@ -174,8 +228,9 @@ def test_unit_selects_start_empty_and_offer_only_the_programs_subtree(client, de
     cas = demo.session.execute(select(Unit).where(Unit.code == "CAS")).scalar_one()
     call.program.unit_scope_id = cas.id
     demo.session.commit()
-    response = client.post_form(f"/calls/{call.id}/apply", {"unit_id": str(unit_id(demo, "THU"))},
-                                follow_redirects=True)
+    response = client.post_form(
+        f"/calls/{call.id}/apply", {"unit_id": str(unit_id(demo, "THU"))}, follow_redirects=True
+    )
     assert demo.session.execute(select(Application).where(Application.applicant_id == scholar.id)).first() is None
     assert "百人计划仅受理中国科学院的申请：清华大学不能审核本申请" in response.get_data(as_text=True)
     application = _start(client, demo, unit="CAS-IOP")
@@ -186,8 +241,10 @@ def test_unit_selects_start_empty_and_offer_only_the_programs_subtree(client, de
     assert "\u3000物理研究所" in options and "清华大学" not in options and "北京大学" not in options
     assert re.search(rf'<option selected value="{unit_id(demo, "CAS-IOP")}">', page)
 
-    response = client.post_form(f"/applications/{application.id}/edit/basics", {
-        "unit_id": str(unit_id(demo, "THU-MATH")), "title": "新题目", "discipline_code": "A01", "keywords": ""})
+    response = client.post_form(
+        f"/applications/{application.id}/edit/basics",
+        {"unit_id": str(unit_id(demo, "THU-MATH")), "title": "新题目", "discipline_code": "A01", "keywords": ""},
+    )
     assert response.status_code == 400 and 'value="新题目"' in response.get_data(as_text=True)
     demo.session.expire_all()
     assert demo.session.get(Application, application.id).unit_id == unit_id(demo, "CAS-IOP")

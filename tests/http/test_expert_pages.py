@@ -1,4 +1,5 @@
 """The evaluators' pages through the test client: queue, accept/decline, scoring form, blind calls, token links."""
+
 import re
 from datetime import date, timedelta
 
@@ -15,9 +16,16 @@ from portal.storage import Document
 from tests.conftest import PASSWORD
 from tests.factories import PositionFactory, demo_expert, demo_office, make_profile, under_review
 
-SCORES = {"score_performance": "88", "score_influence": "75.5", "familiarity": "familiar",
-          "recommendation": "priority", "comment_for_applicant": "研究计划清晰，建议加强国际合作。",
-          "comment_confidential": "机密意见：仅供评审委员会参考", "integrity": "yes", "integrity_note": ""}
+SCORES = {
+    "score_performance": "88",
+    "score_influence": "75.5",
+    "familiarity": "familiar",
+    "recommendation": "priority",
+    "comment_for_applicant": "研究计划清晰，建议加强国际合作。",
+    "comment_confidential": "机密意见：仅供评审委员会参考",
+    "integrity": "yes",
+    "integrity_note": "",
+}
 
 
 @pytest.fixture()
@@ -53,6 +61,7 @@ def _page(client, assignment):
 
 # ------------------------------------------------------------------ the queue
 
+
 def test_queue_shows_due_dates_invitations_first_and_overdue(client, demo, make_user):
     done = _assign(demo, under_review(demo, make_user("applicant")), due_date=date(2031, 1, 10))
     late = _assign(demo, under_review(demo, make_user("applicant")), due_date=date.today() - timedelta(days=3))
@@ -86,6 +95,7 @@ def test_queue_uses_a_fixed_number_of_queries(client, demo, make_user, count_que
 
 # ------------------------------------------------------------------ accept and decline
 
+
 def test_accepting_requires_the_no_conflict_statement(client, demo, application):
     assignment = _assign(demo, application)
     _login_expert(client)
@@ -117,13 +127,20 @@ def test_declining_frees_the_slot(client, demo, make_user):
     assert demo.session.get(Assignment, assignment.id).status == "declined"
     from portal.programs.access import program_admins_for  # the office of this program, and only it, is told
 
-    assert set(demo.session.execute(select(OutboxMessage.to_address).where(
-        OutboxMessage.template == "assignment_declined")).scalars()) == {
-        u.email for u in program_admins_for(application.call.program_id)} >= {"program@demo.talent.cn"}
+    assert (
+        set(
+            demo.session.execute(
+                select(OutboxMessage.to_address).where(OutboxMessage.template == "assignment_declined")
+            ).scalars()
+        )
+        == {u.email for u in program_admins_for(application.call.program_id)}
+        >= {"program@demo.talent.cn"}
+    )
     assert assign_expert(application, demo_expert(4), demo_office()).status == "invited"
 
 
 # ------------------------------------------------------------------ the scoring form
+
 
 def test_the_form_has_exactly_the_schemes_criteria(client, demo, application):
     assignment = _assign(demo, application)
@@ -144,8 +161,9 @@ def test_out_of_range_scores_are_refused_keeping_what_was_typed(client, demo, ap
     _login_expert(client)
     _accept(client, assignment)
     for url in ("save", "submit"):
-        response = client.post_form(f"/expert/assignments/{assignment.id}/{url}",
-                                    {**SCORES, "score_performance": "150"})
+        response = client.post_form(
+            f"/expert/assignments/{assignment.id}/{url}", {**SCORES, "score_performance": "150"}
+        )
         page = response.get_data(as_text=True)
         assert response.status_code == 400, url
         assert 'value="150"' in page and "研究计划清晰，建议加强国际合作。" in page
@@ -179,8 +197,10 @@ def test_a_submitted_evaluation_is_locked(client, demo, application):
     page = _page(client, assignment)
     assert 'id="locked"' in page and 'id="scoring-form"' not in page
     for url in ("save", "submit"):
-        response = client.post_form(f"/expert/assignments/{assignment.id}/{url}",
-                                    {**SCORES, "score_performance": "10", "recommendation": "oppose"})
+        response = client.post_form(
+            f"/expert/assignments/{assignment.id}/{url}",
+            {**SCORES, "score_performance": "10", "recommendation": "oppose"},
+        )
         assert response.status_code == 409, url
     assert client.post_form(f"/expert/assignments/{assignment.id}/decline", {"reason": "x"}).status_code == 302
     demo.session.expire_all()
@@ -195,8 +215,10 @@ def test_integrity_no_sets_the_flag(client, demo, application):
     _accept(client, assignment)
     response = client.post_form(f"/expert/assignments/{assignment.id}/submit", {**SCORES, "integrity": "no"})
     assert response.status_code == 400  # saying "no" needs what is known
-    response = client.post_form(f"/expert/assignments/{assignment.id}/submit",
-                                {**SCORES, "integrity": "no", "integrity_note": "论文存在图片重复使用"})
+    response = client.post_form(
+        f"/expert/assignments/{assignment.id}/submit",
+        {**SCORES, "integrity": "no", "integrity_note": "论文存在图片重复使用"},
+    )
     assert response.status_code == 302
     demo.session.expire_all()
     assert demo.session.get(type(application), application.id).integrity_flag is True
@@ -204,10 +226,17 @@ def test_integrity_no_sets_the_flag(client, demo, application):
 
 # ------------------------------------------------------------------ blind calls and documents
 
+
 def test_a_blind_call_hides_the_applicants_name_and_unit(client, demo, applicant):
     make_profile(demo, applicant)
-    PositionFactory(user=applicant, employer="中国科学院数学与系统科学研究院", country="CN", title="研究员",
-                    post_level="professor", start_date=date(2021, 1, 1))
+    PositionFactory(
+        user=applicant,
+        employer="中国科学院数学与系统科学研究院",
+        country="CN",
+        title="研究员",
+        post_level="professor",
+        start_date=date(2021, 1, 1),
+    )
     application = under_review(demo, applicant, code="qianren_youth")
     for doc in application.documents:
         doc.original_name = f"欧阳䶮-{doc.kind}.pdf"
@@ -237,8 +266,16 @@ def test_an_open_call_shows_who_the_applicant_is(client, demo, application):
 def test_documents_only_after_accepting_and_never_referee_letters(client, demo, application, make_user):
     assignment = _assign(demo, application)
     document = next(d for d in application.documents if d.kind == "cv")
-    letter = Document(owner_id=None, application_id=application.id, kind="referee_letter", original_name="l.pdf",
-                      stored_name="letter-test", size_bytes=10, sha256="0" * 64, page_count=1)
+    letter = Document(
+        owner_id=None,
+        application_id=application.id,
+        kind="referee_letter",
+        original_name="l.pdf",
+        stored_name="letter-test",
+        size_bytes=10,
+        sha256="0" * 64,
+        page_count=1,
+    )
     other = under_review(demo, make_user("applicant"))
     demo.session.add(letter)
     demo.session.commit()
@@ -262,8 +299,12 @@ def test_another_experts_assignment_is_404_everywhere(client, demo, application)
     base = f"/expert/assignments/{assignment.id}"
     assert client.get(base).status_code == 404
     assert client.get(f"{base}/documents/{document.id}").status_code == 404
-    for verb, data in (("accept", {"no_conflict": "y"}), ("decline", {"reason": "x"}), ("save", SCORES),
-                       ("submit", SCORES)):
+    for verb, data in (
+        ("accept", {"no_conflict": "y"}),
+        ("decline", {"reason": "x"}),
+        ("save", SCORES),
+        ("submit", SCORES),
+    ):
         assert client.post_form(f"{base}/{verb}", data).status_code == 404, verb
     demo.session.expire_all()
     assert demo.session.get(Assignment, assignment.id).status == "accepted"
@@ -272,8 +313,8 @@ def test_another_experts_assignment_is_404_everywhere(client, demo, application)
 
 # ------------------------------------------------------------------ confidential comments
 
-def test_confidential_comments_are_never_shown_to_applicant_or_unit(client, demo, applicant, application,
-                                                                    make_user):
+
+def test_confidential_comments_are_never_shown_to_applicant_or_unit(client, demo, applicant, application, make_user):
     assignment = _assign(demo, application)
     _login_expert(client)
     _accept(client, assignment)
@@ -281,8 +322,10 @@ def test_confidential_comments_are_never_shown_to_applicant_or_unit(client, demo
     secret = SCORES["comment_confidential"]
     assert secret not in _page(client, assignment)  # not even on the expert's locked copy
     unit_admin = make_user(("unit_admin", application.unit_id))
-    pages = {applicant: ["/applications", f"/applications/{application.id}"],
-             unit_admin: [f"/applications/{application.id}", "/unit/", f"/unit/applications/{application.id}"]}
+    pages = {
+        applicant: ["/applications", f"/applications/{application.id}"],
+        unit_admin: [f"/applications/{application.id}", "/unit/", f"/unit/applications/{application.id}"],
+    }
     for person, urls in pages.items():
         client.logout()
         assert client.login(person.email, PASSWORD).status_code == 302
@@ -292,6 +335,7 @@ def test_confidential_comments_are_never_shown_to_applicant_or_unit(client, demo
 
 
 # ------------------------------------------------------------------ outside evaluators by token link
+
 
 def _invite(db, application, email="user@example.com"):
     invite_external(application, kind="user", name="刘用户", email=email, actor=demo_office())
@@ -308,8 +352,14 @@ def test_external_link_works_without_an_account_until_submitted(client, demo, ma
     assert "工作完成情况 (60 %)" in page and "服务态度 (40 %)" in page
     assert set(re.findall(r'name="(score_\w+)"', page)) == {"score_completion", "score_attitude"}
     assert 'name="familiarity"' not in page
-    answers = {"score_completion": "90", "score_attitude": "85", "recommendation": "support",
-               "comment_for_applicant": "服务认真", "comment_confidential": "", "integrity": "yes"}
+    answers = {
+        "score_completion": "90",
+        "score_attitude": "85",
+        "recommendation": "support",
+        "comment_for_applicant": "服务认真",
+        "comment_confidential": "",
+        "integrity": "yes",
+    }
     response = client.post_form(link, {**answers, "score_attitude": "101", "action": "save"})
     assert response.status_code == 400 and 'value="101"' in response.get_data(as_text=True)
     assert client.post_form(link, {**answers, "action": "save"}).status_code == 302

@@ -1,4 +1,5 @@
 """Exports (SPEC §8): applications, evaluations (with an anonymised option) and rankings as CSV and Excel."""
+
 import csv
 import io
 
@@ -25,14 +26,14 @@ def _csv(response):
 
 def test_applications_as_listed_in_excel_and_csv(client, db, hand_case, admin):
     call, ids = hand_case
-    db.session.get(Application, ids["B"]).title = "=HYPERLINK(\"http://evil\")"
+    db.session.get(Application, ids["B"]).title = '=HYPERLINK("http://evil")'
     db.session.commit()
     rows = _sheet(client.get(f"/office/calls/{call.id}/applications.xlsx?state=under_review"))
     assert rows[0][:3] == ["编号", "申请人", "单位"]
     listed = {row[0]: row for row in rows[1:]}
     assert set(ids.values()) <= set(listed)
     assert listed[ids["C"]][1] == "陈䶮"
-    assert listed[ids["B"]][4] == "'=HYPERLINK(\"http://evil\")"  # never run as a formula
+    assert listed[ids["B"]][4] == '\'=HYPERLINK("http://evil")'  # never run as a formula
     one = _csv(client.get(f"/office/calls/{call.id}/applications.csv?q=陈䶮"))
     assert [row[1] for row in one[1:]] == ["陈䶮"]
 

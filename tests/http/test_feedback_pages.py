@@ -1,4 +1,5 @@
 """The feedback page and the appeal through the test client: labels, what never shows, the window, the office."""
+
 import re
 from datetime import timedelta
 
@@ -95,8 +96,10 @@ def test_office_accepts_an_appeal_back_to_review(demo, make_user, client, login_
     login_as("program_admin")
     html = client.get("/applications/appeals").get_data(as_text=True)
     assert REASON in html and f'id="appeal-{appeal.id}"' in html
-    response = client.post_form(f"/applications/appeals/{appeal.id}",
-                                {f"appeal{appeal.id}-decision": "accept", f"appeal{appeal.id}-note": "重新评审"})
+    response = client.post_form(
+        f"/applications/appeals/{appeal.id}",
+        {f"appeal{appeal.id}-decision": "accept", f"appeal{appeal.id}-note": "重新评审"},
+    )
     assert response.status_code == 302
     demo.session.expire_all()
     assert application.state == "under_review" and demo.session.get(Appeal, appeal.id).status == "accepted"

@@ -1,5 +1,6 @@
 """Regressions found reviewing issue 10 (program and call pages): a retried copy, odd numbers, labels of the
 pinned version."""
+
 import re
 from datetime import UTC, date, datetime
 
@@ -22,9 +23,16 @@ def _calls(db, program):
 
 
 def test_a_double_click_on_copy_makes_one_call(english, admin, program, db):
-    make_call(db, program, admin, year=2026, opens_at=datetime(2026, 3, 1, 1, tzinfo=UTC),
-              closes_at=datetime(2026, 5, 31, 9, tzinfo=UTC), cutoff_date=date(2026, 12, 31),
-              review_due=date(2026, 7, 15))
+    make_call(
+        db,
+        program,
+        admin,
+        year=2026,
+        opens_at=datetime(2026, 3, 1, 1, tzinfo=UTC),
+        closes_at=datetime(2026, 5, 31, 9, tzinfo=UTC),
+        cutoff_date=date(2026, 12, 31),
+        review_due=date(2026, 7, 15),
+    )
     page = english.get(f"/office/calls/new/{program.id}").get_data(as_text=True)
     source_id = re.search(r'name="source_id" type="hidden" value="(\d+)"', page).group(1)
     first = english.post_form(f"/office/calls/copy/{program.id}", {"source_id": source_id})
@@ -67,10 +75,22 @@ def test_a_huge_unit_quota_is_refused(english, admin, program, db, unit):
 def test_a_huge_unit_quota_default_of_a_program_is_refused(english, admin, program, db):
     page = english.get(f"/office/programs/{program.id}/edit").get_data(as_text=True)
     version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
-    response = english.post_form(f"/office/programs/{program.id}/edit", {
-        "version": version, "name_zh": program.name_zh, "name_en": program.name_en, "level": "institute",
-        "category": "young", "experts_per_application": "3", "notice_required": "y", "notice_days": "7",
-        "referees_required": "0", "unit_quota": HUGE, "unit_scope_id": "0"})
+    response = english.post_form(
+        f"/office/programs/{program.id}/edit",
+        {
+            "version": version,
+            "name_zh": program.name_zh,
+            "name_en": program.name_en,
+            "level": "institute",
+            "category": "young",
+            "experts_per_application": "3",
+            "notice_required": "y",
+            "notice_days": "7",
+            "referees_required": "0",
+            "unit_quota": HUGE,
+            "unit_scope_id": "0",
+        },
+    )
     assert response.status_code == 400
     db.session.expire_all()
     assert db.session.get(Program, program.id).unit_quota == 4
@@ -80,9 +100,19 @@ def test_a_question_bound_too_large_for_a_number_is_refused(english, admin, prog
     page = english.get(f"/office/programs/{program.id}/questions").get_data(as_text=True)
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
     for bound in ("1" + "0" * 400, "9" * 5000):
-        response = english.post_form(f"/office/programs/{program.id}/questions", {
-            "version": version, "op": "save", "q-0-code": "years", "q-0-type": "number", "q-0-zh": "年数",
-            "q-0-en": "Years", "q-0-required": "y", "q-0-max": bound})
+        response = english.post_form(
+            f"/office/programs/{program.id}/questions",
+            {
+                "version": version,
+                "op": "save",
+                "q-0-code": "years",
+                "q-0-type": "number",
+                "q-0-zh": "年数",
+                "q-0-en": "Years",
+                "q-0-required": "y",
+                "q-0-max": bound,
+            },
+        )
         assert response.status_code == 400
         assert "The minimum and maximum of a number question are numbers." in response.get_data(as_text=True)
     db.session.expire_all()
@@ -90,19 +120,25 @@ def test_a_question_bound_too_large_for_a_number_is_refused(english, admin, prog
 
 
 def test_the_expert_sees_the_document_names_of_the_calls_version(client, demo):
-    applicant = create_user("pinned.docs@example.cn", "申请人", PASSWORD, [("applicant", None)],
-                            actor="test")
+    applicant = create_user("pinned.docs@example.cn", "申请人", PASSWORD, [("applicant", None)], actor="test")
     application = under_review(demo, applicant)
     call = application.call
-    pinned = ProgramRules(program_id=call.program_id, number=99, eligibility_rules=[], extra_fields=[],
-                          required_documents=[{"code": d.kind, "zh": "版本中的材料名", "en": "Name in the version"}
-                                              for d in application.documents])
+    pinned = ProgramRules(
+        program_id=call.program_id,
+        number=99,
+        eligibility_rules=[],
+        extra_fields=[],
+        required_documents=[
+            {"code": d.kind, "zh": "版本中的材料名", "en": "Name in the version"} for d in application.documents
+        ],
+    )
     demo.session.add(pinned)
     demo.session.flush()
     call.rules_id = pinned.id
     # The program is edited afterwards: its working copy names the documents otherwise.
-    call.program.required_documents = [{"code": d.kind, "zh": "后来的名称", "en": "Later name"}
-                                       for d in application.documents]
+    call.program.required_documents = [
+        {"code": d.kind, "zh": "后来的名称", "en": "Later name"} for d in application.documents
+    ]
     demo.session.commit()
     assignment = assign_expert(application, demo_expert(1), demo_office())
     demo.session.commit()

@@ -1,4 +1,5 @@
 """Letter pages through the test client: editor and preview, issuing, batch progress, download, verification."""
+
 import io
 import re
 
@@ -29,7 +30,7 @@ def test_editor_preview_and_sandbox_refusal(client, db, demo, login_as):
     url = f"/office/letters/programs/{program.id}/approved"
     page = client.get(url).get_data(as_text=True)
     assert "{{ recipient_name }}" in page and 'formtarget="_blank"' in page and "<script>" not in page
-    source = re.search(r'<textarea[^>]*>(.*?)</textarea>', page, re.S)[1]
+    source = re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S)[1]
     import html
 
     source = html.unescape(source)
@@ -73,15 +74,19 @@ def test_issue_download_and_verify(client, db, awarded, login_as, make_user, app
     for shown in ("吉𠮷", letter.serial, letter.sha256, services.chinese_issue_date(letter), 'data-status="valid"'):
         assert shown in page
     assert client.get(f"/verify/?code={letter.verification_code.lower()}").status_code == 302
-    genuine = client.post_form(f"/verify/{letter.verification_code}",
-                               {"pdf": (io.BytesIO(download.data), "letter.pdf")},
-                               content_type="multipart/form-data")
+    genuine = client.post_form(
+        f"/verify/{letter.verification_code}",
+        {"pdf": (io.BytesIO(download.data), "letter.pdf")},
+        content_type="multipart/form-data",
+    )
     assert 'data-result="match"' in genuine.get_data(as_text=True)
     changed = bytearray(download.data)
     changed[len(changed) // 2] ^= 0x01
-    forged = client.post_form(f"/verify/{letter.verification_code}",
-                              {"pdf": (io.BytesIO(bytes(changed)), "letter.pdf")},
-                              content_type="multipart/form-data")
+    forged = client.post_form(
+        f"/verify/{letter.verification_code}",
+        {"pdf": (io.BytesIO(bytes(changed)), "letter.pdf")},
+        content_type="multipart/form-data",
+    )
     assert 'data-result="mismatch"' in forged.get_data(as_text=True)
     unknown = client.get("/verify/AAAA-BBBB-CCCC-DDDD")
     assert unknown.status_code == 404 and "AAAA-BBBB-CCCC-DDDD" in unknown.get_data(as_text=True)

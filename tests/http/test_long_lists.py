@@ -1,4 +1,5 @@
 """Long lists come a page at a time (50 rows), searchable, with what was refused shown on its own page (SPEC §9)."""
+
 import re
 
 import pytest
@@ -19,9 +20,17 @@ def demo_call(db):
 def _scored(db, call, n, state):
     ids = add_applications(db, call, [f"乙{i:03d}" for i in range(n)], state=state)
     unit_key = f"unit:{unit_id(db)}"
-    add_evaluations(db, [row for k, a in enumerate(ids) for row in (
-        (a, unit_key, "unit", top_scores(60 + k % 40)),
-        (a, "user:9001", "peer", top_scores(50 + k % 50)))])
+    add_evaluations(
+        db,
+        [
+            row
+            for k, a in enumerate(ids)
+            for row in (
+                (a, unit_key, "unit", top_scores(60 + k % 40)),
+                (a, "user:9001", "peer", top_scores(50 + k % 50)),
+            )
+        ],
+    )
     return ids
 
 
@@ -31,8 +40,9 @@ def test_a_calls_applications_come_fifty_a_page_with_search_and_counts(client, d
     first = client.get(url).get_data(as_text=True)
     rows = re.findall(r"/office/applications/(\d+)\"", first)
     assert len(rows) == 50
-    total = db.session.query(Application).filter(Application.call_id == demo_call.id,
-                                                  Application.state != "draft").count()
+    total = (
+        db.session.query(Application).filter(Application.call_id == demo_call.id, Application.state != "draft").count()
+    )
     assert f"显示 50 项，共 {total} 项申请" in first and "page=3" in first
     third = client.get(url + "?page=3&state=under_review").get_data(as_text=True)
     assert len(re.findall(r"/office/applications/(\d+)\"", third)) == 20  # 120 under review: 50, 50, 20
@@ -66,8 +76,15 @@ def test_a_refused_decision_is_shown_on_the_page_of_its_application(client, db, 
     url = f"/office/decisions/calls/{demo_call.id}"
     assert client.get(url).get_data(as_text=True).count('class="decision-row"') == 50
     assert client.get(url + "?page=2").get_data(as_text=True).count('class="decision-row"') == 20
-    response = client.post_form(f"/office/decisions/sessions/{session.id}/applications/{flagged}", {f"d{flagged}-outcome": "approve", f"d{flagged}-votes_for": "12",
-                                 f"d{flagged}-votes_against": "0", f"d{flagged}-votes_abstain": "0"})
+    response = client.post_form(
+        f"/office/decisions/sessions/{session.id}/applications/{flagged}",
+        {
+            f"d{flagged}-outcome": "approve",
+            f"d{flagged}-votes_for": "12",
+            f"d{flagged}-votes_against": "0",
+            f"d{flagged}-votes_abstain": "0",
+        },
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert f'data-application="{flagged}"' in page  # the page with the refused application, not page 1

@@ -1,5 +1,6 @@
 """The program office's program pages: list, create, edit, the three row editors, the try panel, archive and
 delete, the optimistic lock (409 keeping what was typed), in Chinese and English."""
+
 import re
 
 import pytest
@@ -10,10 +11,20 @@ from portal.office import program_admin
 from portal.programs.models import Program
 from tests.conftest import PASSWORD
 
-SETTINGS = {"name_zh": "海外青年学者计划", "name_en": "Overseas Young Scholars", "description_zh": "试点",
-            "description_en": "Pilot", "level": "institute", "category": "young", "experts_per_application": "3",
-            "notice_required": "y", "notice_days": "5", "referees_required": "1", "unit_quota": "",
-            "unit_scope_id": "0"}
+SETTINGS = {
+    "name_zh": "海外青年学者计划",
+    "name_en": "Overseas Young Scholars",
+    "description_zh": "试点",
+    "description_en": "Pilot",
+    "level": "institute",
+    "category": "young",
+    "experts_per_application": "3",
+    "notice_required": "y",
+    "notice_days": "5",
+    "referees_required": "1",
+    "unit_quota": "",
+    "unit_scope_id": "0",
+}
 
 
 def page(response):
@@ -36,6 +47,7 @@ def youth(demo):
 
 
 # ---------------------------------------------------------------- list and create
+
 
 def test_the_list_shows_the_programs_with_their_calls(demo, admin, client):
     body = page(client.get("/office/programs/"))
@@ -68,8 +80,9 @@ def test_create_shows_the_scheme_version_of_each_category(demo, admin, client):
 
 
 def test_create_refuses_bad_input_keeping_it(demo, admin, client):
-    response = client.post_form("/office/programs/new", {**SETTINGS, "code": "Bad Code",
-                                                          "experts_per_application": "2", "notice_days": ""})
+    response = client.post_form(
+        "/office/programs/new", {**SETTINGS, "code": "Bad Code", "experts_per_application": "2", "notice_days": ""}
+    )
     assert response.status_code == 400
     body = page(response)
     assert 'value="Bad Code"' in body and 'value="海外青年学者计划"' in body
@@ -86,8 +99,9 @@ def test_a_holder_of_named_programs_is_granted_the_new_one(demo, client, make_us
     client.login(user.email, PASSWORD)
     assert client.post_form("/office/programs/new", {**SETTINGS, "code": "mine"}).status_code == 302
     mine = program_by_code(demo, "mine")
-    assert demo.session.execute(select(UserRole).where(UserRole.user_id == user.id,
-                                                       UserRole.program_id == mine.id)).scalar_one()
+    assert demo.session.execute(
+        select(UserRole).where(UserRole.user_id == user.id, UserRole.program_id == mine.id)
+    ).scalar_one()
     body = page(client.get("/office/programs/"))
     assert "海外青年学者计划" in body and "百人计划" in body and "千人计划" not in body
     youth = program_by_code(demo, "youth_talent")
@@ -98,12 +112,14 @@ def test_a_holder_of_named_programs_is_granted_the_new_one(demo, client, make_us
 
 # ---------------------------------------------------------------- settings and the lock
 
+
 def test_edit_the_settings(demo, admin, client, youth):
     body = page(client.get(f"/office/programs/{youth.id}/edit"))
     assert f'name="version" type="hidden" value="{youth.version}"' in body or f'value="{youth.version}"' in body
     assert 'name="code"' not in body
-    response = client.post_form(f"/office/programs/{youth.id}/edit",
-                                {**SETTINGS, "version": youth.version, "experts_per_application": "4"})
+    response = client.post_form(
+        f"/office/programs/{youth.id}/edit", {**SETTINGS, "version": youth.version, "experts_per_application": "4"}
+    )
     assert response.status_code == 302
     youth = program_by_code(demo, "youth_talent")
     assert youth.experts_per_application == 4 and youth.name_en == "Overseas Young Scholars"
@@ -113,11 +129,13 @@ def test_edit_the_settings(demo, admin, client, youth):
 def test_a_stale_edit_is_refused_with_409_keeping_what_was_typed(demo, admin, client, youth, make_user):
     loaded = youth.version
     colleague = make_user("program_admin", name="李娜")
-    program_admin.update_program(youth, colleague, version=loaded,
-                                 **{k: getattr(youth, k) for k in program_admin.SETTINGS} | {"unit_quota": 9})
+    program_admin.update_program(
+        youth, colleague, version=loaded, **{k: getattr(youth, k) for k in program_admin.SETTINGS} | {"unit_quota": 9}
+    )
     demo.session.commit()
-    response = client.post_form(f"/office/programs/{youth.id}/edit",
-                                {**SETTINGS, "version": loaded, "name_en": "My typed name"})
+    response = client.post_form(
+        f"/office/programs/{youth.id}/edit", {**SETTINGS, "version": loaded, "name_en": "My typed name"}
+    )
     assert response.status_code == 409
     body = page(response)
     assert "李娜" in body and 'value="My typed name"' in body
@@ -125,6 +143,7 @@ def test_a_stale_edit_is_refused_with_409_keeping_what_was_typed(demo, admin, cl
 
 
 # ---------------------------------------------------------------- documents
+
 
 def doc_form(version, rows, op="save"):
     data = {"version": version, "op": op}
@@ -153,7 +172,8 @@ def test_documents_editor_add_validate_and_save(demo, admin, client, youth):
     youth = program_by_code(demo, "youth_talent")
     assert youth.required_documents == [
         {"code": "cv", "zh": "个人简历", "en": "Curriculum vitae", "required": True, "max_files": 1},
-        {"code": "papers", "zh": "代表性论文", "en": "Papers", "required": False, "max_files": 5}]
+        {"code": "papers", "zh": "代表性论文", "en": "Papers", "required": False, "max_files": 5},
+    ]
     assert youth.rule_versions[-1].required_documents == youth.required_documents
 
 
@@ -181,24 +201,49 @@ def test_a_stale_editor_save_is_409_and_keeps_the_rows(demo, admin, client, yout
 
 # ---------------------------------------------------------------- questions
 
+
 def test_questions_editor(demo, admin, client, youth):
     url = f"/office/programs/{youth.id}/questions"
     assert "没有附加问题。" in page(client.get(url))
-    data = {"version": youth.version, "op": "save", "q-0-code": "track", "q-0-type": "choice", "q-0-zh": "方向",
-            "q-0-en": "Track", "q-0-required": "on", "q-0-choices": "a | 理论 | Theory"}
+    data = {
+        "version": youth.version,
+        "op": "save",
+        "q-0-code": "track",
+        "q-0-type": "choice",
+        "q-0-zh": "方向",
+        "q-0-en": "Track",
+        "q-0-required": "on",
+        "q-0-choices": "a | 理论 | Theory",
+    }
     response = client.post_form(url, data)
     assert response.status_code == 400 and "Theory" in page(response)
     data["q-0-choices"] = "a | 理论 | Theory\nb | 实验 | Experiment"
-    data.update({"q-1-code": "papers", "q-1-type": "number", "q-1-zh": "论文数", "q-1-en": "Papers",
-                 "q-1-min": "0", "q-1-max": "500"})
+    data.update(
+        {
+            "q-1-code": "papers",
+            "q-1-type": "number",
+            "q-1-zh": "论文数",
+            "q-1-en": "Papers",
+            "q-1-min": "0",
+            "q-1-max": "500",
+        }
+    )
     assert client.post_form(url, data).status_code == 302
     youth = program_by_code(demo, "youth_talent")
     assert youth.extra_fields[0]["choices"][1] == {"value": "b", "zh": "实验", "en": "Experiment"}
-    assert youth.extra_fields[1] == {"code": "papers", "type": "number", "zh": "论文数", "en": "Papers",
-                                     "required": False, "min": 0, "max": 500}
+    assert youth.extra_fields[1] == {
+        "code": "papers",
+        "type": "number",
+        "zh": "论文数",
+        "en": "Papers",
+        "required": False,
+        "min": 0,
+        "max": 500,
+    }
 
 
 # ---------------------------------------------------------------- rules
+
 
 def rules_form(version, rows, op="save", **extra):
     data = {"version": version, "op": op, **extra}
@@ -208,8 +253,11 @@ def rules_form(version, rows, op="save", **extra):
     return data
 
 
-YOUTH_RULES = [{"rule": "max_age", "value": "35"}, {"rule": "min_degree", "value": "phd"},
-               {"rule": "no_same_level_program"}]
+YOUTH_RULES = [
+    {"rule": "max_age", "value": "35"},
+    {"rule": "min_degree", "value": "phd"},
+    {"rule": "no_same_level_program"},
+]
 
 
 def test_rules_editor_shows_inputs_and_reasons_in_both_languages(demo, admin, client, youth):
@@ -226,16 +274,19 @@ def test_add_a_rule_of_a_kind(demo, admin, client, youth):
     body = page(client.post_form(url, rules_form(youth.version, YOUTH_RULES, op="add", new_kind="nationality")))
     assert 'name="rule-3-kind" value="nationality"' in body
     assert 'name="rule-3-allowed"' in body and 'name="rule-3-excluded"' in body
-    body = page(client.post_form(url, rules_form(youth.version, YOUTH_RULES, op="add",
-                                                 new_kind="consecutive_years_abroad")))
+    body = page(
+        client.post_form(url, rules_form(youth.version, YOUTH_RULES, op="add", new_kind="consecutive_years_abroad"))
+    )
     assert 'type="checkbox" id="rule-3-research_only"' in body
 
 
 def test_rules_are_validated_next_to_the_row(demo, admin, client, youth):
     url = f"/office/programs/{youth.id}/rules"
-    rows = YOUTH_RULES + [{"rule": "company_age_years", "min": "6", "max": "2"},
-                          {"rule": "min_extra", "field": "", "value": "3"},
-                          {"rule": "nationality", "allowed": "USA", "excluded": ""}]
+    rows = YOUTH_RULES + [
+        {"rule": "company_age_years", "min": "6", "max": "2"},
+        {"rule": "min_extra", "field": "", "value": "3"},
+        {"rule": "nationality", "allowed": "USA", "excluded": ""},
+    ]
     response = client.post_form(url, rules_form(youth.version, rows))
     assert response.status_code == 400
     body = page(response)
@@ -298,6 +349,7 @@ def test_the_rules_page_in_english(demo, admin, client, youth, english):
 
 # ---------------------------------------------------------------- archive, restore, delete
 
+
 def test_archive_restore_and_delete(demo, admin, client):
     assert client.post_form("/office/programs/new", {**SETTINGS, "code": "short_lived"}).status_code == 302
     program = program_by_code(demo, "short_lived")
@@ -335,8 +387,9 @@ def test_a_save_racing_past_the_check_is_409_too(demo, admin, client, youth, mon
         raise StaleDataError("UPDATE statement on table 'programs' expected to update 1 row(s); 0 were matched.")
 
     monkeypatch.setattr(program_admin, "update_program", racing)
-    response = client.post_form(f"/office/programs/{youth.id}/edit",
-                                {**SETTINGS, "version": youth.version, "name_en": "Typed while racing"})
+    response = client.post_form(
+        f"/office/programs/{youth.id}/edit", {**SETTINGS, "version": youth.version, "name_en": "Typed while racing"}
+    )
     assert response.status_code == 409
     assert 'value="Typed while racing"' in page(response) and "保存了更新的版本" in page(response)
 

@@ -1,5 +1,6 @@
 """Offices scoped to the programs they hold: the lists show only held programs' rows; the sysadmin grants and
 revokes programs on the user page; a category's scheme is changed only by who runs all its programs."""
+
 import re
 from datetime import timedelta
 
@@ -37,7 +38,7 @@ def test_office_calls_lists_only_the_held_programs_calls(client, db, objects, ma
     bairen, qianren = _call(db, "bairen"), _call(db, "qianren_long")
     _holding(client, make_user, db, "bairen")
     page = client.get("/office/").get_data(as_text=True)
-    assert f"/office/calls/{bairen.id}\"" in page and f"/office/calls/{qianren.id}\"" not in page
+    assert f'/office/calls/{bairen.id}"' in page and f'/office/calls/{qianren.id}"' not in page
     assert bairen.title_zh in page and qianren.title_zh not in page
     assert client.get(f"/office/calls/{qianren.id}").status_code == 404
     client.logout()
@@ -64,9 +65,10 @@ def test_appeals_list_shows_and_decides_only_held_programs_appeals(client, db, o
     page = client.get("/applications/appeals").get_data(as_text=True)
     assert f'id="appeal-{objects["appeal"]}"' in page and f'id="appeal-{other_appeal.id}"' not in page
     assert "钱申请" not in page
-    refused = client.post_form(f"/applications/appeals/{other_appeal.id}",
-                               {f"appeal{other_appeal.id}-decision": "reject",
-                                f"appeal{other_appeal.id}-note": "驳回"})
+    refused = client.post_form(
+        f"/applications/appeals/{other_appeal.id}",
+        {f"appeal{other_appeal.id}-decision": "reject", f"appeal{other_appeal.id}-note": "驳回"},
+    )
     assert refused.status_code == 404
     db.session.expire_all()
     assert db.session.get(Appeal, other_appeal.id).status == "pending"
@@ -83,8 +85,8 @@ def test_letters_index_shows_only_held_programs(client, db, objects, make_user):
     page = client.get("/office/letters/").get_data(as_text=True)
     assert qianren.name_zh in page and bairen.name_zh not in page
     assert f"/office/letters/programs/{bairen.id}/" not in page
-    assert f"/office/letters/calls/{_call(db, 'bairen').id}\"" not in page
-    assert f"/office/letters/calls/{_call(db, 'qianren_long').id}\"" in page
+    assert f'/office/letters/calls/{_call(db, "bairen").id}"' not in page
+    assert f'/office/letters/calls/{_call(db, "qianren_long").id}"' in page
     assert client.get(f"/office/letters/programs/{bairen.id}/approved").status_code == 404
     assert client.get(f"/office/letters/{objects['letter']}/pdf").status_code == 404
 
@@ -140,6 +142,7 @@ def test_a_category_scheme_is_saved_only_by_who_runs_all_its_programs(client, db
 
 # ---------------------------------------------------------------- the sysadmin's user page
 
+
 def _grant(client, user, **data):
     return client.post_form(f"/admin/users/{user.id}", {"unit_id": "0", **data})
 
@@ -191,8 +194,13 @@ def test_sysadmin_grants_and_revokes_programs_one_by_one(client, db, demo, login
 def test_sysadmin_creates_a_program_admin_for_one_program(client, db, demo, login_as):
     bairen = _program(db, "bairen")
     login_as("sysadmin")
-    data = {"name": "百人办", "email": "bairen-office@example.cn", "password": "initial-password",
-            "roles": ["program_admin"], "unit_id": "0"}
+    data = {
+        "name": "百人办",
+        "email": "bairen-office@example.cn",
+        "password": "initial-password",
+        "roles": ["program_admin"],
+        "unit_id": "0",
+    }
     missing = client.post_form("/admin/users/new", {**data, "program_id": ""})
     assert missing.status_code == 400 and "请选择此人负责的项目" in missing.get_data(as_text=True)
     assert client.post_form("/admin/users/new", {**data, "program_id": str(bairen.id)}).status_code == 302
@@ -218,8 +226,7 @@ def test_documents_follow_the_program(client, db, objects, make_user):
     work = save_document(pdf_bytes(), kind="work", original_name="work.pdf", owner_id=application.applicant_id)
     db.session.commit()
     guide = db.session.get(CallAttachment, objects["attachment"]).document_id
-    urls = [f"/documents/{application.book_document_id}", f"/documents/{work.id}",
-            f"/documents/{guide}"]
+    urls = [f"/documents/{application.book_document_id}", f"/documents/{work.id}", f"/documents/{guide}"]
     _holding(client, make_user, db, "qianren_long")
     assert [client.get(url).status_code for url in urls] == [404, 404, 404]
     client.logout()

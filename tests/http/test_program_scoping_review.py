@@ -22,8 +22,9 @@ from tests.http.test_access_matrix import (
 
 
 def _call(db, code: str) -> Call:
-    return db.session.execute(select(Call).join(Program).where(Program.code == code)
-                              .order_by(Call.id)).scalars().first()
+    return (
+        db.session.execute(select(Call).join(Program).where(Program.code == code).order_by(Call.id)).scalars().first()
+    )
 
 
 def _audited(db) -> int:
@@ -52,8 +53,10 @@ NOT_AN_ID = {("program_office.rules_version", "number")}
 def test_every_office_route_with_an_object_id_is_walked_across_programs(app):
     """An office route naming an object by id with "0" instead of a placeholder would silently drop out of the
     cross-program walk (as the document download once did): every such route must use a placeholder."""
-    id_args = {rule.endpoint: {a for a, conv in rule._converters.items() if type(conv).__name__ == "IntegerConverter"}
-               for rule in app.url_map.iter_rules()}
+    id_args = {
+        rule.endpoint: {a for a, conv in rule._converters.items() if type(conv).__name__ == "IntegerConverter"}
+        for rule in app.url_map.iter_rules()
+    }
     missing = []
     for endpoint, (who, _method, values) in MATRIX.items():
         if not _is_program_admin_route(who) or endpoint in UNBOUND_OFFICE_ROUTES:
@@ -83,13 +86,15 @@ OTHER_METHODS = _other_methods()
 
 
 def test_the_other_methods_are_not_empty():
-    assert {("call_office.edit_call", "POST"), ("program_office.rules", "POST"),
-            ("office.auto_assign", "POST")} <= set(OTHER_METHODS)
+    assert {("call_office.edit_call", "POST"), ("program_office.rules", "POST"), ("office.auto_assign", "POST")} <= set(
+        OTHER_METHODS
+    )
 
 
 @pytest.mark.parametrize("endpoint,method", OTHER_METHODS)
-def test_every_method_of_an_office_route_answers_404_to_another_programs_office(endpoint, method, app, db, client,
-                                                                                make_user, objects):
+def test_every_method_of_an_office_route_answers_404_to_another_programs_office(
+    endpoint, method, app, db, client, make_user, objects
+):
     """The matrix walks a page with GET; its form's POST (save, check, try, commit …) is refused as well and
     changes nothing; this program's office gets through."""
     stranger = make_user(("program_admin", None, program_of(db, P2).id), email="other-office@example.cn")
@@ -113,11 +118,22 @@ def test_office_lists_show_nothing_of_another_program(app, db, client, make_user
 
     call = db.session.get(Call, objects["call"])
     names = set(db.session.execute(select(Application.title).where(Application.call_id == call.id)).scalars())
-    secrets = {call.title_zh, f"/office/calls/{call.id}\"", f"/office/letters/calls/{call.id}\"",
-               f"/office/programs/{objects['program']}\"", *names}
-    pages = sorted(endpoint for endpoint, (who, method, values) in MATRIX.items()
-                   if _is_program_admin_route(who) and method == "GET" and endpoint not in CROSS_PROGRAM
-                   and endpoint not in UNBOUND_OFFICE_ROUTES and not endpoint.endswith(".template"))
+    secrets = {
+        call.title_zh,
+        f'/office/calls/{call.id}"',
+        f'/office/letters/calls/{call.id}"',
+        f'/office/programs/{objects["program"]}"',
+        *names,
+    }
+    pages = sorted(
+        endpoint
+        for endpoint, (who, method, values) in MATRIX.items()
+        if _is_program_admin_route(who)
+        and method == "GET"
+        and endpoint not in CROSS_PROGRAM
+        and endpoint not in UNBOUND_OFFICE_ROUTES
+        and not endpoint.endswith(".template")
+    )
     assert {"office.calls", "letters.index", "feedback.appeals", "program_office.index", "office.schemes"} <= set(pages)
     _holding(client, make_user, db, P2)
     for endpoint in pages:
@@ -129,6 +145,7 @@ def test_office_lists_show_nothing_of_another_program(app, db, client, make_user
 
 # ---------------------------------------------------------------- two ids, one object
 
+
 def test_objects_addressed_by_two_ids_belong_together(db, client, make_user, objects):
     """An office running both programs still cannot mix them: a decision on an application of another call, an
     attachment of another call (removed or downloaded), a draft call's attachment in public."""
@@ -138,12 +155,17 @@ def test_objects_addressed_by_two_ids_belong_together(db, client, make_user, obj
     qianren = _call(db, "qianren_long")
     _holding(client, make_user, db, "bairen", "qianren_long")
     prefix = f"d{other.id}-"
-    response = client.post_form(f"/office/decisions/sessions/{objects['session']}/applications/{other.id}",
-                                {prefix + "outcome": "approve", prefix + "votes_for": "12",
-                                 prefix + "votes_against": "0", prefix + "votes_abstain": "0"})
+    response = client.post_form(
+        f"/office/decisions/sessions/{objects['session']}/applications/{other.id}",
+        {
+            prefix + "outcome": "approve",
+            prefix + "votes_for": "12",
+            prefix + "votes_against": "0",
+            prefix + "votes_abstain": "0",
+        },
+    )
     assert response.status_code == 404
-    assert client.post_form(f"/office/calls/{qianren.id}/attachments/{objects['attachment']}/delete"
-                            ).status_code == 404
+    assert client.post_form(f"/office/calls/{qianren.id}/attachments/{objects['attachment']}/delete").status_code == 404
     assert db.session.get(CallAttachment, objects["attachment"]) is not None
     client.logout()
 
@@ -157,13 +179,17 @@ def test_objects_addressed_by_two_ids_belong_together(db, client, make_user, obj
 
 # ---------------------------------------------------------------- CSRF on the new posts
 
+
 def test_the_new_office_posts_need_the_csrf_token(app, db, client, make_user, objects):
     """Without the token every post of the program and call pages is refused (400) and changes nothing."""
     owner = _holding(client, make_user, db, "bairen")
     ids = {"me": owner.id, "other": owner.id, **objects}
-    posts = sorted(endpoint for endpoint, (_who, _m, _v) in MATRIX.items()
-                   if endpoint.split(".")[0] in ("call_office", "program_office")
-                   and any("POST" in r.methods for r in app.url_map.iter_rules(endpoint)))
+    posts = sorted(
+        endpoint
+        for endpoint, (_who, _m, _v) in MATRIX.items()
+        if endpoint.split(".")[0] in ("call_office", "program_office")
+        and any("POST" in r.methods for r in app.url_map.iter_rules(endpoint))
+    )
     assert {"call_office.publish", "call_office.attachments", "program_office.rules"} <= set(posts)
     before = _audited(db)
     for endpoint in posts:
@@ -175,12 +201,14 @@ def test_the_new_office_posts_need_the_csrf_token(app, db, client, make_user, ob
 
 # ---------------------------------------------------------------- the try panel
 
+
 def _try(client, program, email):
     from tests.http.test_program_pages import rules_form
 
-    return client.post_form(f"/office/programs/{program.id}/rules",
-                            rules_form(program.version, [{"rule": "max_age", "value": "30"}], op="try",
-                                       try_email=email))
+    return client.post_form(
+        f"/office/programs/{program.id}/rules",
+        rules_form(program.version, [{"rule": "max_age", "value": "30"}], op="try", try_email=email),
+    )
 
 
 def test_the_try_panel_reads_only_profiles_of_the_offices_applicants(db, demo, client, make_user):
@@ -214,8 +242,9 @@ def test_profile_files_only_of_the_offices_applicants(db, demo, client, make_use
     from portal.accounts.services import find_user
     from portal.storage import save_document
 
-    work = save_document(pdf_bytes(), kind="work", original_name="work.pdf",
-                         owner_id=find_user("li.na@demo.talent.cn").id)
+    work = save_document(
+        pdf_bytes(), kind="work", original_name="work.pdf", owner_id=find_user("li.na@demo.talent.cn").id
+    )
     db.session.commit()
     _holding(client, make_user, db, "youth_talent")
     assert client.get(f"/documents/{work.id}").status_code == 404
@@ -226,18 +255,28 @@ def test_profile_files_only_of_the_offices_applicants(db, demo, client, make_use
 
 # ---------------------------------------------------------------- grants
 
+
 def test_a_grant_of_a_program_that_does_not_exist_is_refused(db, demo, client, make_user, login_as):
     from portal.accounts.models import User
 
     login_as("sysadmin")
     person = make_user("applicant", email="office@example.cn")
     for value in ("999999", "-1", "abc"):
-        response = client.post_form(f"/admin/users/{person.id}", {"unit_id": "0", "role": "program_admin",
-                                                                   "program_id": value})
+        response = client.post_form(
+            f"/admin/users/{person.id}", {"unit_id": "0", "role": "program_admin", "program_id": value}
+        )
         assert response.status_code == 400, value
-    response = client.post_form("/admin/users/new", {"name": "某人", "email": "new@example.cn", "roles": ["program_admin"],
-                                                     "password": "initial-password", "unit_id": "0",
-                                                     "program_id": "999999"})
+    response = client.post_form(
+        "/admin/users/new",
+        {
+            "name": "某人",
+            "email": "new@example.cn",
+            "roles": ["program_admin"],
+            "password": "initial-password",
+            "unit_id": "0",
+            "program_id": "999999",
+        },
+    )
     assert response.status_code == 400
     db.session.expire_all()
     assert not db.session.get(User, person.id).has_role("program_admin")
@@ -254,8 +293,9 @@ def test_a_program_without_an_office_of_its_own_still_works(db, objects, client,
     from portal.reviews.evaluation import services as evaluations
     from portal.reviews.models import Assignment
 
-    for role in db.session.execute(select(UserRole).where(UserRole.role == "program_admin",
-                                                          UserRole.program_id.is_(None))).scalars():
+    for role in db.session.execute(
+        select(UserRole).where(UserRole.role == "program_admin", UserRole.program_id.is_(None))
+    ).scalars():
         db.session.delete(role)
     db.session.commit()
     office = make_user(("program_admin", None, objects["program"]), email="only-office@example.cn")
@@ -269,8 +309,9 @@ def test_a_program_without_an_office_of_its_own_still_works(db, objects, client,
     assert program_admins_for(objects["program"]) == []
 
     notice = db.session.get(Notice, objects["notice"])
-    decisions.file_objection(notice, notice.items[0].id, "某人", "13800000000", "对该人选的成果有异议，请核实。" * 2,
-                             "127.0.0.1")
+    decisions.file_objection(
+        notice, notice.items[0].id, "某人", "13800000000", "对该人选的成果有异议，请核实。" * 2, "127.0.0.1"
+    )
     assignment = db.session.get(Assignment, objects["assignment"])
     evaluations.decline_assignment(assignment, assignment.expert, "时间冲突")
     db.session.commit()

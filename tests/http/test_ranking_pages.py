@@ -1,4 +1,5 @@
 """The ranking pages through the test client: options, order, saved defaults, CSV, query count, access."""
+
 import csv
 import io
 import re
@@ -95,7 +96,7 @@ def test_csv_cells_cannot_start_a_formula(client, db, admin):
 
     load_demo()
     call = call_of(db, "bairen")
-    add_applications(db, call, ["=HYPERLINK(\"http://evil\")"])
+    add_applications(db, call, ['=HYPERLINK("http://evil")'])
     rows = _rows(client.get(f"/office/calls/{call.id}/ranking.csv"))
     assert rows[1][1].startswith("'=")
 
@@ -108,17 +109,28 @@ def _populate(db, call, n, reviewer_id):
     for k, application_id in enumerate(ids):
         rows.append((application_id, unit_key, "unit", top_scores(60 + k % 40)))
         for e in range(3):
-            rows.append((application_id, f"user:{9000 + (k + e) % 7}", "peer", top_scores(50 + (k * 7 + e * 13) % 50),
-                         {"familiarity": "somewhat"}))
+            rows.append(
+                (
+                    application_id,
+                    f"user:{9000 + (k + e) % 7}",
+                    "peer",
+                    top_scores(50 + (k * 7 + e * 13) % 50),
+                    {"familiarity": "somewhat"},
+                )
+            )
     add_evaluations(db, rows)
-    db.session.execute(insert(UnitReview), [{"application_id": a, "reviewer_id": reviewer_id, "unit_rank": i + 1}
-                                            for i, a in enumerate(ids)])
+    db.session.execute(
+        insert(UnitReview),
+        [{"application_id": a, "reviewer_id": reviewer_id, "unit_rank": i + 1} for i, a in enumerate(ids)],
+    )
     mark_changed(db.session, call_ids=[call.id])  # Core inserts are not seen by the ranking's change tracking
     db.session.commit()
     return ids
 
 
-def test_the_ranking_uses_the_same_number_of_queries_for_10_or_1000_applications(client, db, admin, make_user, count_queries):
+def test_the_ranking_uses_the_same_number_of_queries_for_10_or_1000_applications(
+    client, db, admin, make_user, count_queries
+):
     from portal.seed import load_demo
 
     load_demo()
@@ -149,15 +161,26 @@ def test_the_ranking_uses_the_same_number_of_queries_for_10_or_1000_applications
     thousand_csv, response = count(csv_url)
     assert len(_rows(response)) == 1001
     assert (thousand_cold, thousand, thousand_csv) == (ten_cold, ten, ten_csv), (
-        ten_cold, thousand_cold, ten, thousand, ten_csv, thousand_csv)
+        ten_cold,
+        thousand_cold,
+        ten,
+        thousand,
+        ten_csv,
+        thousand_csv,
+    )
     assert ten <= ten_cold <= 12, (ten, ten_cold)
-    print(f"ranking page: {ten_cold} queries computing, {ten} reusing, for 10 and 1,000 applications "
-          f"({elapsed:.2f} s for 1,000); "
-          f"CSV: {ten_csv}")
+    print(
+        f"ranking page: {ten_cold} queries computing, {ten} reusing, for 10 and 1,000 applications "
+        f"({elapsed:.2f} s for 1,000); "
+        f"CSV: {ten_csv}"
+    )
 
 
-ENDPOINTS = [("GET", "/office/calls/{id}/ranking"), ("GET", "/office/calls/{id}/ranking.csv"),
-             ("POST", "/office/calls/{id}/ranking/options")]
+ENDPOINTS = [
+    ("GET", "/office/calls/{id}/ranking"),
+    ("GET", "/office/calls/{id}/ranking.csv"),
+    ("POST", "/office/calls/{id}/ranking/options"),
+]
 
 
 def test_only_program_admins_get_in(client, hand_case, make_user, db):

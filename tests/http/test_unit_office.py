@@ -1,4 +1,5 @@
 """Unit admins and the program office through the browser's eyes (test client)."""
+
 from sqlalchemy import select
 
 from portal.accounts.services import find_user
@@ -24,14 +25,30 @@ def test_unit_admin_sees_only_their_units_and_endorses_with_scores(client, demo,
     assert client.post_form(f"/unit/applications/{other.id}/endorse", {}).status_code == 404
     page = client.get(f"/unit/applications/{mine.id}").get_data(as_text=True)
     assert "科研业绩" in page and "影响力" in page and "30 %" in page
-    bad = client.post_form(f"/unit/applications/{mine.id}/endorse", {
-        "endorse-post": "研究员", "endorse-startup_funds": "200 万元", "endorse-space": "100 平方米",
-        "endorse-opinion": "同意", "endorse-score_performance": "120", "endorse-score_influence": "80"})
+    bad = client.post_form(
+        f"/unit/applications/{mine.id}/endorse",
+        {
+            "endorse-post": "研究员",
+            "endorse-startup_funds": "200 万元",
+            "endorse-space": "100 平方米",
+            "endorse-opinion": "同意",
+            "endorse-score_performance": "120",
+            "endorse-score_influence": "80",
+        },
+    )
     text = bad.get_data(as_text=True)
     assert bad.status_code == 400 and "分数须在 0 到 100 之间" in text and 'value="200 万元"' in text
-    ok = client.post_form(f"/unit/applications/{mine.id}/endorse", {
-        "endorse-post": "研究员", "endorse-startup_funds": "200 万元", "endorse-space": "100 平方米",
-        "endorse-opinion": "同意", "endorse-score_performance": "88", "endorse-score_influence": "80"})
+    ok = client.post_form(
+        f"/unit/applications/{mine.id}/endorse",
+        {
+            "endorse-post": "研究员",
+            "endorse-startup_funds": "200 万元",
+            "endorse-space": "100 平方米",
+            "endorse-opinion": "同意",
+            "endorse-score_performance": "88",
+            "endorse-score_influence": "80",
+        },
+    )
     assert ok.status_code == 302
     demo.session.expire_all()
     assert demo.session.get(Application, mine.id).state == "unit_endorsed"
@@ -53,16 +70,24 @@ def test_return_requires_reasons_and_keeps_the_form(client, demo, make_user):
 def test_office_formal_check_then_manual_assignment(client, demo, make_user):
 
     application = submitted_application(demo, make_user, name="形审对象")
-    unit_review.endorse(application, find_user("unit@demo.talent.cn"), post="p", startup_funds="f", space="s",
-                     opinion="o", unit_scores={"performance": 80, "influence": 70})
+    unit_review.endorse(
+        application,
+        find_user("unit@demo.talent.cn"),
+        post="p",
+        startup_funds="f",
+        space="s",
+        opinion="o",
+        unit_scores={"performance": 80, "influence": 70},
+    )
     demo.session.commit()
     _as(client, "program@demo.talent.cn")
     page = client.get("/office/").get_data(as_text=True)
     assert "百人计划" in page
     page = client.get(f"/office/calls/{application.call_id}").get_data(as_text=True)
     assert "形审对象" in page
-    response = client.post_form(f"/office/applications/{application.id}/formal",
-                                {"formal-decision": "pass", "formal-comment": "材料齐全"})
+    response = client.post_form(
+        f"/office/applications/{application.id}/formal", {"formal-decision": "pass", "formal-comment": "材料齐全"}
+    )
     assert response.status_code == 302
     page = client.get(f"/office/applications/{application.id}").get_data(as_text=True)
     assert "王建国" in page and "周雅琴" in page  # A01 experts of other institutes are candidates
@@ -79,8 +104,15 @@ def test_applicant_asks_for_a_recheck_within_15_days(client, demo, make_user):
     from portal.reviews import services
 
     application = submitted_application(demo, make_user, name="复核申请人")
-    unit_review.endorse(application, find_user("unit@demo.talent.cn"), post="p", startup_funds="f", space="s",
-                     opinion="o", unit_scores={"performance": 80, "influence": 70})
+    unit_review.endorse(
+        application,
+        find_user("unit@demo.talent.cn"),
+        post="p",
+        startup_funds="f",
+        space="s",
+        opinion="o",
+        unit_scores={"performance": 80, "influence": 70},
+    )
     services.formal_fail(application, find_user("program@demo.talent.cn"), "缺少学位证书")
     demo.session.commit()
     client.login(application.applicant.email, "correct-horse-battery")
@@ -97,8 +129,15 @@ def test_scheme_editing_makes_a_new_version_and_validates_weights(client, demo):
     _as(client, "program@demo.talent.cn")
     page = client.get("/office/schemes").get_data(as_text=True)
     assert "科研业绩" in page and "单位考评 30.0 %" in page
-    data = {"w_unit": "40", "w_peer": "50", "c_unit_performance_weight": "60", "c_unit_influence_weight": "40",
-            "c_peer_performance_weight": "60", "c_peer_influence_weight": "40", "note": "调整权重"}
+    data = {
+        "w_unit": "40",
+        "w_peer": "50",
+        "c_unit_performance_weight": "60",
+        "c_unit_influence_weight": "40",
+        "c_peer_performance_weight": "60",
+        "c_peer_influence_weight": "40",
+        "note": "调整权重",
+    }
     bad = client.post_form("/office/schemes/top", data)
     text = bad.get_data(as_text=True)
     assert bad.status_code == 400 and "须为 100 %" in text and 'value="调整权重"' in text
@@ -116,19 +155,28 @@ def test_automatic_assignment_page_preview_then_commit(client, demo):
     apps = demo.session.execute(select(Application).where(Application.state == "submitted")).scalars().all()
     bairen = [a for a in apps if a.call.program.code == "bairen"]
     for application in bairen:
-        unit_review.endorse(application, unit_admin, post="p", startup_funds="f", space="s", opinion="o",
-                         unit_scores={"performance": 80, "influence": 80})
+        unit_review.endorse(
+            application,
+            unit_admin,
+            post="p",
+            startup_funds="f",
+            space="s",
+            opinion="o",
+            unit_scores={"performance": 80, "influence": 80},
+        )
         services.formal_pass(application, office, "通过")
     demo.session.commit()
     call_id = bairen[0].call_id
     _as(client, "program@demo.talent.cn")
     page = client.get(f"/office/calls/{call_id}/assign").get_data(as_text=True)
     assert "4 份评审中的申请尚未分配专家" in page
-    page = client.post_form(f"/office/calls/{call_id}/assign", {"mode": "optimal", "k": "3", "action": "preview"}) \
-        .get_data(as_text=True)
+    page = client.post_form(
+        f"/office/calls/{call_id}/assign", {"mode": "optimal", "k": "3", "action": "preview"}
+    ).get_data(as_text=True)
     assert "无法分配足够专家的申请" in page and "王磊" in page and "信息科学" in page
     fingerprint = page.split('name="fingerprint" value="')[1].split('"')[0]
-    response = client.post_form(f"/office/calls/{call_id}/assign", {"mode": "optimal", "k": "3", "action": "commit",
-                                                                    "fingerprint": fingerprint})
+    response = client.post_form(
+        f"/office/calls/{call_id}/assign", {"mode": "optimal", "k": "3", "action": "commit", "fingerprint": fingerprint}
+    )
     assert response.status_code == 302
     assert len(demo.session.execute(select(Assignment)).scalars().all()) == 9

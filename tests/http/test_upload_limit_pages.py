@@ -1,4 +1,5 @@
 """The "file too large" page names the configured limit; the home page joins programs once."""
+
 from sqlalchemy import event
 
 

@@ -1,4 +1,5 @@
 """Account services on a real database: registration, confirmation, password reset, roles."""
+
 import re
 import time
 
@@ -14,9 +15,13 @@ from tests.conftest import PASSWORD
 
 
 def _last_mail(db, to):
-    return db.session.execute(
-        select(OutboxMessage).where(OutboxMessage.to_address == to).order_by(OutboxMessage.id.desc())
-    ).scalars().first()
+    return (
+        db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.to_address == to).order_by(OutboxMessage.id.desc())
+        )
+        .scalars()
+        .first()
+    )
 
 
 def _link(message):
@@ -73,8 +78,11 @@ def test_reset_link_works_once(db, make_user):
 def test_reset_link_expires(db, make_user, monkeypatch, app):
     make_user("applicant", email="old@example.cn")
     real = itsdangerous.timed.TimestampSigner.get_timestamp
-    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp",
-                        lambda self: int(time.time()) - app.config["PASSWORD_RESET_MAX_AGE"] - 5)
+    monkeypatch.setattr(
+        itsdangerous.timed.TimestampSigner,
+        "get_timestamp",
+        lambda self: int(time.time()) - app.config["PASSWORD_RESET_MAX_AGE"] - 5,
+    )
     services.send_password_reset("old@example.cn")
     monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", real)
     token = _link(_last_mail(db, "old@example.cn")).rsplit("/", 1)[1]

@@ -1,4 +1,5 @@
 """Feedback and appeals on a real database: labelled comments, the 15-day window, accepted and dismissed appeals."""
+
 from datetime import timedelta
 
 import pytest
@@ -20,7 +21,9 @@ def test_comments_are_labelled_in_order_without_names_or_confidential_text(demo,
     application = rejected_after_review(demo, make_user)
     rows = appeals.feedback_for(application, "zh_CN")
     assert [(r.label, r.component, r.comment) for r in rows] == [
-        ("专家一", "同行评价", "研究计划清晰，创新性较强。"), ("专家二", "同行评价", "建议加强国际合作。")]
+        ("专家一", "同行评价", "研究计划清晰，创新性较强。"),
+        ("专家二", "同行评价", "建议加强国际合作。"),
+    ]
     assert [r.label for r in appeals.feedback_for(application, "en")] == ["Expert 1", "Expert 2"]
     text = repr(rows)
     assert "仅供委员会参考" not in text and "王建国" not in text and "赵立平" not in text
@@ -96,7 +99,8 @@ def test_accepted_appeal_goes_back_to_review_with_new_experts(demo, make_user):
     apply_transition(application, workflow.Action.REJECT, demo_office())
     commit()
     assert [(r.label, r.comment) for r in appeals.feedback_for(application, "zh_CN")] == [
-        ("专家一", "第二轮意见：工作基础扎实。")]
+        ("专家一", "第二轮意见：工作基础扎实。")
+    ]
     assert appeals.can_appeal(application)  # a new decision may be appealed again
 
 

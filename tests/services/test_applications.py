@@ -1,4 +1,5 @@
 """Applying on a real database: eligibility with reasons, documents, referees, submission, withdrawal."""
+
 from datetime import timedelta
 
 import pytest
@@ -22,8 +23,9 @@ def applicant(demo, make_user):
 
 
 def _give_letter(db, application):
-    referee = referee_service.invite_referee(application, name="李教授", email="li@example.edu", institution="北大",
-                                             title="教授", locale="zh_CN")
+    referee = referee_service.invite_referee(
+        application, name="李教授", email="li@example.edu", institution="北大", title="教授", locale="zh_CN"
+    )
     db.session.commit()
     referee_service.upload_letter(referee, pdf_bytes(1), "letter.pdf")
     db.session.commit()
@@ -31,24 +33,36 @@ def _give_letter(db, application):
 
 
 def _audit(db, application, action):
-    return db.session.execute(select(AuditEntry).where(
-        AuditEntry.object_type == "Application", AuditEntry.object_id == str(application.id),
-        AuditEntry.action == action)).scalars().all()
+    return (
+        db.session.execute(
+            select(AuditEntry).where(
+                AuditEntry.object_type == "Application",
+                AuditEntry.object_id == str(application.id),
+                AuditEntry.action == action,
+            )
+        )
+        .scalars()
+        .all()
+    )
 
 
 # ------------------------------------------------------------------ documents
+
 
 def test_a_real_pdf_is_accepted_with_pages_and_hash(db):
     info = inspect_pdf(pdf_bytes(3))
     assert info.page_count == 3 and len(info.sha256) == 64
 
 
-@pytest.mark.parametrize("data,reason", [
-    (b"just some text renamed to .pdf", "不是 PDF"),
-    (pdf_bytes(2)[:300], "不完整"),
-    (pdf_bytes(1, encrypt="secret"), "加密"),
-    (b"", "为空"),
-])
+@pytest.mark.parametrize(
+    "data,reason",
+    [
+        (b"just some text renamed to .pdf", "不是 PDF"),
+        (pdf_bytes(2)[:300], "不完整"),
+        (pdf_bytes(1, encrypt="secret"), "加密"),
+        (b"", "为空"),
+    ],
+)
 def test_bad_files_are_refused_with_a_reason(app, data, reason):
     with app.test_request_context(), pytest.raises(DocumentError) as err:
         inspect_pdf(data)
@@ -77,6 +91,7 @@ def test_stored_file_is_outside_static_under_a_random_name(demo, applicant, app)
 
 
 # ------------------------------------------------------------------ eligibility
+
 
 def test_rule_failure_has_a_reason_and_fixing_the_profile_passes(demo, applicant):
     application = started_application(demo, applicant)
@@ -121,13 +136,16 @@ def test_one_live_application_per_call_and_same_level_rule(demo, applicant):
 
 # ------------------------------------------------------------------ referees
 
+
 def test_referee_letter_by_token_link(demo, applicant):
     application = started_application(demo, applicant)
-    referee = referee_service.invite_referee(application, name="王老师", email="Wang@Example.edu",
-                                             institution="清华大学", title="教授", locale="zh_CN")
+    referee = referee_service.invite_referee(
+        application, name="王老师", email="Wang@Example.edu", institution="清华大学", title="教授", locale="zh_CN"
+    )
     commit()
-    mail = demo.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == "wang@example.edu")) \
-        .scalar_one()
+    mail = demo.session.execute(
+        select(OutboxMessage).where(OutboxMessage.to_address == "wang@example.edu")
+    ).scalar_one()
     token = mail.body_text.split("/referee/")[1].split()[0]
     assert referee_service.referee_for_token(token).id == referee.id
     assert referee_service.referee_for_token(token + "x") is None
@@ -136,15 +154,19 @@ def test_referee_letter_by_token_link(demo, applicant):
     assert referee.letter_received_at is not None and referee.letter.kind == "referee_letter"
     with pytest.raises(services.ApplicationError):
         referee_service.upload_letter(referee, pdf_bytes(1), "again.pdf")
-    told = demo.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == applicant.email,
-                                                            OutboxMessage.template == "referee_letter_arrived")).first()
+    told = demo.session.execute(
+        select(OutboxMessage).where(
+            OutboxMessage.to_address == applicant.email, OutboxMessage.template == "referee_letter_arrived"
+        )
+    ).first()
     assert told is not None
 
 
 def test_remind_replaces_the_link(demo, applicant):
     application = started_application(demo, applicant)
-    referee = referee_service.invite_referee(application, name="赵", email="zhao@example.edu", institution="x",
-                                             title="", locale="en")
+    referee = referee_service.invite_referee(
+        application, name="赵", email="zhao@example.edu", institution="x", title="", locale="en"
+    )
     old_hash = referee.token_hash
     referee_service.remind_referee(referee, "en")
     assert referee.token_hash != old_hash
@@ -166,6 +188,7 @@ def test_exclusion_matches_the_expert_pool_by_name(demo, applicant):
 
 
 # ------------------------------------------------------------------ submission
+
 
 def test_incomplete_application_lists_what_is_missing(demo, applicant):
     application = started_application(demo, applicant)
@@ -189,8 +212,11 @@ def test_submit_freezes_snapshot_makes_book_and_tells_the_unit(demo, applicant):
     assert all(r["passed"] for r in snap["eligibility"])
     demo.session.refresh(application)
     assert application.book is not None and application.book.page_count >= 2
-    unit_mail = demo.session.execute(select(OutboxMessage).where(
-        OutboxMessage.to_address == "unit@demo.talent.cn", OutboxMessage.template == "application_status")).first()
+    unit_mail = demo.session.execute(
+        select(OutboxMessage).where(
+            OutboxMessage.to_address == "unit@demo.talent.cn", OutboxMessage.template == "application_status"
+        )
+    ).first()
     assert unit_mail is not None
     with pytest.raises(services.ApplicationError):
         services.ensure_editable(application)
@@ -251,8 +277,9 @@ def test_other_people_cannot_submit_my_application(demo, applicant, make_user):
 def test_id_number_is_encrypted_at_rest(demo, applicant):
     from sqlalchemy import text
 
-    stored = demo.session.execute(text("SELECT id_number FROM profiles WHERE user_id = :u"),
-                                  {"u": applicant.id}).scalar_one()
+    stored = demo.session.execute(
+        text("SELECT id_number FROM profiles WHERE user_id = :u"), {"u": applicant.id}
+    ).scalar_one()
     assert "110101199005011234" not in stored and stored.startswith("gAAAA")
     assert demo.session.get(Profile, applicant.id).id_number == "110101199005011234"
 

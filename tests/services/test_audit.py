@@ -1,4 +1,5 @@
 """The audit log is append-only and any edit or deletion is found by `flask audit verify`."""
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError

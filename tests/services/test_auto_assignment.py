@@ -1,4 +1,5 @@
 """Automatic assignment from the demo data: preview with a reasoned shortfall, commit, replace, random draw."""
+
 import pytest
 from sqlalchemy import select
 
@@ -24,17 +25,27 @@ def call(db):
     applications = db.session.execute(select(Application).where(Application.state == "submitted")).scalars().all()
     bairen = [a for a in applications if a.call.program.code == "bairen"]
     for application in bairen:
-        unit_review.endorse(application, unit_admin, post="研究员", startup_funds="200 万元", space="100 平方米",
-                         opinion="同意", unit_scores={"performance": 80, "influence": 80})
+        unit_review.endorse(
+            application,
+            unit_admin,
+            post="研究员",
+            startup_funds="200 万元",
+            space="100 平方米",
+            opinion="同意",
+            unit_scores={"performance": 80, "influence": 80},
+        )
         services.formal_pass(application, office, "通过")
     commit()
     return bairen[0].call
 
 
 def _by_name(preview):
-    return {preview.applications[a].applicant.name: sorted(preview.experts[e].name for x, e, _f in
-                                                           preview.result.pairs if x == a)
-            for a in preview.applications}
+    return {
+        preview.applications[a].applicant.name: sorted(
+            preview.experts[e].name for x, e, _f in preview.result.pairs if x == a
+        )
+        for a in preview.applications
+    }
 
 
 def test_preview_assigns_every_application_within_the_rules_and_explains_the_shortfall(db, call):
@@ -43,8 +54,9 @@ def test_preview_assigns_every_application_within_the_rules_and_explains_the_sho
     for applicant in ("李娜", "陈浩", "杨帆"):
         assert len(names[applicant]) == 3 and "吴志强" not in names[applicant]
     assert names["王磊"] == []  # computer science: the only expert works in the same institute tree
-    shortfall = next(s for s in preview.result.shortfalls
-                     if preview.applications[s.application_id].applicant.name == "王磊")
+    shortfall = next(
+        s for s in preview.result.shortfalls if preview.applications[s.application_id].applicant.name == "王磊"
+    )
     assert "信息科学" in shortfall.reason_zh and "3" in shortfall.reason_zh
     assert max(preview.result.loads.values()) <= 10
     assert db.session.execute(select(Assignment)).first() is None  # a preview writes nothing
@@ -58,14 +70,18 @@ def test_commit_writes_all_in_one_go_invites_each_expert_once_and_audits(db, cal
     rows = db.session.execute(select(Assignment)).scalars().all()
     assert len(rows) == 9 and {r.method for r in rows} == {"auto"}
     experts = {r.expert_id for r in rows}
-    mails = db.session.execute(select(OutboxMessage.to_address).where(OutboxMessage.template == "expert_invitation")) \
-        .scalars().all()
+    mails = (
+        db.session.execute(select(OutboxMessage.to_address).where(OutboxMessage.template == "expert_invitation"))
+        .scalars()
+        .all()
+    )
     assert sorted(mails) == sorted({find_user_by_id(db, e).email for e in experts})
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "assignment.committed")).scalar_one()
     assert entry.data["pairs"] == 9 and entry.data["shortfalls"] == 1 and entry.data["mode"] == "optimal"
     # A second run finds nothing left to do for the staffed applications.
-    assert set(auto.applications_to_assign(call)) == {a for a in preview.applications
-                                                      if preview.applications[a].applicant.name == "王磊"}
+    assert set(auto.applications_to_assign(call)) == {
+        a for a in preview.applications if preview.applications[a].applicant.name == "王磊"
+    }
 
 
 def find_user_by_id(db, user_id):
@@ -102,8 +118,10 @@ def test_replacing_a_decliner_touches_nothing_else(db, call):
     evaluations.decline_assignment(declined, declined.expert, "出差，无法按时完成")
     replacement = auto.replace(declined, office)
     commit()
-    after = {(a.application_id, a.expert_id) for a in db.session.execute(
-        select(Assignment).where(Assignment.status != "declined")).scalars()}
+    after = {
+        (a.application_id, a.expert_id)
+        for a in db.session.execute(select(Assignment).where(Assignment.status != "declined")).scalars()
+    }
     assert after - before == {(declined.application_id, replacement.expert_id)}
     assert before - after == {(declined.application_id, declined.expert_id)}
     assert replacement.expert_id != declined.expert_id and replacement.method == "replace"

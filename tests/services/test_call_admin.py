@@ -1,4 +1,5 @@
 """The program office's call verbs: create, copy, edit a draft, unit quotas, attachments and the call's life."""
+
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
@@ -44,26 +45,41 @@ def office(make_user):
 
 def figures(year=2027, **changes):
     now = utcnow()
-    values = dict(year=year, title_zh=f"青年英才开发计划 {year} 年度申报", title_en=f"Young Talent Programme, {year} call",
-                  opens_at=now - DAY, closes_at=now + 30 * DAY, cutoff_date=date(year, 12, 31),
-                  total_quota=10, review_due=(now + 60 * DAY).date())
+    values = dict(
+        year=year,
+        title_zh=f"青年英才开发计划 {year} 年度申报",
+        title_en=f"Young Talent Programme, {year} call",
+        opens_at=now - DAY,
+        closes_at=now + 30 * DAY,
+        cutoff_date=date(year, 12, 31),
+        total_quota=10,
+        review_due=(now + 60 * DAY).date(),
+    )
     values.update(changes)
     return values
 
 
 def actions(db, call):
-    return [e.action for e in db.session.execute(select(AuditEntry).where(
-        AuditEntry.object_type == "Call", AuditEntry.object_id == str(call.id)).order_by(AuditEntry.id)).scalars()]
+    return [
+        e.action
+        for e in db.session.execute(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "Call", AuditEntry.object_id == str(call.id))
+            .order_by(AuditEntry.id)
+        ).scalars()
+    ]
 
 
 def applicant_with(db, make_user, call, state, unit, locale="zh_CN", email=None):
     user = make_user("applicant", locale=locale, email=email)
-    ApplicationFactory(call=call, applicant=user, unit=unit, state=state,
-                       submitted_at=None if state == "draft" else utcnow())
+    ApplicationFactory(
+        call=call, applicant=user, unit=unit, state=state, submitted_at=None if state == "draft" else utcnow()
+    )
     return user
 
 
 # ---------------------------------------------------------------- create, copy, edit
+
 
 def test_create_call_is_a_draft_with_the_programs_unit_quota(db, program, office):
     call = calls.create_call(program, actor=office, **figures())
@@ -87,8 +103,11 @@ def test_create_validates_each_field(db, program, office):
     calls.create_call(program, actor=office, **figures())
     closes = utcnow() + 5 * DAY
     with pytest.raises(calls.CallInvalid) as refused:
-        calls.create_call(program, actor=office, **figures(2027, closes_at=closes, opens_at=closes + DAY,
-                                                            cutoff_date=None, review_due=closes.date()))
+        calls.create_call(
+            program,
+            actor=office,
+            **figures(2027, closes_at=closes, opens_at=closes + DAY, cutoff_date=None, review_due=closes.date()),
+        )
     problems = refused.value.problems
     assert set(problems) == {"year", "closes_at", "cutoff_date", "review_due"}
     assert "already has a call for 2027" in problems["year"][0]
@@ -102,20 +121,33 @@ def test_review_due_is_compared_with_the_closing_date_in_beijing(db, program, of
     # Closes at 01:00 Beijing on 1 April (17:00 UTC on 31 March): a review due on 1 April is not after it.
     closes = datetime(2027, 4, 1, 1, 0, tzinfo=BEIJING).astimezone(UTC)
     with pytest.raises(calls.CallInvalid) as refused:
-        calls.create_call(program, actor=office, **figures(opens_at=closes - 30 * DAY, closes_at=closes,
-                                                           review_due=date(2027, 4, 1)))
+        calls.create_call(
+            program, actor=office, **figures(opens_at=closes - 30 * DAY, closes_at=closes, review_due=date(2027, 4, 1))
+        )
     assert set(refused.value.problems) == {"review_due"}
-    assert calls.create_call(program, actor=office, **figures(opens_at=closes - 30 * DAY, closes_at=closes,
-                                                              review_due=date(2027, 4, 2)))
+    assert calls.create_call(
+        program, actor=office, **figures(opens_at=closes - 30 * DAY, closes_at=closes, review_due=date(2027, 4, 2))
+    )
 
 
 def test_copy_moves_every_date_a_year_and_copies_quotas_and_guide(db, program, office, unit):
     opens = datetime(2026, 3, 1, 9, 0, tzinfo=BEIJING).astimezone(UTC)
     closes = datetime(2026, 5, 31, 17, 0, tzinfo=BEIJING).astimezone(UTC)
-    source = calls.create_call(program, actor=office, year=2026, title_zh="青年英才开发计划 2026 年度申报",
-                               title_en="Young Talent Programme, 2026 call", opens_at=opens, closes_at=closes,
-                               cutoff_date=date(2026, 12, 31), total_quota=12, review_due=date(2026, 7, 15),
-                               unit_quota=3, guide_zh="# 2026 年度申报指南", guide_en="# Guide")
+    source = calls.create_call(
+        program,
+        actor=office,
+        year=2026,
+        title_zh="青年英才开发计划 2026 年度申报",
+        title_en="Young Talent Programme, 2026 call",
+        opens_at=opens,
+        closes_at=closes,
+        cutoff_date=date(2026, 12, 31),
+        total_quota=12,
+        review_due=date(2026, 7, 15),
+        unit_quota=3,
+        guide_zh="# 2026 年度申报指南",
+        guide_en="# Guide",
+    )
     source.unit_quotas.append(CallUnitQuota(unit_id=unit.id, quota=1))
     calls.add_attachment(source, pdf_bytes(), filename="guide.pdf", label_zh="申报指南", actor=office)
     db.session.commit()
@@ -141,8 +173,7 @@ def test_copy_moves_every_date_a_year_and_copies_quotas_and_guide(db, program, o
 
 
 def test_copy_of_a_leap_day(db, program, office):
-    source = calls.create_call(program, actor=office, **figures(2028, cutoff_date=date(2028, 2, 29),
-                                                                review_due=None))
+    source = calls.create_call(program, actor=office, **figures(2028, cutoff_date=date(2028, 2, 29), review_due=None))
     assert calls.copy_call(source, actor=office).cutoff_date == date(2029, 2, 28)
 
 
@@ -179,6 +210,7 @@ def test_only_a_draft_is_edited(db, program, office):
 
 
 # ---------------------------------------------------------------- unit quotas
+
 
 def test_unit_quotas_blank_means_the_default(db, program, office, unit):
     call = calls.create_call(program, actor=office, **figures())
@@ -219,14 +251,20 @@ def test_unit_quotas_frozen_once_review_starts(db, program, office, unit):
 
 # ---------------------------------------------------------------- attachments and the guide
 
+
 def test_attachment_is_a_call_guide_document(db, program, office):
     call = calls.create_call(program, actor=office, **figures())
-    attachment = calls.add_attachment(call, pdf_bytes(3), filename="指南.pdf", label_zh="申报指南",
-                                      label_en="Guide", actor=office)
+    attachment = calls.add_attachment(
+        call, pdf_bytes(3), filename="指南.pdf", label_zh="申报指南", label_en="Guide", actor=office
+    )
     db.session.commit()
     document = attachment.document
     assert (document.kind, document.application_id, document.owner_id, document.page_count) == (
-        "call_guide", None, office.id, 3)
+        "call_guide",
+        None,
+        office.id,
+        3,
+    )
     assert call.attachments == [attachment] and attachment.label("en") == "Guide"
     calls.remove_attachment(call, attachment, actor=office)
     db.session.commit()
@@ -245,9 +283,11 @@ def test_a_non_pdf_attachment_is_refused(db, program, office):
 
 
 def test_guide_is_rendered_without_raw_html_or_javascript_links():
-    html = calls.render_guide("# 申报指南\n\n**重要**：见 [附件](https://example.cn/a.pdf)\n\n"
-                              "<script>alert(1)</script>\n\n[点我](javascript:alert(1)) "
-                              "[数据](data:text/html;base64,PHNjcmlwdD4=)\n\n<img src=x onerror=alert(1)>")
+    html = calls.render_guide(
+        "# 申报指南\n\n**重要**：见 [附件](https://example.cn/a.pdf)\n\n"
+        "<script>alert(1)</script>\n\n[点我](javascript:alert(1)) "
+        "[数据](data:text/html;base64,PHNjcmlwdD4=)\n\n<img src=x onerror=alert(1)>"
+    )
     assert "<h1>申报指南</h1>" in html and "<strong>重要</strong>" in html
     assert '<a href="https://example.cn/a.pdf">附件</a>' in html
     assert "<script>" not in html and "&lt;script&gt;" in html
@@ -265,6 +305,7 @@ def test_guide_pictures_from_elsewhere_are_not_embedded():
 
 # ---------------------------------------------------------------- publish and back to draft
 
+
 def test_publish_pins_version_one_when_the_program_has_none(db, program, office):
     call = calls.create_call(program, actor=office, **figures())
     assert program.rule_versions == []
@@ -278,18 +319,39 @@ def test_publish_pins_version_one_when_the_program_has_none(db, program, office)
 
 
 def test_rules_pinned_at_publish_stay_when_the_program_changes(db, program, office):
-    db.session.add(ProgramRules(program_id=program.id, number=1, eligibility_rules=[{"rule": "max_age", "value": 35}],
-                                required_documents=[], extra_fields=[]))
-    db.session.add(ProgramRules(program_id=program.id, number=2, eligibility_rules=[{"rule": "max_age", "value": 40}],
-                                required_documents=[], extra_fields=[]))
+    db.session.add(
+        ProgramRules(
+            program_id=program.id,
+            number=1,
+            eligibility_rules=[{"rule": "max_age", "value": 35}],
+            required_documents=[],
+            extra_fields=[],
+        )
+    )
+    db.session.add(
+        ProgramRules(
+            program_id=program.id,
+            number=2,
+            eligibility_rules=[{"rule": "max_age", "value": 40}],
+            required_documents=[],
+            extra_fields=[],
+        )
+    )
     db.session.commit()
     call = calls.create_call(program, actor=office, **figures())
     call_life.publish(call, actor=office)
     db.session.commit()
     assert call.rules.number == 2
     # The program is edited later: a version 3 and a new working copy. The published call keeps version 2.
-    db.session.add(ProgramRules(program_id=program.id, number=3, eligibility_rules=[{"rule": "max_age", "value": 45}],
-                                required_documents=[], extra_fields=[]))
+    db.session.add(
+        ProgramRules(
+            program_id=program.id,
+            number=3,
+            eligibility_rules=[{"rule": "max_age", "value": 45}],
+            required_documents=[],
+            extra_fields=[],
+        )
+    )
     program.eligibility_rules = [{"rule": "max_age", "value": 45}]
     db.session.commit()
     db.session.expire_all()
@@ -334,6 +396,7 @@ def test_back_to_draft_only_before_opening(db, program, office):
 
 # ---------------------------------------------------------------- extend
 
+
 def test_extend_emails_the_draft_holders_only_in_their_language(db, program, office, make_user, unit):
     call = calls.create_call(program, actor=office, **figures())
     call_life.publish(call, actor=office)
@@ -344,10 +407,17 @@ def test_extend_emails_the_draft_holders_only_in_their_language(db, program, off
     old = call.closes_at
     new = old + 7 * DAY
     draft = db.session.execute(select(Application).where(Application.applicant_id == zh.id)).scalar_one()
-    waiting = Referee(application_id=draft.id, name="李教授", email="li@example.cn", token_hash="a" * 64,
-                      expires_at=old)
-    arrived = Referee(application_id=draft.id, name="张教授", email="zhang@example.cn", token_hash="b" * 64,
-                      expires_at=old, letter_received_at=utcnow())
+    waiting = Referee(
+        application_id=draft.id, name="李教授", email="li@example.cn", token_hash="a" * 64, expires_at=old
+    )
+    arrived = Referee(
+        application_id=draft.id,
+        name="张教授",
+        email="zhang@example.cn",
+        token_hash="b" * 64,
+        expires_at=old,
+        letter_received_at=utcnow(),
+    )
     db.session.add_all([waiting, arrived])
     db.session.flush()
     told = call_life.extend_deadline(call, new, actor=office)
@@ -358,8 +428,12 @@ def test_extend_emails_the_draft_holders_only_in_their_language(db, program, off
     assert call.closes_at == new and call.status == "open"
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "call.deadline_extended")).scalar_one()
     assert entry.data["old_closes_at"] == old.isoformat() and entry.data["new_closes_at"] == new.isoformat()
-    mails = {m.to_address: m for m in db.session.execute(select(OutboxMessage).where(
-        OutboxMessage.template == "call_deadline_extended")).scalars()}
+    mails = {
+        m.to_address: m
+        for m in db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.template == "call_deadline_extended")
+        ).scalars()
+    }
     assert set(mails) == {"zh@example.cn", "en@example.cn"}
     local_new = new.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
     english_mail = mails["en@example.cn"]
@@ -394,6 +468,7 @@ def test_a_draft_deadline_is_not_extended(db, program, office):
 
 # ---------------------------------------------------------------- start review
 
+
 def _closed_call(db, program, office):
     seed_schemes()
     call = calls.create_call(program, actor=office, **figures())
@@ -411,8 +486,10 @@ def test_start_review_is_refused_while_applications_wait_unless_confirmed(db, pr
     applicant_with(db, make_user, call, "under_review", unit)
     with pytest.raises(ProgramError) as refused:
         call_life.start_review(call, actor=office)
-    assert refused.value.messages == ["1 applications still wait for unit review and 2 for the formal check. Tick "
-                                      "the confirmation to start the review anyway."]
+    assert refused.value.messages == [
+        "1 applications still wait for unit review and 2 for the formal check. Tick "
+        "the confirmation to start the review anyway."
+    ]
     assert call.status == "open" and call.scheme_id is None
     call_life.start_review(call, actor=office, confirmed=True)
     assert call.status == "review" and call.review_started_at is not None
@@ -452,6 +529,7 @@ def test_start_review_not_before_the_deadline(db, program, office):
 
 
 # ---------------------------------------------------------------- mark decided
+
 
 def test_mark_decided_needs_a_final_session_and_no_undecided_application(db, program, office, make_user, unit):
     call = _closed_call(db, program, office)
@@ -498,7 +576,11 @@ def test_the_whole_life_through_effective_status(db, program, office):
     call_life.mark_decided(call, actor=office)
     assert call.effective_status() == "decided"
     assert [a for a in actions(db, call) if a != "call.scheme_fixed"] == [
-        "call.created", "call.published", "call.review_started", "call.decided"]
+        "call.created",
+        "call.published",
+        "call.review_started",
+        "call.decided",
+    ]
 
 
 def test_local_datetime_is_beijing_time(app):

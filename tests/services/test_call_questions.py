@@ -1,5 +1,6 @@
 """What a call asks, on a real database: its pinned questions and documents, unit subtrees, unit quotas,
 notice days."""
+
 from datetime import timedelta
 
 import pytest
@@ -27,22 +28,43 @@ from tests.factories import (
 )
 
 ESSAY = {"code": "essay", "type": "text", "zh": "个人陈述", "en": "Personal statement", "min": 10, "max": 200}
-YEARS_ABROAD = {"code": "years_abroad", "type": "number", "zh": "海外工作年数", "en": "Years abroad", "required": False,
-           "min": 0, "max": 40}
+YEARS_ABROAD = {
+    "code": "years_abroad",
+    "type": "number",
+    "zh": "海外工作年数",
+    "en": "Years abroad",
+    "required": False,
+    "min": 0,
+    "max": 40,
+}
 RETURNS = {"code": "returns", "type": "bool", "zh": "入选后全职回国", "en": "Returns full-time"}
-FIELD = {"code": "field", "type": "choice", "zh": "研究方向", "en": "Field", "required": False,
-         "choices": [{"value": "math", "zh": "数学", "en": "Mathematics"},
-                     {"value": "phys", "zh": "物理", "en": "Physics"}]}
+FIELD = {
+    "code": "field",
+    "type": "choice",
+    "zh": "研究方向",
+    "en": "Field",
+    "required": False,
+    "choices": [{"value": "math", "zh": "数学", "en": "Mathematics"}, {"value": "phys", "zh": "物理", "en": "Physics"}],
+}
 CV = {"code": "cv", "zh": "个人简历", "en": "Curriculum vitae"}
 PAPERS = {"code": "papers", "zh": "代表性论文", "en": "Selected papers", "required": False, "max_files": 2}
 
 
 def pin(db, call, *, questions=(), documents=(CV,), rules=()):
     """Pin the call to a new version of its program's rules, made by hand (as publishing does)."""
-    number = (db.session.execute(select(func.max(ProgramRules.number)).where(
-        ProgramRules.program_id == call.program_id)).scalar() or 0) + 1
-    version = ProgramRules(program_id=call.program_id, number=number, eligibility_rules=list(rules),
-                           required_documents=list(documents), extra_fields=list(questions))
+    number = (
+        db.session.execute(
+            select(func.max(ProgramRules.number)).where(ProgramRules.program_id == call.program_id)
+        ).scalar()
+        or 0
+    ) + 1
+    version = ProgramRules(
+        program_id=call.program_id,
+        number=number,
+        eligibility_rules=list(rules),
+        required_documents=list(documents),
+        extra_fields=list(questions),
+    )
     db.session.add(version)
     db.session.flush()
     call.rules_id = version.id
@@ -63,6 +85,7 @@ def problems(application) -> str:
 
 
 # ------------------------------------------------------------------ questions and documents of the call
+
 
 def test_only_required_questions_and_documents_are_demanded(demo, applicant):
     call = call_of(demo, "bairen")
@@ -147,10 +170,13 @@ def test_the_snapshot_freezes_answers_in_both_languages(demo, applicant):
     application.extra = {"returns": False, "field": "phys"}
     items = services.build_snapshot(application, [], utcnow())["application"]["extra"]
     assert [(i["code"], i["value"], i["answer_zh"], i["answer_en"]) for i in items] == [
-        ("returns", False, "否", "No"), ("field", "phys", "物理", "Physics")]
+        ("returns", False, "否", "No"),
+        ("field", "phys", "物理", "Physics"),
+    ]
 
 
 # ------------------------------------------------------------------ documents: how many files
+
 
 def test_max_files_refuses_one_more_and_keeps_the_draft(demo, applicant):
     call = call_of(demo, "bairen")
@@ -163,8 +189,13 @@ def test_max_files_refuses_one_more_and_keeps_the_draft(demo, applicant):
     with pytest.raises(ApplicationError, match="最多可上传 2 个文件"):
         services.add_document(application, pdf_bytes(1), kind="papers", original_name="c.pdf")
     rollback()
-    names = demo.session.execute(select(Document.original_name).where(
-        Document.application_id == application.id).order_by(Document.id)).scalars().all()
+    names = (
+        demo.session.execute(
+            select(Document.original_name).where(Document.application_id == application.id).order_by(Document.id)
+        )
+        .scalars()
+        .all()
+    )
     assert names == ["a.pdf", "b.pdf"]
 
     # A one-file document is replaced by the next upload.
@@ -181,6 +212,7 @@ def test_max_files_refuses_one_more_and_keeps_the_draft(demo, applicant):
 
 # ------------------------------------------------------------------ unit subtree
 
+
 def test_a_program_limited_to_a_unit_subtree_refuses_other_units(demo, applicant):
     call = call_of(demo, "bairen")
     cas = demo.session.execute(select(Unit).where(Unit.code == "CAS")).scalar_one()
@@ -195,12 +227,19 @@ def test_a_program_limited_to_a_unit_subtree_refuses_other_units(demo, applicant
     application = started_application(demo, applicant, unit="CAS-AMSS")
 
     with pytest.raises(ApplicationError, match="清华大学数学科学系不能审核"):
-        services.save_basics(application, unit_id=unit_id(demo, "THU-MATH"), title="题目", discipline_code="A01",
-                             keywords=[])
+        services.save_basics(
+            application, unit_id=unit_id(demo, "THU-MATH"), title="题目", discipline_code="A01", keywords=[]
+        )
     rollback()
     assert application.unit_id == unit_id(demo, "CAS-AMSS")
-    services.save_basics(application, unit_id=unit_id(demo, "CAS-IOP"), title="新题目", discipline_code="A04",
-                         keywords=["物理"], actor=applicant)
+    services.save_basics(
+        application,
+        unit_id=unit_id(demo, "CAS-IOP"),
+        title="新题目",
+        discipline_code="A04",
+        keywords=["物理"],
+        actor=applicant,
+    )
     commit()
     assert (application.unit_id, application.title) == (unit_id(demo, "CAS-IOP"), "新题目")
 
@@ -222,11 +261,19 @@ def test_without_a_subtree_every_unit_may_review(demo, applicant):
 
 # ------------------------------------------------------------------ unit quotas per call
 
+
 def _endorse(application, admin):
     from portal.reviews.unit import services as unit_review
 
-    return unit_review.endorse(application, admin, post="研究员", startup_funds="300 万元", space="200 平方米",
-                           opinion="同意推荐", unit_scores={"performance": 85, "influence": 80})
+    return unit_review.endorse(
+        application,
+        admin,
+        post="研究员",
+        startup_funds="300 万元",
+        space="200 平方米",
+        opinion="同意推荐",
+        unit_scores={"performance": 85, "influence": 80},
+    )
 
 
 def test_the_calls_own_quota_for_a_unit_limits_its_endorsements(demo, make_user):
@@ -268,10 +315,11 @@ def test_a_call_without_unit_quotas_sets_no_limit(demo, make_user):
 
 # ------------------------------------------------------------------ public notice days
 
+
 def test_the_notice_lasts_the_programs_notice_days_unless_told(db, make_user):
     load_demo()
     admin = find_user("program@demo.talent.cn")
-    a, = approved_applications(db, make_user, admin, [90])
+    (a,) = approved_applications(db, make_user, admin, [90])
     a.call.program.notice_days = 10
     db.session.commit()
     notice = decisions.publish_notice(a.call, admin).notice
@@ -282,7 +330,7 @@ def test_the_notice_lasts_the_programs_notice_days_unless_told(db, make_user):
 def test_an_explicit_notice_period_wins(db, make_user):
     load_demo()
     admin = find_user("program@demo.talent.cn")
-    a, = approved_applications(db, make_user, admin, [90])
+    (a,) = approved_applications(db, make_user, admin, [90])
     a.call.program.notice_days = 10
     notice = decisions.publish_notice(a.call, admin, days=3).notice
     commit()

@@ -1,4 +1,5 @@
 """Two tabs (or a double click, or a retry) submitting at the same moment produce one submission."""
+
 import threading
 
 from sqlalchemy import func, select
@@ -30,8 +31,9 @@ def test_two_threads_submit_once(app):
             application = services.start_application(call_of(db, "bairen"), user, unit_id)
             db.session.commit()
             fill_application(db, application)
-            referee = referees.invite_referee(application, name="周", email="zhou@example.edu", institution="x",
-                                              title="", locale="zh_CN")
+            referee = referees.invite_referee(
+                application, name="周", email="zhou@example.edu", institution="x", title="", locale="zh_CN"
+            )
             db.session.commit()
             referees.upload_letter(referee, pdf_bytes(1), "l.pdf")
             db.session.commit()
@@ -59,9 +61,11 @@ def test_two_threads_submit_once(app):
         assert not errors, errors
         assert sorted(o for o in outcomes) == [False, True]  # one real submission, one "already"
         with application_app.app_context():
-            submits = db.session.execute(select(func.count()).select_from(AuditEntry).where(
-                AuditEntry.action == "application.submit",
-                AuditEntry.object_id == str(application_id))).scalar_one()
+            submits = db.session.execute(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "application.submit", AuditEntry.object_id == str(application_id))
+            ).scalar_one()
             row = db.session.get(Application, application_id)
             assert submits == 1 and row.submission_count == 1 and row.state == "submitted"
             db.engine.dispose()

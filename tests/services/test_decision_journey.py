@@ -1,5 +1,6 @@
 """SPEC §6 end to end from the demo data: decide, publish the notice, handle an objection, make awards final,
 issue letters in batch with progress, download, read feedback and appeal, verify a genuine and a modified PDF."""
+
 from datetime import timedelta
 from io import BytesIO
 
@@ -33,8 +34,9 @@ def test_from_decision_to_verified_letter(db):
     commit()
     notice = published.notice
     assert a.state == "in_notice" and [i.application_id for i in notice.items] == [a.id]
-    objection = decisions.file_objection(notice, notice.items[0].id, "匿名群众", "13900000000",
-                                         "该候选人的代表作署名存在疑问，请予核查。", "203.0.113.9")
+    objection = decisions.file_objection(
+        notice, notice.items[0].id, "匿名群众", "13900000000", "该候选人的代表作署名存在疑问，请予核查。", "203.0.113.9"
+    )
     decisions.close_due_notices(now=notice.ends_at + timedelta(seconds=1))
     assert a.state == "in_notice"  # a pending objection keeps the candidate in notice
     decisions.handle_objection(objection, False, "经核查，署名无误，异议不成立。", office)

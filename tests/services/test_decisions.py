@@ -1,4 +1,5 @@
 """Committee decisions, public notice and objections (SPEC §6.1–6.2), from reviewed applications to awards."""
+
 from datetime import timedelta
 
 import pytest
@@ -32,15 +33,18 @@ def refused(fn, *args, **kwargs) -> str:
     return " ".join(info.value.messages)
 
 
-@pytest.mark.parametrize("votes, ok", [
-    ((6, 3, 0), False),    # 9 present, quorum 10
-    ((7, 3, 0), True),     # 7 of 10 cast ≥ 2/3
-    ((6, 4, 0), False),    # 6 of 10 < 2/3
-    ((10, 5, 0), True),    # exactly 2/3
-    ((8, 2, 6), False),    # 16 present, only 15 members
-    ((10, 0, 5), True),    # abstentions count for the quorum, not for the two thirds
-    ((0, 0, 10), False),   # nobody for
-])
+@pytest.mark.parametrize(
+    "votes, ok",
+    [
+        ((6, 3, 0), False),  # 9 present, quorum 10
+        ((7, 3, 0), True),  # 7 of 10 cast ≥ 2/3
+        ((6, 4, 0), False),  # 6 of 10 < 2/3
+        ((10, 5, 0), True),  # exactly 2/3
+        ((8, 2, 6), False),  # 16 present, only 15 members
+        ((10, 0, 5), True),  # abstentions count for the quorum, not for the two thirds
+        ((0, 0, 10), False),  # nobody for
+    ],
+)
 def test_approval_vote_with_quorum_and_two_thirds(votes, ok):
     session = DecisionSession(committee_size=15, quorum=10, two_thirds=True)
     assert (services.vote_problems(session, "approve", *votes) == []) is ok
@@ -79,8 +83,11 @@ def test_drafts_apply_only_when_the_session_is_finalised(db, make_user, office):
     assert session.status == "finalised" and session.finalised_at is not None
     assert refused(services.record_decision, session, d, "approve", 12, 0, 0, "", office)
     # The applicant hears of the outcome only now.
-    assert db.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == a.applicant.email,
-                                                          OutboxMessage.template == "application_status")).first()
+    assert db.session.execute(
+        select(OutboxMessage).where(
+            OutboxMessage.to_address == a.applicant.email, OutboxMessage.template == "application_status"
+        )
+    ).first()
 
 
 def test_integrity_flag_blocks_approval(db, make_user, office):
@@ -120,15 +127,24 @@ def test_notice_period_end_awards_and_pending_objection_waits(db, make_user, off
     assert [i.name for i in notice.items] == [a.applicant.name, b.applicant.name]
     assert notice.items[0].unit_name == a.unit.name_zh and notice.items[0].discipline == "数学"
 
-    objection = services.file_objection(notice, notice.items[1].id, "王五", "13900000000",
-                                        "该候选人的海外工作经历与事实不符。", "10.0.0.1")
+    objection = services.file_objection(
+        notice, notice.items[1].id, "王五", "13900000000", "该候选人的海外工作经历与事实不符。", "10.0.0.1"
+    )
     commit()
     assert db.session.execute(select(OutboxMessage).where(OutboxMessage.template == "objection_filed")).first()
     assert services.close_due_notices() == []  # still within the period
 
     later = notice.ends_at + timedelta(minutes=1)
-    assert refused(services.file_objection, notice, notice.items[0].id, "赵六", "x@example.cn",
-                   "期满之后提交的异议内容。", "10.0.0.2", now=later)
+    assert refused(
+        services.file_objection,
+        notice,
+        notice.items[0].id,
+        "赵六",
+        "x@example.cn",
+        "期满之后提交的异议内容。",
+        "10.0.0.2",
+        now=later,
+    )
     [report] = services.close_due_notices(now=later)
     commit()
     assert (a.state, b.state) == ("awarded", "in_notice")
@@ -142,10 +158,11 @@ def test_notice_period_end_awards_and_pending_objection_waits(db, make_user, off
 
 
 def test_upheld_objection_turns_the_approval_into_a_rejection(db, make_user, office):
-    a, = approved_applications(db, make_user, office, [90])
+    (a,) = approved_applications(db, make_user, office, [90])
     notice = services.publish_notice(a.call, office).notice
-    objection = services.file_objection(notice, notice.items[0].id, "王五", "wang@example.cn",
-                                        "论文署名存在不实情况。", "10.0.0.1")
+    objection = services.file_objection(
+        notice, notice.items[0].id, "王五", "wang@example.cn", "论文署名存在不实情况。", "10.0.0.1"
+    )
     assert refused(services.handle_objection, objection, True, " ", office)  # the handling must be written down
     services.handle_objection(objection, True, "经核查异议成立。", office)
     commit()

@@ -1,4 +1,5 @@
 """Evaluating on a real database: accept with a no-conflict statement, decline, draft, locked submission."""
+
 import pytest
 from sqlalchemy import select
 
@@ -11,9 +12,15 @@ from portal.reviews.evaluation.services import EvaluationError
 from portal.reviews.models import Evaluation
 from tests.factories import demo_expert, demo_office, under_review
 
-FULL = dict(scores={"performance": 88, "influence": 75.5}, familiarity="familiar", recommendation="priority",
-            comment_for_applicant="研究计划清晰。", comment_confidential="仅供委员会参考。", integrity_ok=True,
-            integrity_note="")
+FULL = dict(
+    scores={"performance": 88, "influence": 75.5},
+    familiarity="familiar",
+    recommendation="priority",
+    comment_for_applicant="研究计划清晰。",
+    comment_confidential="仅供委员会参考。",
+    integrity_ok=True,
+    integrity_note="",
+)
 
 
 @pytest.fixture()
@@ -35,12 +42,21 @@ def _accepted(db, application, n=1):
 
 
 def _audit(db, application, action):
-    return db.session.execute(select(AuditEntry).where(
-        AuditEntry.object_type == "Application", AuditEntry.object_id == str(application.id),
-        AuditEntry.action == action)).scalars().all()
+    return (
+        db.session.execute(
+            select(AuditEntry).where(
+                AuditEntry.object_type == "Application",
+                AuditEntry.object_id == str(application.id),
+                AuditEntry.action == action,
+            )
+        )
+        .scalars()
+        .all()
+    )
 
 
 # ------------------------------------------------------------------ accepting and declining
+
 
 def test_accepting_needs_the_signed_statement(demo, application):
     assignment = _assign(demo, application)
@@ -87,8 +103,12 @@ def test_declining_frees_the_slot_and_tells_the_program_office(demo, make_user):
     assert first.status == "declined" and first.decline_reason == "近期出国，无法按时完成评审"
     from portal.programs.access import program_admins_for
 
-    told = {m.to_address: m for m in demo.session.execute(
-        select(OutboxMessage).where(OutboxMessage.template == "assignment_declined")).scalars()}
+    told = {
+        m.to_address: m
+        for m in demo.session.execute(
+            select(OutboxMessage).where(OutboxMessage.template == "assignment_declined")
+        ).scalars()
+    }
     assert set(told) == {u.email for u in program_admins_for(application.call.program_id)}  # this program's office
     mail = told["program@demo.talent.cn"]
     assert "近期出国" in mail.body_text
@@ -112,6 +132,7 @@ def test_declining_after_a_draft_drops_it_and_the_expert_can_come_back(demo, app
 
 # ------------------------------------------------------------------ drafts and submission
 
+
 def test_one_draft_per_evaluator(demo, application):
     assignment = _accepted(demo, application)
     draft = evaluations.evaluation_for(assignment)
@@ -125,17 +146,20 @@ def test_an_expert_accepts_before_scoring(demo, application):
         evaluations.save_evaluation(assignment, **FULL, submit=False)
 
 
-@pytest.mark.parametrize("change,field", [
-    ({"scores": {"performance": 88}}, "score_influence"),
-    ({"scores": {"performance": 101, "influence": 70}}, "score_performance"),
-    ({"scores": {"performance": -1, "influence": 70}}, "score_performance"),
-    ({"scores": {"performance": 80, "influence": 70, "novelty": 90}}, "score_novelty"),
-    ({"familiarity": None}, "familiarity"),
-    ({"familiarity": "expert"}, "familiarity"),
-    ({"recommendation": "maybe"}, "recommendation"),
-    ({"integrity_ok": None}, "integrity"),
-    ({"integrity_ok": False}, "integrity_note"),
-])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"scores": {"performance": 88}}, "score_influence"),
+        ({"scores": {"performance": 101, "influence": 70}}, "score_performance"),
+        ({"scores": {"performance": -1, "influence": 70}}, "score_performance"),
+        ({"scores": {"performance": 80, "influence": 70, "novelty": 90}}, "score_novelty"),
+        ({"familiarity": None}, "familiarity"),
+        ({"familiarity": "expert"}, "familiarity"),
+        ({"recommendation": "maybe"}, "recommendation"),
+        ({"integrity_ok": None}, "integrity"),
+        ({"integrity_ok": False}, "integrity_note"),
+    ],
+)
 def test_submission_is_checked_against_the_scheme(demo, application, change, field):
     assignment = _accepted(demo, application)
     with pytest.raises(EvaluationError) as refused:
@@ -146,9 +170,17 @@ def test_submission_is_checked_against_the_scheme(demo, application, change, fie
 
 def test_a_draft_may_be_partial_but_not_out_of_range(demo, application):
     assignment = _accepted(demo, application)
-    draft = evaluations.save_evaluation(assignment, scores={"performance": 70}, familiarity=None,
-                                        recommendation=None, comment_for_applicant="", comment_confidential="",
-                                        integrity_ok=None, integrity_note="", submit=False)
+    draft = evaluations.save_evaluation(
+        assignment,
+        scores={"performance": 70},
+        familiarity=None,
+        recommendation=None,
+        comment_for_applicant="",
+        comment_confidential="",
+        integrity_ok=None,
+        integrity_note="",
+        submit=False,
+    )
     assert draft.status == "draft" and draft.scores == {"performance": 70.0}
     with pytest.raises(EvaluationError):
         evaluations.save_evaluation(assignment, **{**FULL, "scores": {"performance": 170}}, submit=False)
@@ -166,8 +198,9 @@ def test_a_submitted_evaluation_is_locked(demo, application):
     assert "仅供委员会参考" not in str(entry.data)  # comments stay out of the log
     for submit in (False, True):
         with pytest.raises(Refusal):
-            evaluations.save_evaluation(assignment, **{**FULL, "scores": {"performance": 10, "influence": 10}},
-                                        submit=submit)
+            evaluations.save_evaluation(
+                assignment, **{**FULL, "scores": {"performance": 10, "influence": 10}}, submit=submit
+            )
         demo.session.rollback()
     assert demo.session.get(Evaluation, evaluation.id).scores == {"performance": 88.0, "influence": 75.5}
     with pytest.raises(Refusal):
@@ -176,8 +209,9 @@ def test_a_submitted_evaluation_is_locked(demo, application):
 
 def test_integrity_no_flags_the_application(demo, application):
     assignment = _accepted(demo, application)
-    evaluations.save_evaluation(assignment, **{**FULL, "integrity_ok": False,
-                                               "integrity_note": "代表作存在数据造假嫌疑"}, submit=True)
+    evaluations.save_evaluation(
+        assignment, **{**FULL, "integrity_ok": False, "integrity_note": "代表作存在数据造假嫌疑"}, submit=True
+    )
     demo.session.commit()
     demo.session.refresh(application)
     assert application.integrity_flag is True
@@ -195,6 +229,7 @@ def test_an_application_out_of_review_refuses_scores(demo, application):
 
 # ------------------------------------------------------------------ outside evaluators
 
+
 def test_external_evaluators_score_their_component_without_familiarity(demo, make_user):
     application = under_review(demo, make_user("applicant"), code="support_talent")
     assignment = invite_external(application, kind="user", name="刘用户", email="user@example.com", actor=demo_office())
@@ -203,8 +238,7 @@ def test_external_evaluators_score_their_component_without_familiarity(demo, mak
     with pytest.raises(EvaluationError) as refused:
         evaluations.save_evaluation(assignment, **{**FULL, "scores": scores}, submit=False)
     assert "familiarity" in refused.value.fields
-    evaluation = evaluations.save_evaluation(assignment, **{**FULL, "scores": scores, "familiarity": None},
-                                             submit=True)
+    evaluation = evaluations.save_evaluation(assignment, **{**FULL, "scores": scores, "familiarity": None}, submit=True)
     demo.session.commit()
     assert (evaluation.evaluator_key, evaluation.component) == (f"ext:{assignment.id}", "user")
     assert assignment.status == "submitted" and assignment.responded_at is not None
@@ -217,4 +251,3 @@ def test_an_expert_in_a_program_without_peer_review_gets_no_form(demo, make_user
     assignment = _assign(demo, application)
     with pytest.raises(Refusal):
         evaluations.criteria_for(assignment)
-

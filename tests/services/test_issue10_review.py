@@ -1,5 +1,6 @@
 """Regressions found reviewing issue 10 (program and call verbs): races on the unique year and code, retried
 uploads, odd numbers, a deleted program's guide PDFs."""
+
 import pytest
 from sqlalchemy import select
 
@@ -69,7 +70,7 @@ def test_a_program_code_committed_after_the_check_is_refused_not_a_500(db, offic
     assert [p.code for p in db.session.execute(select(Program)).scalars()] == ["youth"]
 
 
-@pytest.mark.parametrize("quota", [-1, calls.QUOTA_MAX + 1, 10 ** 20])
+@pytest.mark.parametrize("quota", [-1, calls.QUOTA_MAX + 1, 10**20])
 def test_quotas_out_of_range_are_refused_by_the_services(db, program, office, quota):
     with pytest.raises(CallInvalid) as refused:
         calls.create_call(program, actor=office, **figures(total_quota=quota))
@@ -85,8 +86,18 @@ def test_quotas_out_of_range_are_refused_by_the_services(db, program, office, qu
 def test_numbers_too_large_for_a_float_are_not_numbers_in_the_editors():
     for text in ("1" + "0" * 400, "9" * 5000, "-" + "9" * 400):
         assert rules_editor._parse_number(text) is None
-    rows = [{"code": "years", "type": "number", "zh": "年数", "en": "Years", "required": True, "min": "",
-             "max": "9" * 5000, "choices": ""}]
+    rows = [
+        {
+            "code": "years",
+            "type": "number",
+            "zh": "年数",
+            "en": "Years",
+            "required": True,
+            "min": "",
+            "max": "9" * 5000,
+            "choices": "",
+        }
+    ]
     _items, problems = rules_editor.questions_from_rows(rows)
     assert [p.code for p in problems] == ["question.bound_number"]
     rule = [{"kind": "min_extra", "field": "years", "value": "1" + "0" * 400}]
@@ -96,7 +107,7 @@ def test_numbers_too_large_for_a_float_are_not_numbers_in_the_editors():
 
 
 def test_a_stored_bound_too_large_for_a_float_is_no_bound():
-    stored = {"code": "years", "type": "number", "zh": "年数", "en": "Years", "max": 10 ** 400}
+    stored = {"code": "years", "type": "number", "zh": "年数", "en": "Years", "max": 10**400}
     assert questions.question(stored).max is None
 
 
@@ -110,14 +121,25 @@ def test_a_retried_upload_of_a_many_files_document_is_stored_once(demo, make_use
         services.add_document(application, pdf_bytes(1), kind="papers", original_name="paper.pdf")
         commit()
         demo.session.refresh(application)
-    names = demo.session.execute(select(Document.original_name).where(
-        Document.application_id == application.id, Document.kind == "papers")).scalars().all()
+    names = (
+        demo.session.execute(
+            select(Document.original_name).where(Document.application_id == application.id, Document.kind == "papers")
+        )
+        .scalars()
+        .all()
+    )
     assert names == ["paper.pdf"]
     # Another file (or the same file under another name, on purpose) is a second one.
     services.add_document(application, pdf_bytes(2), kind="papers", original_name="paper.pdf")
     commit()
-    assert len(demo.session.execute(select(Document.id).where(
-        Document.application_id == application.id, Document.kind == "papers")).all()) == 2
+    assert (
+        len(
+            demo.session.execute(
+                select(Document.id).where(Document.application_id == application.id, Document.kind == "papers")
+            ).all()
+        )
+        == 2
+    )
 
 
 def test_deleting_a_program_deletes_its_calls_guide_pdfs(db, office):

@@ -1,4 +1,5 @@
 """Jobs are registered functions: enqueued and run by name, and a worker runs nothing else."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,9 +11,13 @@ from portal.letters.services import run_batch, run_batch_chunk
 from portal.notifications.services import deliver_many
 from portal.reviews.ranking.services import warm
 
-JOBS = {"applications.generate_book": generate_book, "letters.run_batch": run_batch,
-        "letters.run_batch_chunk": run_batch_chunk, "notifications.deliver_many": deliver_many,
-        "ranking.warm": warm}
+JOBS = {
+    "applications.generate_book": generate_book,
+    "letters.run_batch": run_batch,
+    "letters.run_batch_chunk": run_batch_chunk,
+    "notifications.deliver_many": deliver_many,
+    "ranking.warm": warm,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -121,6 +126,7 @@ def test_a_name_is_taken_once():
         pass
 
     with pytest.raises(ValueError, match="already taken"):
+
         @jobs.job("tests.taken")
         def second():
             pass

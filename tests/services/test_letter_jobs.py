@@ -1,4 +1,5 @@
 """Letter batches as background jobs: chunks shared by workers, atomic progress, one finisher (SPEC §6.4)."""
+
 import pytest
 from sqlalchemy import select
 
@@ -68,8 +69,9 @@ def test_batch_through_rq_completes_with_consecutive_serials(app):
 
             def make_user(*roles, name="测试用户", **_kwargs):
                 counter["n"] += 1
-                user = create_user(f"rq{counter['n']}@example.cn", name, "a-long-password",
-                                   [(r, None) for r in roles], actor="test")
+                user = create_user(
+                    f"rq{counter['n']}@example.cn", name, "a-long-password", [(r, None) for r in roles], actor="test"
+                )
                 db.session.commit()
                 return user
 
@@ -171,8 +173,13 @@ def test_a_batch_replaces_a_letter_whose_outcome_changed(db, make_user):
     new = services.valid_letter(application.id)
     assert (new.outcome, new.version, new.serial_no) == ("waitlisted", 2, 3)
     assert (old.status, old.replaced_by_id) == ("revoked", new.id)
-    actions = db.session.execute(select(AuditEntry.action).where(
-        AuditEntry.object_type == "Letter", AuditEntry.object_id == str(old.id))).scalars().all()
+    actions = (
+        db.session.execute(
+            select(AuditEntry.action).where(AuditEntry.object_type == "Letter", AuditEntry.object_id == str(old.id))
+        )
+        .scalars()
+        .all()
+    )
     assert actions == ["letter.issued", "letter.revoked"]
     assert db.session.get(LetterJob, second.id).status == "done"
 
@@ -186,6 +193,9 @@ def test_a_chunk_delivers_its_emails_together_once_every_letter_is_stored(db, ma
     job, items = _running_batch(db, make_user, 4)
     services.run_batch_chunk(job.id, items)
     assert len(delivered) == 1 and len(delivered[0]) == 4
-    statuses = db.session.execute(select(mail.OutboxMessage.status).where(
-        mail.OutboxMessage.id.in_(delivered[0]))).scalars().all()
+    statuses = (
+        db.session.execute(select(mail.OutboxMessage.status).where(mail.OutboxMessage.id.in_(delivered[0])))
+        .scalars()
+        .all()
+    )
     assert statuses == ["logged"] * 4

@@ -1,4 +1,5 @@
 """Letters: templates, serial numbers, PDFs read back, re-issuing, batches and verification (SPEC §6.4)."""
+
 import hashlib
 import io
 
@@ -98,10 +99,20 @@ def test_the_database_refuses_a_second_letter_in_force(db, decided, admin):
     application = decided()
     first = services.issue_letter(application, admin)
     db.session.commit()
-    twin = Letter(application_id=application.id, program_id=first.program_id, template_id=first.template_id,
-                  outcome=first.outcome, serial_year=first.serial_year, serial_no=first.serial_no + 1,
-                  serial="x", verification_code="TWIN-TWIN-TWIN-TWIN", version=2, status="valid",
-                  document_id=first.document_id, sha256=first.sha256)
+    twin = Letter(
+        application_id=application.id,
+        program_id=first.program_id,
+        template_id=first.template_id,
+        outcome=first.outcome,
+        serial_year=first.serial_year,
+        serial_no=first.serial_no + 1,
+        serial="x",
+        verification_code="TWIN-TWIN-TWIN-TWIN",
+        version=2,
+        status="valid",
+        document_id=first.document_id,
+        sha256=first.sha256,
+    )
     db.session.add(twin)
     with pytest.raises(IntegrityError):
         db.session.flush()
@@ -121,8 +132,13 @@ def test_templates_are_versioned_and_sandboxed(db, demo, admin):
     assert "__class__" in refused.value.message_en and refused.value.message_zh
     with pytest.raises(TemplateError):
         services.save_template(program, "approved", '<img src="file:///etc/passwd">', admin, "")
-    count = db.session.execute(select(LetterTemplate).where(LetterTemplate.program_id == program.id,
-                                                            LetterTemplate.outcome == "approved")).scalars().all()
+    count = (
+        db.session.execute(
+            select(LetterTemplate).where(LetterTemplate.program_id == program.id, LetterTemplate.outcome == "approved")
+        )
+        .scalars()
+        .all()
+    )
     assert len(count) == 2
 
 

@@ -1,4 +1,5 @@
 """The outbox keeps every email; with MAIL_SERVER set it goes out over real SMTP."""
+
 import socket
 
 import pytest
@@ -118,6 +119,10 @@ def test_emails_held_back_by_deliver_later_go_out_together_over_one_connection(a
     assert statuses == {"one@example.cn": "sent", "gone@example.cn": "failed", "three@example.cn": "sent"}
     assert sink.sessions == 1  # one connection for the three messages
     assert sorted(addr for envelope in sink.messages for addr in envelope.rcpt_tos) == [
-        "one@example.cn", "three@example.cn"]
-    refused = db.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == "gone@example.cn")).scalar_one()
+        "one@example.cn",
+        "three@example.cn",
+    ]
+    refused = db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.to_address == "gone@example.cn")
+    ).scalar_one()
     assert "550" in refused.error

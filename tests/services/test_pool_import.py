@@ -1,4 +1,5 @@
 """Importing the expert pool from CSV/XLSX: every row checked, all or nothing, re-import updates (SPEC §5.3)."""
+
 import io
 import re
 
@@ -19,7 +20,7 @@ ZH_HEADER = "姓名,邮箱,单位代码,职称,学科代码,关键词,曾工作�
 GOOD_ROWS = [
     "李四,lisi@example.cn,CAS-IOP,研究员,A04；A01,凝聚态物理；超导,PKU:2019; THU:2021,8",
     "王五,wangwu@example.cn,USTC,教授,A01 A02,偏微分方程,,",
-    "赵六,Zhaoliu@Example.cn,FUDAN,教授,\"B01, B02\",催化,CAS-ICCAS:2020,12",
+    '赵六,Zhaoliu@Example.cn,FUDAN,教授,"B01, B02",催化,CAS-ICCAS:2020,12',
 ]
 
 
@@ -52,8 +53,10 @@ def test_csv_with_chinese_headers_and_a_bom(demo, office):
     li = _profile(demo, "lisi@example.cn")
     assert li.unit_id == unit_id(demo, "CAS-IOP") and li.title == "研究员" and li.load_cap == 8
     assert li.disciplines == ["A04", "A01"] and li.keywords == ["凝聚态物理", "超导"]
-    assert li.former_units == [{"unit_id": unit_id(demo, "PKU"), "until_year": 2019},
-                               {"unit_id": unit_id(demo, "THU"), "until_year": 2021}]
+    assert li.former_units == [
+        {"unit_id": unit_id(demo, "PKU"), "until_year": 2019},
+        {"unit_id": unit_id(demo, "THU"), "until_year": 2021},
+    ]
     assert _profile(demo, "wangwu@example.cn").load_cap == pool.DEFAULT_LOAD_CAP  # empty cell: the default
     assert _profile(demo, "zhaoliu@example.cn").disciplines == ["B01", "B02"]  # email stored in lower case
     user = find_user("lisi@example.cn")
@@ -67,8 +70,9 @@ def test_xlsx_with_english_headers_and_numbers_as_numbers(demo, office):
     book = Workbook()
     sheet = book.active
     sheet.append(["Name", "Email", "unit_code", "title", "disciplines", "keywords", "former_units", "load_cap"])
-    sheet.append(["Ada Chen", "ada@example.cn", "CAS-ICT", "Professor", "F02", "machine learning; compilers",
-                  "THU-CS:2022", 6])
+    sheet.append(
+        ["Ada Chen", "ada@example.cn", "CAS-ICT", "Professor", "F02", "machine learning; compilers", "THU-CS:2022", 6]
+    )
     sheet.append([None] * 8)  # a blank line in the middle is skipped, not an error
     sheet.append(["Bo Li", "bo@example.cn", "cas-amss", None, "A01", None, None, 15.0])
     out = io.BytesIO()
@@ -80,8 +84,10 @@ def test_xlsx_with_english_headers_and_numbers_as_numbers(demo, office):
     ada = _profile(demo, "ada@example.cn")
     assert ada.keywords == ["machine learning", "compilers"] and ada.load_cap == 6
     assert ada.former_units == [{"unit_id": unit_id(demo, "THU-CS"), "until_year": 2022}]
-    assert _profile(demo, "bo@example.cn").unit_id == unit_id(demo, "CAS-AMSS") and \
-        _profile(demo, "bo@example.cn").load_cap == 15
+    assert (
+        _profile(demo, "bo@example.cn").unit_id == unit_id(demo, "CAS-AMSS")
+        and _profile(demo, "bo@example.cn").load_cap == 15
+    )
 
 
 def test_gbk_csv_as_saved_by_excel_on_chinese_windows_and_utf8_without_bom(demo, office):
@@ -97,11 +103,13 @@ def test_gbk_csv_as_saved_by_excel_on_chinese_windows_and_utf8_without_bom(demo,
 
 def test_one_bad_row_and_nothing_is_written(demo, office):
     users_before = demo.session.execute(select(func.count()).select_from(User)).scalar_one()
-    lines = [GOOD_ROWS[0],
-             "错误甲,not-an-email,CAS-IOP,研究员,A01,,,5",           # row 3: email
-             GOOD_ROWS[1],
-             "错误乙,bad@example.cn,NOWHERE,研究员,A,,CAS-IOP:2999,101",  # row 5: unit, discipline, year, cap
-             GOOD_ROWS[2]]
+    lines = [
+        GOOD_ROWS[0],
+        "错误甲,not-an-email,CAS-IOP,研究员,A01,,,5",  # row 3: email
+        GOOD_ROWS[1],
+        "错误乙,bad@example.cn,NOWHERE,研究员,A,,CAS-IOP:2999,101",  # row 5: unit, discipline, year, cap
+        GOOD_ROWS[2],
+    ]
     report = _import(office, "experts.csv", _csv(lines))
     assert not report.ok
     found = {(e.row, e.field) for e in report.errors}
@@ -115,38 +123,45 @@ def test_one_bad_row_and_nothing_is_written(demo, office):
     assert not demo.session.execute(select(AuditEntry).where(AuditEntry.action == "expert_pool.imported")).first()
 
 
-@pytest.mark.parametrize("line, field", [
-    (",noname@example.cn,,,A01,,,", "name"),
-    ("甲,ok@example.cn,,,A01,,,", None),
-    ("乙,x@example.cn,,,X99,,,", "disciplines"),
-    ("丙,y@example.cn,,,,,,", "disciplines"),
-    ("丁,z@example.cn,,,A01,,CAS-IOP,", "former_units"),
-    ("戊,w@example.cn,,,A01,,CAS-IOP:23,", "former_units"),
-    ("己,v@example.cn,,,A01,,,-1", "load_cap"),
-    ("庚,u@example.cn,,,A01,,,7.5", "load_cap"),
-])
+@pytest.mark.parametrize(
+    "line, field",
+    [
+        (",noname@example.cn,,,A01,,,", "name"),
+        ("甲,ok@example.cn,,,A01,,,", None),
+        ("乙,x@example.cn,,,X99,,,", "disciplines"),
+        ("丙,y@example.cn,,,,,,", "disciplines"),
+        ("丁,z@example.cn,,,A01,,CAS-IOP,", "former_units"),
+        ("戊,w@example.cn,,,A01,,CAS-IOP:23,", "former_units"),
+        ("己,v@example.cn,,,A01,,,-1", "load_cap"),
+        ("庚,u@example.cn,,,A01,,,7.5", "load_cap"),
+    ],
+)
 def test_each_rule_names_its_column(demo, office, line, field):
     report = pool.import_experts(pool.parse_rows("x.csv", _csv([line])), office)
     assert [e.field for e in report.errors] == ([field] if field else [])
 
 
 def test_an_email_twice_in_the_file_is_reported_on_the_second_row(demo, office):
-    report = pool.import_experts(pool.parse_rows("x.csv", _csv([GOOD_ROWS[0], GOOD_ROWS[1],
-                                                                GOOD_ROWS[0].replace("lisi@", "LiSi@")])), office)
+    report = pool.import_experts(
+        pool.parse_rows("x.csv", _csv([GOOD_ROWS[0], GOOD_ROWS[1], GOOD_ROWS[0].replace("lisi@", "LiSi@")])), office
+    )
     assert [(e.row, e.field) for e in report.errors] == [(4, "email")]
     assert "2" in report.errors[0].message
 
 
 # Messages in either language: the catalogs gain the new strings only at the next `make i18n`.
-@pytest.mark.parametrize("filename, data, words", [
-    ("x.txt", b"name,email\n", r"\.csv"),
-    ("x.csv", b"", "empty|空"),
-    ("x.csv", "姓名,邮箱\n".encode(), "no expert rows|没有"),
-    ("x.csv", "姓名,电话\n张三,123\n".encode(), "电话"),
-    ("x.csv", "姓名,职称\n张三,教授\n".encode(), "邮箱"),
-    ("x.csv", "姓名,邮箱,email\n张三,a@example.cn,b@example.cn\n".encode(), "邮箱"),
-    ("x.xlsx", b"PK\x03\x04 not really a workbook", "XLSX"),
-])
+@pytest.mark.parametrize(
+    "filename, data, words",
+    [
+        ("x.txt", b"name,email\n", r"\.csv"),
+        ("x.csv", b"", "empty|空"),
+        ("x.csv", "姓名,邮箱\n".encode(), "no expert rows|没有"),
+        ("x.csv", "姓名,电话\n张三,123\n".encode(), "电话"),
+        ("x.csv", "姓名,职称\n张三,教授\n".encode(), "邮箱"),
+        ("x.csv", "姓名,邮箱,email\n张三,a@example.cn,b@example.cn\n".encode(), "邮箱"),
+        ("x.xlsx", b"PK\x03\x04 not really a workbook", "XLSX"),
+    ],
+)
 def test_unreadable_files_are_refused_as_a_whole(demo, filename, data, words):
     with pytest.raises(pool.PoolError) as caught:
         pool.parse_rows(filename, data)
@@ -159,8 +174,10 @@ def test_reimporting_the_same_file_updates_instead_of_duplicating(demo, office):
     changed = [GOOD_ROWS[0].replace(",8", ",20").replace("超导", "拓扑"), *GOOD_ROWS[1:]]
     report = _import(office, "experts.csv", _csv(changed))
     assert report.ok and (report.accounts_created, report.profiles_created, report.profiles_updated) == (0, 0, 3)
-    assert demo.session.execute(select(func.count()).select_from(User)
-                                .where(User.email.like("%@example.cn"))).scalar_one() == 3
+    assert (
+        demo.session.execute(select(func.count()).select_from(User).where(User.email.like("%@example.cn"))).scalar_one()
+        == 3
+    )
     li = _profile(demo, "lisi@example.cn")
     assert li.load_cap == 20 and li.keywords == ["凝聚态物理", "拓扑"]
     assert demo.session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one() == mails  # no re-welcome
@@ -173,14 +190,16 @@ def test_an_existing_applicant_gains_the_expert_role(demo, office, make_user):
     demo.session.refresh(applicant)
     assert applicant.has_role("applicant") and applicant.has_role("expert")
     assert applicant.name == "李四本人"  # the person's own account keeps its name
-    assert not demo.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == "lisi@example.cn",
-                                                                OutboxMessage.template == "expert_welcome")).first()
+    assert not demo.session.execute(
+        select(OutboxMessage).where(
+            OutboxMessage.to_address == "lisi@example.cn", OutboxMessage.template == "expert_welcome"
+        )
+    ).first()
 
 
 def test_new_experts_get_a_welcome_email_with_a_working_reset_link(demo, office):
     _import(office, "experts.csv", _csv(GOOD_ROWS[:1]))
-    mail = demo.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == "lisi@example.cn")) \
-        .scalar_one()
+    mail = demo.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == "lisi@example.cn")).scalar_one()
     assert mail.template == "expert_welcome" and "李四" in mail.body_text
     token = re.search(r"http://portal\.test/account/reset/(\S+)", mail.body_text).group(1)
     assert user_for_reset_token(token).email == "lisi@example.cn"

@@ -1,5 +1,6 @@
 """The program office's verbs on programs (portal/programs/program_admin.py): create and grant, edit under the
 optimistic lock, versions of documents / questions / rules, archive, restore and delete."""
+
 from datetime import date
 
 import pytest
@@ -17,8 +18,16 @@ from portal.programs.errors import ProgramError, StaleEdit
 from portal.programs.models import Call, Program, ProgramRules
 from tests.factories import CallFactory, EducationFactory, PositionFactory, ProfileFactory, ProgramFactory
 
-SETTINGS = dict(name_zh="青年英才开发计划", name_en="Young Talents Plan", level="institute", category="young",
-                experts_per_application=3, referees_required=0, notice_required=True, notice_days=7)
+SETTINGS = dict(
+    name_zh="青年英才开发计划",
+    name_en="Young Talents Plan",
+    level="institute",
+    category="young",
+    experts_per_application=3,
+    referees_required=0,
+    notice_required=True,
+    notice_days=7,
+)
 DOCS = [{"code": "cv", "zh": "简历", "en": "CV"}]
 QUESTIONS = [{"code": "returns", "type": "bool", "zh": "全职回国", "en": "Returns full-time"}]
 RULES = [{"rule": "max_age", "value": 35}, {"rule": "extra_true", "field": "returns"}]
@@ -47,17 +56,29 @@ def office(make_user):
 
 
 def make(actor, code="youth_x", **changes):
-    return programs.create_program(actor, code=code, required_documents=DOCS, extra_fields=QUESTIONS,
-                                   eligibility_rules=RULES, **{**SETTINGS, **changes})
+    return programs.create_program(
+        actor,
+        code=code,
+        required_documents=DOCS,
+        extra_fields=QUESTIONS,
+        eligibility_rules=RULES,
+        **{**SETTINGS, **changes},
+    )
 
 
 def actions(db, program):
-    return [e.action for e in db.session.execute(select(AuditEntry).where(
-        AuditEntry.object_type == "Program", AuditEntry.object_id == str(program.id)).order_by(AuditEntry.id))
-        .scalars()]
+    return [
+        e.action
+        for e in db.session.execute(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "Program", AuditEntry.object_id == str(program.id))
+            .order_by(AuditEntry.id)
+        ).scalars()
+    ]
 
 
 # ---------------------------------------------------------------- create
+
 
 def test_create_makes_version_one_and_grants_the_creator(db, holder):
     program = make(holder)
@@ -67,14 +88,20 @@ def test_create_makes_version_one_and_grants_the_creator(db, holder):
     assert (first.number, first.created_by_id) == (1, holder.id)
     assert first.eligibility_rules == STORED_RULES and first.extra_fields[0]["required"] is True
     assert first.required_documents == [{"code": "cv", "zh": "简历", "en": "CV", "required": True, "max_files": 1}]
-    grant = db.session.execute(select(UserRole).where(UserRole.user_id == holder.id,
-                                                      UserRole.program_id == program.id)).scalar_one()
+    grant = db.session.execute(
+        select(UserRole).where(UserRole.user_id == holder.id, UserRole.program_id == program.id)
+    ).scalar_one()
     assert grant.role == "program_admin"
     db.session.refresh(holder)
     assert can_manage(holder, program)
     assert actions(db, program) == ["program.created"]
-    granted = db.session.execute(select(AuditEntry).where(AuditEntry.action == "user.role_granted",
-                                                          AuditEntry.object_id == str(holder.id))).scalars().all()
+    granted = (
+        db.session.execute(
+            select(AuditEntry).where(AuditEntry.action == "user.role_granted", AuditEntry.object_id == str(holder.id))
+        )
+        .scalars()
+        .all()
+    )
     assert granted[-1].data["program_id"] == program.id
 
 
@@ -85,14 +112,22 @@ def test_an_office_wide_admin_gets_no_extra_grant(db, office):
     assert office.program_ids is None
 
 
-@pytest.mark.parametrize("changes, field", [
-    (dict(code="Bad Code"), "code"), (dict(code=""), "code"), (dict(name_en=" "), "name_en"),
-    (dict(level="city"), "level"), (dict(category="famous"), "category"),
-    (dict(experts_per_application=2), "experts_per_application"),
-    (dict(referees_required=-1), "referees_required"), (dict(notice_days=0), "notice_days"),
-    (dict(notice_days=None), "notice_days"), (dict(unit_quota=-2), "unit_quota"),
-    (dict(unit_scope_id=999999), "unit_scope_id"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        (dict(code="Bad Code"), "code"),
+        (dict(code=""), "code"),
+        (dict(name_en=" "), "name_en"),
+        (dict(level="city"), "level"),
+        (dict(category="famous"), "category"),
+        (dict(experts_per_application=2), "experts_per_application"),
+        (dict(referees_required=-1), "referees_required"),
+        (dict(notice_days=0), "notice_days"),
+        (dict(notice_days=None), "notice_days"),
+        (dict(unit_quota=-2), "unit_quota"),
+        (dict(unit_scope_id=999999), "unit_scope_id"),
+    ],
+)
 def test_create_refuses_bad_settings(db, office, changes, field):
     code = changes.pop("code", "youth_x")
     with pytest.raises(ProgramError) as refused:
@@ -113,36 +148,43 @@ def test_codes_are_unique(db, office):
 
 def test_create_refuses_bad_rules_documents_and_questions(db, office):
     with pytest.raises(ProgramError, match="Rule 2: The program has no question “nope”"):
-        programs.create_program(office, code="x1", eligibility_rules=[{"rule": "max_age", "value": 35},
-                                                                      {"rule": "extra_true", "field": "nope"}],
-                                **SETTINGS)
+        programs.create_program(
+            office,
+            code="x1",
+            eligibility_rules=[{"rule": "max_age", "value": 35}, {"rule": "extra_true", "field": "nope"}],
+            **SETTINGS,
+        )
     with pytest.raises(ProgramError, match="Document 1: The number of files"):
         programs.create_program(office, code="x2", required_documents=[{**DOCS[0], "max_files": 0}], **SETTINGS)
     with pytest.raises(ProgramError, match="Question 1: A choice question needs at least two choices"):
-        programs.create_program(office, code="x3", extra_fields=[{**QUESTIONS[0], "type": "choice",
-                                                                  "choices": []}], **SETTINGS)
+        programs.create_program(
+            office, code="x3", extra_fields=[{**QUESTIONS[0], "type": "choice", "choices": []}], **SETTINGS
+        )
 
 
 def test_refusals_in_chinese(db, office):
     with in_locale("zh_CN"), pytest.raises(ProgramError) as refused:
-        programs.create_program(office, code="x1", eligibility_rules=[{"rule": "max_age", "value": -3}],
-                                **SETTINGS)
+        programs.create_program(office, code="x1", eligibility_rules=[{"rule": "max_age", "value": -3}], **SETTINGS)
     assert refused.value.message == "条件 1：“年龄上限（周岁）”须为 0 或以上的整数。"
 
 
 # ---------------------------------------------------------------- update and the lock
 
+
 def test_update_records_what_changed(db, office):
     program = make(office)
     db.session.commit()
-    changed = programs.update_program(program, office, version=program.version,
-                                      **{**SETTINGS, "experts_per_application": 5, "blind_review": True})
+    changed = programs.update_program(
+        program, office, version=program.version, **{**SETTINGS, "experts_per_application": 5, "blind_review": True}
+    )
     db.session.commit()
     assert sorted(changed) == ["blind_review", "experts_per_application"]
     assert program.version == 2
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "program.updated")).scalar_one()
-    assert entry.data == {"before": {"experts_per_application": 3, "blind_review": False},
-                          "after": {"experts_per_application": 5, "blind_review": True}}
+    assert entry.data == {
+        "before": {"experts_per_application": 3, "blind_review": False},
+        "after": {"experts_per_application": 5, "blind_review": True},
+    }
 
 
 def test_an_unchanged_save_changes_nothing(db, office):
@@ -183,6 +225,7 @@ def test_a_save_racing_past_the_check_fails_at_flush(db, office):
 
 # ---------------------------------------------------------------- documents, questions, rules: versions
 
+
 def test_changed_rules_make_a_new_version_and_unchanged_ones_do_not(db, office):
     program = make(office)
     db.session.commit()
@@ -204,11 +247,18 @@ def test_changed_rules_make_a_new_version_and_unchanged_ones_do_not(db, office):
 def test_documents_with_defaults_spelt_out_are_no_change(db, office):
     program = make(office)
     db.session.commit()
-    assert programs.save_documents(program, [{**DOCS[0], "required": True, "max_files": 1}], office,
-                                   version=program.version) is None
-    saved = programs.save_documents(program, DOCS + [{"code": "papers", "zh": "论文", "en": "Papers",
-                                                      "max_files": 5, "required": False}], office,
-                                    version=program.version)
+    assert (
+        programs.save_documents(
+            program, [{**DOCS[0], "required": True, "max_files": 1}], office, version=program.version
+        )
+        is None
+    )
+    saved = programs.save_documents(
+        program,
+        DOCS + [{"code": "papers", "zh": "论文", "en": "Papers", "max_files": 5, "required": False}],
+        office,
+        version=program.version,
+    )
     assert saved.number == 2 and saved.required_documents[1]["max_files"] == 5
 
 
@@ -219,9 +269,12 @@ def test_questions_a_rule_reads_cannot_go(db, office):
         programs.save_questions(program, [], office, version=program.version)
     with pytest.raises(ProgramError):
         programs.save_questions(program, [{**QUESTIONS[0], "type": "number"}], office, version=program.version)
-    saved = programs.save_questions(program, QUESTIONS + [{"code": "years", "type": "number", "zh": "年数",
-                                                           "en": "Years", "min": 0, "max": 50}], office,
-                                    version=program.version)
+    saved = programs.save_questions(
+        program,
+        QUESTIONS + [{"code": "years", "type": "number", "zh": "年数", "en": "Years", "min": 0, "max": 50}],
+        office,
+        version=program.version,
+    )
     assert saved.number == 2 and saved.extra_fields[1]["max"] == 50
 
 
@@ -229,8 +282,9 @@ def test_rules_are_checked_against_the_saved_questions(db, office):
     program = make(office)
     db.session.commit()
     with pytest.raises(ProgramError, match="needs a question of type “Numeric”"):
-        programs.save_rules(program, [{"rule": "min_extra", "field": "returns", "value": 1}], office,
-                            version=program.version)
+        programs.save_rules(
+            program, [{"rule": "min_extra", "field": "returns", "value": 1}], office, version=program.version
+        )
 
 
 def test_a_pinned_call_keeps_its_version(db, office):
@@ -245,6 +299,7 @@ def test_a_pinned_call_keeps_its_version(db, office):
 
 
 # ---------------------------------------------------------------- archive, restore, delete
+
 
 def test_archive_and_restore(db, office):
     program = make(office)
@@ -293,13 +348,17 @@ def test_a_program_nobody_applied_to_is_deleted_with_its_calls_versions_and_gran
 
 # ---------------------------------------------------------------- trying rules on a profile
 
+
 def test_profile_facts_is_what_applicant_facts_gives(demo):
-    application = demo.session.execute(select(Application).where(Application.state != "draft")
-                                       .order_by(Application.id)).scalars().first()
+    application = (
+        demo.session.execute(select(Application).where(Application.state != "draft").order_by(Application.id))
+        .scalars()
+        .first()
+    )
     program = application.call.program
-    assert applicant_facts(application) == profile_facts(application.applicant_id, program,
-                                                         extra=application.extra,
-                                                         exclude_application_id=application.id)
+    assert applicant_facts(application) == profile_facts(
+        application.applicant_id, program, extra=application.extra, exclude_application_id=application.id
+    )
     everything = profile_facts(application.applicant_id, program)
     assert everything.extra == {}
     assert program.level in everything.live_application_levels | everything.held_program_levels
@@ -310,11 +369,24 @@ def test_try_rules_on_a_person_without_an_application(db, office, make_user):
     person = make_user("applicant", email="try@example.cn")
     ProfileFactory(user=person, birth_date=date(1960, 1, 1), nationality="CN")
     EducationFactory(user=person, degree="phd", institution="MIT", country="US", year=1990)
-    PositionFactory(user=person, employer="MIT", country="US", title="Professor", post_level="professor",
-                    start_date=date(1995, 1, 1))
+    PositionFactory(
+        user=person,
+        employer="MIT",
+        country="US",
+        title="Professor",
+        post_level="professor",
+        start_date=date(1995, 1, 1),
+    )
     db.session.commit()
-    trial = programs.try_rules(program, [{"rule": "max_age", "value": 35}, {"rule": "min_degree", "value": "phd"},
-                                         {"rule": "extra_true", "field": "returns"}], "TRY@example.cn")
+    trial = programs.try_rules(
+        program,
+        [
+            {"rule": "max_age", "value": 35},
+            {"rule": "min_degree", "value": "phd"},
+            {"rule": "extra_true", "field": "returns"},
+        ],
+        "TRY@example.cn",
+    )
     assert trial.person.id == person.id and trial.call is None and trial.application_id is None
     assert [r.passed for r in trial.results] == [False, True, False]
     assert "exceeds the limit of 35" in trial.results[0].message_en
@@ -329,8 +401,11 @@ def test_try_rules_reads_the_answers_of_a_submitted_application_never_of_a_draft
     from portal.accounts.models import User
     from portal.programs.models import Program
 
-    application = demo.session.execute(select(Application).where(Application.state != "draft")
-                                       .order_by(Application.id)).scalars().first()
+    application = (
+        demo.session.execute(select(Application).where(Application.state != "draft").order_by(Application.id))
+        .scalars()
+        .first()
+    )
     program = demo.session.get(Program, application.call.program_id)
     application.extra = {"returns": True}
     demo.session.flush()

@@ -1,5 +1,6 @@
 """Program admins hold programs: granting and revoking them, who "the program office" of a program is, and the
 verbs that act for every held program only (closing notices, the appeals list, an application's roles)."""
+
 from datetime import timedelta
 
 import pytest
@@ -13,8 +14,12 @@ from tests.factories import AssignmentFactory, program_of, submitted_application
 
 
 def _granted(db) -> list[dict]:
-    return [e.data for e in db.session.execute(select(AuditEntry).where(AuditEntry.action == "user.role_granted")
-                                               .order_by(AuditEntry.id)).scalars()]
+    return [
+        e.data
+        for e in db.session.execute(
+            select(AuditEntry).where(AuditEntry.action == "user.role_granted").order_by(AuditEntry.id)
+        ).scalars()
+    ]
 
 
 def test_grant_role_holds_programs_one_row_each(demo, make_user):
@@ -44,8 +49,11 @@ def test_grant_role_holds_programs_one_row_each(demo, make_user):
     accounts.revoke_role(user, everything.id, sysadmin)
     accounts.revoke_role(user, role.id, sysadmin)
     assert user.program_ids == {qianren.id}
-    revoked = db.session.execute(select(AuditEntry).where(AuditEntry.action == "user.role_revoked")
-                                 .order_by(AuditEntry.id)).scalars().all()
+    revoked = (
+        db.session.execute(select(AuditEntry).where(AuditEntry.action == "user.role_revoked").order_by(AuditEntry.id))
+        .scalars()
+        .all()
+    )
     assert [e.data["program_id"] for e in revoked] == [None, bairen.id]
 
 
@@ -65,11 +73,15 @@ def test_a_program_only_for_a_program_admin_and_only_a_real_one(demo, make_user)
 def test_create_user_takes_pairs_and_program_triples(demo, make_user):
     db = demo
     bairen = program_of(db, "bairen")
-    office = accounts.create_user("office@example.cn", "办公室", "a-long-password",
-                                  [("program_admin", None, bairen.id), ("expert", None)], actor="test")
+    office = accounts.create_user(
+        "office@example.cn",
+        "办公室",
+        "a-long-password",
+        [("program_admin", None, bairen.id), ("expert", None)],
+        actor="test",
+    )
     assert office.program_ids == {bairen.id} and office.role_names == {"program_admin", "expert"}
-    wide = accounts.create_user("wide@example.cn", "全局", "a-long-password", [("program_admin", None)],
-                                actor="test")
+    wide = accounts.create_user("wide@example.cn", "全局", "a-long-password", [("program_admin", None)], actor="test")
     assert wide.program_ids is None
     # The test fixture: a bare "program_admin" stays office-wide, a triple holds one program.
     assert make_user("program_admin").program_ids is None
@@ -113,8 +125,11 @@ def test_an_experts_decline_is_told_to_this_programs_office_only(demo, make_user
     assignment = AssignmentFactory(application=application, expert=expert)
     db.session.commit()
     evaluations.decline_assignment(assignment, expert, "出差，无法按时完成")
-    told = set(db.session.execute(select(OutboxMessage.to_address)
-                                  .where(OutboxMessage.template == "assignment_declined")).scalars())
+    told = set(
+        db.session.execute(
+            select(OutboxMessage.to_address).where(OutboxMessage.template == "assignment_declined")
+        ).scalars()
+    )
     assert own.email in told and other.email not in told
 
 
@@ -136,8 +151,11 @@ def test_an_application_of_another_program_gives_no_office_role(demo, make_user)
     from portal.applications.models import Application
 
     db = demo
-    application = db.session.execute(select(Application).join(Call).join(Program)
-                                     .where(Program.code == "bairen")).scalars().first()
+    application = (
+        db.session.execute(select(Application).join(Call).join(Program).where(Program.code == "bairen"))
+        .scalars()
+        .first()
+    )
     stranger = make_user(("program_admin", None, program_of(db, "qianren_long").id))
     owner = make_user(("program_admin", None, program_of(db, "bairen").id))
     assert "program_admin" not in actor_roles(stranger, application)

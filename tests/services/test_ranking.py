@@ -1,4 +1,5 @@
 """A call's ranking from the database (SPEC §4.1): hand-computed orders, flags, user-evaluated calls, saved options."""
+
 import pytest
 from sqlalchemy import select
 
@@ -24,6 +25,7 @@ def _order(ranking, ids):
 
 
 # ---------------------------------------------------------------- tests
+
 
 def test_normalisation_undoes_strict_and_lenient_experts(demo):
     # Scheme 'top': final = 0.3 unit + 0.7 peer. The unit gives 80 to all three (one unit, no spread, so
@@ -68,8 +70,14 @@ def test_flags_disagreement_missing_integrity_and_tie_at_the_quota(demo):
     outside = add_applications(demo, call, ["未进入评审"], state="unit_endorsed")
     demo.session.commit()
     unit_key, experts = f"unit:{unit_id(demo)}", ["user:1", "user:2", "user:3"]
-    panel = {d: [40, 90, 65], i1: [70, 70, 70], i2: [72, 72, 72], cleared: [71, 71, 71], t1: [90, 90, 90],
-             t2: [90, 90, 90]}
+    panel = {
+        d: [40, 90, 65],
+        i1: [70, 70, 70],
+        i2: [72, 72, 72],
+        cleared: [71, 71, 71],
+        t1: [90, 90, 90],
+        t2: [90, 90, 90],
+    }
     rows = [(x, unit_key, "unit", top_scores(80)) for x in (d, m, i1, i2, cleared, t1, t2)]
     for application_id, scores in panel.items():
         for expert, score in zip(experts, scores, strict=True):
@@ -110,8 +118,7 @@ def test_unit_rank_and_discipline_come_along(demo, make_user):
 
 
 def _external(db, application_id, status):
-    return AssignmentFactory(application=db.session.get(Application, application_id), external=True,
-                             status=status).id
+    return AssignmentFactory(application=db.session.get(Application, application_id), external=True, status=status).id
 
 
 def test_support_call_is_ranked_on_user_evaluations_alone(demo):
@@ -121,12 +128,19 @@ def test_support_call_is_ranked_on_user_evaluations_alone(demo):
 
     def answered(application_id, completion, attitude):
         aid = _external(demo, application_id, "submitted")
-        rows.append((application_id, f"ext:{aid}", "user", {"completion": completion, "attitude": attitude},
-                     {"assignment_id": aid}))
+        rows.append(
+            (
+                application_id,
+                f"ext:{aid}",
+                "user",
+                {"completion": completion, "attitude": attitude},
+                {"assignment_id": aid},
+            )
+        )
 
-    answered(x, 90, 80)   # 0.6 × 90 + 0.4 × 80 = 86
-    answered(x, 80, 70)   # 76 → mean 81, SD 5
-    answered(y, 70, 60)   # 66, but a second invitation is unanswered
+    answered(x, 90, 80)  # 0.6 × 90 + 0.4 × 80 = 86
+    answered(x, 80, 70)  # 76 → mean 81, SD 5
+    answered(y, 70, 60)  # 66, but a second invitation is unanswered
     _external(demo, y, "invited")
     _external(demo, w, "declined")  # a declined invitation is not expected any more
     answered(w, 100, 90)  # 96

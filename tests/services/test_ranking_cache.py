@@ -1,4 +1,5 @@
 """The computed ranking is reused until something it is computed from changes (SPEC §9: pages at scale)."""
+
 from sqlalchemy import select
 
 from portal.applications.models import Application
@@ -11,13 +12,16 @@ from tests.factories import AppealFactory, EvaluationFactory, UnitReviewFactory,
 
 def _finals(call):
     ranking = ranking_for_call(call, options_for_call(call))
-    return {row.application.id: (row.rank, round(row.final, 2) if row.final is not None else None, row.flags,
-                                 row.unit_rank) for row in ranking.rows}
+    return {
+        row.application.id: (row.rank, round(row.final, 2) if row.final is not None else None, row.flags, row.unit_rank)
+        for row in ranking.rows
+    }
 
 
 def _evaluation(db, application_id, key):
-    return db.session.execute(select(Evaluation).where(Evaluation.application_id == application_id,
-                                                       Evaluation.evaluator_key == key)).scalar_one()
+    return db.session.execute(
+        select(Evaluation).where(Evaluation.application_id == application_id, Evaluation.evaluator_key == key)
+    ).scalar_one()
 
 
 def test_a_second_request_reuses_the_computed_ranking(demo, db, count_queries):
@@ -38,8 +42,11 @@ def test_every_change_the_ranking_depends_on_is_seen_after_its_commit(demo, db, 
     assert _finals(call)[a][1] == 24 + 0.7 * 90
 
     # Built, not flushed: the commit itself must note what it writes.
-    db.session.add(EvaluationFactory.build(application=db.session.get(Application, c), evaluator_key="user:9002",
-                                           scores=top_scores(40)))
+    db.session.add(
+        EvaluationFactory.build(
+            application=db.session.get(Application, c), evaluator_key="user:9002", scores=top_scores(40)
+        )
+    )
     commit()  # a new evaluation
     assert _finals(call)[c][1] == round(24 + 0.7 * (70 + 85 + 40) / 3, 2)
 
@@ -48,8 +55,9 @@ def test_every_change_the_ranking_depends_on_is_seen_after_its_commit(demo, db, 
     assert "integrity" in _finals(call)[b][2]
 
     reviewer = make_user("program_admin")
-    db.session.add(UnitReviewFactory.build(application=db.session.get(Application, a), reviewer=reviewer,
-                                           unit_rank=2))  # the unit's ranking
+    db.session.add(
+        UnitReviewFactory.build(application=db.session.get(Application, a), reviewer=reviewer, unit_rank=2)
+    )  # the unit's ranking
     commit()
     assert _finals(call)[a][3] == 2
 
@@ -77,8 +85,9 @@ def test_appeals_and_scheme_pins_bump_the_calls_stamp(demo, db):
     call, ids = build_hand_case(demo)
     stamp = call.ranking_stamp
     granted = utcnow()  # what granting an appeal does: the appeal is decided, a new review round begins
-    AppealFactory(application=db.session.get(Application, ids["A"]), reason="复审申请", status="accepted",
-                  decided_at=granted)
+    AppealFactory(
+        application=db.session.get(Application, ids["A"]), reason="复审申请", status="accepted", decided_at=granted
+    )
     db.session.get(Application, ids["A"]).review_round_started_at = granted
     commit()
     assert call.ranking_stamp == stamp + 1
@@ -173,7 +182,9 @@ def test_importing_the_ranking_registers_nothing():
     import subprocess
     import sys
 
-    code = ("from sqlalchemy import event\nfrom sqlalchemy.orm import Session\nfrom portal.reviews.ranking import services as ranking\n"
-            "print(any(event.contains(Session, n, f) for n, f in ranking.LISTENERS))")
+    code = (
+        "from sqlalchemy import event\nfrom sqlalchemy.orm import Session\nfrom portal.reviews.ranking import services as ranking\n"
+        "print(any(event.contains(Session, n, f) for n, f in ranking.LISTENERS))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

@@ -1,4 +1,5 @@
 """Experts are reminded once before their due date and again while late, one email per expert (SPEC §8)."""
+
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -18,8 +19,11 @@ def _assign(db, application, expert, due, status="invited"):
 
 
 def _mails(db, to):
-    return db.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == to)
-                              .order_by(OutboxMessage.id)).scalars().all()
+    return (
+        db.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == to).order_by(OutboxMessage.id))
+        .scalars()
+        .all()
+    )
 
 
 def test_due_soon_once_overdue_then_every_week_one_email_per_expert(demo, db, make_user):
@@ -35,7 +39,9 @@ def test_due_soon_once_overdue_then_every_week_one_email_per_expert(demo, db, ma
     sent = reminders.send(TODAY)
     commit()
     assert [(r.expert.email, r.kind, len(r.assignments)) for r in sent] == [
-        ("qian@example.cn", "due_soon", 2), ("sun@example.cn", "overdue", 1)]
+        ("qian@example.cn", "due_soon", 2),
+        ("sun@example.cn", "overdue", 1),
+    ]
     (mail,) = _mails(db, "qian@example.cn")
     assert mail.subject == f"评审提醒：{(TODAY + timedelta(days=2)).isoformat()} 前到期的评审（2 份）"
     assert f"申请 {a.id}" in mail.body_text and f"申请 {b.id}" in mail.body_text and "尚未答复邀请" in mail.body_text
@@ -51,7 +57,9 @@ def test_due_soon_once_overdue_then_every_week_one_email_per_expert(demo, db, ma
     again = reminders.send(TODAY + timedelta(days=1))
     # The expert's third assignment is now within 3 days; the late one is reminded again a week on.
     assert [(r.expert.email, r.kind, [x.application_id for x in r.assignments]) for r in again] == [
-        ("qian@example.cn", "due_soon", [c.id]), ("sun@example.cn", "overdue", [c.id])]
+        ("qian@example.cn", "due_soon", [c.id]),
+        ("sun@example.cn", "overdue", [c.id]),
+    ]
 
 
 def test_the_command_lists_and_sends(app, demo, db, make_user):

@@ -4,6 +4,7 @@ Applications travel through unit review, formal check, manual expert assignment,
 one lenient) and by token-link evaluators, to a ranking whose normalised order differs from the plain mean the way
 SPEC §4.1 intends: strict and lenient experts count alike.
 """
+
 from portal.reviews.assignment import services as assigning
 from portal.reviews.evaluation.schemes import options_for_call
 from portal.reviews.ranking.services import ranking_for_call

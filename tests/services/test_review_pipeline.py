@@ -1,4 +1,5 @@
 """Unit review, formal check, recheck and manual assignment on a real database."""
+
 from datetime import timedelta
 
 import pytest
@@ -27,8 +28,16 @@ def office(demo):
 
 def _endorse(app, admin, **kw):
     scores = {"performance": 85, "influence": 80}
-    return unit_review.endorse(app, admin, post="研究员", startup_funds="300 万元", space="200 平方米",
-                            opinion="同意推荐", unit_scores=kw.pop("unit_scores", scores), **kw)
+    return unit_review.endorse(
+        app,
+        admin,
+        post="研究员",
+        startup_funds="300 万元",
+        space="200 平方米",
+        opinion="同意推荐",
+        unit_scores=kw.pop("unit_scores", scores),
+        **kw,
+    )
 
 
 def test_endorse_records_commitments_and_unit_scores(demo, make_user, unit_admin):
@@ -74,8 +83,15 @@ def test_return_and_decline_need_reasons_and_tell_the_applicant(demo, make_user,
     unit_review.return_for_revision(application, unit_admin, "请补充代表作全文")
     commit()
     assert application.state == "returned"
-    mail = demo.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == application.applicant.email)
-                                .order_by(OutboxMessage.id.desc())).scalars().first()
+    mail = (
+        demo.session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.to_address == application.applicant.email)
+            .order_by(OutboxMessage.id.desc())
+        )
+        .scalars()
+        .first()
+    )
     assert "请补充代表作全文" in mail.body_text
     other = submitted_application(demo, make_user, name="第二人")
     unit_review.decline(other, unit_admin, "不符合单位发展方向")
@@ -191,11 +207,11 @@ def test_external_evaluator_link_for_a_support_program(demo, make_user, office):
     services.formal_pass(application, office, "通过")
     with pytest.raises(Refusal):
         assigning.invite_external(application, kind="social", name="x", email="x@example.cn", actor=office)
-    assignment = assigning.invite_external(application, kind="user", name="用户代表", email="User@Example.cn",
-                                          actor=office)
+    assignment = assigning.invite_external(
+        application, kind="user", name="用户代表", email="User@Example.cn", actor=office
+    )
     commit()
-    mail = demo.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == "user@example.cn")) \
-        .scalar_one()
+    mail = demo.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == "user@example.cn")).scalar_one()
     token = mail.body_text.split("/evaluate/")[1].split()[0]
     assert assigning.external_assignment_for_token(token).id == assignment.id
     assignment.expires_at = utcnow() - timedelta(seconds=1)

@@ -1,4 +1,5 @@
 """The demo seed produces the application books of its submitted applications, as a real submission does."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Configuration, migrations from empty, the demo seed and the first admin: what `make run` relies on."""
+
 import os
 import subprocess
 import sys
@@ -49,10 +50,17 @@ def test_environment_settings(monkeypatch):
 
 
 def _flask(args, url, tmp_path):
-    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi.py", "PORTAL_INSTANCE_DIR": str(tmp_path),
-           "PORTAL_ENV": "development", "SECRET_KEY": "cli-test"}
-    return subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "FLASK_APP": "wsgi.py",
+        "PORTAL_INSTANCE_DIR": str(tmp_path),
+        "PORTAL_ENV": "development",
+        "SECRET_KEY": "cli-test",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_upgrade_from_empty_then_check_seed_twice_and_create_admin(app, tmp_path):
@@ -61,22 +69,37 @@ def test_upgrade_from_empty_then_check_seed_twice_and_create_admin(app, tmp_path
         result = _flask(["db", "upgrade"], url, tmp_path)
         assert result.returncode == 0, result.stderr
         result = _flask(["db", "check"], url, tmp_path)
-        assert result.returncode == 0 and "No new upgrade operations detected" in result.stdout + result.stderr, \
+        assert result.returncode == 0 and "No new upgrade operations detected" in result.stdout + result.stderr, (
             result.stdout + result.stderr
+        )
         for _ in range(2):  # loading the demo twice is harmless
             result = _flask(["seed", "demo"], url, tmp_path)
             assert result.returncode == 0, result.stderr
         assert "admin@demo.talent.cn" in result.stdout
-        result = _flask(["users", "create-admin", "--email", "root@example.cn", "--name", "管理员",
-                         "--password", "a-long-password"], url, tmp_path)
+        result = _flask(
+            [
+                "users",
+                "create-admin",
+                "--email",
+                "root@example.cn",
+                "--name",
+                "管理员",
+                "--password",
+                "a-long-password",
+            ],
+            url,
+            tmp_path,
+        )
         assert result.returncode == 0, result.stderr
         result = _flask(["audit", "verify"], url, tmp_path)
         assert result.returncode == 0 and "intact" in result.stdout
 
         engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
         with engine.connect() as conn:
-            counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
-                      for t in ("programs", "calls", "units", "users", "disciplines")}
+            counts = {
+                t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+                for t in ("programs", "calls", "units", "users", "disciplines")
+            }
             roles = set(conn.execute(text("SELECT DISTINCT role FROM user_roles")).scalars())
         engine.dispose()
         assert counts["programs"] == 7 and counts["calls"] == 7 and counts["units"] >= 10

@@ -1,4 +1,5 @@
 """A call's statistics count what is there, in a fixed number of queries (SPEC §8)."""
+
 from datetime import date
 
 from sqlalchemy import select
@@ -29,7 +30,15 @@ def _en(breakdown):
 
 def test_age_bands_at_the_cutoff_date():
     assert [age_band(a)[0] for a in (30, 35, 36, 40, 41, 55, 56, None)] == [
-        "35 岁及以下", "35 岁及以下", "36–40 岁", "36–40 岁", "41–45 岁", "51–55 岁", "56 岁及以上", "未填写"]
+        "35 岁及以下",
+        "35 岁及以下",
+        "36–40 岁",
+        "36–40 岁",
+        "41–45 岁",
+        "51–55 岁",
+        "56 岁及以上",
+        "未填写",
+    ]
     assert age_band(38)[1] == "36-40"
 
 
@@ -40,10 +49,15 @@ def test_counts_by_state_unit_gender_and_age(demo, db, make_user, count_queries,
     call = call_of(db, "bairen")
     before = call_statistics(call)
     cutoff = call.cutoff_date
-    _people(db, make_user, [
-        ("甲", "female", date(cutoff.year - 30, 1, 1), "CAS-AMSS"),
-        ("乙", "male", date(cutoff.year - 38, cutoff.month, cutoff.day), "CAS-AMSS"),  # 38 on the day
-        ("丙", "female", None, "CAS-IOP")])
+    _people(
+        db,
+        make_user,
+        [
+            ("甲", "female", date(cutoff.year - 30, 1, 1), "CAS-AMSS"),
+            ("乙", "male", date(cutoff.year - 38, cutoff.month, cutoff.day), "CAS-AMSS"),  # 38 on the day
+            ("丙", "female", None, "CAS-IOP"),
+        ],
+    )
     queries, stats = count_queries(lambda: call_statistics(call))
     assert stats.submitted == before.submitted + 3
     assert _zh(stats.by_state)["已提交"] == _zh(before.by_state).get("已提交", 0) + 3

@@ -1,4 +1,5 @@
 """Every status column's CHECK constraint is generated from its enum, and the migrated database agrees with it."""
+
 import re
 
 import pytest
@@ -10,14 +11,22 @@ from portal.notifications.models import OutboxMessage, OutboxStatus
 
 
 def _enum_checks():
-    return [(table, check) for table in _db.metadata.sorted_tables for check in table.constraints
-            if check.info.get("enum") is not None]
+    return [
+        (table, check)
+        for table in _db.metadata.sorted_tables
+        for check in table.constraints
+        if check.info.get("enum") is not None
+    ]
 
 
 def test_every_status_column_has_a_check_generated_from_its_enum(app):
     checked = {(table.name, check.sqltext.text.split()[0]) for table, check in _enum_checks()}
-    status_columns = {(table.name, column.name) for table in _db.metadata.sorted_tables for column in table.columns
-                      if column.name in ("status", "state")}
+    status_columns = {
+        (table.name, column.name)
+        for table in _db.metadata.sorted_tables
+        for column in table.columns
+        if column.name in ("status", "state")
+    }
     assert status_columns <= checked
     for table, check in _enum_checks():
         column = table.columns[check.sqltext.text.split()[0]]
@@ -33,8 +42,7 @@ def test_the_migrated_database_refuses_what_the_enum_does_not_know(app):
         for table, check in _enum_checks():
             found = {c["name"]: c["sqltext"] for c in inspector.get_check_constraints(table.name)}
             assert check.name in found, (table.name, check.name)
-            assert set(re.findall(r"'([^']*)'", found[check.name])) == {m.value for m in check.info["enum"]}, \
-                table.name
+            assert set(re.findall(r"'([^']*)'", found[check.name])) == {m.value for m in check.info["enum"]}, table.name
 
 
 def test_an_unknown_status_is_refused(db):

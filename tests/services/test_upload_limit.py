@@ -1,4 +1,5 @@
 """The upload limit is configured once (MAX_UPLOAD_MB); the request limit and every message follow it."""
+
 from portal.config import load_config
 
 

@@ -1,4 +1,5 @@
 """commit_or_refuse: an accepted verb is committed with its emails; a refused one leaves nothing and says why."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -24,8 +25,14 @@ def request_context(app, db):
 def _open_unit(db, code, *reasons, error=ApplicationError, written=None):
     """A verb: adds a unit, queues an email and may write a file, then refuses when given reasons."""
     UnitFactory(code=code, name_zh="临时单位", name_en="Temporary unit")
-    queue_email(f"{code.lower()}@example.cn", "reset_password", locale="zh_CN", user=SimpleNamespace(name="临时"),
-                link="http://portal.test/x", minutes=60)
+    queue_email(
+        f"{code.lower()}@example.cn",
+        "reset_password",
+        locale="zh_CN",
+        user=SimpleNamespace(name="临时"),
+        link="http://portal.test/x",
+        minutes=60,
+    )
     if written is not None:
         written.write_bytes(b"%PDF-")
         db.session.info.setdefault("files_written", []).append(written)
@@ -39,8 +46,9 @@ def _unit(db, code):
 
 
 def _mail(db, code):
-    return db.session.execute(select(OutboxMessage).where(
-        OutboxMessage.to_address == f"{code.lower()}@example.cn")).scalar_one_or_none()
+    return db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.to_address == f"{code.lower()}@example.cn")
+    ).scalar_one_or_none()
 
 
 def test_accepted_verb_is_committed_and_its_email_sent(db, request_context, tmp_path):

@@ -5,6 +5,7 @@ own floor, at module level or inside a function; no module imports another packa
 names; and no portal import is hidden inside a function (that only ever hides a cycle or a dependency), except in
 the app floor's modules listed in LAZY with their reason.
 """
+
 from __future__ import annotations
 
 import ast
@@ -17,8 +18,28 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Lowest first. A name is a top-level module or package under portal/ ("portal" itself is the app factory).
 FLOORS: list[tuple[str, set[str]]] = [
-    ("core", {"config", "extensions", "database", "i18n", "errors", "storage", "crypto", "countries", "chinese",
-              "forms", "auth", "views_support", "exports", "pdf", "jobs", "audit", "notifications"}),
+    (
+        "core",
+        {
+            "config",
+            "extensions",
+            "database",
+            "i18n",
+            "errors",
+            "storage",
+            "crypto",
+            "countries",
+            "chinese",
+            "forms",
+            "auth",
+            "views_support",
+            "exports",
+            "pdf",
+            "jobs",
+            "audit",
+            "notifications",
+        },
+    ),
     ("accounts", {"accounts"}),
     ("programs", {"programs"}),
     ("applications", {"applications"}),
@@ -33,7 +54,7 @@ SHARED_FLOORS = {"core", "app"}
 # The only modules whose functions may import portal modules: deliberate lazy loads of the app floor.
 LAZY: dict[str, str] = {
     "portal": "the application factory imports the features when it builds the app, so that importing any "
-              "portal module (a pure one in a unit test) does not load them all",
+    "portal module (a pure one in a unit test) does not load them all",
     "portal.cli": "commands load their feature when they run",
 }
 
@@ -103,8 +124,10 @@ def floor_of(module: str) -> tuple[int, str]:
     for index, (floor, members) in enumerate(FLOORS):
         if name in members:
             return index, floor
-    raise LookupError(f"{module} is on no floor: add {name!r} to FLOORS in tests/unit/test_architecture.py "
-                      "and to docs/architecture.md")
+    raise LookupError(
+        f"{module} is on no floor: add {name!r} to FLOORS in tests/unit/test_architecture.py "
+        "and to docs/architecture.md"
+    )
 
 
 def own_package(module: str, target: str) -> bool:
@@ -123,8 +146,10 @@ def violations(found: list[Import]) -> list[str]:
         elif there == here and floor not in SHARED_FLOORS and not own_package(imp.module, imp.target):
             problems.append(f"{where}: across features on floor {floor}")
         if imp.in_function and imp.module not in LAZY:
-            problems.append(f"{where} inside a function: import it at module level (a function-level import "
-                            "hides a cycle or a dependency)")
+            problems.append(
+                f"{where} inside a function: import it at module level (a function-level import "
+                "hides a cycle or a dependency)"
+            )
         if not own_package(imp.module, imp.target) or _other_subpackage(imp.module, imp.target):
             private = [n for n in imp.names if n.startswith("_") and not n.startswith("__")]
             if private:
@@ -161,6 +186,7 @@ def test_every_package_is_on_a_floor_and_the_document_names_them_all():
 
 # ---------------------------------------------------------------- the test of the test: each rule can fail
 
+
 def _check(module: str, source: str) -> list[str]:
     return violations(imports_of(module, source))
 
@@ -179,8 +205,10 @@ def test_an_upward_import_hidden_in_a_function_fails():
 def test_a_function_level_import_fails_even_downward_or_within_the_package():
     source = "def f():\n    from ..applications.models import Application\n"
     assert any("inside a function" in p for p in _check("portal.reviews.services", source))
-    assert any("inside a function" in p for p in _check("portal.reviews.services",
-                                                        "def f():\n    from .scoring import aggregate\n"))
+    assert any(
+        "inside a function" in p
+        for p in _check("portal.reviews.services", "def f():\n    from .scoring import aggregate\n")
+    )
     assert not _check("portal.cli", "def f():\n    from .seed import load_demo\n")  # the app floor loads lazily
 
 

@@ -1,4 +1,5 @@
 """Expert assignment (SPEC §5.3, §5.4): hand-checked cases and property tests. Pure: no app, no database."""
+
 from __future__ import annotations
 
 import itertools
@@ -59,8 +60,12 @@ def three_by_four() -> Problem:
     # app1 (A1, {a,b}):  X1 600+267=867   X2 600+200=800   X3 300  X4 300
     # app2 (A2, {c}):    X1 600+133=733   X2 300           X3 300  X4 300
     # app3 (A3, {d}):    X1 300           X2 300           X3 1000 X4 600
-    es = [ex(1, 1, [("A", "A1"), ("A", "A2")], "abc", cap=1), ex(2, 2, [("A", "A1")], "a", cap=1),
-          ex(3, 3, [("A", "A3")], "d", cap=1), ex(4, 4, [("A", "A3")], "", cap=1)]
+    es = [
+        ex(1, 1, [("A", "A1"), ("A", "A2")], "abc", cap=1),
+        ex(2, 2, [("A", "A1")], "a", cap=1),
+        ex(3, 3, [("A", "A3")], "d", cap=1),
+        ex(4, 4, [("A", "A3")], "", cap=1),
+    ]
     aps = [app(1, 5, ("A", "A1"), "ab"), app(2, 6, ("A", "A2"), "c"), app(3, 7, ("A", "A3"), "d")]
     return problem(units(), es, aps, k=1)
 
@@ -79,15 +84,19 @@ def test_flow_beats_greedy_on_hand_checked_case():
 TREE = {101: 1, 102: 1, 1011: 101}  # institute 1 with sub-units 101, 102 and 101 -> 1011
 
 
-@pytest.mark.parametrize("expert, app_kw, kind", [
-    (ex(9, 5), {}, "same_branch"),
-    (ex(9, 1), {}, "same_branch"),  # expert at the institute, applicant in a sub-sub-unit
-    (ex(9, 102), {}, "same_branch"),  # sibling sub-units of one institute
-    (ex(9, 6, former_units=((1, REF - 3),)), {}, "former_unit"),
-    (ex(9, 6, former_units=((102, REF),)), {}, "former_unit"),
-    (ex(9, 6), {"excluded_expert_ids": frozenset({9})}, "excluded"),
-    (ex(9, 6), {"person": "e9"}, "self"),
-], ids=["same-unit", "ancestor", "sibling", "former-3y", "former-branch", "excluded", "self"])
+@pytest.mark.parametrize(
+    "expert, app_kw, kind",
+    [
+        (ex(9, 5), {}, "same_branch"),
+        (ex(9, 1), {}, "same_branch"),  # expert at the institute, applicant in a sub-sub-unit
+        (ex(9, 102), {}, "same_branch"),  # sibling sub-units of one institute
+        (ex(9, 6, former_units=((1, REF - 3),)), {}, "former_unit"),
+        (ex(9, 6, former_units=((102, REF),)), {}, "former_unit"),
+        (ex(9, 6), {"excluded_expert_ids": frozenset({9})}, "excluded"),
+        (ex(9, 6), {"person": "e9"}, "self"),
+    ],
+    ids=["same-unit", "ancestor", "sibling", "former-3y", "former-branch", "excluded", "self"],
+)
 def test_each_hard_conflict(expert, app_kw, kind):
     unit = 5 if expert.unit_id == 5 else 1011
     person = app_kw.pop("person", "a1")
@@ -161,8 +170,11 @@ def test_shortfall_reasons_name_the_discipline():
 
 
 def test_potential_conflicts_are_warnings():
-    es = [ex(1, 1, email="x@math.pku.edu.cn", name="王小明"), ex(2, 2, email="y@qq.com", name="李 雷"),
-          ex(3, 3, email="z@ustc.edu.cn", name="王小鸣")]
+    es = [
+        ex(1, 1, email="x@math.pku.edu.cn", name="王小明"),
+        ex(2, 2, email="y@qq.com", name="李 雷"),
+        ex(3, 3, email="z@ustc.edu.cn", name="王小鸣"),
+    ]
     aps = [app(1, 4, email="a@pku.edu.cn", name="王小明"), app(2, 5, email="b@qq.com", name="Lei Li")]
     res = assign(problem(units(), es, aps, k=3))
     kinds = {(w.application_id, w.expert_id, w.kind) for w in res.warnings}
@@ -180,32 +192,58 @@ def mixed_problem(seed: int = 0, n_apps: int = 40, n_exp: int = 30, k: int = 3) 
     us = units(10, {100 + i: rng.randint(1, 10) for i in range(10)})
     uids = [u.id for u in us]
     kws = list("abcdefgh")
-    es = [Expert(i, f"p{i}", rng.choice(uids),
-                 (("A", rng.choice(["A1", "A2"])),) + ((("B", "B1"),) if i % 4 == 0 else ()),
-                 frozenset(rng.sample(kws, 3)), ((rng.choice(uids), REF - rng.randint(0, 5)),) if i % 3 == 0 else (),
-                 rng.randint(2, 6), f"x{i}@u{i % 5}.cn", f"name{i}") for i in range(1, n_exp + 1)]
-    aps = [Application(100 + i, f"p{i}" if i % 11 == 0 else f"q{i}", rng.choice(uids),
-                       (rng.choice("AB"), rng.choice(["A1", "A2", "B1"])), frozenset(rng.sample(kws, 2)),
-                       frozenset(rng.sample(range(1, n_exp + 1), 2)), f"y{i}@u{i % 7}.cn", f"name{i + 3}")
-           for i in range(n_apps)]
+    es = [
+        Expert(
+            i,
+            f"p{i}",
+            rng.choice(uids),
+            (("A", rng.choice(["A1", "A2"])),) + ((("B", "B1"),) if i % 4 == 0 else ()),
+            frozenset(rng.sample(kws, 3)),
+            ((rng.choice(uids), REF - rng.randint(0, 5)),) if i % 3 == 0 else (),
+            rng.randint(2, 6),
+            f"x{i}@u{i % 5}.cn",
+            f"name{i}",
+        )
+        for i in range(1, n_exp + 1)
+    ]
+    aps = [
+        Application(
+            100 + i,
+            f"p{i}" if i % 11 == 0 else f"q{i}",
+            rng.choice(uids),
+            (rng.choice("AB"), rng.choice(["A1", "A2", "B1"])),
+            frozenset(rng.sample(kws, 2)),
+            frozenset(rng.sample(range(1, n_exp + 1), 2)),
+            f"y{i}@u{i % 7}.cn",
+            f"name{i + 3}",
+        )
+        for i in range(n_apps)
+    ]
     declared = {(f"q{i}", f"p{(i * 7) % n_exp + 1}") for i in range(0, n_apps, 3)}
     return Problem(us, es, aps, declared, k=k, reference_year=REF)
 
 
 def shuffled(p: Problem, seed: int) -> Problem:
     rng = random.Random(seed)
-    return Problem(rng.sample(list(p.units), len(p.units)), rng.sample(list(p.experts), len(p.experts)),
-                   rng.sample(list(p.applications), len(p.applications)),
-                   set(rng.sample(sorted(p.declared_conflicts), len(p.declared_conflicts))), p.k, p.reference_year)
+    return Problem(
+        rng.sample(list(p.units), len(p.units)),
+        rng.sample(list(p.experts), len(p.experts)),
+        rng.sample(list(p.applications), len(p.applications)),
+        set(rng.sample(sorted(p.declared_conflicts), len(p.declared_conflicts))),
+        p.k,
+        p.reference_year,
+    )
 
 
 def comparable(res) -> tuple:
     return res.pairs, res.shortfalls, list(res.loads.items()), res.objective, res.warnings
 
 
-@pytest.mark.parametrize("method", [assign, greedy_assign, lambda p: random_draw(p, 7),
-                                    lambda p: assign(p, per_app=2, exact_limit=0)],
-                         ids=["flow", "greedy", "random", "flow-sparse"])
+@pytest.mark.parametrize(
+    "method",
+    [assign, greedy_assign, lambda p: random_draw(p, 7), lambda p: assign(p, per_app=2, exact_limit=0)],
+    ids=["flow", "greedy", "random", "flow-sparse"],
+)
 def test_deterministic_and_order_independent(method):
     p = mixed_problem()
     first = comparable(method(p))
@@ -242,8 +280,12 @@ def test_replace_expert_keeps_other_pairs():
     G = idx.groups[int(idx.a_group[ai])]
     for j, ei in enumerate(G.exp.tolist()):
         e = idx.experts[ei]
-        feasible = (aff[j] >= 0 and e.id not in (declined, *mine) and loads[e.id] < e.cap
-                    and e.unit_id not in {x.unit_id for x in idx.experts if x.id in mine})
+        feasible = (
+            aff[j] >= 0
+            and e.id not in (declined, *mine)
+            and loads[e.id] < e.cap
+            and e.unit_id not in {x.unit_id for x in idx.experts if x.id in mine}
+        )
         if feasible:
             assert aff[j] / 1000 <= rep.affinity
 
@@ -268,10 +310,14 @@ def root_of(p: Problem, uid):
 
 def naive_conflict(p: Problem, a: Application, e: Expert) -> bool:
     r = root_of(p, a.unit_id)
-    return (root_of(p, e.unit_id) == r
-            or any(y >= p.reference_year - 3 and root_of(p, u) == r for u, y in e.former_units)
-            or e.id in a.excluded_expert_ids or a.person_id == e.person_id
-            or (a.person_id, e.person_id) in p.declared_conflicts or (e.person_id, a.person_id) in p.declared_conflicts)
+    return (
+        root_of(p, e.unit_id) == r
+        or any(y >= p.reference_year - 3 and root_of(p, u) == r for u, y in e.former_units)
+        or e.id in a.excluded_expert_ids
+        or a.person_id == e.person_id
+        or (a.person_id, e.person_id) in p.declared_conflicts
+        or (e.person_id, a.person_id) in p.declared_conflicts
+    )
 
 
 def naive_affinity(a: Application, e: Expert) -> int:
@@ -281,7 +327,7 @@ def naive_affinity(a: Application, e: Expert) -> int:
 
 
 def eligible(p: Problem, a: Application, e: Expert) -> bool:
-    return (e.cap > 0 and a.discipline[0] in {f for f, _ in e.disciplines} and not naive_conflict(p, a, e))
+    return e.cap > 0 and a.discipline[0] in {f for f, _ in e.disciplines} and not naive_conflict(p, a, e)
 
 
 def assert_valid(p: Problem, res) -> None:
@@ -315,15 +361,33 @@ def small_problems(draw, max_apps: int = 7, max_experts: int = 9) -> Problem:
     kw = st.frozensets(st.sampled_from("abcde"), max_size=3)
     n_exp = draw(st.integers(0, max_experts))
     persons = st.sampled_from([f"p{i}" for i in range(6)] + ["q0", "q1", "q2"])
-    es = [Expert(i, draw(persons), draw(unit), tuple(draw(st.lists(disc, min_size=1, max_size=2, unique=True))),
-                 draw(kw), tuple(draw(st.lists(st.tuples(unit, st.integers(REF - 5, REF)), max_size=2))),
-                 draw(st.integers(0, 3)), f"x@d{draw(st.integers(0, 2))}.cn",
-                 draw(st.sampled_from(["王小明", "王小鸣", "李雷"])))
-          for i in range(n_exp)]
-    aps = [Application(100 + i, draw(persons), draw(unit), draw(disc), draw(kw),
-                       frozenset(draw(st.lists(st.integers(0, max(n_exp - 1, 0)), max_size=2))),
-                       f"y@d{draw(st.integers(0, 2))}.cn", draw(st.sampled_from(["王小明", "张三"])))
-           for i in range(draw(st.integers(0, max_apps)))]
+    es = [
+        Expert(
+            i,
+            draw(persons),
+            draw(unit),
+            tuple(draw(st.lists(disc, min_size=1, max_size=2, unique=True))),
+            draw(kw),
+            tuple(draw(st.lists(st.tuples(unit, st.integers(REF - 5, REF)), max_size=2))),
+            draw(st.integers(0, 3)),
+            f"x@d{draw(st.integers(0, 2))}.cn",
+            draw(st.sampled_from(["王小明", "王小鸣", "李雷"])),
+        )
+        for i in range(n_exp)
+    ]
+    aps = [
+        Application(
+            100 + i,
+            draw(persons),
+            draw(unit),
+            draw(disc),
+            draw(kw),
+            frozenset(draw(st.lists(st.integers(0, max(n_exp - 1, 0)), max_size=2))),
+            f"y@d{draw(st.integers(0, 2))}.cn",
+            draw(st.sampled_from(["王小明", "张三"])),
+        )
+        for i in range(draw(st.integers(0, max_apps)))
+    ]
     declared = set(draw(st.lists(st.tuples(persons, persons), max_size=4)))
     return Problem(us, es, aps, declared, k=draw(st.integers(1, 3)), reference_year=REF)
 
@@ -371,8 +435,12 @@ def brute_force(p: Problem) -> tuple[int, int]:
     options = []
     for a in sorted(p.applications, key=lambda a: a.id):
         el = [e for e in experts if eligible(p, a, e)]
-        opts = [c for n in range(min(p.k, len(el)) + 1) for c in itertools.combinations(el, n)
-                if len({e.unit_id for e in c}) == len(c)]
+        opts = [
+            c
+            for n in range(min(p.k, len(el)) + 1)
+            for c in itertools.combinations(el, n)
+            if len({e.unit_id for e in c}) == len(c)
+        ]
         options.append([(len(c), sum(naive_affinity(a, e) for e in c), [e.id for e in c]) for c in opts])
     best = (0, 0)
     for combo in itertools.product(*options):

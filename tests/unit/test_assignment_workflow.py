@@ -1,4 +1,5 @@
 """The assignment's transition table (portal/reviews/assignment/lifecycle.py): what each status allows, nothing else."""
+
 import pytest
 
 from portal.reviews.assignment.lifecycle import (

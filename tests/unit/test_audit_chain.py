@@ -1,4 +1,5 @@
 """The audit hash chain, as pure logic."""
+
 from datetime import UTC, datetime
 
 from portal.audit.chain import GENESIS, canonical, entry_hash, verify
@@ -7,8 +8,11 @@ from portal.audit.chain import GENESIS, canonical, entry_hash, verify
 def _chain(n):
     rows, prev = [], GENESIS
     for i in range(1, n + 1):
-        fields = {"action": f"a{i}", "data": {"n": i, "名": "张三"},
-                  "created_at": datetime(2026, 1, 1, 8, i, tzinfo=UTC)}
+        fields = {
+            "action": f"a{i}",
+            "data": {"n": i, "名": "张三"},
+            "created_at": datetime(2026, 1, 1, 8, i, tzinfo=UTC),
+        }
         h = entry_hash(prev, fields)
         rows.append((i, prev, h, fields))
         prev = h

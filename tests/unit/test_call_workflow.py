@@ -1,4 +1,5 @@
 """The call's life (SPEC §2, §4): every (state, action) pair of the pure table, each guard, the effective state."""
+
 import itertools
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -24,16 +25,32 @@ NOW = datetime(2027, 3, 1, 4, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 # Facts under which each action's own guards all pass, for a call standing in each (effective) state.
-OPENS_AT = {S.DRAFT: NOW + DAY, S.OPEN: NOW + DAY, S.CLOSED: NOW - 30 * DAY, S.REVIEW: NOW - 30 * DAY,
-            S.DECIDED: NOW - 30 * DAY}
-CLOSES_AT = {S.DRAFT: NOW + 30 * DAY, S.OPEN: NOW + 30 * DAY, S.CLOSED: NOW - DAY, S.REVIEW: NOW - DAY,
-             S.DECIDED: NOW - DAY}
+OPENS_AT = {
+    S.DRAFT: NOW + DAY,
+    S.OPEN: NOW + DAY,
+    S.CLOSED: NOW - 30 * DAY,
+    S.REVIEW: NOW - 30 * DAY,
+    S.DECIDED: NOW - 30 * DAY,
+}
+CLOSES_AT = {
+    S.DRAFT: NOW + 30 * DAY,
+    S.OPEN: NOW + 30 * DAY,
+    S.CLOSED: NOW - DAY,
+    S.REVIEW: NOW - DAY,
+    S.DECIDED: NOW - DAY,
+}
 STORED = {S.DRAFT: "draft", S.OPEN: "open", S.CLOSED: "open", S.REVIEW: "review", S.DECIDED: "decided"}
 
 
 def facts_for(state: CallState, **changes) -> CallFacts:
-    base = CallFacts(status=STORED[state], opens_at=OPENS_AT[state], closes_at=CLOSES_AT[state], now=NOW,
-                     new_closes_at=NOW + 60 * DAY, decision_session_final=True)
+    base = CallFacts(
+        status=STORED[state],
+        opens_at=OPENS_AT[state],
+        closes_at=CLOSES_AT[state],
+        now=NOW,
+        new_closes_at=NOW + 60 * DAY,
+        decision_session_final=True,
+    )
     return replace(base, **changes)
 
 
@@ -144,8 +161,10 @@ def test_decide_needs_the_final_session_and_every_decision():
     assert codes(A.DECIDE, replace(review, decision_session_final=False)) == ["no_final_session"]
     found = refusals(A.DECIDE, replace(review, undecided=3))
     assert [r.code for r in found] == ["undecided"] and found[0].values == {"count": 3}
-    assert codes(A.DECIDE, replace(review, decision_session_final=False, undecided=1)) == ["no_final_session",
-                                                                                           "undecided"]
+    assert codes(A.DECIDE, replace(review, decision_session_final=False, undecided=1)) == [
+        "no_final_session",
+        "undecided",
+    ]
 
 
 def test_actions_by_their_values():

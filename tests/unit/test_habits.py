@@ -1,4 +1,5 @@
 """The habits hold: `make lint`'s checks refuse a deliberate violation under our settings, and a warning fails."""
+
 import subprocess
 import sys
 import tomllib
@@ -14,13 +15,22 @@ BIN = Path(sys.executable).parent
 
 def ruff(path: Path) -> subprocess.CompletedProcess[str]:
     # --config: the file lives outside the tree, where ruff would not find pyproject.toml by itself.
-    return subprocess.run([str(BIN / "ruff"), "check", "--no-cache", "--config", str(PYPROJECT), str(path)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(BIN / "ruff"), "check", "--no-cache", "--config", str(PYPROJECT), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def mypy(path: Path, cache: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(PYPROJECT), "--cache-dir", str(cache),
-                           str(path)], capture_output=True, text=True, timeout=120, cwd=path.parent)
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(PYPROJECT), "--cache-dir", str(cache), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=path.parent,
+    )
 
 
 def test_ruff_refuses_an_unused_import_and_a_silent_broad_except(tmp_path):

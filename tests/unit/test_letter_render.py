@@ -1,4 +1,5 @@
 """Letter PDFs: Chinese formatting, the template sandbox, the asset fetcher and the PDF itself."""
+
 from __future__ import annotations
 
 import datetime
@@ -21,18 +22,21 @@ pypdf = pytest.importorskip("pypdf")
 # -- chinese.py ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("date", "expected"), [
-    (datetime.date(2026, 11, 21), "二〇二六年十一月二十一日"),
-    (datetime.date(2026, 1, 1), "二〇二六年一月一日"),
-    (datetime.date(2026, 1, 10), "二〇二六年一月十日"),
-    (datetime.date(2026, 2, 20), "二〇二六年二月二十日"),
-    (datetime.date(2026, 4, 30), "二〇二六年四月三十日"),
-    (datetime.date(2026, 12, 31), "二〇二六年十二月三十一日"),
-    (datetime.date(2026, 10, 11), "二〇二六年十月十一日"),
-    (datetime.date(2025, 12, 15), "二〇二五年十二月十五日"),
-    (datetime.date(2000, 10, 9), "二〇〇〇年十月九日"),
-    (datetime.date(2019, 3, 29), "二〇一九年三月二十九日"),
-])
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [
+        (datetime.date(2026, 11, 21), "二〇二六年十一月二十一日"),
+        (datetime.date(2026, 1, 1), "二〇二六年一月一日"),
+        (datetime.date(2026, 1, 10), "二〇二六年一月十日"),
+        (datetime.date(2026, 2, 20), "二〇二六年二月二十日"),
+        (datetime.date(2026, 4, 30), "二〇二六年四月三十日"),
+        (datetime.date(2026, 12, 31), "二〇二六年十二月三十一日"),
+        (datetime.date(2026, 10, 11), "二〇二六年十月十一日"),
+        (datetime.date(2025, 12, 15), "二〇二五年十二月十五日"),
+        (datetime.date(2000, 10, 9), "二〇〇〇年十月九日"),
+        (datetime.date(2019, 3, 29), "二〇一九年三月二十九日"),
+    ],
+)
 def test_chinese_date(date, expected):
     assert chinese_date(date) == expected
 
@@ -45,19 +49,54 @@ def test_chinese_date_accepts_datetimes_and_iso_strings():
 
 
 def test_chinese_numbers_one_to_thirty_one():
-    expected = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五", "十六", "十七", "十八", "十九", "二十", "二十一", "二十二", "二十三", "二十四", "二十五", "二十六", "二十七", "二十八", "二十九", "三十", "三十一"]
+    expected = [
+        "一",
+        "二",
+        "三",
+        "四",
+        "五",
+        "六",
+        "七",
+        "八",
+        "九",
+        "十",
+        "十一",
+        "十二",
+        "十三",
+        "十四",
+        "十五",
+        "十六",
+        "十七",
+        "十八",
+        "十九",
+        "二十",
+        "二十一",
+        "二十二",
+        "二十三",
+        "二十四",
+        "二十五",
+        "二十六",
+        "二十七",
+        "二十八",
+        "二十九",
+        "三十",
+        "三十一",
+    ]
     assert [chinese_number(n) for n in range(1, 32)] == expected
     with pytest.raises(ValueError):
         chinese_number(0)
 
 
-@pytest.mark.parametrize(("year", "n", "expected"), [
-    (2026, 12, "〔2026〕第0012号"),
-    (2026, 1, "〔2026〕第0001号"),
-    (2027, 9999, "〔2027〕第9999号"),
-    (2026, 12345, "〔2026〕第12345号"),
-    ("2026", "7", "〔2026〕第0007号"),
-])
+@pytest.mark.parametrize(
+    ("year", "n", "expected"),
+    [
+        (2026, 12, "〔2026〕第0012号"),
+        (2026, 1, "〔2026〕第0001号"),
+        (2027, 9999, "〔2027〕第9999号"),
+        (2026, 12345, "〔2026〕第12345号"),
+        ("2026", "7", "〔2026〕第0007号"),
+    ],
+)
 def test_serial_number(year, n, expected):
     assert serial_number(year, n) == expected
 
@@ -87,13 +126,22 @@ def renderer(tmp_path_factory):
 
 def context(**overrides):
     values = dict(
-        issuer_name="人才计划办公室", serial_year=2026, serial_no=12,
-        program_name="青年拔尖人才支持计划", program_year=2026, recipient_name="王䶮",
-        unit_name="华东理工大学", project_title="面向碳中和的新型催化材料设计与机理研究",
-        terms=["入选者应在规定期限内签订任务书，明确聘期目标和考核指标。",
-               "专项经费须按照国家有关规定管理使用，专款专用。"],
-        issue_date=datetime.date(2026, 11, 21), verification_code="7Q4K-M2XD-9PLC",
-        verification_url="https://talent.example.cn/verify/7Q4K-M2XD-9PLC")
+        issuer_name="人才计划办公室",
+        serial_year=2026,
+        serial_no=12,
+        program_name="青年拔尖人才支持计划",
+        program_year=2026,
+        recipient_name="王䶮",
+        unit_name="华东理工大学",
+        project_title="面向碳中和的新型催化材料设计与机理研究",
+        terms=[
+            "入选者应在规定期限内签订任务书，明确聘期目标和考核指标。",
+            "专项经费须按照国家有关规定管理使用，专款专用。",
+        ],
+        issue_date=datetime.date(2026, 11, 21),
+        verification_code="7Q4K-M2XD-9PLC",
+        verification_url="https://talent.example.cn/verify/7Q4K-M2XD-9PLC",
+    )
     values.update(overrides)
     return values
 
@@ -102,8 +150,7 @@ def context(**overrides):
 def letters(renderer):
     """Two letters whose names need the rare-character fonts (Ext. A, Ext. B, GBK)."""
     template = default_approval_template()
-    return {name: renderer.render(template, context(recipient_name=name))
-            for name in ("王䶮", "𠮷堃")}
+    return {name: renderer.render(template, context(recipient_name=name)) for name in ("王䶮", "𠮷堃")}
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -221,13 +268,14 @@ def test_images_are_not_interpolated_and_the_qr_code_is_exact(letters):
     for image in images:
         assert image.indirect_reference.get_object().get("/Interpolate") in (None, False)
     url = context()["verification_url"]
-    expected = [[bool(module) for module in row]
-                for row in segno.make(url, error="m", micro=False, mask=QR_MASK).matrix_iter(border=4)]
+    expected = [
+        [bool(module) for module in row]
+        for row in segno.make(url, error="m", micro=False, mask=QR_MASK).matrix_iter(border=4)
+    ]
     qr = [image for image in images if image.image.size == (len(expected[0]), len(expected))]
     assert len(qr) == 1
     pixels = qr[0].image.convert("L")
-    got = [[pixels.getpixel((x, y)) < 128 for x in range(pixels.width)]
-           for y in range(pixels.height)]
+    got = [[pixels.getpixel((x, y)) < 128 for x in range(pixels.width)] for y in range(pixels.height)]
     assert got == expected
 
 
@@ -267,18 +315,21 @@ def test_rendering_a_letter_is_fast(renderer, letters):
 # -- Sandbox -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("source", [
-    "{{ ''.__class__ }}",
-    "{{ ''.__class__.__mro__ }}",
-    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ recipient_name['__class__'] }}",
-    "{{ recipient_name|attr('__class__') }}",
-    "{{ cycler.__init__.__globals__.os }}",
-    "{% include '/etc/passwd' %}",
-    "{% import 'macros.html' as m %}",
-    "{% extends 'base.html' %}",
-    "{{ 'x' * 100000000 }}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__ }}",
+        "{{ ''.__class__.__mro__ }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ recipient_name['__class__'] }}",
+        "{{ recipient_name|attr('__class__') }}",
+        "{{ cycler.__init__.__globals__.os }}",
+        "{% include '/etc/passwd' %}",
+        "{% import 'macros.html' as m %}",
+        "{% extends 'base.html' %}",
+        "{{ 'x' * 100000000 }}",
+    ],
+)
 def test_sandbox_refuses_internals_and_files(renderer, source):
     with pytest.raises(TemplateSecurityError) as caught:
         renderer.render_html(source, context())
@@ -301,10 +352,13 @@ def test_check_template_refuses_include_without_rendering():
     check_template(default_approval_template())
 
 
-@pytest.mark.parametrize(("source", "placeholder"), [
-    ("<p>{{ recipient_nmae }}</p>", "recipient_nmae"),
-    ("<p>\n{{ unit.address }}</p>", "address"),
-])
+@pytest.mark.parametrize(
+    ("source", "placeholder"),
+    [
+        ("<p>{{ recipient_nmae }}</p>", "recipient_nmae"),
+        ("<p>\n{{ unit.address }}</p>", "address"),
+    ],
+)
 def test_undefined_placeholder_is_named(renderer, source, placeholder):
     with pytest.raises(UndefinedPlaceholderError) as caught:
         renderer.render_html(source, context(unit={"name": "华东理工大学"}))
@@ -315,8 +369,7 @@ def test_undefined_placeholder_is_named(renderer, source, placeholder):
 
 
 def test_autoescape_and_syntax_errors(renderer):
-    html = renderer.render_html("<p>{{ recipient_name }}</p>",
-                                context(recipient_name="<script>x</script>"))
+    html = renderer.render_html("<p>{{ recipient_name }}</p>", context(recipient_name="<script>x</script>"))
     assert "&lt;script&gt;" in html
     with pytest.raises(TemplateError) as caught:
         renderer.render_html("<p>\n{% if %}</p>", context())
@@ -354,17 +407,20 @@ def reads(monkeypatch):
     return seen
 
 
-@pytest.mark.parametrize("source", [
-    '<img src="file:///etc/passwd">',
-    '<img src="http://example.com/logo.png">',
-    '<link rel="stylesheet" href="https://example.com/letter.css"><p>x</p>',
-    "<style>@import url(http://example.com/a.css);</style><p>x</p>",
-    "<style>body { background: url(file:///etc/passwd) }</style><p>x</p>",
-    '<p style="background: url(//example.com/a.png)">x</p>',
-    '<img src="../../config.py">',
-    '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
-    '<image href="file:///etc/passwd" width="10" height="10"/></svg>',
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        '<img src="file:///etc/passwd">',
+        '<img src="http://example.com/logo.png">',
+        '<link rel="stylesheet" href="https://example.com/letter.css"><p>x</p>',
+        "<style>@import url(http://example.com/a.css);</style><p>x</p>",
+        "<style>body { background: url(file:///etc/passwd) }</style><p>x</p>",
+        '<p style="background: url(//example.com/a.png)">x</p>',
+        '<img src="../../config.py">',
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        '<image href="file:///etc/passwd" width="10" height="10"/></svg>',
+    ],
+)
 def test_fetcher_refuses_files_and_network_without_reading(renderer, source, no_network, reads):
     with pytest.raises(AssetRefusedError) as caught:
         renderer.render(source, context())
@@ -375,7 +431,9 @@ def test_fetcher_refuses_files_and_network_without_reading(renderer, source, no_
 def test_fetcher_serves_letter_assets_and_data_urls(renderer, no_network):
     pdf = renderer.render(
         '<img src="seal.svg"><img src="data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/'
-        '2000/svg%22 viewBox=%220 0 1 1%22/%3E"><p>{{ recipient_name }}</p>', context())
+        '2000/svg%22 viewBox=%220 0 1 1%22/%3E"><p>{{ recipient_name }}</p>',
+        context(),
+    )
     assert "王䶮" in pdf_text(pdf)
     with pytest.raises(AssetNotFoundError):
         renderer.render('<img src="no-such-seal.svg">', context())
@@ -393,17 +451,22 @@ def test_fonts_are_prepared_on_first_use_and_preparing_again_is_a_no_op(tmp_path
     assert "王䶮同志" in pdf_text(pdf)
     manifest = letter_fonts.load_manifest(fonts_dir)
     assert manifest is not None and len(manifest["files"]) > 10
-    before = {path.name: (path.stat().st_ino, path.stat().st_mtime_ns, path.read_bytes())
-              for path in fonts_dir.iterdir()}
+    before = {
+        path.name: (path.stat().st_ino, path.stat().st_mtime_ns, path.read_bytes()) for path in fonts_dir.iterdir()
+    }
 
     assert letter_fonts.prepare_fonts(fonts_dir) == manifest
     assert letter_fonts.main(["--dir", str(fonts_dir)]) == 0
     assert letter_fonts.main(["--dir", str(fonts_dir), "--check"]) == 0
-    after = {path.name: (path.stat().st_ino, path.stat().st_mtime_ns, path.read_bytes())
-             for path in fonts_dir.iterdir()}
+    after = {
+        path.name: (path.stat().st_ino, path.stat().st_mtime_ns, path.read_bytes()) for path in fonts_dir.iterdir()
+    }
     assert after == before  # not rewritten
-    assert not [path for path in tmp_path.joinpath("instance").iterdir()
-                if path.name not in ("letter-fonts", "letter-fonts.lock")]  # no leftovers
+    assert not [
+        path
+        for path in tmp_path.joinpath("instance").iterdir()
+        if path.name not in ("letter-fonts", "letter-fonts.lock")
+    ]  # no leftovers
 
     chunk = fonts_dir / manifest["files"][1]["file"]
     chunk.unlink()

@@ -1,4 +1,5 @@
 """The program editor's rows (portal/programs/rules_editor.py): documents, questions and rules as typed, checked."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,18 +19,33 @@ def at(problems, row):
 
 # ---------------------------------------------------------------- reading rows and moving them
 
+
 def test_rows_are_read_in_index_order_and_unticked_boxes_are_false():
-    form = {"doc-10-code": "b", "doc-10-zh": "乙", "doc-2-code": "a", "doc-2-required": "on", "other": "x",
-            "doc-x-code": "ignored"}
+    form = {
+        "doc-10-code": "b",
+        "doc-10-zh": "乙",
+        "doc-2-code": "a",
+        "doc-2-required": "on",
+        "other": "x",
+        "doc-x-code": "ignored",
+    }
     rows = ed.document_rows_from_form(form)
     assert [r["code"] for r in rows] == ["a", "b"]
     assert [r["required"] for r in rows] == [True, False]
 
 
-@pytest.mark.parametrize("op, expected", [
-    ("up:1", ["b", "a", "c"]), ("up:0", ["a", "b", "c"]), ("down:1", ["a", "c", "b"]), ("down:2", ["a", "b", "c"]),
-    ("remove:1", ["a", "c"]), ("remove:9", ["a", "b", "c"]), ("add", ["a", "b", "c", ""]),
-])
+@pytest.mark.parametrize(
+    "op, expected",
+    [
+        ("up:1", ["b", "a", "c"]),
+        ("up:0", ["a", "b", "c"]),
+        ("down:1", ["a", "c", "b"]),
+        ("down:2", ["a", "b", "c"]),
+        ("remove:1", ["a", "c"]),
+        ("remove:9", ["a", "b", "c"]),
+        ("add", ["a", "b", "c", ""]),
+    ],
+)
 def test_row_operations(op, expected):
     rows = [{"code": c} for c in "abc"]
     assert [r["code"] for r in ed.apply_op(rows, op, {"code": ""})] == expected
@@ -48,6 +64,7 @@ def test_adding_stops_at_the_row_limit():
 
 # ---------------------------------------------------------------- documents
 
+
 def doc(**kw):
     return {**ed.blank_document_row(), "code": "cv", "zh": "简历", "en": "CV", **kw}
 
@@ -55,25 +72,30 @@ def doc(**kw):
 def test_documents_are_stored_with_defaults_spelt_out():
     items, problems = ed.documents_from_rows([doc(), doc(code="papers", required=False, max_files="5")])
     assert problems == []
-    assert items == [{"code": "cv", "zh": "简历", "en": "CV", "required": True, "max_files": 1},
-                     {"code": "papers", "zh": "简历", "en": "CV", "required": False, "max_files": 5}]
+    assert items == [
+        {"code": "cv", "zh": "简历", "en": "CV", "required": True, "max_files": 1},
+        {"code": "papers", "zh": "简历", "en": "CV", "required": False, "max_files": 5},
+    ]
 
 
-@pytest.mark.parametrize("row, expected", [
-    (doc(code=""), [("document.code_missing", "code")]),
-    (doc(code="CV"), [("document.code_format", "code")]),
-    (doc(code="1cv"), [("document.code_format", "code")]),
-    (doc(code="c v"), [("document.code_format", "code")]),
-    (doc(code="x" * 41), [("document.code_format", "code")]),
-    (doc(code="letter"), [("document.code_reserved", "code")]),
-    (doc(code="book_1"), [("document.code_reserved", "code")]),
-    (doc(zh=""), [("document.label_missing", "zh")]),
-    (doc(en="  "), [("document.label_missing", "en")]),
-    (doc(en="x" * 201), [("document.label_too_long", "en")]),
-    (doc(max_files="0"), [("document.max_files", "max_files")]),
-    (doc(max_files="two"), [("document.max_files", "max_files")]),
-    (doc(max_files="1.5"), [("document.max_files", "max_files")]),
-])
+@pytest.mark.parametrize(
+    "row, expected",
+    [
+        (doc(code=""), [("document.code_missing", "code")]),
+        (doc(code="CV"), [("document.code_format", "code")]),
+        (doc(code="1cv"), [("document.code_format", "code")]),
+        (doc(code="c v"), [("document.code_format", "code")]),
+        (doc(code="x" * 41), [("document.code_format", "code")]),
+        (doc(code="letter"), [("document.code_reserved", "code")]),
+        (doc(code="book_1"), [("document.code_reserved", "code")]),
+        (doc(zh=""), [("document.label_missing", "zh")]),
+        (doc(en="  "), [("document.label_missing", "en")]),
+        (doc(en="x" * 201), [("document.label_too_long", "en")]),
+        (doc(max_files="0"), [("document.max_files", "max_files")]),
+        (doc(max_files="two"), [("document.max_files", "max_files")]),
+        (doc(max_files="1.5"), [("document.max_files", "max_files")]),
+    ],
+)
 def test_document_problems_name_the_row_and_input(row, expected):
     _items, problems = ed.documents_from_rows([doc(code="other"), row])
     assert at(problems, 1) == expected and at(problems, 0) == []
@@ -93,48 +115,62 @@ def test_stored_documents_round_trip_and_defaults_count_as_unchanged():
 
 # ---------------------------------------------------------------- questions
 
+
 def question(**kw):
     return {**ed.blank_question_row(), "code": "q", "zh": "问题", "en": "Question", **kw}
 
 
 def test_questions_of_every_type():
-    rows = [question(code="t", type="text", min="10", max="500"), question(code="n", type="number", min="0",
-                                                                           max="99.5", required=False),
-            question(code="b", type="bool"), question(code="d", type="date", min="2000-01-01"),
-            question(code="c", type="choice", choices="a | 甲 | A\n\nb | 乙 | B\n")]
+    rows = [
+        question(code="t", type="text", min="10", max="500"),
+        question(code="n", type="number", min="0", max="99.5", required=False),
+        question(code="b", type="bool"),
+        question(code="d", type="date", min="2000-01-01"),
+        question(code="c", type="choice", choices="a | 甲 | A\n\nb | 乙 | B\n"),
+    ]
     items, problems = ed.questions_from_rows(rows)
     assert problems == []
-    assert items[0] == {"code": "t", "type": "text", "zh": "问题", "en": "Question", "required": True,
-                        "min": 10, "max": 500}
+    assert items[0] == {
+        "code": "t",
+        "type": "text",
+        "zh": "问题",
+        "en": "Question",
+        "required": True,
+        "min": 10,
+        "max": 500,
+    }
     assert items[1]["min"] == 0 and items[1]["max"] == 99.5 and items[1]["required"] is False
     assert "min" not in items[2] and "choices" not in items[2]
     assert items[3]["min"] == "2000-01-01" and "max" not in items[3]
     assert items[4]["choices"] == [{"value": "a", "zh": "甲", "en": "A"}, {"value": "b", "zh": "乙", "en": "B"}]
 
 
-@pytest.mark.parametrize("row, expected", [
-    (question(type="color"), [("question.type_unknown", "type")]),
-    (question(type=""), [("question.type_unknown", "type")]),
-    (question(code="Q"), [("question.code_format", "code")]),
-    (question(zh=""), [("question.label_missing", "zh")]),
-    (question(type="number", min="ten"), [("question.bound_number", "min")]),
-    (question(type="number", min="nan"), [("question.bound_number", "min")]),
-    (question(type="number", min="5", max="1"), [("question.min_gt_max", "min")]),
-    (question(type="text", max="-1"), [("question.bound_text", "max")]),
-    (question(type="text", min="2.5"), [("question.bound_text", "min")]),
-    (question(type="text", min="20", max="10"), [("question.min_gt_max", "min")]),
-    (question(type="date", min="2026-02-30"), [("question.bound_date", "min")]),
-    (question(type="date", min="26-01-01"), [("question.bound_date", "min")]),
-    (question(type="date", min="2026-12-31", max="2026-01-01"), [("question.min_gt_max", "min")]),
-    (question(type="bool", min="1"), [("question.bound_not_applicable", "min")]),
-    (question(type="choice", max="3", choices="a|甲|A\nb|乙|B"), [("question.bound_not_applicable", "max")]),
-    (question(type="choice", choices=""), [("question.choices_too_few", "choices")]),
-    (question(type="choice", choices="a | 甲 | A"), [("question.choices_too_few", "choices")]),
-    (question(type="choice", choices="a | 甲 | A\na | 乙 | B"), [("question.choice_duplicate", "choices")]),
-    (question(type="choice", choices="a | 甲\nb | 乙 | B"), [("question.choice_line", "choices")]),
-    (question(type="choice", choices="a | 甲 | A\nb |  | B"), [("question.choice_line", "choices")]),
-    (question(type="text", choices="a | 甲 | A"), [("question.choices_not_applicable", "choices")]),
-])
+@pytest.mark.parametrize(
+    "row, expected",
+    [
+        (question(type="color"), [("question.type_unknown", "type")]),
+        (question(type=""), [("question.type_unknown", "type")]),
+        (question(code="Q"), [("question.code_format", "code")]),
+        (question(zh=""), [("question.label_missing", "zh")]),
+        (question(type="number", min="ten"), [("question.bound_number", "min")]),
+        (question(type="number", min="nan"), [("question.bound_number", "min")]),
+        (question(type="number", min="5", max="1"), [("question.min_gt_max", "min")]),
+        (question(type="text", max="-1"), [("question.bound_text", "max")]),
+        (question(type="text", min="2.5"), [("question.bound_text", "min")]),
+        (question(type="text", min="20", max="10"), [("question.min_gt_max", "min")]),
+        (question(type="date", min="2026-02-30"), [("question.bound_date", "min")]),
+        (question(type="date", min="26-01-01"), [("question.bound_date", "min")]),
+        (question(type="date", min="2026-12-31", max="2026-01-01"), [("question.min_gt_max", "min")]),
+        (question(type="bool", min="1"), [("question.bound_not_applicable", "min")]),
+        (question(type="choice", max="3", choices="a|甲|A\nb|乙|B"), [("question.bound_not_applicable", "max")]),
+        (question(type="choice", choices=""), [("question.choices_too_few", "choices")]),
+        (question(type="choice", choices="a | 甲 | A"), [("question.choices_too_few", "choices")]),
+        (question(type="choice", choices="a | 甲 | A\na | 乙 | B"), [("question.choice_duplicate", "choices")]),
+        (question(type="choice", choices="a | 甲\nb | 乙 | B"), [("question.choice_line", "choices")]),
+        (question(type="choice", choices="a | 甲 | A\nb |  | B"), [("question.choice_line", "choices")]),
+        (question(type="text", choices="a | 甲 | A"), [("question.choices_not_applicable", "choices")]),
+    ],
+)
 def test_question_problems(row, expected):
     _items, problems = ed.questions_from_rows([row])
     assert at(problems, 0) == expected
@@ -154,8 +190,16 @@ def test_seeded_questions_round_trip(code):
 
 
 def test_choices_round_trip_through_the_text_area():
-    stored = [{"code": "c", "type": "choice", "zh": "选", "en": "Pick", "required": False,
-               "choices": [{"value": "x", "zh": "甲", "en": "X"}, {"value": "y", "zh": "乙", "en": "Y"}]}]
+    stored = [
+        {
+            "code": "c",
+            "type": "choice",
+            "zh": "选",
+            "en": "Pick",
+            "required": False,
+            "choices": [{"value": "x", "zh": "甲", "en": "X"}, {"value": "y", "zh": "乙", "en": "Y"}],
+        }
+    ]
     items, problems = ed.questions_from_rows(ed.question_rows(stored))
     assert problems == [] and items == stored
 
@@ -196,14 +240,20 @@ def test_every_kind_has_a_blank_row_with_each_parameter():
 
 
 def test_typed_rules_become_the_evaluators_rules():
-    rows = [rule("max_age", value=" 35 "), rule("min_degree", value="phd"),
-            rule("consecutive_years_abroad", value="3", research_only=True),
-            rule("min_post_level", value="professor", abroad=True),
-            rule("years_in_current_post", value="3"),
-            rule("nationality", excluded="us、gb"), rule("no_same_level_program"),
-            rule("max_attempts", value="3"), rule("min_extra", field="equity", value="30.5"),
-            rule("extra_true", field="founder"), rule("company_age_years", min="1", max="5"),
-            rule("degree_abroad")]
+    rows = [
+        rule("max_age", value=" 35 "),
+        rule("min_degree", value="phd"),
+        rule("consecutive_years_abroad", value="3", research_only=True),
+        rule("min_post_level", value="professor", abroad=True),
+        rule("years_in_current_post", value="3"),
+        rule("nationality", excluded="us、gb"),
+        rule("no_same_level_program"),
+        rule("max_attempts", value="3"),
+        rule("min_extra", field="equity", value="30.5"),
+        rule("extra_true", field="founder"),
+        rule("company_age_years", min="1", max="5"),
+        rule("degree_abroad"),
+    ]
     rules, problems = ed.rules_from_rows(rows, QUESTIONS)
     assert problems == []
     assert validate_rules(rules) == []
@@ -211,8 +261,13 @@ def test_typed_rules_become_the_evaluators_rules():
     assert rules[2] == {"rule": "consecutive_years_abroad", "value": 3, "research_only": True}
     assert rules[4] == {"rule": "years_in_current_post", "value": 3}  # empty optional select left out
     assert rules[5] == {"rule": "nationality", "excluded": ["US", "GB"]}
-    assert rules[8] == {"rule": "min_extra", "field": "equity", "value": 30.5, "label_zh": "持股比例",
-                        "label_en": "equity share"}  # the reason names the question
+    assert rules[8] == {
+        "rule": "min_extra",
+        "field": "equity",
+        "value": 30.5,
+        "label_zh": "持股比例",
+        "label_en": "equity share",
+    }  # the reason names the question
     assert rules[11] == {"rule": "degree_abroad"}
 
 
@@ -225,31 +280,34 @@ def test_a_question_rule_keeps_its_own_labels_and_known_fields_get_none():
     assert rules == [{"rule": "min_extra", "field": "equity_percent", "value": 30}]
 
 
-@pytest.mark.parametrize("row, expected", [
-    (rule("max_agee"), [("rule.unknown_kind", "kind")]),
-    (rule(""), [("rule.unknown_kind", "kind")]),
-    (rule("max_age"), [("rule.missing", "value")]),
-    (rule("max_age", value="-1"), [("rule.not_whole", "value")]),
-    (rule("max_age", value="35.5"), [("rule.not_whole", "value")]),
-    (rule("max_attempts", value="three"), [("rule.not_whole", "value")]),
-    (rule("min_extra", field="equity", value="lots"), [("rule.not_number", "value")]),
-    (rule("min_extra", field="equity", value="inf"), [("rule.not_number", "value")]),
-    (rule("min_degree", value="doctor"), [("rule.bad_choice", "value")]),
-    (rule("min_post_level", value="dean"), [("rule.bad_choice", "value")]),
-    (rule("degree_abroad", min_degree="diploma"), [("rule.bad_choice", "min_degree")]),
-    (rule("nationality", allowed="USA, GB"), [("rule.bad_codes", "allowed")]),
-    (rule("nationality", allowed=", ,"), [("rule.bad_codes", "allowed")]),
-    (rule("nationality"), [("rule.nationality_one", "allowed")]),
-    (rule("nationality", allowed="US", excluded="GB"), [("rule.nationality_one", "allowed")]),
-    (rule("company_age_years"), [("rule.company_age_bound", "min")]),
-    (rule("company_age_years", min="6", max="5"), [("rule.min_gt_max", "min")]),
-    (rule("min_extra", value="3"), [("rule.no_question", "field")]),
-    (rule("extra_true"), [("rule.no_question", "field")]),
-    (rule("min_extra", field="patents", value="3"), [("rule.unknown_question", "field")]),
-    (rule("max_extra", field="founder", value="3"), [("rule.question_type", "field")]),
-    (rule("extra_true", field="equity"), [("rule.question_type", "field")]),
-    (rule("extra_true", field="company_founded"), [("rule.question_type", "field")]),
-])
+@pytest.mark.parametrize(
+    "row, expected",
+    [
+        (rule("max_agee"), [("rule.unknown_kind", "kind")]),
+        (rule(""), [("rule.unknown_kind", "kind")]),
+        (rule("max_age"), [("rule.missing", "value")]),
+        (rule("max_age", value="-1"), [("rule.not_whole", "value")]),
+        (rule("max_age", value="35.5"), [("rule.not_whole", "value")]),
+        (rule("max_attempts", value="three"), [("rule.not_whole", "value")]),
+        (rule("min_extra", field="equity", value="lots"), [("rule.not_number", "value")]),
+        (rule("min_extra", field="equity", value="inf"), [("rule.not_number", "value")]),
+        (rule("min_degree", value="doctor"), [("rule.bad_choice", "value")]),
+        (rule("min_post_level", value="dean"), [("rule.bad_choice", "value")]),
+        (rule("degree_abroad", min_degree="diploma"), [("rule.bad_choice", "min_degree")]),
+        (rule("nationality", allowed="USA, GB"), [("rule.bad_codes", "allowed")]),
+        (rule("nationality", allowed=", ,"), [("rule.bad_codes", "allowed")]),
+        (rule("nationality"), [("rule.nationality_one", "allowed")]),
+        (rule("nationality", allowed="US", excluded="GB"), [("rule.nationality_one", "allowed")]),
+        (rule("company_age_years"), [("rule.company_age_bound", "min")]),
+        (rule("company_age_years", min="6", max="5"), [("rule.min_gt_max", "min")]),
+        (rule("min_extra", value="3"), [("rule.no_question", "field")]),
+        (rule("extra_true"), [("rule.no_question", "field")]),
+        (rule("min_extra", field="patents", value="3"), [("rule.unknown_question", "field")]),
+        (rule("max_extra", field="founder", value="3"), [("rule.question_type", "field")]),
+        (rule("extra_true", field="equity"), [("rule.question_type", "field")]),
+        (rule("extra_true", field="company_founded"), [("rule.question_type", "field")]),
+    ],
+)
 def test_rule_problems(row, expected):
     _rules, problems = ed.rules_from_rows([rule("no_same_level_program"), row], QUESTIONS)
     assert at(problems, 1) == expected and at(problems, 0) == []
@@ -278,11 +336,16 @@ def test_every_valid_row_passes_the_evaluators_own_check():
 
 
 def test_rule_rows_read_from_the_form_keep_only_the_kinds_parameters():
-    form = {"rule-0-kind": "consecutive_years_abroad", "rule-0-value": "4", "rule-0-after_phd": "on",
-            "rule-0-bogus": "x", "rule-1-kind": "nationality", "rule-1-allowed": "US"}
+    form = {
+        "rule-0-kind": "consecutive_years_abroad",
+        "rule-0-value": "4",
+        "rule-0-after_phd": "on",
+        "rule-0-bogus": "x",
+        "rule-1-kind": "nationality",
+        "rule-1-allowed": "US",
+    }
     rows = ed.rule_rows_from_form(form)
-    assert rows[0] == {"kind": "consecutive_years_abroad", "value": "4", "research_only": False,
-                       "after_phd": True}
+    assert rows[0] == {"kind": "consecutive_years_abroad", "value": "4", "research_only": False, "after_phd": True}
     assert rows[1] == {"kind": "nationality", "allowed": "US", "excluded": ""}
 
 

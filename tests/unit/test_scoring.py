@@ -43,14 +43,14 @@ def panel(app, scores, **kw):
 
 # ---- hand-computed cases -------------------------------------------------------------------------------------
 
+
 def test_component_score_is_the_weighted_mean_of_the_criteria():
     e = Evaluation(1, "A", "x", "peer", {"performance": 80, "influence": 90})
     assert evaluation_score(e, TOP.components["peer"]) == pytest.approx(84.0)  # 0.6*80 + 0.4*90
     with pytest.raises(ValueError):
         evaluation_score(Evaluation(2, "A", "x", "peer", {"performance": 80}), TOP.components["peer"])
     with pytest.raises(ValueError):
-        evaluation_score(Evaluation(3, "A", "x", "peer", {"performance": 80, "influence": 101}),
-                         TOP.components["peer"])
+        evaluation_score(Evaluation(3, "A", "x", "peer", {"performance": 80, "influence": 101}), TOP.components["peer"])
 
 
 def test_plain_mean():
@@ -58,20 +58,26 @@ def test_plain_mean():
     assert r.final == pytest.approx(78.0) and r.rank == 1 and r.n_evaluations == {"peer": 5}
 
 
-@pytest.mark.parametrize(("scores", "expected"), [
-    ([60, 70, 80, 90, 100], 80.0),
-    ([50, 70, 80, 90, 100], 80.0),  # the plain mean is 78: the lowest 50 and the highest 100 are dropped
-    ([10, 70, 80, 90], 62.5),  # fewer than five scores: nothing is dropped
-    ([0, 100, 100, 100, 100, 100], 100.0),  # only one of the tied highest goes, and the single lowest
-])
+@pytest.mark.parametrize(
+    ("scores", "expected"),
+    [
+        ([60, 70, 80, 90, 100], 80.0),
+        ([50, 70, 80, 90, 100], 80.0),  # the plain mean is 78: the lowest 50 and the highest 100 are dropped
+        ([10, 70, 80, 90], 62.5),  # fewer than five scores: nothing is dropped
+        ([0, 100, 100, 100, 100, 100], 100.0),  # only one of the tied highest goes, and the single lowest
+    ],
+)
 def test_trimmed_mean(scores, expected):
     [r] = aggregate(panel("A", scores), ONE, Options(trimmed=True))
     assert r.final == pytest.approx(expected)
 
 
 def test_familiarity_weights():
-    evals = [peer(1, "A", "x", 90, familiarity="familiar"), peer(2, "A", "y", 60, familiarity="somewhat"),
-             peer(3, "A", "z", 40, familiarity="unfamiliar")]
+    evals = [
+        peer(1, "A", "x", 90, familiarity="familiar"),
+        peer(2, "A", "y", 60, familiarity="somewhat"),
+        peer(3, "A", "z", 40, familiarity="unfamiliar"),
+    ]
     # (1.0*90 + 0.7*60 + 0.4*40) / (1.0 + 0.7 + 0.4) = 148 / 2.1
     assert aggregate(evals, ONE, Options(familiarity_weights=True))[0].final == pytest.approx(148 / 2.1)
     assert aggregate(evals, ONE)[0].final == pytest.approx(190 / 3)  # option off: plain mean
@@ -99,8 +105,13 @@ def test_normalisation_worked_by_hand():
     # population SD sqrt(200) = 14.142. S and L each have z = -1 for X and +1 for Y, so both map X to
     # 70 - 14.142 = 55.858 and Y to 70 + 14.142 = 84.142. C has a single score: no scale, only a level, so
     # 50 - 50 + 70 = 70. Raw means would be X 70, Y 80, Z 50; normalised: Y 84.142, Z 70, X 55.858.
-    evals = [peer(1, "X", "S", 60), peer(2, "Y", "S", 70), peer(3, "X", "L", 80), peer(4, "Y", "L", 90),
-             peer(5, "Z", "C", 50)]
+    evals = [
+        peer(1, "X", "S", 60),
+        peer(2, "Y", "S", 70),
+        peer(3, "X", "L", 80),
+        peer(4, "Y", "L", 90),
+        peer(5, "Z", "C", 50),
+    ]
     results = aggregate(evals, ONE, Options(normalise=True))
     sd = math.sqrt(200)
     assert [r.application_id for r in results] == ["Y", "Z", "X"]
@@ -144,9 +155,11 @@ def test_integrity_flag_marks_only_that_application_and_keeps_the_score():
 
 
 def test_missing_component_means_no_final_score_and_last_place():
-    evals = [Evaluation(1, "A", "e1", "peer", {"performance": 90, "influence": 90}),  # no unit assessment
-             Evaluation(2, "B", "hr", "unit", {"performance": 10, "influence": 10}),
-             Evaluation(3, "B", "e1", "peer", {"performance": 10, "influence": 10})]
+    evals = [
+        Evaluation(1, "A", "e1", "peer", {"performance": 90, "influence": 90}),  # no unit assessment
+        Evaluation(2, "B", "hr", "unit", {"performance": 10, "influence": 10}),
+        Evaluation(3, "B", "e1", "peer", {"performance": 10, "influence": 10}),
+    ]
     results = aggregate(evals, TOP, application_ids=["C"])
     assert [r.application_id for r in results] == ["B", "A", "C"]
     a, c = results[1], results[2]
@@ -219,15 +232,27 @@ def calls(draw):
             evaluators = [f"hr{app}"] if name == "unit" else [f"e{i}" for i in range(n_experts)]
             for evaluator in evaluators:
                 if draw(st.integers(0, 9)) < 8:  # some evaluations are missing
-                    evals.append(Evaluation(
-                        len(evals), f"app{app}", evaluator, name,
-                        {code: draw(SCORE) for code in component.criteria},
-                        familiarity=draw(FAMILIARITY), integrity_ok=draw(st.integers(0, 9)) > 0))
+                    evals.append(
+                        Evaluation(
+                            len(evals),
+                            f"app{app}",
+                            evaluator,
+                            name,
+                            {code: draw(SCORE) for code in component.criteria},
+                            familiarity=draw(FAMILIARITY),
+                            integrity_ok=draw(st.integers(0, 9)) > 0,
+                        )
+                    )
     return scheme, evals
 
 
-OPTIONS = st.builds(Options, trimmed=st.booleans(), familiarity_weights=st.booleans(), normalise=st.booleans(),
-                    quota=st.none() | st.integers(0, 6))
+OPTIONS = st.builds(
+    Options,
+    trimmed=st.booleans(),
+    familiarity_weights=st.booleans(),
+    normalise=st.booleans(),
+    quota=st.none() | st.integers(0, 6),
+)
 
 
 @PROPERTY
@@ -252,7 +277,7 @@ def test_results_stay_on_the_scale_and_are_ranked(call, options):
     scored = [r for r in results if r.final is not None]
     keys = [round(r.final, 9) for r in scored]
     assert keys == sorted(keys, reverse=True)
-    assert all(r.final is None for r in results[len(scored):])
+    assert all(r.final is None for r in results[len(scored) :])
     for position, (before, after) in enumerate(pairwise(scored), start=2):
         tied = round(before.final, 9) == round(after.final, 9)
         assert after.rank == (before.rank if tied else position)
@@ -280,8 +305,15 @@ def test_raising_a_criterion_score_never_lowers_the_final_score(call, options, d
     code = data.draw(st.sampled_from(sorted(target.criteria)))
     raised = data.draw(st.floats(target.criteria[code], 100, allow_nan=False))
     changed = list(evals)
-    changed[i] = Evaluation(target.evaluation_id, target.application_id, target.evaluator_id, target.component,
-                            {**target.criteria, code: raised}, target.familiarity, target.integrity_ok)
+    changed[i] = Evaluation(
+        target.evaluation_id,
+        target.application_id,
+        target.evaluator_id,
+        target.component,
+        {**target.criteria, code: raised},
+        target.familiarity,
+        target.integrity_ok,
+    )
     before = by_id(aggregate(evals, scheme, options))[target.application_id].final
     after = by_id(aggregate(changed, scheme, options))[target.application_id].final
     if before is not None:
@@ -299,9 +331,13 @@ def test_raising_a_score_never_lowers_the_experts_own_z_score(values, data):
 
 def test_trimming_with_familiarity_weights_is_not_monotone():
     familiarity = ["familiar"] * 4 + ["unfamiliar"]
+
     def final(scores):
-        evals = [peer(i, "A", f"e{i}", s, familiarity=f) for i, (s, f) in enumerate(zip(scores, familiarity, strict=True))]
+        evals = [
+            peer(i, "A", f"e{i}", s, familiarity=f) for i, (s, f) in enumerate(zip(scores, familiarity, strict=True))
+        ]
         return aggregate(evals, ONE, Options(trimmed=True, familiarity_weights=True))[0].final
+
     # Middle three: 10, 10, 90 (weights 1) -> 36.67. Raise 90 to 95: it becomes the top and is dropped, and the
     # unfamiliar 91 (weight 0.4) comes back: (10 + 10 + 0.4 * 91) / 2.4 = 23.5.
     assert final([0, 10, 10, 90, 91]) == pytest.approx(110 / 3)
@@ -310,9 +346,16 @@ def test_trimming_with_familiarity_weights_is_not_monotone():
 
 def test_normalisation_is_not_monotone_in_the_final_score():
     def final(raised):
-        evals = [peer(1, "A0", "E0", 90), peer(2, "A0", "E1", 60), peer(3, "A1", "E0", 10),
-                 peer(4, "A1", "E1", raised), peer(5, "A2", "E0", 100), peer(6, "A2", "E1", 80)]
+        evals = [
+            peer(1, "A0", "E0", 90),
+            peer(2, "A0", "E1", 60),
+            peer(3, "A1", "E0", 10),
+            peer(4, "A1", "E1", raised),
+            peer(5, "A2", "E0", 100),
+            peer(6, "A2", "E1", 80),
+        ]
         return by_id(aggregate(evals, ONE, Options(normalise=True)))["A1"].final
+
     # E1 raising A1 from 90 to 100 widens the call's spread, which pushes E0's very low z-score for A1 further down.
     assert final(100) < final(90)
 
@@ -321,8 +364,13 @@ def test_normalisation_is_not_monotone_in_the_final_score():
 def biased_panels(draw):
     """True merit per application; every expert scores every application as merit + bias or merit x factor."""
     merits = draw(st.lists(st.integers(40, 60), min_size=2, max_size=6, unique=True))
-    biases = draw(st.lists(st.one_of(st.tuples(st.just("+"), st.floats(-10, 10)),
-                                     st.tuples(st.just("x"), st.floats(0.8, 1.25))), min_size=2, max_size=5))
+    biases = draw(
+        st.lists(
+            st.one_of(st.tuples(st.just("+"), st.floats(-10, 10)), st.tuples(st.just("x"), st.floats(0.8, 1.25))),
+            min_size=2,
+            max_size=5,
+        )
+    )
     return merits, biases
 
 
@@ -353,23 +401,37 @@ def test_strict_and_lenient_experts_count_alike_after_normalisation(panels):
 def test_options_stored_form_round_trips_and_missing_keys_take_the_default():
     assert Options.from_mapping(None) == Options() == Options.from_mapping({})
     chosen = Options(trimmed=True, normalise=True, disagreement_threshold=12.0)
-    assert chosen.to_mapping() == {"trimmed": True, "familiarity_weights": False, "normalise": True,
-                                   "disagreement_threshold": 12.0}
+    assert chosen.to_mapping() == {
+        "trimmed": True,
+        "familiarity_weights": False,
+        "normalise": True,
+        "disagreement_threshold": 12.0,
+    }
     assert Options.from_mapping(chosen.to_mapping()) == chosen
     assert Options.from_mapping({"normalise": 1, "disagreement_threshold": "21"}) == Options(
-        normalise=True, disagreement_threshold=21.0)
+        normalise=True, disagreement_threshold=21.0
+    )
 
 
 def test_options_over_a_base_keep_what_is_not_given_and_take_the_fixed_fields():
     base = Options(trimmed=True, disagreement_threshold=30.0, quota=4)
     assert Options.from_mapping({"normalise": True}, base=base) == Options(
-        trimmed=True, normalise=True, disagreement_threshold=30.0, quota=4)
+        trimmed=True, normalise=True, disagreement_threshold=30.0, quota=4
+    )
     assert Options.from_mapping({}, quota=7).quota == 7
 
 
-@pytest.mark.parametrize("values", [{"median": True}, {"disagreement_threshold": -1},
-                                    {"disagreement_threshold": 100.5}, {"disagreement_threshold": "abc"},
-                                    {"disagreement_threshold": None}, {"disagreement_threshold": float("nan")}])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"median": True},
+        {"disagreement_threshold": -1},
+        {"disagreement_threshold": 100.5},
+        {"disagreement_threshold": "abc"},
+        {"disagreement_threshold": None},
+        {"disagreement_threshold": float("nan")},
+    ],
+)
 def test_options_refuse_unknown_keys_and_thresholds_outside_0_to_100(values):
     with pytest.raises(ValueError):
         Options.from_mapping(values)

@@ -1,4 +1,5 @@
 """The WeasyPrint and pydyf internals that portal/pdf/weasy_patches.py uses hold for the installed versions."""
+
 from __future__ import annotations
 
 import importlib
@@ -19,7 +20,8 @@ def test_installed_version_is_the_one_the_patches_were_checked_against(package):
     assert installed == checked, (
         f"{package} {installed} is installed, but portal/pdf/weasy_patches.py was written for and checked against "
         f"{package} {checked}. Read make_finisher, font_configuration and install_subset_hook against the new "
-        f"{package} code, run tests/unit/test_letter_render.py, then update CHECKED_VERSIONS and requirements.txt.")
+        f"{package} code, run tests/unit/test_letter_render.py, then update CHECKED_VERSIONS and requirements.txt."
+    )
 
 
 @pytest.mark.parametrize("package", sorted(weasy_patches.CHECKED_VERSIONS))
@@ -28,7 +30,8 @@ def test_requirements_pin_the_checked_version(package):
     pinned = {name.lower(): version for name, version in pins.items()}.get(package)
     assert pinned == weasy_patches.CHECKED_VERSIONS[package], (
         f"requirements.txt pins {package}=={pinned}, but portal/pdf/weasy_patches.py was checked against "
-        f"{package} {weasy_patches.CHECKED_VERSIONS[package]}: pin that version, or check the patches against the new one.")
+        f"{package} {weasy_patches.CHECKED_VERSIONS[package]}: pin that version, or check the patches against the new one."
+    )
 
 
 def test_the_internals_the_patches_touch_are_there():

@@ -71,8 +71,16 @@ MAIN_PATH = [
 
 
 def test_main_path_from_draft_to_awarded():
-    assert walk(MAIN_PATH) == [S.DRAFT, S.SUBMITTED, S.UNIT_ENDORSED, S.UNDER_REVIEW, S.REVIEWED,
-                               S.APPROVED, S.IN_NOTICE, S.AWARDED]
+    assert walk(MAIN_PATH) == [
+        S.DRAFT,
+        S.SUBMITTED,
+        S.UNIT_ENDORSED,
+        S.UNDER_REVIEW,
+        S.REVIEWED,
+        S.APPROVED,
+        S.IN_NOTICE,
+        S.AWARDED,
+    ]
 
 
 def test_program_without_notice_awards_straight_from_approved():
@@ -80,8 +88,9 @@ def test_program_without_notice_awards_straight_from_approved():
 
 
 def test_return_and_resubmit_then_endorse():
-    states = walk([(A.SUBMIT, APPLICANT), (A.RETURN_FOR_REVISION, UNIT), (A.RESUBMIT, APPLICANT),
-                   (A.UNIT_ENDORSE, UNIT)])
+    states = walk(
+        [(A.SUBMIT, APPLICANT), (A.RETURN_FOR_REVISION, UNIT), (A.RESUBMIT, APPLICANT), (A.UNIT_ENDORSE, UNIT)]
+    )
     assert states == [S.DRAFT, S.SUBMITTED, S.RETURNED, S.SUBMITTED, S.UNIT_ENDORSED]
     assert S.RETURNED in EDITABLE_STATES and S.SUBMITTED not in EDITABLE_STATES
 
@@ -93,19 +102,38 @@ def test_unit_decline_is_final():
 
 
 def test_failed_formal_check_recheck_granted_goes_to_review():
-    states = walk([(A.SUBMIT, APPLICANT), (A.UNIT_ENDORSE, UNIT), (A.FORMAL_FAIL, OFFICE),
-                   (A.REQUEST_RECHECK, APPLICANT), (A.ACCEPT_RECHECK, OFFICE)])
+    states = walk(
+        [
+            (A.SUBMIT, APPLICANT),
+            (A.UNIT_ENDORSE, UNIT),
+            (A.FORMAL_FAIL, OFFICE),
+            (A.REQUEST_RECHECK, APPLICANT),
+            (A.ACCEPT_RECHECK, OFFICE),
+        ]
+    )
     assert states[-3:] == [S.INELIGIBLE, S.FORMAL_RECHECK, S.UNDER_REVIEW]
 
 
 def test_failed_formal_check_recheck_refused_stays_ineligible():
     assert walk([(A.REQUEST_RECHECK, APPLICANT), (A.REJECT_RECHECK, OFFICE)], start=S.INELIGIBLE) == [
-        S.INELIGIBLE, S.FORMAL_RECHECK, S.INELIGIBLE]
+        S.INELIGIBLE,
+        S.FORMAL_RECHECK,
+        S.INELIGIBLE,
+    ]
 
 
 def test_rejection_appeal_granted_goes_back_to_review_and_can_end_in_award():
-    states = walk(MAIN_PATH[:4] + [(A.REJECT, OFFICE), (A.APPEAL, APPLICANT), (A.ACCEPT_APPEAL, OFFICE),
-                                   (A.COMPLETE_REVIEW, OFFICE), (A.APPROVE, OFFICE), (A.AWARD, OFFICE)])
+    states = walk(
+        MAIN_PATH[:4]
+        + [
+            (A.REJECT, OFFICE),
+            (A.APPEAL, APPLICANT),
+            (A.ACCEPT_APPEAL, OFFICE),
+            (A.COMPLETE_REVIEW, OFFICE),
+            (A.APPROVE, OFFICE),
+            (A.AWARD, OFFICE),
+        ]
+    )
     assert states[5:8] == [S.REJECTED, S.APPEAL, S.UNDER_REVIEW]
     assert states[-1] == S.AWARDED
 
@@ -132,8 +160,9 @@ def test_applicant_may_withdraw_before_a_decision(state):
     assert state not in DECIDED
 
 
-@pytest.mark.parametrize("state", sorted(set(State) - {S.SUBMITTED, S.RETURNED, S.UNIT_ENDORSED,
-                                                       S.UNDER_REVIEW, S.REVIEWED}))
+@pytest.mark.parametrize(
+    "state", sorted(set(State) - {S.SUBMITTED, S.RETURNED, S.UNIT_ENDORSED, S.UNDER_REVIEW, S.REVIEWED})
+)
 def test_no_withdrawal_after_a_decision_or_from_a_draft(state):
     with pytest.raises(TransitionError) as exc:
         next_state(state, A.WITHDRAW, [APPLICANT])
@@ -192,8 +221,9 @@ def test_table_is_consistent():
     assert set(STATE_LABELS) == set(State) and set(ACTION_LABELS) == set(Action) and set(ROLE_LABELS) == set(ROLES)
 
 
-@pytest.mark.parametrize("edge", [e for e in TRANSITIONS.values() if e.needs_comment],
-                         ids=lambda e: f"{e.source.value}-{e.action.value}")
+@pytest.mark.parametrize(
+    "edge", [e for e in TRANSITIONS.values() if e.needs_comment], ids=lambda e: f"{e.source.value}-{e.action.value}"
+)
 @pytest.mark.parametrize("comment", [None, "", "  \n"])
 def test_comment_required_actions_refuse_without_a_comment(edge, comment):
     role = sorted(edge.roles)[0]
@@ -205,9 +235,14 @@ def test_comment_required_actions_refuse_without_a_comment(edge, comment):
 
 def test_reasons_are_required_where_the_spec_asks_for_them():
     required = {(e.source, e.action) for e in TRANSITIONS.values() if e.needs_comment}
-    for key in [(S.SUBMITTED, A.RETURN_FOR_REVISION), (S.SUBMITTED, A.UNIT_DECLINE),
-                (S.UNIT_ENDORSED, A.FORMAL_PASS), (S.UNIT_ENDORSED, A.FORMAL_FAIL),
-                (S.REJECTED, A.APPEAL), (S.INELIGIBLE, A.REQUEST_RECHECK)]:
+    for key in [
+        (S.SUBMITTED, A.RETURN_FOR_REVISION),
+        (S.SUBMITTED, A.UNIT_DECLINE),
+        (S.UNIT_ENDORSED, A.FORMAL_PASS),
+        (S.UNIT_ENDORSED, A.FORMAL_FAIL),
+        (S.REJECTED, A.APPEAL),
+        (S.INELIGIBLE, A.REQUEST_RECHECK),
+    ]:
         assert key in required
     assert (S.DRAFT, A.SUBMIT) not in required
 

@@ -5,6 +5,7 @@ invited, accepted → declined (the evaluator, with a reason) or withdrawn (the 
 accepted → submitted (the evaluation is submitted and locked)
 declined, withdrawn and submitted are final: a declined or withdrawn slot is filled by a new assignment.
 """
+
 from __future__ import annotations
 
 import enum

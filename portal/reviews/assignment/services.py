@@ -1,4 +1,5 @@
 """Assigning experts and outside evaluators by hand (SPEC §5.3), their tokens, and withdrawing an assignment."""
+
 from __future__ import annotations
 
 import hashlib
@@ -52,23 +53,31 @@ def assignment_violations(application: Application, expert_id: int) -> list[tupl
     # After an accepted appeal the application is reviewed again by new experts: the earlier panel neither counts
     # towards this round's limits nor may be assigned again.
     since = round_started_at(application)
-    live = [a.expert_id for a in application.assignments if a.expert_id and a.status in LIVE
-            and (since is None or a.invited_at > since)]
+    live = [
+        a.expert_id
+        for a in application.assignments
+        if a.expert_id and a.status in LIVE and (since is None or a.invited_at > since)
+    ]
     if expert_id in previous_experts(application):
         return [VIOLATION_TEXT["previous_round"]]
     if expert_id in live:
         return [VIOLATION_TEXT["duplicate"]]
     problem = build_problem(application.call, application_ids=[application.id], expert_ids=live + [expert_id])
     # The candidate's own cap is what is left in this call; the others already count against theirs.
-    problem.experts = [e if e.id == expert_id else conflicts.Expert(**{**e.__dict__, "cap": e.cap + 1})
-                       for e in problem.experts]
+    problem.experts = [
+        e if e.id == expert_id else conflicts.Expert(**{**e.__dict__, "cap": e.cap + 1}) for e in problem.experts
+    ]
     violations = conflicts.check_pairs(problem, [(application.id, e) for e in live + [expert_id]])
-    return [VIOLATION_TEXT.get(v.kind, (v.kind, v.kind)) for v in violations
-            if v.expert_id in (expert_id, None) or v.kind in ("same_unit", "too_many")]
+    return [
+        VIOLATION_TEXT.get(v.kind, (v.kind, v.kind))
+        for v in violations
+        if v.expert_id in (expert_id, None) or v.kind in ("same_unit", "too_many")
+    ]
 
 
-def assign_expert(application: Application, expert: User, actor: User, *, method: str = "manual",
-                  due_date: date | None = None) -> Assignment:
+def assign_expert(
+    application: Application, expert: User, actor: User, *, method: str = "manual", due_date: date | None = None
+) -> Assignment:
     """Invite one expert, refused with the reasons when any conflict rule forbids it."""
     if application.state != State.UNDER_REVIEW:
         raise ReviewError(_("Experts are assigned once the application has passed the formal check."))
@@ -77,23 +86,57 @@ def assign_expert(application: Application, expert: User, actor: User, *, method
     reasons = assignment_violations(application, expert.id)
     if reasons:
         english = is_english()
-        raise ReviewError(*[(_("%(name)s cannot review this application: %(reason)s", name=expert.name,
-                                    reason=en if english else zh)) for zh, en in reasons])
-    assignment = Assignment(application=application, kind="expert", expert_id=expert.id,
-                            status=AssignmentStatus.INVITED.value,
-                            due_date=due_date or review_due_date(application.call), method=method, created_by_id=actor.id)
+        raise ReviewError(
+            *[
+                (
+                    _(
+                        "%(name)s cannot review this application: %(reason)s",
+                        name=expert.name,
+                        reason=en if english else zh,
+                    )
+                )
+                for zh, en in reasons
+            ]
+        )
+    assignment = Assignment(
+        application=application,
+        kind="expert",
+        expert_id=expert.id,
+        status=AssignmentStatus.INVITED.value,
+        due_date=due_date or review_due_date(application.call),
+        method=method,
+        created_by_id=actor.id,
+    )
     db.session.add(assignment)
     db.session.flush()
-    record("assignment.created", application, actor=actor,
-           data={"assignment_id": assignment.id, "expert_id": expert.id, "method": method})
-    queue_email(expert.email, "expert_invitation", locale=expert.locale, user=expert,
-                program_name=application.call.program.name(expert.locale), due=assignment.due_date,
-                link=external_url("expert.queue"))
+    record(
+        "assignment.created",
+        application,
+        actor=actor,
+        data={"assignment_id": assignment.id, "expert_id": expert.id, "method": method},
+    )
+    queue_email(
+        expert.email,
+        "expert_invitation",
+        locale=expert.locale,
+        user=expert,
+        program_name=application.call.program.name(expert.locale),
+        due=assignment.due_date,
+        link=external_url("expert.queue"),
+    )
     return assignment
 
 
-def invite_external(application: Application, *, kind: str, name: str, email: str, actor: User,
-                    due_date: date | None = None, locale: str = "zh_CN") -> Assignment:
+def invite_external(
+    application: Application,
+    *,
+    kind: str,
+    name: str,
+    email: str,
+    actor: User,
+    due_date: date | None = None,
+    locale: str = "zh_CN",
+) -> Assignment:
     """A user or social evaluator: a personal token link, no account; it stops working after submission or expiry."""
     if kind not in ("user", "social"):
         raise ReviewError(_("Unknown evaluator kind."))
@@ -105,18 +148,36 @@ def invite_external(application: Application, *, kind: str, name: str, email: st
     email = email.strip().lower()
     token = secrets.token_urlsafe(32)
     due = due_date or review_due_date(application.call)
-    assignment = Assignment(application=application, kind=kind, external_name=name.strip(),
-                            external_email=email, token_hash=hashlib.sha256(token.encode()).hexdigest(),
-                            status=AssignmentStatus.INVITED.value, due_date=due, method="manual",
-                            created_by_id=actor.id,
-                            expires_at=datetime.combine(due + timedelta(days=7), time(16, 0), tzinfo=UTC))
+    assignment = Assignment(
+        application=application,
+        kind=kind,
+        external_name=name.strip(),
+        external_email=email,
+        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        status=AssignmentStatus.INVITED.value,
+        due_date=due,
+        method="manual",
+        created_by_id=actor.id,
+        expires_at=datetime.combine(due + timedelta(days=7), time(16, 0), tzinfo=UTC),
+    )
     db.session.add(assignment)
     db.session.flush()
-    record("assignment.external_invited", application, actor=actor,
-           data={"assignment_id": assignment.id, "kind": kind, "email": email})
-    queue_email(email, "evaluator_invitation", locale=locale, name=name, kind=kind,
-                program_name=application.call.program.name(locale), due=due,
-                link=external_url("evaluate.form", token=token))
+    record(
+        "assignment.external_invited",
+        application,
+        actor=actor,
+        data={"assignment_id": assignment.id, "kind": kind, "email": email},
+    )
+    queue_email(
+        email,
+        "evaluator_invitation",
+        locale=locale,
+        name=name,
+        kind=kind,
+        program_name=application.call.program.name(locale),
+        due=due,
+        link=external_url("evaluate.form", token=token),
+    )
     return assignment
 
 
@@ -139,5 +200,9 @@ def withdraw_assignment(assignment: Assignment, actor: User, reason: str = "") -
     if not can(assignment.status, AssignmentAction.WITHDRAW):  # declined: the decline stays on record
         raise ReviewError(_("This assignment is closed."))
     assignment.status = next_status(assignment.status, AssignmentAction.WITHDRAW).value
-    record("assignment.withdrawn", assignment.application, actor=actor,
-           data={"assignment_id": assignment.id, "reason": reason})
+    record(
+        "assignment.withdrawn",
+        assignment.application,
+        actor=actor,
+        data={"assignment_id": assignment.id, "reason": reason},
+    )

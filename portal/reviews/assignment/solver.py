@@ -29,6 +29,7 @@ Determinism: inputs are sorted by id; candidate lists, greedy and replacement br
 choice is the same for the same input whatever its order; no set or dict iteration order reaches the result; the
 only randomness is `random.Random(seed)` in `random_draw`.
 """
+
 from __future__ import annotations
 
 import random
@@ -170,8 +171,13 @@ def _components(index: ProblemIndex) -> np.ndarray:
     return np.array([find(g) for g in range(len(parent))], dtype=np.int64)
 
 
-def prepare(problem: Problem | ProblemIndex, *, per_app: int | None = None, per_expert_factor: int = 2,
-            exact_limit: int = EXACT_PAIRS) -> Prepared:
+def prepare(
+    problem: Problem | ProblemIndex,
+    *,
+    per_app: int | None = None,
+    per_expert_factor: int = 2,
+    exact_limit: int = EXACT_PAIRS,
+) -> Prepared:
     """Index the problem, mask hard conflicts and score affinities in bulk, keep the sparse candidate lists."""
     t0 = perf_counter()
     index = problem if isinstance(problem, ProblemIndex) else ProblemIndex(problem)
@@ -260,7 +266,7 @@ def _greedy_pairs(prep: Prepared) -> tuple[list[int], list[int], list[int]]:
                 if taken >= k or prep.eligible[ai] <= len(es):
                     break
                 row_e, row_f = _sorted_row(index, ai)
-                es, fs = row_e[len(es):].tolist(), row_f[len(fs):].tolist()
+                es, fs = row_e[len(es) :].tolist(), row_f[len(fs) :].tolist()
             for e, f in zip(es, fs, strict=True):
                 if f < 0 or taken >= k:
                     break
@@ -278,8 +284,14 @@ def greedy_assign(problem: Problem | ProblemIndex | Prepared, **kw: Any) -> Assi
     prep = _prep(problem, **kw)
     t0 = perf_counter()
     a, e, f = _greedy_pairs(prep)
-    return _result(prep.index, np.array(a, dtype=np.int64), np.array(e, dtype=np.int64), np.array(f, dtype=np.int64),
-                   "greedy", stats={"timings": {**prep.timings, "solve": perf_counter() - t0}})
+    return _result(
+        prep.index,
+        np.array(a, dtype=np.int64),
+        np.array(e, dtype=np.int64),
+        np.array(f, dtype=np.int64),
+        "greedy",
+        stats={"timings": {**prep.timings, "solve": perf_counter() - t0}},
+    )
 
 
 # -- min-cost flow ------------------------------------------------------------------------------------------
@@ -301,8 +313,9 @@ def _solve_flow(index: ProblemIndex, codes: np.ndarray, aff: np.ndarray) -> np.n
     tails = np.concatenate([np.zeros(n_e, np.int64), 2 + e_node, unode[shared], a0 + np.arange(n_a)])
     heads = np.concatenate([2 + np.arange(n_e), head, a0 + ukeys[shared] // nu, np.ones(n_a, np.int64)])
     caps = np.concatenate([caps_e, np.ones(len(codes) + len(shared), np.int64), np.full(n_a, k, np.int64)])
-    costs = np.concatenate([np.zeros(n_e, np.int64), AFF_SCALE - aff.astype(np.int64),
-                            np.zeros(len(shared) + n_a, np.int64)])
+    costs = np.concatenate(
+        [np.zeros(n_e, np.int64), AFF_SCALE - aff.astype(np.int64), np.zeros(len(shared) + n_a, np.int64)]
+    )
     smcf = SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), caps, costs)
     supply = int(min(caps_e.sum(), k * n_a))
@@ -313,8 +326,14 @@ def _solve_flow(index: ProblemIndex, codes: np.ndarray, aff: np.ndarray) -> np.n
     return np.asarray(smcf.flows(np.arange(n_e, n_e + len(codes), dtype=np.int32))) > 0
 
 
-def assign(problem: Problem | ProblemIndex | Prepared, *, max_rounds: int = 3, search_budget: int = 20_000,
-           seed_greedy: bool = True, **kw: Any) -> AssignmentResult:
+def assign(
+    problem: Problem | ProblemIndex | Prepared,
+    *,
+    max_rounds: int = 3,
+    search_budget: int = 20_000,
+    seed_greedy: bool = True,
+    **kw: Any,
+) -> AssignmentResult:
     """Optimal assignment by min-cost flow (see the module docstring); `kw` goes to `prepare`.
 
     `stats["max_filled"]` is True when the number of filled slots is proven maximal on the full (unsparsified)
@@ -351,8 +370,9 @@ def assign(problem: Problem | ProblemIndex | Prepared, *, max_rounds: int = 3, s
             short = comp_apps[got[comp_apps] < k]
             if not len(short) or prep.exact[c]:
                 break
-            add_c, add_f, complete = _augmenting_arcs(index, short.tolist(), a_ch, e_ch, load, short_rows,
-                                                      search_budget)
+            add_c, add_f, complete = _augmenting_arcs(
+                index, short.tolist(), a_ch, e_ch, load, short_rows, search_budget
+            )
             if not len(add_c):
                 certified = certified and complete
                 break
@@ -366,11 +386,23 @@ def assign(problem: Problem | ProblemIndex | Prepared, *, max_rounds: int = 3, s
         out_aff.append(aff[chosen])
     codes = np.concatenate(out_codes) if out_codes else np.zeros(0, np.int64)
     a, e = np.divmod(codes, ne)
-    stats = {"timings": {**prep.timings, "greedy": t_greedy, "solve": perf_counter() - t0}, "arcs": n_arcs,
-             "rounds": rounds, "max_filled": certified, "greedy_objective": int(gf.sum()) / AFF_SCALE,
-             "greedy_filled": len(ga)}
-    return _result(index, a, e, np.concatenate(out_aff).astype(np.int64) if out_aff else codes, "flow",
-                   stats=stats, rows=short_rows)
+    stats = {
+        "timings": {**prep.timings, "greedy": t_greedy, "solve": perf_counter() - t0},
+        "arcs": n_arcs,
+        "rounds": rounds,
+        "max_filled": certified,
+        "greedy_objective": int(gf.sum()) / AFF_SCALE,
+        "greedy_filled": len(ga),
+    }
+    return _result(
+        index,
+        a,
+        e,
+        np.concatenate(out_aff).astype(np.int64) if out_aff else codes,
+        "flow",
+        stats=stats,
+        rows=short_rows,
+    )
 
 
 # A node of the search in _augmenting_arcs: ("a", application) or ("s", application, unit), the slot the
@@ -378,9 +410,15 @@ def assign(problem: Problem | ProblemIndex | Prepared, *, max_rounds: int = 3, s
 _Node = tuple[Literal["a"], int] | tuple[Literal["s"], int, int]
 
 
-def _augmenting_arcs(index: ProblemIndex, short: list[int], a_ch: np.ndarray, e_ch: np.ndarray, load: np.ndarray,
-                     rows: dict[int, tuple[np.ndarray, np.ndarray]],
-                     budget: int) -> tuple[np.ndarray, np.ndarray, bool]:
+def _augmenting_arcs(
+    index: ProblemIndex,
+    short: list[int],
+    a_ch: np.ndarray,
+    e_ch: np.ndarray,
+    load: np.ndarray,
+    rows: dict[int, tuple[np.ndarray, np.ndarray]],
+    budget: int,
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """Arcs missing from the sparse graph that lie on augmenting paths of the full problem.
 
     Breadth-first search backwards from the short applications over the full residual graph, computing the
@@ -475,15 +513,25 @@ def random_draw(problem: Problem | ProblemIndex | Prepared, seed: int) -> Assign
             out_a.append(ai)
             out_e.append(e)
             out_f.append(f)
-    res = _result(index, np.array(out_a, dtype=np.int64), np.array(out_e, dtype=np.int64),
-                  np.array(out_f, dtype=np.int64), "random")
+    res = _result(
+        index,
+        np.array(out_a, dtype=np.int64),
+        np.array(out_e, dtype=np.int64),
+        np.array(out_f, dtype=np.int64),
+        "random",
+    )
     res.seed = seed
     return res
 
 
-def replace_expert(problem: Problem | ProblemIndex | Prepared, current_pairs: Iterable[tuple[Any, ...]],
-                   application_id: Hashable, declined_expert_id: Hashable, *,
-                   exclude: Iterable[Hashable] = ()) -> Replacement:
+def replace_expert(
+    problem: Problem | ProblemIndex | Prepared,
+    current_pairs: Iterable[tuple[Any, ...]],
+    application_id: Hashable,
+    declined_expert_id: Hashable,
+    *,
+    exclude: Iterable[Hashable] = (),
+) -> Replacement:
     """Best feasible replacement for one declined pair; all other pairs are kept as they are.
 
     `exclude`: further expert ids not to propose (e.g. experts who declined this application before)."""
@@ -511,8 +559,9 @@ def replace_expert(problem: Problem | ProblemIndex | Prepared, current_pairs: It
                 pairs.append(new)
             else:
                 pairs[pos] = new
-            return Replacement(application_id, declined_expert_id, new[1], new[2], pairs,
-                               _warnings(index, [ai], [e]), None)
+            return Replacement(
+                application_id, declined_expert_id, new[1], new[2], pairs, _warnings(index, [ai], [e]), None
+            )
     if pos is not None:
         del pairs[pos]
     keep = ~np.isin(row_e, sorted(banned - set(mine)))  # the decliner and `exclude` count as unavailable
@@ -521,26 +570,42 @@ def replace_expert(problem: Problem | ProblemIndex | Prepared, current_pairs: It
 
 
 # -- results ------------------------------------------------------------------------------------------------
-def _result(index: ProblemIndex, a: np.ndarray, e: np.ndarray, f: np.ndarray, method: str, *,
-            stats: dict[str, Any] | None = None,
-            rows: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> AssignmentResult:
+def _result(
+    index: ProblemIndex,
+    a: np.ndarray,
+    e: np.ndarray,
+    f: np.ndarray,
+    method: str,
+    *,
+    stats: dict[str, Any] | None = None,
+    rows: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> AssignmentResult:
     t0 = perf_counter()
     order = np.lexsort((e, -f, a))
     a, e, f = a[order], e[order], f[order]
     apps, experts = index.apps, index.experts
-    pairs = [(apps[x].id, experts[y].id, z / AFF_SCALE)
-             for x, y, z in zip(a.tolist(), e.tolist(), f.tolist(), strict=True)]
+    pairs = [
+        (apps[x].id, experts[y].id, z / AFF_SCALE) for x, y, z in zip(a.tolist(), e.tolist(), f.tolist(), strict=True)
+    ]
     load = np.bincount(e, minlength=len(experts))
     got = np.bincount(a, minlength=len(apps))
     bounds = np.searchsorted(a, np.arange(len(apps) + 1))
     shortfalls = []
     for ai in np.flatnonzero(got < index.k).tolist():
         row = (rows or {}).get(ai) or _sorted_row(index, ai)
-        shortfalls.append(_shortfall(index, ai, int(got[ai]), row, load, e[bounds[ai]:bounds[ai + 1]].tolist()))
+        shortfalls.append(_shortfall(index, ai, int(got[ai]), row, load, e[bounds[ai] : bounds[ai + 1]].tolist()))
     stats = dict(stats or {})
     stats.setdefault("timings", {})["result"] = perf_counter() - t0
-    return AssignmentResult(pairs, shortfalls, dict(zip([x.id for x in experts], load.tolist(), strict=True)),
-                            int(f.sum()) / AFF_SCALE, _warnings(index, a.tolist(), e.tolist()), method, None, stats)
+    return AssignmentResult(
+        pairs,
+        shortfalls,
+        dict(zip([x.id for x in experts], load.tolist(), strict=True)),
+        int(f.sum()) / AFF_SCALE,
+        _warnings(index, a.tolist(), e.tolist()),
+        method,
+        None,
+        stats,
+    )
 
 
 def _warnings(index: ProblemIndex, a: list[int], e: list[int]) -> list[AssignmentWarning]:
@@ -551,8 +616,9 @@ def _warnings(index: ProblemIndex, a: list[int], e: list[int]) -> list[Assignmen
     return out
 
 
-def _shortfall(index: ProblemIndex, ai: int, got: int, row: tuple[np.ndarray, np.ndarray], load: np.ndarray,
-               mine: list[int]) -> Shortfall:
+def _shortfall(
+    index: ProblemIndex, ai: int, got: int, row: tuple[np.ndarray, np.ndarray], load: np.ndarray, mine: list[int]
+) -> Shortfall:
     k, app = index.k, index.apps[ai]
     code = app.discipline[0]
     zh, en = index.problem.discipline_names.get(code, ("", ""))
@@ -566,26 +632,40 @@ def _shortfall(index: ProblemIndex, ai: int, got: int, row: tuple[np.ndarray, np
     at_cap = int((load[others] >= index.e_cap[others]).sum())
     same_unit = int(np.isin(index.e_unit[others], index.e_unit[mine]).sum()) if mine else 0
     if pool == 0:
-        return Shortfall(app.id, k, got, f"{lz}学科没有可用的评审专家，需要 {k} 人",
-                         f"No experts available in discipline {le}; {k} needed", "no_experts")
+        return Shortfall(
+            app.id,
+            k,
+            got,
+            f"{lz}学科没有可用的评审专家，需要 {k} 人",
+            f"No experts available in discipline {le}; {k} needed",
+            "no_experts",
+        )
     if elig < k:
         zh_s = f"{lz}学科无利益冲突的专家仅 {elig} 人（学科共 {pool} 人，{pool - elig} 人需回避），需要 {k} 人"
-        en_s = (f"Only {elig} experts in discipline {le} without conflicts ({pool - elig} of {pool} have a conflict); "
-                f"{k} needed")
+        en_s = (
+            f"Only {elig} experts in discipline {le} without conflicts ({pool - elig} of {pool} have a conflict); "
+            f"{k} needed"
+        )
         if at_cap:
             zh_s += f"；其余专家中 {at_cap} 人已达评审上限"
             en_s += f"; {at_cap} of the others are at their load cap"
         return Shortfall(app.id, k, got, zh_s, en_s, "conflicts")
     if units < k:
-        return Shortfall(app.id, k, got,
-                         f"{lz}学科无利益冲突的 {elig} 名专家仅来自 {units} 个单位（同一单位至多 1 人），需要 {k} 人",
-                         f"The {elig} experts in discipline {le} without conflicts come from only {units} "
-                         f"unit{'s' * (units != 1)} "
-                         f"(at most one per unit); {k} needed", "units")
+        return Shortfall(
+            app.id,
+            k,
+            got,
+            f"{lz}学科无利益冲突的 {elig} 名专家仅来自 {units} 个单位（同一单位至多 1 人），需要 {k} 人",
+            f"The {elig} experts in discipline {le} without conflicts come from only {units} "
+            f"unit{'s' * (units != 1)} "
+            f"(at most one per unit); {k} needed",
+            "units",
+        )
     zh_s = f"{lz}学科有 {elig} 名无利益冲突的专家，但其中 {at_cap} 人已达评审上限"
     en_s = f"{elig} experts in discipline {le} have no conflict, but {at_cap} of them are at their load cap"
     if same_unit:
         zh_s += f"，{same_unit} 人与已分配专家同单位"
         en_s += f" and {same_unit} share a unit with an assigned expert"
-    return Shortfall(app.id, k, got, zh_s + f"；仅分配到 {got} 人，需要 {k} 人", en_s + f"; got {got}, {k} needed",
-                     "capacity")
+    return Shortfall(
+        app.id, k, got, zh_s + f"；仅分配到 {got} 人，需要 {k} 人", en_s + f"; got {got}, {k} needed", "capacity"
+    )

@@ -1,4 +1,5 @@
 """Experts' pages: the queue with due dates, accept or decline, and the scoring form (SPEC §5.5)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -44,9 +45,15 @@ def evaluable_documents(application: Application) -> list[Document]:
     kinds = [d["code"] for d in application.call.required_documents]
     if not kinds:
         return []
-    return db.session.execute(select(Document).where(Document.application_id == application.id,
-                                                     Document.kind.in_(kinds)).order_by(Document.id)).scalars().all()
-
+    return (
+        db.session.execute(
+            select(Document)
+            .where(Document.application_id == application.id, Document.kind.in_(kinds))
+            .order_by(Document.id)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _assignment(assignment_id: int) -> Assignment:
@@ -59,24 +66,39 @@ def _assignment(assignment_id: int) -> Assignment:
 
 # ---------------------------------------------------------------- the queue
 
+
 @bp.get("/")
 @roles_required(Role.EXPERT)
 def queue():
     """My assignments, invitations awaiting an answer first; a fixed number of queries however many."""
-    rank = case({AssignmentStatus.INVITED: 0, AssignmentStatus.ACCEPTED: 1, AssignmentStatus.SUBMITTED: 2},
-                value=Assignment.status, else_=3)
+    rank = case(
+        {AssignmentStatus.INVITED: 0, AssignmentStatus.ACCEPTED: 1, AssignmentStatus.SUBMITTED: 2},
+        value=Assignment.status,
+        else_=3,
+    )
     page = db.paginate(
-        select(Assignment).where(Assignment.kind == "expert", Assignment.expert_id == current_user.id,
-                                 Assignment.status != AssignmentStatus.WITHDRAWN)
-        .options(joinedload(Assignment.application).options(
-            joinedload(Application.call), joinedload(Application.unit), joinedload(Application.applicant)))
+        select(Assignment)
+        .where(
+            Assignment.kind == "expert",
+            Assignment.expert_id == current_user.id,
+            Assignment.status != AssignmentStatus.WITHDRAWN,
+        )
+        .options(
+            joinedload(Assignment.application).options(
+                joinedload(Application.call), joinedload(Application.unit), joinedload(Application.applicant)
+            )
+        )
         .order_by(rank, Assignment.due_date.is_(None), Assignment.due_date, Assignment.id),
-        per_page=50, error_out=False)
-    return render_template("reviews/expert_queue.html", page=page, today=local_today(), labels=EXPERT_STATUS_LABELS,
-                           reference=reference)
+        per_page=50,
+        error_out=False,
+    )
+    return render_template(
+        "reviews/expert_queue.html", page=page, today=local_today(), labels=EXPERT_STATUS_LABELS, reference=reference
+    )
 
 
 # ---------------------------------------------------------------- one assignment
+
 
 def _page(assignment: Assignment, status: int = 200, *, accept_form=None, decline_form=None, form=None):
     """The assignment page; forms passed in come back with the expert's input and errors."""
@@ -90,15 +112,29 @@ def _page(assignment: Assignment, status: int = 200, *, accept_form=None, declin
     open_for_scoring = assignment.status == AssignmentStatus.ACCEPTED and application.state == State.UNDER_REVIEW
     if form is None and criteria is not None and open_for_scoring:
         form = scoring_form_class(criteria, current_locale(), ask_familiarity=True)(
-            formdata=None, data=scoring_data(assignment.evaluation))
+            formdata=None, data=scoring_data(assignment.evaluation)
+        )
     documents = evaluable_documents(application) if assignment.status in DOCUMENTS_SHOWN else []
     return render_template(
-        "reviews/expert_assignment.html", assignment=assignment, application=application, program=program,
-        snapshot=application.snapshot or {}, blind=program.blind_review, criteria=criteria, problem=problem,
-        form=form if open_for_scoring else None, accept_form=accept_form or AcceptForm(formdata=None),
-        decline_form=decline_form or DeclineForm(formdata=None), documents=documents, labels=EXPERT_STATUS_LABELS,
-        component=COMPONENT_LABELS["peer"], evaluation=assignment.evaluation, today=local_today(),
-        under_review=application.state == State.UNDER_REVIEW, reference=reference(application)), status
+        "reviews/expert_assignment.html",
+        assignment=assignment,
+        application=application,
+        program=program,
+        snapshot=application.snapshot or {},
+        blind=program.blind_review,
+        criteria=criteria,
+        problem=problem,
+        form=form if open_for_scoring else None,
+        accept_form=accept_form or AcceptForm(formdata=None),
+        decline_form=decline_form or DeclineForm(formdata=None),
+        documents=documents,
+        labels=EXPERT_STATUS_LABELS,
+        component=COMPONENT_LABELS["peer"],
+        evaluation=assignment.evaluation,
+        today=local_today(),
+        under_review=application.state == State.UNDER_REVIEW,
+        reference=reference(application),
+    ), status
 
 
 @bp.get("/assignments/<int:assignment_id>")
@@ -114,14 +150,22 @@ def document(assignment_id: int, document_id: int):
     """An application document, for the expert who accepted the assignment."""
     assignment = _assignment(assignment_id)
     doc = db.session.get(Document, document_id)
-    if (assignment.status not in DOCUMENTS_SHOWN or doc is None
-            or doc.application_id != assignment.application_id
-            or doc not in evaluable_documents(assignment.application)):
+    if (
+        assignment.status not in DOCUMENTS_SHOWN
+        or doc is None
+        or doc.application_id != assignment.application_id
+        or doc not in evaluable_documents(assignment.application)
+    ):
         abort(404)
     # A file name often carries the applicant's name: blind calls serve it under its kind.
     name = f"{doc.kind}.pdf" if assignment.application.call.program.blind_review else doc.original_name
-    response = send_file(document_path(doc), mimetype="application/pdf", download_name=name,
-                         as_attachment=request.args.get("download") == "1", max_age=0)
+    response = send_file(
+        document_path(doc),
+        mimetype="application/pdf",
+        download_name=name,
+        as_attachment=request.args.get("download") == "1",
+        max_age=0,
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -135,8 +179,9 @@ def accept(assignment_id: int):
     if not form.validate_on_submit():
         return _page(assignment, 400, accept_form=form)
     # The statement is kept as the expert read it, in the language of the page.
-    if not commit_or_refuse(evaluations.accept_assignment, assignment, current_user._get_current_object(),
-                            str(form.no_conflict.label.text)):
+    if not commit_or_refuse(
+        evaluations.accept_assignment, assignment, current_user._get_current_object(), str(form.no_conflict.label.text)
+    ):
         return redirect(url_for("expert.assignment", assignment_id=assignment_id))
     flash(_("You accepted the assignment. The scoring form is below."), "success")
     return redirect(url_for("expert.assignment", assignment_id=assignment_id))
@@ -150,8 +195,9 @@ def decline(assignment_id: int):
     form = DeclineForm()
     if not form.validate_on_submit():
         return _page(assignment, 400, decline_form=form)
-    if not commit_or_refuse(evaluations.decline_assignment, assignment, current_user._get_current_object(),
-                            form.reason.data):
+    if not commit_or_refuse(
+        evaluations.decline_assignment, assignment, current_user._get_current_object(), form.reason.data
+    ):
         return redirect(url_for("expert.assignment", assignment_id=assignment_id))
     flash(_("You declined the assignment; the program office has been told."), "success")
     return redirect(url_for("expert.queue"))

@@ -1,4 +1,5 @@
 """User and social evaluators: the scoring form through a token link, without an account (SPEC §5.5)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -23,10 +24,18 @@ bp = Blueprint("evaluate", __name__, url_prefix="/evaluate")
 def _render(assignment, form, criteria, status=200, done=False):
     application = assignment.application
     return render_template(
-        "reviews/external_form.html", assignment=assignment, application=application,
-        program=application.call.program, snapshot=application.snapshot or {},
-        blind=application.call.program.blind_review, form=form, criteria=criteria, done=done,
-        component=COMPONENT_LABELS[component_of(assignment)], reference=reference(application)), status
+        "reviews/external_form.html",
+        assignment=assignment,
+        application=application,
+        program=application.call.program,
+        snapshot=application.snapshot or {},
+        blind=application.call.program.blind_review,
+        form=form,
+        criteria=criteria,
+        done=done,
+        component=COMPONENT_LABELS[component_of(assignment)],
+        reference=reference(application),
+    ), status
 
 
 @bp.route("/<token>", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ they are late and then every REMINDER_REPEAT_DAYS days (default 7). One email pe
 listing every assignment concerned; an assignment answered (submitted, declined, withdrawn) is never
 reminded. The emails name no applicant, so blind review stays blind.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from ..models import Assignment
 @dataclass
 class Reminder:
     """One email: an expert, the kind ("due_soon" or "overdue") and the assignments it lists."""
+
     expert: User
     kind: str
     assignments: list[Assignment] = field(default_factory=list)
@@ -42,15 +44,28 @@ def due_reminders(on: date | None = None) -> list[Reminder]:
     soon = on + timedelta(days=int(cfg.get("REMINDER_DAYS_BEFORE", 3)))
     repeat = timedelta(days=int(cfg.get("REMINDER_REPEAT_DAYS", 7)))
     now = utcnow()
-    rows = db.session.execute(
-        select(Assignment).join(Application, Application.id == Assignment.application_id)
-        # Evaluations are taken only while the application is under review (portal/reviews/evaluation/services.py).
-        .where(Assignment.kind == "expert", Assignment.status.in_(OPEN),
-               Application.state == State.UNDER_REVIEW,
-               Assignment.due_date.is_not(None), Assignment.due_date <= soon)
-        .options(joinedload(Assignment.expert), joinedload(Assignment.application).joinedload(Application.call)
-                 .joinedload(Call.program))
-        .order_by(Assignment.expert_id, Assignment.due_date, Assignment.id)).unique().scalars().all()
+    rows = (
+        db.session.execute(
+            select(Assignment)
+            .join(Application, Application.id == Assignment.application_id)
+            # Evaluations are taken only while the application is under review (portal/reviews/evaluation/services.py).
+            .where(
+                Assignment.kind == "expert",
+                Assignment.status.in_(OPEN),
+                Application.state == State.UNDER_REVIEW,
+                Assignment.due_date.is_not(None),
+                Assignment.due_date <= soon,
+            )
+            .options(
+                joinedload(Assignment.expert),
+                joinedload(Assignment.application).joinedload(Application.call).joinedload(Call.program),
+            )
+            .order_by(Assignment.expert_id, Assignment.due_date, Assignment.id)
+        )
+        .unique()
+        .scalars()
+        .all()
+    )
     grouped: dict[tuple[int, str], Reminder] = {}
     for assignment in rows:
         if assignment.due_date >= on:
@@ -77,13 +92,26 @@ def send(on: date | None = None) -> list[Reminder]:
         expert = reminder.expert
         locale = expert.locale or "zh_CN"
         english = not locale.startswith("zh")
-        lines = [{"reference": a.application_id,
-                  "program": a.application.call.program.name_en if english else a.application.call.program.name_zh,
-                  "due": a.due_date.isoformat(), "days_late": (on - a.due_date).days,
-                  "accepted": a.status == AssignmentStatus.ACCEPTED} for a in reminder.assignments]
-        queue_email(expert.email, f"expert_reminder_{reminder.kind}", locale=locale, user=expert,
-                    count=len(lines), lines=lines, first_due=min(a.due_date for a in reminder.assignments).isoformat(),
-                    link=external_url("expert.queue"))
+        lines = [
+            {
+                "reference": a.application_id,
+                "program": a.application.call.program.name_en if english else a.application.call.program.name_zh,
+                "due": a.due_date.isoformat(),
+                "days_late": (on - a.due_date).days,
+                "accepted": a.status == AssignmentStatus.ACCEPTED,
+            }
+            for a in reminder.assignments
+        ]
+        queue_email(
+            expert.email,
+            f"expert_reminder_{reminder.kind}",
+            locale=locale,
+            user=expert,
+            count=len(lines),
+            lines=lines,
+            first_due=min(a.due_date for a in reminder.assignments).isoformat(),
+            link=external_url("expert.queue"),
+        )
         for assignment in reminder.assignments:
             if reminder.kind == "due_soon":
                 assignment.reminded_due_soon_at = now

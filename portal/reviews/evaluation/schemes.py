@@ -1,4 +1,5 @@
 """Classified-evaluation schemes (SPEC §4): the seeded definitions, versions, and the scoring view of them."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -14,23 +15,32 @@ from ..ranking.scoring import Component, Options, Scheme
 # "user" / "social": outside evaluators through a token link.
 EVALUATOR_OF_COMPONENT = {"unit": "unit", "peer": "expert", "user": "user", "social": "social"}
 
-COMPONENT_LABELS = {"unit": ("单位考评", "Unit assessment"), "peer": ("同行评价", "Peer review"),
-                    "user": ("用户评价", "User evaluation"), "social": ("社会评价", "Social evaluation")}
+COMPONENT_LABELS = {
+    "unit": ("单位考评", "Unit assessment"),
+    "peer": ("同行评价", "Peer review"),
+    "user": ("用户评价", "User evaluation"),
+    "social": ("社会评价", "Social evaluation"),
+}
 
 
 def _criteria(*items):
     return {code: {"weight": weight, "zh": zh, "en": en} for code, weight, zh, en in items}
 
 
-LEADING = _criteria(("vision", 50, "战略眼光", "Strategic vision"),
-                    ("organisation", 50, "策划与组织实施能力", "Planning, organisation and implementation"))
+LEADING = _criteria(
+    ("vision", 50, "战略眼光", "Strategic vision"),
+    ("organisation", 50, "策划与组织实施能力", "Planning, organisation and implementation"),
+)
 TOP = _criteria(("performance", 60, "科研业绩", "Research performance"), ("influence", 40, "影响力", "Influence"))
-YOUNG = _criteria(("potential", 50, "发展潜力", "Development potential"),
-                  ("ability", 50, "专业能力", "Professional ability"))
-SUPPORT = _criteria(("completion", 60, "工作完成情况", "Work completion"),
-                    ("attitude", 40, "服务态度", "Service attitude"))
-INDUSTRIAL = _criteria(("social_benefit", 50, "社会效益", "Social benefit"),
-                       ("economic_benefit", 50, "经济效益", "Economic benefit"))
+YOUNG = _criteria(
+    ("potential", 50, "发展潜力", "Development potential"), ("ability", 50, "专业能力", "Professional ability")
+)
+SUPPORT = _criteria(
+    ("completion", 60, "工作完成情况", "Work completion"), ("attitude", 40, "服务态度", "Service attitude")
+)
+INDUSTRIAL = _criteria(
+    ("social_benefit", 50, "社会效益", "Social benefit"), ("economic_benefit", 50, "经济效益", "Economic benefit")
+)
 
 SEED_SCHEMES = {
     "leading": {"components": {"peer": {"weight": 1.0, "criteria": LEADING}}},
@@ -47,9 +57,15 @@ class SchemeError(Refusal):
 
 def to_scoring(definition: dict) -> Scheme:
     """The pure aggregation module's view of a stored definition."""
-    return Scheme({name: Component(weight=float(c["weight"]),
-                                   criteria={code: float(crit["weight"]) for code, crit in c["criteria"].items()})
-                   for name, c in definition["components"].items()})
+    return Scheme(
+        {
+            name: Component(
+                weight=float(c["weight"]),
+                criteria={code: float(crit["weight"]) for code, crit in c["criteria"].items()},
+            )
+            for name, c in definition["components"].items()
+        }
+    )
 
 
 def validate_definition(definition: dict) -> list[str]:
@@ -69,8 +85,12 @@ def validate_definition(definition: dict) -> list[str]:
 
 
 def latest(category: str) -> EvaluationScheme | None:
-    return db.session.execute(select(EvaluationScheme).where(EvaluationScheme.category == category)
-                              .order_by(EvaluationScheme.version.desc()).limit(1)).scalar_one_or_none()
+    return db.session.execute(
+        select(EvaluationScheme)
+        .where(EvaluationScheme.category == category)
+        .order_by(EvaluationScheme.version.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def save_version(category: str, definition: dict, *, actor, note: str = "") -> EvaluationScheme:
@@ -78,10 +98,15 @@ def save_version(category: str, definition: dict, *, actor, note: str = "") -> E
     problems = validate_definition(definition)
     if problems:
         raise SchemeError("; ".join(problems))
-    version = (db.session.execute(select(func.max(EvaluationScheme.version))
-                                  .where(EvaluationScheme.category == category)).scalar() or 0) + 1
-    scheme = EvaluationScheme(category=category, version=version, definition=definition, note=note,
-                              created_by_id=getattr(actor, "id", None))
+    version = (
+        db.session.execute(
+            select(func.max(EvaluationScheme.version)).where(EvaluationScheme.category == category)
+        ).scalar()
+        or 0
+    ) + 1
+    scheme = EvaluationScheme(
+        category=category, version=version, definition=definition, note=note, created_by_id=getattr(actor, "id", None)
+    )
     db.session.add(scheme)
     db.session.flush()
     record("scheme.saved", scheme, actor=actor, data={"category": category, "version": version})

@@ -1,4 +1,5 @@
 """Evaluation verbs (SPEC §5.5): accept or decline an assignment, keep a draft, submit and lock it."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -34,8 +35,14 @@ class EvaluationError(ReviewError):
 def can_evaluate(user: User | None, assignment: Assignment) -> bool:
     """Only the assigned expert, and only while the assignment is open or submitted (a declined or withdrawn one
     is gone for them)."""
-    return (user is not None and getattr(user, "is_authenticated", False) and assignment.kind == "expert"
-            and assignment.expert_id == user.id and user.has_role(Role.EXPERT) and assignment.status in LIVE)
+    return (
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and assignment.kind == "expert"
+        and assignment.expert_id == user.id
+        and user.has_role(Role.EXPERT)
+        and assignment.status in LIVE
+    )
 
 
 def component_of(assignment: Assignment) -> str:
@@ -68,6 +75,7 @@ def _ensure_own(assignment: Assignment, expert: User) -> None:
 
 # ---------------------------------------------------------------- answering the invitation
 
+
 def accept_assignment(assignment: Assignment, expert: User, statement: str) -> None:
     """Accept with the signed no-conflict statement (the text, the signer and the time are kept)."""
     _ensure_own(assignment, expert)
@@ -79,8 +87,9 @@ def accept_assignment(assignment: Assignment, expert: User, statement: str) -> N
     if not (statement or "").strip():
         raise ReviewError(_("Confirm that you have no conflict of interest with this applicant."))
     now = utcnow()
-    assignment.no_conflict_statement = (f"{statement.strip()}\n— {expert.name} <{expert.email}>, "
-                                        f"{now:%Y-%m-%d %H:%M:%S} UTC")
+    assignment.no_conflict_statement = (
+        f"{statement.strip()}\n— {expert.name} <{expert.email}>, {now:%Y-%m-%d %H:%M:%S} UTC"
+    )
     assignment.status = next_status(assignment.status, AssignmentAction.ACCEPT).value
     assignment.responded_at = now
     record("assignment.accepted", assignment.application, actor=expert, data={"assignment_id": assignment.id})
@@ -101,41 +110,62 @@ def decline_assignment(assignment: Assignment, expert: User, reason: str) -> Non
     assignment.responded_at = utcnow()
     assignment.decline_reason = reason[:500]
     application = assignment.application
-    record("assignment.declined", application, actor=expert,
-           data={"assignment_id": assignment.id, "reason": assignment.decline_reason})
+    record(
+        "assignment.declined",
+        application,
+        actor=expert,
+        data={"assignment_id": assignment.id, "reason": assignment.decline_reason},
+    )
     for admin in program_admins_for(application.call.program_id):  # the office of this program only
-        queue_email(admin.email, "assignment_declined", locale=admin.locale, user=admin, expert=expert,
-                    program_name=application.call.program.name(admin.locale), reference=reference(application),
-                    reason=assignment.decline_reason,
-                    link=external_url("office.application", application_id=application.id))
+        queue_email(
+            admin.email,
+            "assignment_declined",
+            locale=admin.locale,
+            user=admin,
+            expert=expert,
+            program_name=application.call.program.name(admin.locale),
+            reference=reference(application),
+            reason=assignment.decline_reason,
+            link=external_url("office.application", application_id=application.id),
+        )
     db.session.flush()
 
 
 # ---------------------------------------------------------------- scoring
+
 
 def evaluation_for(assignment: Assignment) -> Evaluation:
     """The assignment's evaluation, created as a draft the first time."""
     if assignment.evaluation is not None:
         return assignment.evaluation
     key = f"user:{assignment.expert_id}" if assignment.kind == "expert" else f"ext:{assignment.id}"
-    found = db.session.execute(select(Evaluation).where(Evaluation.application_id == assignment.application_id,
-                                                        Evaluation.evaluator_key == key)).scalar_one_or_none()
+    found = db.session.execute(
+        select(Evaluation).where(
+            Evaluation.application_id == assignment.application_id, Evaluation.evaluator_key == key
+        )
+    ).scalar_one_or_none()
     if found is not None:
         if found.status == EvaluationStatus.SUBMITTED:
             raise ReviewError(_("This evaluation has been submitted and is locked."))
         found.assignment = assignment  # the same person's draft from a withdrawn assignment carries over
         evaluation = found
     else:
-        evaluation = Evaluation(application_id=assignment.application_id, assignment=assignment,
-                                evaluator_key=key, component=component_of(assignment), scores={},
-                                status=EvaluationStatus.DRAFT.value)
+        evaluation = Evaluation(
+            application_id=assignment.application_id,
+            assignment=assignment,
+            evaluator_key=key,
+            component=component_of(assignment),
+            scores={},
+            status=EvaluationStatus.DRAFT.value,
+        )
         db.session.add(evaluation)
     db.session.flush()
     return evaluation
 
 
-def _checked(assignment: Assignment, scores: dict, familiarity, recommendation, integrity_ok, integrity_note,
-             submit: bool) -> dict[str, float]:
+def _checked(
+    assignment: Assignment, scores: dict, familiarity, recommendation, integrity_ok, integrity_note, submit: bool
+) -> dict[str, float]:
     """The scores as floats; raises EvaluationError naming every problem (a draft may leave things blank)."""
     criteria = criteria_for(assignment)
     problems: dict[str, str] = {}
@@ -176,14 +206,24 @@ def _checked(assignment: Assignment, scores: dict, familiarity, recommendation, 
     return clean
 
 
-def save_evaluation(assignment: Assignment, *, scores: dict, familiarity: str | None, recommendation: str | None,
-                    comment_for_applicant: str, comment_confidential: str, integrity_ok: bool | None,
-                    integrity_note: str, submit: bool) -> Evaluation:
+def save_evaluation(
+    assignment: Assignment,
+    *,
+    scores: dict,
+    familiarity: str | None,
+    recommendation: str | None,
+    comment_for_applicant: str,
+    comment_confidential: str,
+    integrity_ok: bool | None,
+    integrity_note: str,
+    submit: bool,
+) -> Evaluation:
     """Save the draft, or submit it; a submitted evaluation is locked and refuses every change."""
     # Re-read under a row lock: a second tab or a double click must find the first submission.
     db.session.refresh(assignment, with_for_update=True)
     if assignment.status == AssignmentStatus.SUBMITTED or (
-            assignment.evaluation is not None and assignment.evaluation.status == EvaluationStatus.SUBMITTED):
+        assignment.evaluation is not None and assignment.evaluation.status == EvaluationStatus.SUBMITTED
+    ):
         raise ReviewError(_("This evaluation has been submitted and is locked."))
     if assignment.status == AssignmentStatus.INVITED and assignment.kind == "expert":
         raise ReviewError(_("Accept the assignment before scoring."))
@@ -209,13 +249,26 @@ def save_evaluation(assignment: Assignment, *, scores: dict, familiarity: str | 
         evaluation.status, evaluation.submitted_at = EvaluationStatus.SUBMITTED.value, now
         assignment.status = next_status(assignment.status, AssignmentAction.SUBMIT).value
         # Scores and recommendation go into the log; the comments stay in the evaluation.
-        record("evaluation.submitted", application, actor=_actor(assignment),
-               data={"assignment_id": assignment.id, "evaluation_id": evaluation.id,
-                     "component": evaluation.component, "scores": clean, "recommendation": recommendation,
-                     "integrity_ok": evaluation.integrity_ok})
+        record(
+            "evaluation.submitted",
+            application,
+            actor=_actor(assignment),
+            data={
+                "assignment_id": assignment.id,
+                "evaluation_id": evaluation.id,
+                "component": evaluation.component,
+                "scores": clean,
+                "recommendation": recommendation,
+                "integrity_ok": evaluation.integrity_ok,
+            },
+        )
         if not evaluation.integrity_ok:
             application.integrity_flag = True
-            record("application.integrity_flagged", application, actor=_actor(assignment),
-                   data={"assignment_id": assignment.id, "evaluation_id": evaluation.id})
+            record(
+                "application.integrity_flagged",
+                application,
+                actor=_actor(assignment),
+                data={"assignment_id": assignment.id, "evaluation_id": evaluation.id},
+            )
     db.session.flush()
     return evaluation

@@ -31,6 +31,7 @@ group, a block of applications x experts is masked with numpy: one broadcast com
 sparse (row, column) scatters for recent former units (matched by branch through a sorted index), exclusion
 lists, declared conflicts and self pairs. No Python loop over pairs.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -40,12 +41,38 @@ from typing import Any, Protocol
 
 import numpy as np
 
-PUBLIC_MAIL_DOMAINS = frozenset({
-    "qq.com", "vip.qq.com", "foxmail.com", "163.com", "126.com", "yeah.net", "vip.163.com", "vip.126.com",
-    "sina.com", "sina.cn", "vip.sina.com", "sohu.com", "aliyun.com", "139.com", "189.cn", "wo.cn", "tom.com",
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com",
-    "icloud.com", "me.com", "protonmail.com", "proton.me",
-})
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {
+        "qq.com",
+        "vip.qq.com",
+        "foxmail.com",
+        "163.com",
+        "126.com",
+        "yeah.net",
+        "vip.163.com",
+        "vip.126.com",
+        "sina.com",
+        "sina.cn",
+        "vip.sina.com",
+        "sohu.com",
+        "aliyun.com",
+        "139.com",
+        "189.cn",
+        "wo.cn",
+        "tom.com",
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "protonmail.com",
+        "proton.me",
+    }
+)
 HARD_KINDS = ("same_branch", "former_unit", "excluded", "declared", "self")
 _EXCLUDED, _DECLARED, _SELF = 1, 2, 4  # bit flags of explicit pairs
 
@@ -177,11 +204,13 @@ class ProblemIndex:
         self.e_cap = np.array([max(0, int(e.cap)) for e in self.experts], dtype=np.int64)
 
         # disciplines: first-level groups and (first, second) codes
-        self.group_codes = sorted({a.discipline[0] for a in self.apps}
-                                  | {f for e in self.experts for f, _ in e.disciplines})
+        self.group_codes = sorted(
+            {a.discipline[0] for a in self.apps} | {f for e in self.experts for f, _ in e.disciplines}
+        )
         gpos = {c: i for i, c in enumerate(self.group_codes)}
-        self.sl_codes = sorted({tuple(a.discipline) for a in self.apps}
-                               | {tuple(d) for e in self.experts for d in e.disciplines})
+        self.sl_codes = sorted(
+            {tuple(a.discipline) for a in self.apps} | {tuple(d) for e in self.experts for d in e.disciplines}
+        )
         slpos = {c: i for i, c in enumerate(self.sl_codes)}
         self.a_group = np.array([gpos[a.discipline[0]] for a in self.apps], dtype=np.int64)
         self.a_sl = np.array([slpos[tuple(a.discipline)] for a in self.apps], dtype=np.int64)
@@ -202,8 +231,14 @@ class ProblemIndex:
 
         # recent former units, as (expert, branch)
         since = int(problem.reference_year) - int(problem.conflict_years)
-        fpairs = sorted({(i, int(self.unit_root[unit_of(u, f"former unit of expert {e.id!r}")]))
-                         for i, e in enumerate(self.experts) for u, year in e.former_units if int(year) >= since})
+        fpairs = sorted(
+            {
+                (i, int(self.unit_root[unit_of(u, f"former unit of expert {e.id!r}")]))
+                for i, e in enumerate(self.experts)
+                for u, year in e.former_units
+                if int(year) >= since
+            }
+        )
         # explicit pairs: exclusion lists, declared conflicts, self
         persons: dict[Hashable, int] = {}
         self.e_person = np.array([persons.setdefault(e.person_id, len(persons)) for e in self.experts], dtype=np.int64)
@@ -245,7 +280,7 @@ class ProblemIndex:
             exp = exp[self.e_cap[exp] > 0]
             for ei in exp.tolist():
                 self.e_groups[ei].append(g)
-            apps = order[bounds[g]:bounds[g + 1]]
+            apps = order[bounds[g] : bounds[g + 1]]
             eloc = np.full(ne, -1, dtype=np.int64)
             eloc[exp] = np.arange(len(exp))
             aloc = np.full(na, -1, dtype=np.int64)
@@ -256,8 +291,24 @@ class ProblemIndex:
             fo_keys, fo_e = _local_pairs(f_arr[:, 1], eloc[f_arr[:, 0]])
             ok = (aloc[x_arr[:, 0]] >= 0) & (eloc[x_arr[:, 1]] >= 0) if len(x_arr) else np.zeros(0, bool)
             ex_keys, ex_e = _local_pairs(aloc[x_arr[ok, 0]], eloc[x_arr[ok, 1]])
-            self.groups.append(Group(code, exp, apps, self.e_branch[exp], self.e_unit[exp], sl_keys, sl_e,
-                                     kw_keys, kw_e, self.e_nkw[exp], fo_keys, fo_e, ex_keys, ex_e))
+            self.groups.append(
+                Group(
+                    code,
+                    exp,
+                    apps,
+                    self.e_branch[exp],
+                    self.e_unit[exp],
+                    sl_keys,
+                    sl_e,
+                    kw_keys,
+                    kw_e,
+                    self.e_nkw[exp],
+                    fo_keys,
+                    fo_e,
+                    ex_keys,
+                    ex_e,
+                )
+            )
         self._names: dict[tuple[str, int], tuple[str, str, str]] = {}
 
     # -- bulk -------------------------------------------------------------------------------------------
@@ -389,8 +440,8 @@ def _within_one_edit(a: str, b: str) -> bool:
     while i < len(a) and a[i] == b[i]:
         i += 1
     if len(a) == len(b):
-        return a[i + 1:] == b[i + 1:]
-    return a[i:] == b[i + 1:]
+        return a[i + 1 :] == b[i + 1 :]
+    return a[i:] == b[i + 1 :]
 
 
 # -- internals -------------------------------------------------------------------------------------------

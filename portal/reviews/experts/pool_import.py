@@ -1,4 +1,5 @@
 """Keeping the expert pool (SPEC §5.3): read CSV/XLSX rows, validate every row, then write all of them or none."""
+
 from __future__ import annotations
 
 import csv
@@ -34,9 +35,17 @@ COLUMNS = {
     "former_units": ("曾工作单位", "former_units"),
     "load_cap": ("评审上限", "load_cap"),
 }
-_EXTRA_ALIASES = {"电子邮箱": "email", "e-mail": "email", "单位": "unit_code", "unit": "unit_code",
-                  "学科": "disciplines", "former units": "former_units", "unit code": "unit_code",
-                  "load cap": "load_cap", "full name": "name"}
+_EXTRA_ALIASES = {
+    "电子邮箱": "email",
+    "e-mail": "email",
+    "单位": "unit_code",
+    "unit": "unit_code",
+    "学科": "disciplines",
+    "former units": "former_units",
+    "unit code": "unit_code",
+    "load cap": "load_cap",
+    "full name": "name",
+}
 _IGNORED = {"备注", "note", "notes", "序号", "no", "no."}  # bookkeeping columns people add to spreadsheets
 REQUIRED = ("name", "email")
 MAX_ROWS = 5000
@@ -141,8 +150,9 @@ def parse_rows(filename: str, data: bytes) -> list[dict]:
     keys = [_header_key(h) for h in header]
     unknown = [h for h, k in zip(header, keys, strict=True) if k is None]
     if unknown:
-        raise PoolError(_("Unknown columns: %(columns)s. Use the headers of the template.",
-                          columns=", ".join(unknown)), "file")
+        raise PoolError(
+            _("Unknown columns: %(columns)s. Use the headers of the template.", columns=", ".join(unknown)), "file"
+        )
     twice = sorted({column_label(k) for k in keys if k and keys.count(k) > 1})
     if twice:
         raise PoolError(_("These columns appear more than once: %(columns)s.", columns=", ".join(twice)), "file")
@@ -151,7 +161,7 @@ def parse_rows(filename: str, data: bytes) -> list[dict]:
         raise PoolError(_("Required columns are missing: %(columns)s.", columns=", ".join(missing)), "file")
     rows = []
     # Numbered as the spreadsheet numbers them, so an error points at the line the admin sees.
-    for number, values in enumerate(table[start + 1:], start=start + 2):
+    for number, values in enumerate(table[start + 1 :], start=start + 2):
         if any(values):
             rows.append({"row": number, **{k: v for k, v in zip(keys, values, strict=False) if k}})
     if not rows:
@@ -163,6 +173,7 @@ def parse_rows(filename: str, data: bytes) -> list[dict]:
 
 # ---------------------------------------------------------------- validation
 
+
 @dataclass
 class Lookups:
     """Unit codes (upper case) -> id, discipline code -> parent code, and this year: loaded once per import."""
@@ -173,8 +184,11 @@ class Lookups:
 
 
 def load_lookups() -> Lookups:
-    return Lookups({code.upper(): uid for code, uid in db.session.execute(select(Unit.code, Unit.id)).all()},
-                   dict(db.session.execute(select(Discipline.code, Discipline.parent_code)).all()), local_today().year)
+    return Lookups(
+        {code.upper(): uid for code, uid in db.session.execute(select(Unit.code, Unit.id)).all()},
+        dict(db.session.execute(select(Discipline.code, Discipline.parent_code)).all()),
+        local_today().year,
+    )
 
 
 def split_list(text: str) -> list[str]:
@@ -217,8 +231,16 @@ def check_row(row: dict, lookups: Lookups) -> tuple[dict, list[tuple[str, str]]]
             errors.append(("disciplines", _("Unknown discipline code %(code)s.", code=code)))
         elif lookups.disciplines[code] is None:
             example = next((c for c, p in sorted(lookups.disciplines.items()) if p == code), code + "01")
-            errors.append(("disciplines", _("%(code)s is a first-level discipline; give second-level codes such as "
-                                            "%(example)s.", code=code, example=example)))
+            errors.append(
+                (
+                    "disciplines",
+                    _(
+                        "%(code)s is a first-level discipline; give second-level codes such as %(example)s.",
+                        code=code,
+                        example=example,
+                    ),
+                )
+            )
         else:
             clean["disciplines"].append(code)
     if not split_list(row.get("disciplines", "")):
@@ -232,15 +254,25 @@ def check_row(row: dict, lookups: Lookups) -> tuple[dict, list[tuple[str, str]]]
     for entry in split_list(re.sub(r"\s*[:：]\s*", ":", row.get("former_units") or "")):
         code, sep, year = entry.partition(":")
         if not sep or not code:
-            errors.append(("former_units", _("Write former units as CODE:YEAR, e.g. CAS-IOP:2023 (%(entry)s).",
-                                             entry=entry)))
+            errors.append(
+                ("former_units", _("Write former units as CODE:YEAR, e.g. CAS-IOP:2023 (%(entry)s).", entry=entry))
+            )
             continue
         unit_id = lookups.units.get(code.upper())
         if unit_id is None:
             errors.append(("former_units", _("Unknown unit code %(code)s.", code=code)))
         if not re.fullmatch(r"\d{4}", year) or int(year) > lookups.year:
-            errors.append(("former_units", _("%(year)s is not a valid year for %(code)s: four digits, not after "
-                                             "%(current)s.", year=year or "—", code=code, current=lookups.year)))
+            errors.append(
+                (
+                    "former_units",
+                    _(
+                        "%(year)s is not a valid year for %(code)s: four digits, not after %(current)s.",
+                        year=year or "—",
+                        code=code,
+                        current=lookups.year,
+                    ),
+                )
+            )
         elif unit_id is not None:
             clean["former_units"].append({"unit_id": unit_id, "until_year": int(year)})
     cap = (row.get("load_cap") or "").strip()
@@ -255,6 +287,7 @@ def check_row(row: dict, lookups: Lookups) -> tuple[dict, list[tuple[str, str]]]
 
 # ---------------------------------------------------------------- writing
 
+
 def _unusable_hash() -> str:
     # Never a valid argon2 hash, so no password matches it; random, so each reset token is unique.
     # Hashing a throwaway password instead would spend argon2's memory-hard work on every imported row.
@@ -262,21 +295,31 @@ def _unusable_hash() -> str:
 
 
 def _new_account(email: str, name: str, actor) -> User:
-    user = User(email=email, name=name, password_hash=_unusable_hash(),
-                locale=current_app.config["BABEL_DEFAULT_LOCALE"], email_confirmed_at=None)
+    user = User(
+        email=email,
+        name=name,
+        password_hash=_unusable_hash(),
+        locale=current_app.config["BABEL_DEFAULT_LOCALE"],
+        email_confirmed_at=None,
+    )
     user.roles.append(UserRole(role=Role.EXPERT.value))
     db.session.add(user)
     db.session.flush()
-    record("user.created", user, actor=actor, data={"email": email, "roles": [Role.EXPERT.value],
-                                                    "via": "expert_pool"})
+    record("user.created", user, actor=actor, data={"email": email, "roles": [Role.EXPERT.value], "via": "expert_pool"})
     return user
 
 
 def send_welcome(user: User) -> None:
     """Tell a new expert they are in the pool and how to set their password (the forgot-password link)."""
-    queue_email(user.email, "expert_welcome", locale=user.locale, user=user, link=password_reset_link(user),
-                minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
-                forgot_link=external_url("accounts.forgot_password"))
+    queue_email(
+        user.email,
+        "expert_welcome",
+        locale=user.locale,
+        user=user,
+        link=password_reset_link(user),
+        minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+        forgot_link=external_url("accounts.forgot_password"),
+    )
 
 
 def _apply(clean: dict, user: User | None, actor, report: ImportReport) -> User:
@@ -312,8 +355,13 @@ def import_experts(rows: list[dict], actor) -> ImportReport:
         report.errors.extend(RowError(row["row"], key, message) for key, message in errors)
         email = clean["email"]
         if email and email in first_row:
-            report.errors.append(RowError(row["row"], "email", _("%(email)s already appears in row %(row)s.",
-                                                                 email=email, row=first_row[email])))
+            report.errors.append(
+                RowError(
+                    row["row"],
+                    "email",
+                    _("%(email)s already appears in row %(row)s.", email=email, row=first_row[email]),
+                )
+            )
         first_row.setdefault(email, row["row"])
         cleaned.append(clean)
     if report.errors:
@@ -328,10 +376,18 @@ def import_experts(rows: list[dict], actor) -> ImportReport:
         user = _apply(clean, known, actor, report)
         if known is None:
             new_users.append(user)
-    record("expert_pool.imported", None, actor=actor,
-           data={"rows": report.rows, "accounts_created": report.accounts_created,
-                 "roles_granted": report.roles_granted, "profiles_created": report.profiles_created,
-                 "profiles_updated": report.profiles_updated})
+    record(
+        "expert_pool.imported",
+        None,
+        actor=actor,
+        data={
+            "rows": report.rows,
+            "accounts_created": report.accounts_created,
+            "roles_granted": report.roles_granted,
+            "profiles_created": report.profiles_created,
+            "profiles_updated": report.profiles_updated,
+        },
+    )
     for user in new_users:
         send_welcome(user)
     return report
@@ -339,8 +395,7 @@ def import_experts(rows: list[dict], actor) -> ImportReport:
 
 def save_expert(values: dict, actor, *, user: User | None = None) -> tuple[User | None, list[RowError]]:
     """Add one expert (user=None) or edit one, from the same text fields as an import row."""
-    clean, problems = check_row({**values, "email": user.email if user else values.get("email", "")},
-                                load_lookups())
+    clean, problems = check_row({**values, "email": user.email if user else values.get("email", "")}, load_lookups())
     # An edit keeps the account's email (the person's login), so only a new expert's address is checked.
     errors = [RowError(0, key, message) for key, message in problems if not (user and key == "email")]
     existing = find_user(clean["email"]) if user is None and clean["email"] else None
@@ -352,9 +407,17 @@ def save_expert(values: dict, actor, *, user: User | None = None) -> tuple[User 
     if user is not None:
         user.name = clean["name"]
     saved = _apply(clean, user or existing, actor, report)
-    record("expert_pool.expert_saved", saved, actor=actor,
-           data={"created": bool(report.profiles_created), "unit_id": clean["unit_id"],
-                 "disciplines": clean["disciplines"], "load_cap": clean["load_cap"]})
+    record(
+        "expert_pool.expert_saved",
+        saved,
+        actor=actor,
+        data={
+            "created": bool(report.profiles_created),
+            "unit_id": clean["unit_id"],
+            "disciplines": clean["disciplines"],
+            "load_cap": clean["load_cap"],
+        },
+    )
     if report.accounts_created:
         send_welcome(saved)
     return saved, []
@@ -366,32 +429,47 @@ def declare_conflict(expert: User, email: str, relation: str, actor) -> Declared
         raise PoolError(_("Choose the relation."), "relation")
     person = find_user(email)
     if person is None:
-        raise PoolError(_("No account uses %(email)s. Declare the conflict with the email the person registered "
-                          "with.", email=normalise_email(email)), "email")
+        raise PoolError(
+            _(
+                "No account uses %(email)s. Declare the conflict with the email the person registered with.",
+                email=normalise_email(email),
+            ),
+            "email",
+        )
     if person.id == expert.id:
         raise PoolError(_("An expert cannot declare a conflict with themselves."), "email")
-    pair = or_((DeclaredConflict.expert_id == expert.id) & (DeclaredConflict.person_id == person.id),
-               (DeclaredConflict.expert_id == person.id) & (DeclaredConflict.person_id == expert.id))
+    pair = or_(
+        (DeclaredConflict.expert_id == expert.id) & (DeclaredConflict.person_id == person.id),
+        (DeclaredConflict.expert_id == person.id) & (DeclaredConflict.person_id == expert.id),
+    )
     if db.session.execute(select(DeclaredConflict.id).where(pair)).first():
         raise PoolError(_("A conflict with %(name)s is already declared.", name=person.name), "email")
     conflict = DeclaredConflict(expert_id=expert.id, person_id=person.id, relation=relation, declared_by_id=actor.id)
     db.session.add(conflict)
     db.session.flush()
-    record("expert_pool.conflict_declared", expert, actor=actor,
-           data={"person_id": person.id, "relation": relation})
+    record("expert_pool.conflict_declared", expert, actor=actor, data={"person_id": person.id, "relation": relation})
     return conflict
 
 
 # ---------------------------------------------------------------- template
 
+
 def _example_row() -> list[str]:
     unit = db.session.execute(select(Unit.code).order_by(Unit.code)).scalars().first() or "UNIT-CODE"
-    codes = db.session.execute(select(Discipline.code).where(Discipline.parent_code.is_not(None))
-                               .order_by(Discipline.code).limit(2)).scalars().all() or ["A01"]
+    codes = db.session.execute(
+        select(Discipline.code).where(Discipline.parent_code.is_not(None)).order_by(Discipline.code).limit(2)
+    ).scalars().all() or ["A01"]
     english = is_english()
-    return ["Zhang San" if english else "张三", "zhangsan@example.cn", unit, "Professor" if english else "研究员",
-            "; ".join(codes), "algebraic geometry; number theory" if english else "代数几何; 数论",
-            f"{unit}:{local_today().year - 2}", str(DEFAULT_LOAD_CAP)]
+    return [
+        "Zhang San" if english else "张三",
+        "zhangsan@example.cn",
+        unit,
+        "Professor" if english else "研究员",
+        "; ".join(codes),
+        "algebraic geometry; number theory" if english else "代数几何; 数论",
+        f"{unit}:{local_today().year - 2}",
+        str(DEFAULT_LOAD_CAP),
+    ]
 
 
 def export_template(kind: str) -> tuple[bytes, str, str]:
@@ -418,6 +496,9 @@ def export_template(kind: str) -> tuple[bytes, str, str]:
             sheet.column_dimensions[letter].width = width
         out = io.BytesIO()
         book.save(out)
-        return (out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "expert_pool_template.xlsx")
+        return (
+            out.getvalue(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "expert_pool_template.xlsx",
+        )
     raise PoolError(_("Unknown template kind."))

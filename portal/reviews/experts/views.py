@@ -1,4 +1,5 @@
 """Program admins keep the expert pool: import from CSV/XLSX, create and edit experts, declare conflicts."""
+
 from __future__ import annotations
 
 import io
@@ -40,10 +41,16 @@ def _expert_form(**kwargs) -> ExpertForm:
 def _values(form: ExpertForm) -> dict:
     """The form as an import row, so both paths share one set of rules."""
     unit = db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None
-    return {"name": form.name.data or "", "email": form.email.data or "", "unit_code": unit.code if unit else "",
-            "title": form.title.data or "", "disciplines": ";".join(form.disciplines.data or []),
-            "keywords": form.keywords.data or "", "former_units": form.former_units.data or "",
-            "load_cap": "" if form.load_cap.data is None else str(form.load_cap.data)}
+    return {
+        "name": form.name.data or "",
+        "email": form.email.data or "",
+        "unit_code": unit.code if unit else "",
+        "title": form.title.data or "",
+        "disciplines": ";".join(form.disciplines.data or []),
+        "keywords": form.keywords.data or "",
+        "former_units": form.former_units.data or "",
+        "load_cap": "" if form.load_cap.data is None else str(form.load_cap.data),
+    }
 
 
 def _filled_form(profile: ExpertProfile) -> ExpertForm:
@@ -54,8 +61,9 @@ def _filled_form(profile: ExpertProfile) -> ExpertForm:
     form.unit_id.data, form.title.data = profile.unit_id or 0, profile.title
     form.disciplines.data, form.load_cap.data = list(profile.disciplines or []), profile.load_cap
     form.keywords.data = "; ".join(profile.keywords or [])
-    form.former_units.data = "; ".join(f"{codes.get(f['unit_id'], '?')}:{f['until_year']}"
-                                       for f in profile.former_units or [])
+    form.former_units.data = "; ".join(
+        f"{codes.get(f['unit_id'], '?')}:{f['until_year']}" for f in profile.former_units or []
+    )
     return form
 
 
@@ -80,9 +88,17 @@ def import_experts():
             report = pool.import_experts(rows, current_user._get_current_object())
             if report.ok:
                 commit()
-                flash(_("%(rows)s experts imported: %(created)s added to the pool (%(accounts)s new accounts), "
-                        "%(updated)s updated.", rows=report.rows, created=report.profiles_created,
-                        accounts=report.accounts_created, updated=report.profiles_updated), "success")
+                flash(
+                    _(
+                        "%(rows)s experts imported: %(created)s added to the pool (%(accounts)s new accounts), "
+                        "%(updated)s updated.",
+                        rows=report.rows,
+                        created=report.profiles_created,
+                        accounts=report.accounts_created,
+                        updated=report.profiles_updated,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("office.experts"))
             rollback()
     status = 400 if request.method == "POST" else 200
@@ -110,8 +126,9 @@ def new_expert():
             return redirect(url_for("pool.edit_expert", user_id=user.id))
         rollback()
         _show_errors(form, errors)
-    return render_template("reviews/pool_expert_form.html", form=form, expert=None), \
-        400 if request.method == "POST" else 200
+    return render_template(
+        "reviews/pool_expert_form.html", form=form, expert=None
+    ), 400 if request.method == "POST" else 200
 
 
 def _expert(user_id: int) -> ExpertProfile:
@@ -122,14 +139,26 @@ def _expert(user_id: int) -> ExpertProfile:
 def _edit_page(profile: ExpertProfile, form: ExpertForm, conflict_form: ConflictForm, status: int = 200):
     other = aliased(User)
     conflicts = db.session.execute(
-        select(DeclaredConflict, other).join(other, or_(
-            (DeclaredConflict.expert_id == profile.user_id) & (other.id == DeclaredConflict.person_id),
-            (DeclaredConflict.person_id == profile.user_id) & (other.id == DeclaredConflict.expert_id)))
+        select(DeclaredConflict, other)
+        .join(
+            other,
+            or_(
+                (DeclaredConflict.expert_id == profile.user_id) & (other.id == DeclaredConflict.person_id),
+                (DeclaredConflict.person_id == profile.user_id) & (other.id == DeclaredConflict.expert_id),
+            ),
+        )
         .where(or_(DeclaredConflict.expert_id == profile.user_id, DeclaredConflict.person_id == profile.user_id))
-        .order_by(DeclaredConflict.created_at)).all()
+        .order_by(DeclaredConflict.created_at)
+    ).all()
     form.email.render_kw = {"readonly": True}
-    return render_template("reviews/pool_expert_form.html", form=form, expert=profile, conflicts=conflicts,
-                           conflict_form=conflict_form, relations=RELATION_LABELS), status
+    return render_template(
+        "reviews/pool_expert_form.html",
+        form=form,
+        expert=profile,
+        conflicts=conflicts,
+        conflict_form=conflict_form,
+        relations=RELATION_LABELS,
+    ), status
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
@@ -158,8 +187,7 @@ def add_conflict(user_id: int):
     form = ConflictForm(prefix="conflict")
     if form.validate_on_submit():
         try:
-            pool.declare_conflict(profile.user, form.email.data, form.relation.data,
-                                  current_user._get_current_object())
+            pool.declare_conflict(profile.user, form.email.data, form.relation.data, current_user._get_current_object())
         except pool.PoolError as exc:
             rollback()
             getattr(form, exc.field or "email").errors.append(exc.message)

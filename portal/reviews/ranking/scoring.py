@@ -106,8 +106,7 @@ class Options:
             raise ValueError("quota must be >= 0")
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any] | None, *, base: Options | None = None,
-                     **fixed: Any) -> Options:
+    def from_mapping(cls, values: Mapping[str, Any] | None, *, base: Options | None = None, **fixed: Any) -> Options:
         """Options from their stored form (a call's aggregation, the values of the options form): the STORED
         options in `values` over those of `base` (default: the defaults), missing ones kept from `base`;
         `fixed` sets the others (quota, expected_per_component). ValueError for a key that is not an option and
@@ -116,8 +115,9 @@ class Options:
         unknown = set(given) - set(cls.STORED)
         if unknown:
             raise ValueError(f"unknown aggregation options: {sorted(unknown)}")
-        chosen: dict[str, Any] = {name: bool(value) for name, value in given.items()
-                                  if name != "disagreement_threshold"}
+        chosen: dict[str, Any] = {
+            name: bool(value) for name, value in given.items() if name != "disagreement_threshold"
+        }
         if "disagreement_threshold" in given:
             try:
                 threshold = float(given["disagreement_threshold"])
@@ -284,7 +284,8 @@ def aggregate(
     for e in evaluations:
         weight = familiarity_weight(e.familiarity) if options.familiarity_weights else 1.0
         grouped.setdefault(e.application_id, {}).setdefault(e.component, []).append(
-            _Scored(e, used[e.evaluation_id], weight))
+            _Scored(e, used[e.evaluation_id], weight)
+        )
         if not e.integrity_ok:
             integrity.add(e.application_id)
 
@@ -337,8 +338,16 @@ def aggregate(
             rank = None
         elif _tie_key(final) != previous:
             rank, previous = position, _tie_key(final)
-        ranked.append(RankedApplication(
-            application_id=aid, rank=rank, final=final, component_scores=scores, n_evaluations=counts,
-            std_dev=spreads[main], component_std_devs=spreads, flags=frozenset(flags),
-        ))
+        ranked.append(
+            RankedApplication(
+                application_id=aid,
+                rank=rank,
+                final=final,
+                component_scores=scores,
+                n_evaluations=counts,
+                std_dev=spreads[main],
+                component_std_devs=spreads,
+                flags=frozenset(flags),
+            )
+        )
     return ranked

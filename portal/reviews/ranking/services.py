@@ -1,4 +1,5 @@
 """A call's ranking (SPEC §4.1, §6.1): load applications and evaluations in a fixed number of queries, aggregate."""
+
 from __future__ import annotations
 
 import contextlib
@@ -139,25 +140,42 @@ class _Line(NamedTuple):
 def _facts(call: Call) -> list:
     """(id, integrity_flag, integrity_cleared_reason, unit_rank) of the call's applications in review."""
     return db.session.execute(
-        select(Application.id, Application.integrity_flag, Application.integrity_cleared_reason,
-               UnitReview.unit_rank)
+        select(Application.id, Application.integrity_flag, Application.integrity_cleared_reason, UnitReview.unit_rank)
         .outerjoin(UnitReview, UnitReview.application_id == Application.id)
         .where(Application.call_id == call.id, Application.state.in_(REVIEW_STATES))
-        .order_by(Application.id)).all()
+        .order_by(Application.id)
+    ).all()
 
 
 def _applications(ids: list[int]) -> dict[int, Application]:
     if not ids:
         return {}
-    return {a.id: a for a in db.session.execute(
-        select(Application).where(Application.id.in_(ids))
-        # Only what the ranking shows: snapshots and plans are large. Applicants' roles are never shown; without
-        # lazyload every applicant would fetch them (selectin).
-        .options(load_only(Application.id, Application.call_id, Application.applicant_id, Application.unit_id,
-                           Application.state, Application.title, Application.discipline_code,
-                           Application.integrity_flag, Application.integrity_cleared_reason),
-                 joinedload(Application.applicant).options(load_only(User.id, User.name), lazyload(User.roles)),
-                 joinedload(Application.unit))).unique().scalars()}
+    return {
+        a.id: a
+        for a in db.session.execute(
+            select(Application)
+            .where(Application.id.in_(ids))
+            # Only what the ranking shows: snapshots and plans are large. Applicants' roles are never shown; without
+            # lazyload every applicant would fetch them (selectin).
+            .options(
+                load_only(
+                    Application.id,
+                    Application.call_id,
+                    Application.applicant_id,
+                    Application.unit_id,
+                    Application.state,
+                    Application.title,
+                    Application.discipline_code,
+                    Application.integrity_flag,
+                    Application.integrity_cleared_reason,
+                ),
+                joinedload(Application.applicant).options(load_only(User.id, User.name), lazyload(User.roles)),
+                joinedload(Application.unit),
+            )
+        )
+        .unique()
+        .scalars()
+    }
 
 
 def _evaluations(call: Call) -> list:
@@ -165,24 +183,43 @@ def _evaluations(call: Call) -> list:
     # After an accepted appeal only the new round counts: evaluations of assignments made before the appeal was
     # granted stay on record but are left out (the unit's own assessment, with no assignment, always counts).
     return db.session.execute(
-        select(Evaluation.id, Evaluation.application_id, Evaluation.evaluator_key, Evaluation.component,
-               Evaluation.scores, Evaluation.familiarity, Evaluation.integrity_ok)
+        select(
+            Evaluation.id,
+            Evaluation.application_id,
+            Evaluation.evaluator_key,
+            Evaluation.component,
+            Evaluation.scores,
+            Evaluation.familiarity,
+            Evaluation.integrity_ok,
+        )
         .join(Application, Application.id == Evaluation.application_id)
         .outerjoin(Assignment, Assignment.id == Evaluation.assignment_id)
-        .where(Application.call_id == call.id, Application.state.in_(REVIEW_STATES),
-               Evaluation.status == EvaluationStatus.SUBMITTED,
-               or_(Evaluation.assignment_id.is_(None), Application.review_round_started_at.is_(None),
-                   Assignment.invited_at > Application.review_round_started_at))
-        .order_by(Evaluation.id)).all()
+        .where(
+            Application.call_id == call.id,
+            Application.state.in_(REVIEW_STATES),
+            Evaluation.status == EvaluationStatus.SUBMITTED,
+            or_(
+                Evaluation.assignment_id.is_(None),
+                Application.review_round_started_at.is_(None),
+                Assignment.invited_at > Application.review_round_started_at,
+            ),
+        )
+        .order_by(Evaluation.id)
+    ).all()
 
 
 def _invited_counts(call: Call) -> dict[tuple[int, str], int]:
     rows = db.session.execute(
         select(Assignment.application_id, Assignment.kind, func.count())
         .join(Application, Application.id == Assignment.application_id)
-        .where(Application.call_id == call.id, Application.state.in_(REVIEW_STATES),
-               Assignment.kind.in_(INVITED_COMPONENTS), Assignment.status.in_(LIVE))
-        .group_by(Assignment.application_id, Assignment.kind)).all()
+        .where(
+            Application.call_id == call.id,
+            Application.state.in_(REVIEW_STATES),
+            Assignment.kind.in_(INVITED_COMPONENTS),
+            Assignment.status.in_(LIVE),
+        )
+        .group_by(Assignment.application_id, Assignment.kind)
+    ).all()
     return {(application_id, kind): n for application_id, kind, n in rows}
 
 
@@ -203,13 +240,22 @@ def _compute(call: Call, scheme: scoring.Scheme, options: scoring.Options) -> li
     invited = _invited_counts(call)
     evaluations = [
         scoring.Evaluation(
-            evaluation_id=row.id, application_id=row.application_id, evaluator_id=row.evaluator_key,
-            component=row.component, criteria=dict(row.scores or {}), familiarity=row.familiarity,
+            evaluation_id=row.id,
+            application_id=row.application_id,
+            evaluator_id=row.evaluator_key,
+            component=row.component,
+            criteria=dict(row.scores or {}),
+            familiarity=row.familiarity,
             # A flag the office has cleared with a reason no longer blocks; the application shows it as cleared.
-            integrity_ok=bool(row.integrity_ok) or _is_cleared(facts[row.application_id].integrity_flag,
-                                                               facts[row.application_id].integrity_cleared_reason))
+            integrity_ok=bool(row.integrity_ok)
+            or _is_cleared(
+                facts[row.application_id].integrity_flag, facts[row.application_id].integrity_cleared_reason
+            ),
+        )
         # An application that left the review states between the two reads is simply not ranked this time.
-        for row in _evaluations(call) if row.application_id in facts]
+        for row in _evaluations(call)
+        if row.application_id in facts
+    ]
     try:
         results = scoring.aggregate(evaluations, scheme, options, application_ids=list(facts))
     except ValueError as exc:
@@ -222,12 +268,23 @@ def _compute(call: Call, scheme: scoring.Scheme, options: scoring.Options) -> li
             flags.add(scoring.FLAG_INTEGRITY)
         for component in INVITED_COMPONENTS:
             # Each outside evaluator invited is one evaluation expected; an unanswered invitation is missing.
-            if component in scheme.components and \
-                    result.n_evaluations[component] < invited.get((result.application_id, component), 0):
+            if component in scheme.components and result.n_evaluations[component] < invited.get(
+                (result.application_id, component), 0
+            ):
                 flags.add(scoring.FLAG_MISSING)
-        lines.append(_Line(result.application_id, result.rank, result.final, result.component_scores,
-                           result.n_evaluations, result.std_dev, tuple(f for f in FLAG_ORDER if f in flags),
-                           fact.unit_rank, _is_cleared(fact.integrity_flag, fact.integrity_cleared_reason)))
+        lines.append(
+            _Line(
+                result.application_id,
+                result.rank,
+                result.final,
+                result.component_scores,
+                result.n_evaluations,
+                result.std_dev,
+                tuple(f for f in FLAG_ORDER if f in flags),
+                fact.unit_rank,
+                _is_cleared(fact.integrity_flag, fact.integrity_cleared_reason),
+            )
+        )
     return lines
 
 
@@ -244,9 +301,19 @@ _CACHE_LOCK = threading.Lock()
 def _cache_key(call: Call, stored: EvaluationScheme, options: scoring.Options) -> tuple:
     # The database and the call's creation time are in the key too: a test (or a second app in the process)
     # may hold another call under the same id.
-    return (db.engine.url.render_as_string(hide_password=True), call.id, call.created_at, call.ranking_stamp,
-            stored.id, options.trimmed, options.familiarity_weights, options.normalise,
-            options.disagreement_threshold, options.quota, tuple(sorted((options.expected_per_component or {}).items())))
+    return (
+        db.engine.url.render_as_string(hide_password=True),
+        call.id,
+        call.created_at,
+        call.ranking_stamp,
+        stored.id,
+        options.trimmed,
+        options.familiarity_weights,
+        options.normalise,
+        options.disagreement_threshold,
+        options.quota,
+        tuple(sorted((options.expected_per_component or {}).items())),
+    )
 
 
 def _shared_cache():
@@ -285,8 +352,9 @@ def _compute_once(key: tuple, call: Call, scheme: scoring.Scheme, options: scori
     connection = None
     try:
         connection = _shared_cache()
-        mine = connection is None or connection.set(_shared_key(key) + ":computing", os.getpid(), nx=True,
-                                                    ex=int(COMPUTE_WAIT) + 1)
+        mine = connection is None or connection.set(
+            _shared_key(key) + ":computing", os.getpid(), nx=True, ex=int(COMPUTE_WAIT) + 1
+        )
     except RedisError:
         mine = True
     if not mine:
@@ -349,8 +417,11 @@ def _prepare(call: Call, options: scoring.Options):
     except (SchemeError, ValueError, KeyError, TypeError) as exc:
         raise RankingError(getattr(exc, "message", str(exc))) from exc
     expected = {"peer": call.program.experts_per_application, "unit": 1}
-    options = replace(options, quota=call.total_quota,
-                      expected_per_component={k: v for k, v in expected.items() if k in scheme.components})
+    options = replace(
+        options,
+        quota=call.total_quota,
+        expected_per_component={k: v for k, v in expected.items() if k in scheme.components},
+    )
     return stored, scheme, options
 
 
@@ -360,8 +431,7 @@ def ranking_lines(call: Call) -> list[_Line]:
     return _lines(call, stored, scheme, options)
 
 
-def ranking_for_call(call: Call, options: scoring.Options, *, page: int | None = None,
-                     per_page: int = 50) -> Ranking:
+def ranking_for_call(call: Call, options: scoring.Options, *, page: int | None = None, per_page: int = 50) -> Ranking:
     """The call's applications in review, aggregated and ranked under `options` (quota from the call).
 
     With `page`, only that page's rows are loaded (per_page each); without, every row. The aggregate itself is
@@ -372,19 +442,37 @@ def ranking_for_call(call: Call, options: scoring.Options, *, page: int | None =
     if page is not None:
         page = min(max(1, page), max(1, math.ceil(total / per_page)))
         start = (page - 1) * per_page
-        shown = list(enumerate(lines[start:start + per_page], start=start + 1))
+        shown = list(enumerate(lines[start : start + per_page], start=start + 1))
     else:
         shown = list(enumerate(lines, start=1))
     applications = _applications([line.application_id for _position, line in shown])
-    rows = [RankingRow(application=applications[line.application_id], position=position, rank=line.rank,
-                       final=line.final, component_scores=line.component_scores,
-                       n_evaluations=line.n_evaluations, std_dev=line.std_dev, flags=line.flags,
-                       unit_rank=line.unit_rank, integrity_cleared=line.integrity_cleared)
-            # An application deleted since the aggregate was computed is not shown.
-            for position, line in shown if line.application_id in applications]
-    return Ranking(call=call, scheme=stored, options=options, rows=rows,
-                   disciplines=_disciplines(row.application.discipline_code for row in rows), total=total,
-                   page=page or 1, per_page=per_page if page is not None else None)
+    rows = [
+        RankingRow(
+            application=applications[line.application_id],
+            position=position,
+            rank=line.rank,
+            final=line.final,
+            component_scores=line.component_scores,
+            n_evaluations=line.n_evaluations,
+            std_dev=line.std_dev,
+            flags=line.flags,
+            unit_rank=line.unit_rank,
+            integrity_cleared=line.integrity_cleared,
+        )
+        # An application deleted since the aggregate was computed is not shown.
+        for position, line in shown
+        if line.application_id in applications
+    ]
+    return Ranking(
+        call=call,
+        scheme=stored,
+        options=options,
+        rows=rows,
+        disciplines=_disciplines(row.application.discipline_code for row in rows),
+        total=total,
+        page=page or 1,
+        per_page=per_page if page is not None else None,
+    )
 
 
 def page_of(call: Call, options: scoring.Options, application_id: int, per_page: int) -> int:
@@ -400,6 +488,7 @@ def page_of(call: Call, options: scoring.Options, application_id: int, per_page:
 
 
 # ---------------------------------------------------------------- what changes a ranking
+
 
 def changed_calls(session) -> set[int]:
     """Calls whose ranking data this session's transaction has changed (flushed) so far."""
@@ -449,9 +538,13 @@ def _bump_stamps(session) -> None:
     _forget_changes(session)
     if not calls:
         return
-    stamps = session.execute(update(Call).where(Call.id.in_(calls))
-                             .values(ranking_stamp=Call.ranking_stamp + 1).returning(Call.id, Call.ranking_stamp)
-                             .execution_options(synchronize_session=False)).all()
+    stamps = session.execute(
+        update(Call)
+        .where(Call.id.in_(calls))
+        .values(ranking_stamp=Call.ranking_stamp + 1)
+        .returning(Call.id, Call.ranking_stamp)
+        .execution_options(synchronize_session=False)
+    ).all()
     if has_app_context() and current_app.config.get("REDIS_URL") and not current_app.config.get("TESTING"):
         for call_id, stamp in stamps:  # a worker computes the new ranking before anyone asks for it
             after_commit(warm, call_id, stamp)

@@ -1,4 +1,5 @@
 """Program admins' ranking of a call: final and component scores, flags, switchable aggregation, CSV."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -46,12 +47,21 @@ def call_ranking(call_id: int):
     except service.RankingError as exc:
         error = exc.message
     is_default = options_for_call(call).to_mapping() == options.to_mapping()
-    return render_template("reviews/ranking.html", call=call, ranking=result, error=error, options=options,
-                           bad_threshold=bad_threshold, is_default=is_default,
-                           save_form=AggregationOptionsForm.showing(options),
-                           csv_args=AggregationOptionsForm.query_args(options), page_args=_page_args(),
-                           component_labels=COMPONENT_LABELS, flag_labels=service.FLAG_LABELS,
-                           flag_order=service.FLAG_ORDER)
+    return render_template(
+        "reviews/ranking.html",
+        call=call,
+        ranking=result,
+        error=error,
+        options=options,
+        bad_threshold=bad_threshold,
+        is_default=is_default,
+        save_form=AggregationOptionsForm.showing(options),
+        csv_args=AggregationOptionsForm.query_args(options),
+        page_args=_page_args(),
+        component_labels=COMPONENT_LABELS,
+        flag_labels=service.FLAG_LABELS,
+        flag_order=service.FLAG_ORDER,
+    )
 
 
 @bp.post("/calls/<int:call_id>/ranking/options")
@@ -85,12 +95,21 @@ def ranking_table(ranking: service.Ranking, locale: str) -> tuple[list[str], lis
     rows = []
     for row in ranking.rows:
         discipline = ranking.disciplines.get(row.discipline_code)
-        cells = [row.rank, row.applicant_name, row.unit.name(locale), row.unit_rank,
-                 " ".join(filter(None, [row.discipline_code, discipline.name(locale) if discipline else ""]))]
+        cells = [
+            row.rank,
+            row.applicant_name,
+            row.unit.name(locale),
+            row.unit_rank,
+            " ".join(filter(None, [row.discipline_code, discipline.name(locale) if discipline else ""])),
+        ]
         for name in components:
             cells += [row.component_scores.get(name), row.n_evaluations.get(name, 0)]
-        cells += [row.final, row.n_total, row.std_dev,
-                  "; ".join(pick(service.FLAG_LABELS[f], locale) for f in row.flags)]
+        cells += [
+            row.final,
+            row.n_total,
+            row.std_dev,
+            "; ".join(pick(service.FLAG_LABELS[f], locale) for f in row.flags),
+        ]
         rows.append(cells)
     return header, rows
 

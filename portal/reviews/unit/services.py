@@ -1,4 +1,5 @@
 """Unit review verbs (SPEC §5.1): endorse with the unit's commitments and assessment, return, decline, order of preference."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -20,21 +21,41 @@ A = workflow.Action
 
 
 def endorsed_count(call_id: int, unit_id: int) -> int:
-    return db.session.execute(select(func.count()).select_from(UnitReview).join(Application).where(
-        Application.call_id == call_id, Application.unit_id == unit_id,
-        Application.state.not_in(NOT_ENDORSED_STATES))).scalar_one()
+    return db.session.execute(
+        select(func.count())
+        .select_from(UnitReview)
+        .join(Application)
+        .where(
+            Application.call_id == call_id,
+            Application.unit_id == unit_id,
+            Application.state.not_in(NOT_ENDORSED_STATES),
+        )
+    ).scalar_one()
 
 
-def endorse(application: Application, actor: User, *, post: str, startup_funds: str, space: str, opinion: str,
-            unit_scores: dict[str, float] | None = None, exception_endorsement: str = "") -> UnitReview:
+def endorse(
+    application: Application,
+    actor: User,
+    *,
+    post: str,
+    startup_funds: str,
+    space: str,
+    opinion: str,
+    unit_scores: dict[str, float] | None = None,
+    exception_endorsement: str = "",
+) -> UnitReview:
     """Endorse with the unit's commitments (and its assessment scores when the scheme has a unit component)."""
     # The call's figure for this unit (its own row in the call's unit quotas, else the call's default).
     quota = application.call.quota_for_unit(application.unit_id)
     if quota is not None and endorsed_count(application.call_id, application.unit_id) >= quota:
         raise ReviewError(_("Your unit has used all %(n)s endorsements for this call.", n=quota))
     if application.exception_requested and len(exception_endorsement.strip()) < 10:
-        raise ReviewError(_("This applicant asked for an exception (破格): endorsing it needs the unit's written "
-                                 "statement supporting the exception."))
+        raise ReviewError(
+            _(
+                "This applicant asked for an exception (破格): endorsing it needs the unit's written "
+                "statement supporting the exception."
+            )
+        )
     scheme = scheme_for_call(application.call).definition
     unit_component = scheme["components"].get("unit")
     if unit_component:
@@ -43,13 +64,21 @@ def endorse(application: Application, actor: User, *, post: str, startup_funds: 
             raise ReviewError(_("Enter the unit assessment score for every criterion."))
         _check_scores(unit_scores, unit_component["criteria"])
     # The unit's opinion is for the program office: it is kept on the review, not shown in the applicant's history.
-    apply_transition(application, A.UNIT_ENDORSE, actor,
-                     data={"post": post, "startup_funds": startup_funds, "space": space})
-    review = UnitReview(application_id=application.id, reviewer_id=actor.id, post=post.strip(),
-                        startup_funds=startup_funds.strip(), space=space.strip(), opinion=opinion.strip(),
-                        exception_endorsement=exception_endorsement.strip())
-    existing = db.session.execute(select(UnitReview).where(UnitReview.application_id == application.id)) \
-        .scalar_one_or_none()
+    apply_transition(
+        application, A.UNIT_ENDORSE, actor, data={"post": post, "startup_funds": startup_funds, "space": space}
+    )
+    review = UnitReview(
+        application_id=application.id,
+        reviewer_id=actor.id,
+        post=post.strip(),
+        startup_funds=startup_funds.strip(),
+        space=space.strip(),
+        opinion=opinion.strip(),
+        exception_endorsement=exception_endorsement.strip(),
+    )
+    existing = db.session.execute(
+        select(UnitReview).where(UnitReview.application_id == application.id)
+    ).scalar_one_or_none()
     if existing is not None:  # endorsed again after a return and resubmission
         db.session.delete(existing)
         db.session.flush()
@@ -57,14 +86,23 @@ def endorse(application: Application, actor: User, *, post: str, startup_funds: 
     application.exception_endorsed = bool(application.exception_requested)
     if unit_component:
         key = f"unit:{application.unit_id}"
-        old = db.session.execute(select(Evaluation).where(Evaluation.application_id == application.id,
-                                                          Evaluation.evaluator_key == key)).scalar_one_or_none()
+        old = db.session.execute(
+            select(Evaluation).where(Evaluation.application_id == application.id, Evaluation.evaluator_key == key)
+        ).scalar_one_or_none()
         if old is not None:
             db.session.delete(old)
             db.session.flush()
-        db.session.add(Evaluation(application_id=application.id, evaluator_key=key, component="unit",
-                                  scores={k: float(v) for k, v in unit_scores.items()},
-                                  status=EvaluationStatus.SUBMITTED.value, submitted_at=utcnow(), integrity_ok=True))
+        db.session.add(
+            Evaluation(
+                application_id=application.id,
+                evaluator_key=key,
+                component="unit",
+                scores={k: float(v) for k, v in unit_scores.items()},
+                status=EvaluationStatus.SUBMITTED.value,
+                submitted_at=utcnow(),
+                integrity_ok=True,
+            )
+        )
     db.session.flush()
     return review
 
@@ -93,6 +131,5 @@ def set_unit_ranks(applications: list[Application], ordered_ids: list[int], acto
         review = by_id[app_id].unit_review
         if review is not None:
             review.unit_rank = rank
-    record("unit.ranked", applications[0].call if applications else None, actor=actor,
-           data={"order": ordered_ids})
+    record("unit.ranked", applications[0].call if applications else None, actor=actor, data={"order": ordered_ids})
     db.session.flush()

@@ -1,4 +1,5 @@
 """Access rules for letters: program office pages, the applicant's download, public verification."""
+
 RULES = {
     "letters.index": ("program_admin", "GET", {}),
     "letters.edit_template": ("program_admin", "GET", {"program_id": "{program}", "outcome": "approved"}),

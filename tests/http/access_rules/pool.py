@@ -1,4 +1,5 @@
 """Access rules of the expert pool pages (program admins only)."""
+
 RULES = {
     "pool.import_experts": ("program_admin", "GET", {}),
     "pool.template": ("program_admin", "GET", {"kind": "csv"}),

@@ -1,4 +1,5 @@
 """Access rules of the program office's program pages (portal/programs/program_views.py)."""
+
 RULES = {
     "program_office.index": ("program_admin", "GET", {}),
     "program_office.create": ("program_admin", "GET", {}),

@@ -1,4 +1,5 @@
 """Access rules for the ranking pages (program admins only)."""
+
 RULES = {
     "ranking.call_ranking": ("program_admin", "GET", {"call_id": "{call}"}),
     "ranking.save_options": ("program_admin", "POST", {"call_id": "{call}"}),

@@ -1,4 +1,5 @@
 """Access rules of the unit review and program office pages."""
+
 RULES = {
     "unit.queue": ("unit_admin", "GET", {}),
     "unit.review": ("unit_admin", "GET", {"application_id": "0"}),
@@ -20,11 +21,15 @@ RULES = {
     "office.experts": ("program_admin", "GET", {}),
     "applications.request_recheck": ("applicant", "POST", {"application_id": "0"}),
 }
-RULES.update({
-    "office.schemes": ("program_admin", "GET", {}),
-    "office.edit_scheme": ("program_admin", "GET", {"category": "top"}),
-})
-RULES.update({
-    "office.auto_assign": ("program_admin", "GET", {"call_id": "{call}"}),
-    "office.replace_assignment": ("program_admin", "POST", {"assignment_id": "{assignment}"}),
-})
+RULES.update(
+    {
+        "office.schemes": ("program_admin", "GET", {}),
+        "office.edit_scheme": ("program_admin", "GET", {"category": "top"}),
+    }
+)
+RULES.update(
+    {
+        "office.auto_assign": ("program_admin", "GET", {"call_id": "{call}"}),
+        "office.replace_assignment": ("program_admin", "POST", {"assignment_id": "{assignment}"}),
+    }
+)
