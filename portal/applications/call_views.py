@@ -15,9 +15,8 @@ from ..programs.call_workflow import CallState
 from ..programs.models import Call, CallAttachment
 from ..programs.rule_text import describe
 from ..storage import document_path
-from .forms import StartForm
+from .forms import StartForm, unit_choices
 from .models import Application
-from .views import unit_choices
 from .workflow import State
 
 bp = Blueprint("programs", __name__)

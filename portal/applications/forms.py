@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
+from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,9 +23,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..extensions import db
 from ..forms import select_choices
+from ..i18n import current_locale
 from ..programs.eligibility import Degree
-from . import questions
+from ..programs.models import Discipline
+from ..programs.units import all_units, tree_rows
+from . import questions, services
 
 DEGREE_NAMES = {Degree.PHD: _l("Doctorate (PhD)"), Degree.MASTER: _l("Master's"), Degree.BACHELOR: _l("Bachelor's")}
 DEGREE_CHOICES = [(degree.value, DEGREE_NAMES[degree]) for degree in reversed(Degree)]  # highest first
@@ -322,3 +327,31 @@ class LetterForm(FlaskForm):
 
 
 keywords_from_text = _keywords
+
+
+# ---------------------------------------------------------------- choices read from the database
+
+
+def discipline_choices(blank=True):
+    locale = current_locale()
+    rows = db.session.execute(select(Discipline).order_by(Discipline.code)).scalars().all()
+    parents = {d.code: d for d in rows if d.parent_code is None}
+    choices = [("", _("— choose —"))] if blank else []
+    for d in rows:
+        if d.parent_code:
+            parent = parents.get(d.parent_code)
+            choices.append((d.code, f"{d.code} {parent.name(locale) if parent else ''} · {d.name(locale)}"))
+    return choices
+
+
+def unit_choices(scope=None) -> list[tuple]:
+    """The units an application may name, indented as a tree, after an empty "— choose —" first option.
+
+    `scope` is a Program or a Call (or None: every unit); a program limited to a unit subtree offers only that
+    unit and the units below it."""
+    program = getattr(scope, "program", scope)
+    allowed = services.allowed_unit_ids(program) if program is not None else None
+    rows = [(u, depth) for u, depth in tree_rows(all_units()) if allowed is None or u.id in allowed]
+    top = min((depth for _u, depth in rows), default=0)
+    locale = current_locale()
+    return [("", _("— choose —"))] + [(u.id, "\u3000" * (depth - top) + u.name(locale)) for u, depth in rows]

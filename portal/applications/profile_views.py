@@ -16,7 +16,6 @@ from ..database import commit, rollback
 from ..extensions import db
 from ..forms import ConfirmForm, select_choices
 from ..i18n import current_locale
-from ..programs.models import Discipline
 from ..storage import DocumentError, delete_document, save_document
 from .forms import (
     DEGREE_CHOICES,
@@ -27,6 +26,7 @@ from .forms import (
     ProfileForm,
     ProjectForm,
     WorkForm,
+    discipline_choices,
     keywords_from_text,
 )
 from .models import Award, Education, Position, Profile, Project, Work
@@ -62,18 +62,6 @@ SECTIONS = {
     ),
     "award": (Award, AwardForm, 20, _l("Awards"), ("name", "grantor", "year"), (Award.year,)),
 }
-
-
-def discipline_choices(blank=True):
-    locale = current_locale()
-    rows = db.session.execute(select(Discipline).order_by(Discipline.code)).scalars().all()
-    parents = {d.code: d for d in rows if d.parent_code is None}
-    choices = [("", _("— choose —"))] if blank else []
-    for d in rows:
-        if d.parent_code:
-            parent = parents.get(d.parent_code)
-            choices.append((d.code, f"{d.code} {parent.name(locale) if parent else ''} · {d.name(locale)}"))
-    return choices
 
 
 @bp.route("", methods=["GET", "POST"])

@@ -17,7 +17,6 @@ from ..extensions import db
 from ..forms import ConfirmForm, select_choices
 from ..i18n import current_locale as _locale
 from ..programs.models import Call
-from ..programs.units import all_units, tree_rows
 from ..storage import Document, delete_document, document_path
 from ..views_support import commit_or_refuse
 from . import questions, services, workflow
@@ -33,11 +32,12 @@ from .forms import (
     SubmitForm,
     UploadForm,
     WithdrawForm,
+    discipline_choices,
     keywords_from_text,
     plan_form_class,
+    unit_choices,
 )
 from .models import Application, Referee
-from .profile_views import discipline_choices
 from .status_text import ACTION_TEXT, STATE_TEXT, timeline_for
 
 bp = Blueprint("applications", __name__)
@@ -51,19 +51,6 @@ STEPS = [
     ("review", _l("Check and submit")),
 ]
 STEP_NAMES = [s for s, _label in STEPS]
-
-
-def unit_choices(scope=None) -> list[tuple]:
-    """The units an application may name, indented as a tree, after an empty "— choose —" first option.
-
-    `scope` is a Program or a Call (or None: every unit); a program limited to a unit subtree offers only that
-    unit and the units below it."""
-    program = getattr(scope, "program", scope)
-    allowed = services.allowed_unit_ids(program) if program is not None else None
-    rows = [(u, depth) for u, depth in tree_rows(all_units()) if allowed is None or u.id in allowed]
-    top = min((depth for _u, depth in rows), default=0)
-    locale = _locale()
-    return [("", _("— choose —"))] + [(u.id, "\u3000" * (depth - top) + u.name(locale)) for u, depth in rows]
 
 
 def _editable(application_id: int) -> Application:

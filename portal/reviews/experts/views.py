@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
 from ...accounts.models import Role, User
-from ...applications.profile_views import discipline_choices
+from ...applications.forms import discipline_choices
 from ...auth import roles_required
 from ...database import commit, rollback
 from ...extensions import db
