@@ -68,6 +68,7 @@ def test_two_threads_submit_once(app):
             ).scalar_one()
             row = db.session.get(Application, application_id)
             assert submits == 1 and row.submission_count == 1 and row.state == "submitted"
+            db.session.remove()  # give its connection back first: dispose() closes only the pooled ones
             db.engine.dispose()
     finally:
         drop()

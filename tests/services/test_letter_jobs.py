@@ -96,6 +96,7 @@ def test_batch_through_rq_completes_with_consecutive_serials(app):
             assert (job.status, job.total, job.done, job.failed) == ("done", 6, 6, 0), job.error
             serials = sorted(db.session.execute(select(Letter.serial_no)).scalars())
             assert serials == list(range(1, 7))
+            db.session.remove()  # give its connection back first: dispose() closes only the pooled ones
             db.engine.dispose()
     finally:
         jobs._worker_app = previous
