@@ -2,6 +2,7 @@
 
 import re
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.factories import pdf_bytes
@@ -49,7 +50,7 @@ def test_apply_from_profile_to_application_book(page, live_app, browser):
     page.select_option("#discipline_codes", "A01")
     page.fill("#keywords", "数论, 模形式")
     page.click("#profile-form button[type=submit]")
-    assert "个人资料已保存" in page.content()
+    expect(page.locator("body")).to_contain_text("个人资料已保存")
     page.click("#education >> text=添加")
     page.select_option("#degree", "phd")
     page.fill("#institution", "University of Cambridge")
@@ -90,13 +91,14 @@ def test_apply_from_profile_to_application_book(page, live_app, browser):
             files=[{"name": f"{kind}.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes(2)}],
         )
         page.click(f"#doc-{kind} .upload-button")
-        assert "已上传（共 2 页）" in page.content()
+        expect(page.locator("body")).to_contain_text("已上传（共 2 页）")
     page.set_input_files(
         "#doc-cv input[type=file]",
         files=[{"name": "wrong.pdf", "mimeType": "application/pdf", "buffer": b"plain text"}],
     )
     page.click("#doc-cv .upload-button")
-    assert "“wrong.pdf”未保存" in page.content() and "cv.pdf" in page.locator("#doc-cv").inner_text()
+    expect(page.locator("body")).to_contain_text("“wrong.pdf”未保存")
+    assert "cv.pdf" in page.locator("#doc-cv").inner_text()
 
     page.click("text=继续")
     page.fill("#name", "孙教授")
@@ -136,7 +138,7 @@ def test_apply_from_profile_to_application_book(page, live_app, browser):
     assert "不符合" not in page.locator("#eligibility").inner_text()
     page.check("#pledge")
     page.click("#submit-form button[type=submit]")
-    assert "申请已提交" in page.content()
+    expect(page.locator("body")).to_contain_text("申请已提交")
     assert page.locator("#state").inner_text() == "已提交"
     assert "提交申请" in page.locator("#timeline").inner_text()
 
