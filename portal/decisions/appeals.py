@@ -22,7 +22,7 @@ from ..programs.models import Call
 from ..reviews.assignment.lifecycle import LIVE
 from ..reviews.evaluation.schemes import COMPONENT_LABELS
 from ..reviews.models import Assignment, Evaluation, EvaluationStatus
-from ..reviews.rounds import previous_experts, round_started_at  # noqa: F401 (part of the appeals' API)
+from ..reviews.rounds import round_started_at
 from .errors import DecisionError
 from .models import Appeal, AppealStatus
 

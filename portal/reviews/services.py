@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from ..accounts.models import User
 from ..applications import workflow
 from ..applications.models import Application
-from ..applications.services import RECHECK_DAYS, apply_transition, recheck_deadline, request_recheck  # noqa: F401 (the formal check's API)
+from ..applications.services import apply_transition
 from ..audit.services import record
 from ..programs.access import can_manage
 from .errors import ReviewError

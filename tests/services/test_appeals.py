@@ -11,6 +11,7 @@ from portal.decisions import appeals
 from portal.errors import Refusal
 from portal.reviews import services
 from portal.reviews.assignment import services as assigning
+from portal.reviews.rounds import previous_experts
 from tests.factories import demo_expert, demo_office
 from tests.journeys import evaluate_with_comments, rejected_after_review, reviewed_by_panel
 
@@ -86,7 +87,7 @@ def test_accepted_appeal_goes_back_to_review_with_new_experts(demo, make_user):
     appeals.decide_appeal(appeal, demo_office(), True, "回避问题属实，重新组织评审。")
     commit()
     assert application.state == "under_review" and appeal.status == "accepted"
-    assert appeals.previous_experts(application) == {demo_expert(1).id, demo_expert(2).id}
+    assert previous_experts(application) == {demo_expert(1).id, demo_expert(2).id}
     assert not appeals.feedback_visible(application)
     with pytest.raises(Refusal):  # a previous expert is not assigned again
         assigning.assign_expert(application, demo_expert(1), demo_office())

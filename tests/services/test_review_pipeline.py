@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.accounts.services import find_user
+from portal.applications.services import request_recheck
 from portal.database import commit, utcnow
 from portal.errors import Refusal
 from portal.notifications.models import OutboxMessage
@@ -133,9 +134,9 @@ def test_formal_check_fixes_the_scheme_version_and_recheck_window(demo, make_use
     assert failed.state == "ineligible"
     failed.state_changed_at = utcnow() - timedelta(days=16)
     with pytest.raises(Refusal, match="15"):
-        services.request_recheck(failed, failed.applicant, "已补交")
+        request_recheck(failed, failed.applicant, "已补交")
     failed.state_changed_at = utcnow() - timedelta(days=14)
-    services.request_recheck(failed, failed.applicant, "已补交公证件")
+    request_recheck(failed, failed.applicant, "已补交公证件")
     services.decide_recheck(failed, office, True, "复核通过")
     assert failed.state == "under_review"
 

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from ...accounts.models import User
 from ...accounts.services import external_url
 from ...applications.models import Application
-from ...applications.services import RECHECK_DAYS, apply_transition, recheck_deadline, request_recheck  # noqa: F401 (the formal check's API)
 from ...applications.workflow import State
 from ...audit.services import record
 from ...database import utcnow

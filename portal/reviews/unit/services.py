@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from ...accounts.models import User
 from ...applications import workflow
 from ...applications.models import Application
-from ...applications.services import RECHECK_DAYS, apply_transition, recheck_deadline, request_recheck  # noqa: F401 (the formal check's API)
+from ...applications.services import apply_transition
 from ...applications.workflow import NOT_ENDORSED_STATES
 from ...audit.services import record
 from ...database import utcnow
